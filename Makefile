@@ -1,0 +1,81 @@
+# lastgasp — one plain GNU Makefile.
+#   make        build/liblastgasp.so, build/liblastgasp.a, build/lastgasp
+#   make demo   crash a sample program with the library loaded and render the dump
+#   make test   every test (installs what it needs first: see tests/tools/deps.sh)
+#   make bench  benchmarks (tests/bench/), results to stdout
+#   make fuzz   the reader's fuzzer for FUZZ_SECONDS (default 600)
+
+CC ?= gcc
+B := build
+CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -fno-omit-frame-pointer -fPIC
+# Handler-path code: the compiler must not turn loops into libc calls, nor add stack-protector
+# calls; tests/check_symbols.sh proves the objects call nothing outside the allow-list.
+CFLAGS_SAFE := $(CFLAGS_BASE) -fvisibility=hidden -fno-builtin -fno-tree-loop-distribute-patterns \
+               -fno-stack-protector -fno-exceptions
+CFLAGS_LIB := $(CFLAGS_BASE) -fvisibility=hidden
+LIBUNWIND_CFLAGS := $(shell pkg-config --cflags libunwind 2>/dev/null)
+
+SAFE_SRC := sigsafe/sys.c sigsafe/mem.c sigsafe/fmt.c sigsafe/memread.c sigsafe/arena.c sigsafe/procfs.c \
+            sigsafe/bufw.c formats/mdwrite.c reporter/handler.c reporter/capture.c reporter/report.c \
+            reporter/unwind.c reporter/strtab.c reporter/modules.c reporter/x86_64/context.c
+SAFE_ASM := sigsafe/x86_64/jmp.S
+INSTALL_SRC := reporter/install.c reporter/altstack.c
+READER_SRC := formats/mdread.c formats/render.c
+
+SAFE_OBJ := $(SAFE_SRC:%.c=$(B)/obj/%.o) $(SAFE_ASM:%.S=$(B)/obj/%.o)
+INSTALL_OBJ := $(INSTALL_SRC:%.c=$(B)/obj/%.o)
+PRELOAD_OBJ := $(B)/obj/reporter/preload.o
+READER_OBJ := $(READER_SRC:%.c=$(B)/host/%.o)
+HEADERS := $(wildcard sigsafe/*.h sigsafe/*/*.h formats/*.h reporter/*.h)
+
+all: $(B)/liblastgasp.so $(B)/liblastgasp.a $(B)/lastgasp
+
+$(B)/obj/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_SAFE) $(LIBUNWIND_CFLAGS) -c $< -o $@
+
+$(B)/obj/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) -c $< -o $@
+
+$(INSTALL_OBJ) $(PRELOAD_OBJ): $(B)/obj/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_LIB) $(LIBUNWIND_CFLAGS) -c $< -o $@
+
+$(B)/host/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -c $< -o $@
+
+# -z now: every symbol is bound at load time, so the handler never enters the lazy binder.
+$(B)/liblastgasp.so: $(SAFE_OBJ) $(INSTALL_OBJ) $(PRELOAD_OBJ) reporter/exports.map
+	$(CC) -shared -Wl,-z,now -Wl,-z,relro -Wl,--version-script=reporter/exports.map -o $@ \
+	    $(SAFE_OBJ) $(INSTALL_OBJ) $(PRELOAD_OBJ) -lunwind -ldl -lpthread
+
+$(B)/liblastgasp.a: $(SAFE_OBJ) $(INSTALL_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(B)/lastgasp: $(READER_OBJ) $(B)/host/formats/cli/lastgasp.o
+	$(CC) -o $@ $^
+
+# ---- demo, tests, benchmarks ----
+deps:
+	bash tests/tools/deps.sh
+
+demo: all
+	bash tests/demo.sh
+
+test: all
+	bash tests/run.sh
+
+bench: all
+	bash tests/bench/run.sh
+
+FUZZ_SECONDS ?= 600
+fuzz: all
+	bash tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+clean:
+	rm -rf $(B)
+
+.PHONY: all deps demo test bench fuzz clean

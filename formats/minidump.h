@@ -1,0 +1,236 @@
+/* minidump.h — on-disk layouts of the minidump format as lastgasp writes and reads it.
+ *
+ * Little-endian, packed: these structs are the bytes on disk, used by the writer (async-signal-safe)
+ * and by the bounds-checked reader alike. Sizes are asserted below so a layout slip fails the build.
+ * Sources: Breakpad's minidump_format.h and Microsoft's minidumpapiset.h (field names follow them).
+ */
+#ifndef LASTGASP_MINIDUMP_H
+#define LASTGASP_MINIDUMP_H
+
+#include <stdint.h>
+
+#define MD_SIGNATURE 0x504d444du /* "MDMP" */
+#define MD_VERSION 0x0000a793u
+
+enum md_stream_type {
+    MD_UNUSED_STREAM = 0,
+    MD_THREAD_LIST_STREAM = 3,
+    MD_MODULE_LIST_STREAM = 4,
+    MD_MEMORY_LIST_STREAM = 5,
+    MD_EXCEPTION_STREAM = 6,
+    MD_SYSTEM_INFO_STREAM = 7,
+    MD_MISC_INFO_STREAM = 15,
+    MD_THREAD_NAME_LIST_STREAM = 24,
+    MD_LINUX_CPU_INFO = 0x47670003,
+    MD_LINUX_PROC_STATUS = 0x47670004,
+    MD_LINUX_CMD_LINE = 0x47670006,
+    MD_LINUX_ENVIRON = 0x47670007,
+    MD_LINUX_AUXV = 0x47670008,
+    MD_LINUX_MAPS = 0x47670009,
+    /* lastgasp's own range 0x476F0000-0x476FFFFF ('Go'); layouts in formats/README.md. */
+    LG_STREAM_CRASH_INFO = 0x476F0001,
+};
+
+#define MD_CPU_ARCHITECTURE_AMD64 9
+#define MD_CPU_ARCHITECTURE_ARM64 0x8003
+#define MD_OS_LINUX 0x8201
+
+#define MD_CONTEXT_AMD64_FULL 0x0010000Bu
+#define MD_MISC1_PROCESS_ID 0x1u
+#define MD_CVINFO_ELF_SIGNATURE 0x4270454cu /* "BpEL" */
+
+#pragma pack(push, 1)
+
+struct md_header {
+    uint32_t signature;
+    uint32_t version;
+    uint32_t stream_count;
+    uint32_t stream_directory_rva;
+    uint32_t checksum;
+    uint32_t time_date_stamp;
+    uint64_t flags;
+};
+
+struct md_location {
+    uint32_t data_size;
+    uint32_t rva;
+};
+
+struct md_directory {
+    uint32_t stream_type;
+    struct md_location location;
+};
+
+struct md_memory_descriptor {
+    uint64_t start_of_memory_range;
+    struct md_location memory;
+};
+
+struct md_thread {
+    uint32_t thread_id;
+    uint32_t suspend_count;
+    uint32_t priority_class;
+    uint32_t priority;
+    uint64_t teb;
+    struct md_memory_descriptor stack;
+    struct md_location thread_context;
+};
+
+struct md_vs_fixedfileinfo {
+    uint32_t field[13];
+};
+
+struct md_module {
+    uint64_t base_of_image;
+    uint32_t size_of_image;
+    uint32_t checksum;
+    uint32_t time_date_stamp;
+    uint32_t module_name_rva;
+    struct md_vs_fixedfileinfo version_info;
+    struct md_location cv_record;
+    struct md_location misc_record;
+    uint64_t reserved0;
+    uint64_t reserved1;
+};
+
+struct md_exception_stream {
+    uint32_t thread_id;
+    uint32_t align;
+    uint32_t exception_code;   /* Linux: signal number */
+    uint32_t exception_flags;  /* Linux: si_code */
+    uint64_t exception_record;
+    uint64_t exception_address; /* Linux: si_addr */
+    uint32_t number_parameters;
+    uint32_t unused_alignment;
+    uint64_t exception_information[15];
+    struct md_location thread_context;
+};
+
+struct md_system_info {
+    uint16_t processor_architecture;
+    uint16_t processor_level;
+    uint16_t processor_revision;
+    uint8_t number_of_processors;
+    uint8_t product_type;
+    uint32_t major_version;
+    uint32_t minor_version;
+    uint32_t build_number;
+    uint32_t platform_id;
+    uint32_t csd_version_rva;
+    uint16_t suite_mask;
+    uint16_t reserved2;
+    uint32_t cpu[6]; /* x86: vendor_id[3], version, features, amd_extended */
+};
+
+struct md_misc_info {
+    uint32_t size_of_info;
+    uint32_t flags1;
+    uint32_t process_id;
+    uint32_t process_create_time;
+    uint32_t process_user_time;
+    uint32_t process_kernel_time;
+};
+
+struct md_thread_name {
+    uint32_t thread_id;
+    uint64_t rva_of_thread_name;
+};
+
+/* x86_64 CPU context (Breakpad MDRawContextAMD64). */
+struct md_context_amd64 {
+    uint64_t p_home[6];
+    uint32_t context_flags;
+    uint32_t mx_csr;
+    uint16_t cs, ds, es, fs, gs, ss;
+    uint32_t eflags;
+    uint64_t dr0, dr1, dr2, dr3, dr6, dr7;
+    uint64_t rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi;
+    uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+    uint64_t rip;
+    uint8_t flt_save[512]; /* FXSAVE image, copied from Linux's fpstate */
+    uint8_t vector_register[26][16];
+    uint64_t vector_control;
+    uint64_t debug_control;
+    uint64_t last_branch_to_rip;
+    uint64_t last_branch_from_rip;
+    uint64_t last_exception_to_rip;
+    uint64_t last_exception_from_rip;
+};
+
+/* lastgasp crash-info stream (LG_STREAM_CRASH_INFO), version 1. See formats/README.md. */
+#define LG_CRASH_INFO_VERSION 1
+#define LG_NONE 0xffffffffu
+
+struct lg_info_header {
+    uint32_t version;
+    uint32_t header_size;      /* sizeof(struct lg_info_header): readers skip what they do not know */
+    uint32_t signal;
+    int32_t si_code;
+    uint64_t fault_address;   /* si_addr */
+    uint32_t pid;
+    uint32_t crashing_tid;
+    uint32_t sender_pid;       /* si_pid for user-sent signals, else 0 */
+    uint32_t sender_uid;
+    uint64_t time_ns;          /* CLOCK_REALTIME at capture */
+    uint32_t thread_count;
+    uint32_t thread_record_size;
+    uint32_t frame_count;
+    uint32_t frame_record_size;
+    uint32_t strings_size;
+    uint32_t notes_off;        /* string offset of free-text notes (what could not be captured), or LG_NONE */
+    uint32_t flags;            /* LG_FLAG_* */
+    uint32_t reserved;
+};
+
+#define LG_FLAG_FRAMES_TRUNCATED 0x1u
+#define LG_FLAG_THREADS_TRUNCATED 0x2u
+#define LG_FLAG_ENVIRON 0x4u
+
+enum lg_thread_status {
+    LG_THREAD_OK = 0,        /* registers and stack captured */
+    LG_THREAD_NO_ANSWER = 1, /* did not answer the capture signal before the deadline */
+    LG_THREAD_GONE = 2,      /* exited between listing and signalling */
+};
+
+struct lg_thread_record {
+    uint32_t tid;
+    uint32_t status;           /* enum lg_thread_status */
+    uint32_t first_frame;      /* index into the frame records */
+    uint32_t frame_count;
+    uint32_t name_off;         /* string offset, or LG_NONE */
+    uint32_t crashed;          /* 1 for the crashing thread */
+};
+
+enum lg_frame_trust {
+    LG_TRUST_CONTEXT = 1,    /* from the signal context */
+    LG_TRUST_CFI = 2,        /* libunwind, from unwind tables */
+    LG_TRUST_FP = 3,         /* frame-pointer chain */
+};
+
+struct lg_frame_record {
+    uint64_t pc;               /* exact pc for the top frame, return address for the others */
+    uint64_t sp;
+    uint32_t module_index;     /* index into ModuleList, or LG_NONE */
+    uint32_t symbol_off;       /* string offset of the function name, or LG_NONE */
+    uint32_t symbol_delta;     /* pc - start of function, valid when symbol_off != LG_NONE */
+    uint8_t trust;             /* enum lg_frame_trust */
+    uint8_t pad[3];
+};
+
+#pragma pack(pop)
+
+_Static_assert(sizeof(struct md_header) == 32, "md_header");
+_Static_assert(sizeof(struct md_directory) == 12, "md_directory");
+_Static_assert(sizeof(struct md_memory_descriptor) == 16, "md_memory_descriptor");
+_Static_assert(sizeof(struct md_thread) == 48, "md_thread");
+_Static_assert(sizeof(struct md_module) == 108, "md_module");
+_Static_assert(sizeof(struct md_exception_stream) == 168, "md_exception_stream");
+_Static_assert(sizeof(struct md_system_info) == 56, "md_system_info");
+_Static_assert(sizeof(struct md_misc_info) == 24, "md_misc_info");
+_Static_assert(sizeof(struct md_thread_name) == 12, "md_thread_name");
+_Static_assert(sizeof(struct md_context_amd64) == 1232, "md_context_amd64");
+_Static_assert(sizeof(struct lg_info_header) == 80, "lg_info_header");
+_Static_assert(sizeof(struct lg_thread_record) == 24, "lg_thread_record");
+_Static_assert(sizeof(struct lg_frame_record) == 32, "lg_frame_record");
+
+#endif

@@ -1,0 +1,114 @@
+/* capture.c — every other thread's registers, without ptrace.
+ *
+ * RULES (compromised context): async-signal-safe, sigsafe/ only, every wait has a deadline.
+ *
+ * The reporting thread lists /proc/self/task, gives each thread a slot and sends it
+ * REP_CAPTURE_SIG with tgkill. Each thread's handler copies its own interrupted context into its
+ * slot, says so (release store + futex wake), and then waits, stopped, until the reporter has read
+ * its stack (rep_release_threads) or a deadline passes. A thread that blocks the signal, or is
+ * stuck in the kernel uninterruptibly, does not answer: the dump marks it LG_THREAD_NO_ANSWER.
+ * The capture handler is installed only for the duration of a report (raw rt_sigaction with
+ * libc's restorer learnt at install), so lastgasp holds no real-time signal in normal times.
+ */
+#include "rep.h"
+
+#include <signal.h>
+
+#define RELEASE_WAIT_NS 8000000000ull
+static volatile int g_answered; /* futex: count of threads that have answered */
+
+/* glibc's ucontext_t keeps the FXSAVE image in __fpregs_mem; the kernel's frame keeps it elsewhere.
+ * Copy both and point the copy's fpregs at its own image. Handler path, any thread. */
+void rep_copy_context(ucontext_t *dst, const ucontext_t *src)
+{
+    ss_memcpy(dst, src, sizeof *dst);
+    if (src->uc_mcontext.fpregs &&
+        ss_memread(&dst->__fpregs_mem, (uint64_t)(uintptr_t)src->uc_mcontext.fpregs, sizeof dst->__fpregs_mem) < 0)
+        ss_memset(&dst->__fpregs_mem, 0, sizeof dst->__fpregs_mem);
+    dst->uc_mcontext.fpregs = &dst->__fpregs_mem;
+}
+
+static const ucontext_t *crasher_context(int tid)
+{
+    int n = __atomic_load_n(&rep_c.crasher_count, __ATOMIC_ACQUIRE);
+    for (int i = 0; i < n && i < REP_MAX_CRASHERS; i++)
+        if (__atomic_load_n(&rep_c.crashers[i].tid, __ATOMIC_ACQUIRE) == tid)
+            return rep_c.crashers[i].uc;
+    return 0;
+}
+
+/* Handler path, on every thread the reporter signals. */
+void rep_capture_signal_handler(int sig, siginfo_t *si, void *ucv)
+{
+    (void)sig;
+    if (si->si_code != SI_TKILL || si->si_pid != rep_c.pid)
+        return; /* not sent by our reporter */
+    int tid = ss_gettid();
+    struct rep_slot *slot = 0;
+    int n = __atomic_load_n(&rep_c.slot_count, __ATOMIC_ACQUIRE);
+    for (int i = 0; i < n; i++)
+        if (rep_c.slots[i].tid == tid)
+            slot = &rep_c.slots[i];
+    if (!slot || slot->state)
+        return;
+    /* A thread that crashed too and waits in the fatal handler hands over its fault context. */
+    const ucontext_t *fault = crasher_context(tid);
+    rep_copy_context(&slot->uc, fault ? fault : (const ucontext_t *)ucv);
+    __atomic_store_n(&slot->state, 1, __ATOMIC_RELEASE);
+    __atomic_fetch_add(&g_answered, 1, __ATOMIC_SEQ_CST);
+    ss_futex_wake(&g_answered, 1);
+    uint64_t end = ss_now_ns(1) + RELEASE_WAIT_NS;
+    for (int i = 0; i < 1000 && !__atomic_load_n(&rep_c.release, __ATOMIC_ACQUIRE); i++) {
+        uint64_t now = ss_now_ns(1);
+        if (now >= end)
+            break;
+        ss_futex_wait(&rep_c.release, 0, end - now < 100000000u ? end - now : 100000000u);
+    }
+}
+
+/* Handler path, reporting thread: fill rep_c.slots for tids[0..count) (the reporter's own slot is
+ * filled from the crash context) and wait for answers until budget_ns. Returns how many answered. */
+int rep_capture_threads(int *tids, int count, uint64_t budget_ns)
+{
+    struct ss_kaction ka;
+    ss_memset(&ka, 0, sizeof ka);
+    ka.handler = (void *)rep_capture_signal_handler;
+    ka.flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART | SA_RESTORER;
+    ka.restorer = rep_g.restorer;
+    ka.mask = ~0ull;
+    if (!rep_g.restorer || ss_sigaction_raw(REP_CAPTURE_SIG, &ka, 0) < 0)
+        return 0;
+    for (int i = 0; i < count; i++) {
+        rep_c.slots[i].tid = tids[i];
+        rep_c.slots[i].state = 0;
+    }
+    __atomic_store_n(&rep_c.slot_count, count, __ATOMIC_RELEASE);
+    int asked = 0;
+    for (int i = 0; i < count; i++) {
+        if (tids[i] == rep_c.tid) {
+            rep_copy_context(&rep_c.slots[i].uc, &rep_c.uc);
+            rep_c.slots[i].state = 1;
+            continue;
+        }
+        if (ss_tgkill(rep_c.pid, tids[i], REP_CAPTURE_SIG) == 0)
+            asked++;
+        else
+            rep_c.slots[i].state = -1; /* gone */
+    }
+    uint64_t end = ss_now_ns(1) + budget_ns;
+    for (int i = 0; i < 10000; i++) {
+        int got = __atomic_load_n(&g_answered, __ATOMIC_ACQUIRE);
+        uint64_t now = ss_now_ns(1);
+        if (got >= asked || now >= end)
+            break;
+        ss_futex_wait(&g_answered, got, end - now < 10000000u ? end - now : 10000000u);
+    }
+    return __atomic_load_n(&g_answered, __ATOMIC_ACQUIRE);
+}
+
+/* Handler path, reporting thread: let captured threads return from the capture handler. */
+void rep_release_threads(void)
+{
+    __atomic_store_n(&rep_c.release, 1, __ATOMIC_RELEASE);
+    ss_futex_wake(&rep_c.release, 1 << 30);
+}

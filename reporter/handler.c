@@ -1,0 +1,195 @@
+/* handler.c — the fatal-signal handler: claim, pivot, report, then die as before.
+ *
+ * RULES (compromised context): no malloc, no stdio, no locks, no libc (sigsafe/ only), no lazy
+ * binding (the library is linked -z now). errno is not touched: sigsafe returns -errno. Every wait
+ * has a deadline. The entry frame runs on whatever stack the kernel chose (a 64 KiB alternate
+ * stack, or Go's 32 KiB one) and uses under 1 KiB of it before pivoting to the private stack.
+ *
+ * The one exit path (rep_finish): put the previous disposition back, then either return (a fault
+ * raised by the kernel re-executes the faulting instruction and meets the previous handler or the
+ * default action, core dump included) or re-queue the same siginfo to this thread so the previous
+ * handler or default action sees exactly what we saw.
+ */
+#include "rep.h"
+
+#include <signal.h>
+
+struct rep_crash rep_c = {.timer_id = -1};
+
+#define FATAL_MASK                                                                                           \
+    ((1ull << (SIGSEGV - 1)) | (1ull << (SIGBUS - 1)) | (1ull << (SIGFPE - 1)) | (1ull << (SIGILL - 1)) |     \
+     (1ull << (SIGABRT - 1)) | (1ull << (SIGTRAP - 1)) | (1ull << (SIGSYS - 1)))
+
+static uint64_t sigbit(int sig) { return 1ull << (sig - 1); }
+
+/* Handler path, any thread: end the process with sig now, with no further reporting. */
+void rep_die_now(int sig)
+{
+    struct ss_kaction dfl;
+    ss_memset(&dfl, 0, sizeof dfl); /* SIG_DFL */
+    ss_sigaction_raw(sig, &dfl, 0);
+    uint64_t unblock = sigbit(sig);
+    ss_sigprocmask(SIG_UNBLOCK, &unblock, 0);
+    ss_tgkill(ss_getpid(), ss_gettid(), sig);
+    ss_sys(231 /* exit_group */, 128 + sig, 0, 0, 0, 0, 0);
+    for (;;)
+        ;
+}
+
+/* Handler path, reporting thread: (re)start the watchdog so it fires in ns, capped by the total
+ * deadline. */
+void rep_watchdog_arm(uint64_t ns)
+{
+    if (rep_c.timer_id < 0)
+        return;
+    uint64_t now = ss_now_ns(1 /* CLOCK_MONOTONIC */);
+    uint64_t left = rep_c.deadline_ns > now ? rep_c.deadline_ns - now : 1;
+    ss_timer_settime_ns(rep_c.timer_id, ns < left ? ns : left);
+}
+
+/* Runs on the reporting thread when the watchdog fires: abandon the guarded phase if one is
+ * running (a deadlock on the loader lock, an unwinder loop), else the whole report is out of time. */
+static void on_watchdog(int sig, siginfo_t *si, void *uc)
+{
+    (void)sig;
+    (void)si;
+    (void)uc;
+    if (rep_c.guard_active) {
+        rep_c.guard_active = 0;
+        rep_c.guard_fired = 2;
+        ss_longjmp(rep_c.guard_jb, 2);
+    }
+    rep_die_now(rep_c.sig);
+}
+
+/* Handler path, reporting thread: run fn(arg) so that a fault inside it, or a budget overrun,
+ * abandons fn and returns here. Returns 0, 1 (faulted) or 2 (timed out). Not nestable. */
+int rep_guard_run(void (*fn)(void *), void *arg, uint64_t budget_ns)
+{
+    uint64_t mask;
+    ss_sigprocmask(SIG_BLOCK, 0, &mask);
+    rep_c.guard_fired = 0;
+    if (ss_setjmp(rep_c.guard_jb) == 0) {
+        rep_watchdog_arm(budget_ns);
+        __atomic_store_n(&rep_c.guard_active, 1, __ATOMIC_SEQ_CST);
+        fn(arg);
+        __atomic_store_n(&rep_c.guard_active, 0, __ATOMIC_SEQ_CST);
+    }
+    ss_sigprocmask(SIG_SETMASK, &mask, 0); /* the jump left a handler: its mask is still in force */
+    rep_watchdog_arm(REP_TOTAL_NS);
+    return rep_c.guard_fired;
+}
+
+static int raised_by_kernel_fault(int sig, const siginfo_t *si)
+{
+    /* Faults re-execute the faulting instruction when the handler returns; traps (SIGTRAP after
+     * int3, SIGSYS after a denied syscall) and anything sent by a process do not. */
+    return si->si_code > 0 && (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL);
+}
+
+/* The single exit path for every thread that entered the fatal handler. */
+static void rep_finish(int sig, siginfo_t *si)
+{
+    if (rep_g.ours[sig])
+        ss_sigaction_raw(sig, &rep_g.prev[sig], 0);
+    if (raised_by_kernel_fault(sig, si))
+        return;
+    if (ss_tgsigqueueinfo(ss_getpid(), ss_gettid(), sig, si) < 0)
+        ss_tgkill(ss_getpid(), ss_gettid(), sig);
+}
+
+/* Install the watchdog signal's handler and timer. It is not SA_ONSTACK: it must land on the
+ * private stack we are running on, not on the alternate stack that holds the first signal frame. */
+static void watchdog_start(void)
+{
+    struct ss_kaction ka;
+    ss_memset(&ka, 0, sizeof ka);
+    ka.handler = (void *)on_watchdog;
+    ka.flags = SA_SIGINFO | SA_RESTORER;
+    ka.restorer = rep_g.restorer;
+    ka.mask = ~0ull & ~(FATAL_MASK);
+    rep_c.deadline_ns = ss_now_ns(1) + REP_TOTAL_NS;
+    if (!rep_g.restorer || ss_sigaction_raw(REP_WATCHDOG_SIG, &ka, 0) < 0)
+        return;
+    int id = -1;
+    if (ss_timer_create_tid(1, REP_WATCHDOG_SIG, rep_c.tid, &id) == 0)
+        rep_c.timer_id = id;
+    rep_watchdog_arm(REP_TOTAL_NS);
+    uint64_t unblock = sigbit(REP_WATCHDOG_SIG);
+    ss_sigprocmask(SIG_UNBLOCK, &unblock, 0);
+}
+
+static void watchdog_stop(void)
+{
+    if (rep_c.timer_id >= 0)
+        ss_timer_delete(rep_c.timer_id);
+    rep_c.timer_id = -1;
+    uint64_t block = sigbit(REP_WATCHDOG_SIG);
+    ss_sigprocmask(SIG_BLOCK, &block, 0);
+}
+
+/* Runs on the private stack: route nested faults away from the first signal frame, report. */
+static void on_private_stack(void *arg)
+{
+    (void)arg;
+    stack_t old, nested = {rep_g.nested_altstack, 0, REP_NESTED_ALTSTACK};
+    int have_old = ss_sigaltstack(&nested, &old) == 0;
+    uint64_t entry_mask, fatal = FATAL_MASK;
+    ss_sigprocmask(SIG_UNBLOCK, &fatal, &entry_mask);
+    watchdog_start();
+    rep_report(0);
+    watchdog_stop();
+    ss_sigprocmask(SIG_SETMASK, &entry_mask, 0);
+    if (have_old)
+        ss_sigaltstack(&old, 0);
+}
+
+/* A thread that crashed while another one reports: offer its context to the reporter, wait for
+ * the report to end (bounded), then leave through rep_finish. */
+static void wait_for_reporter(ucontext_t *uc)
+{
+    int k = __atomic_fetch_add(&rep_c.crasher_count, 1, __ATOMIC_SEQ_CST);
+    if (k < REP_MAX_CRASHERS) {
+        rep_c.crashers[k].uc = uc;
+        __atomic_store_n(&rep_c.crashers[k].tid, ss_gettid(), __ATOMIC_RELEASE);
+    }
+    uint64_t end = ss_now_ns(1) + REP_CRASHER_WAIT_NS;
+    for (int i = 0; i < 1000 && !__atomic_load_n(&rep_c.done, __ATOMIC_ACQUIRE); i++) {
+        uint64_t now = ss_now_ns(1);
+        if (now >= end)
+            break;
+        ss_futex_wait(&rep_c.done, 0, end - now < 100000000u ? end - now : 100000000u);
+    }
+}
+
+/* The fatal-signal handler, installed with SA_SIGINFO|SA_ONSTACK for the seven fatal signals. */
+void rep_on_fatal_signal(int sig, siginfo_t *si, void *ucv)
+{
+    ucontext_t *uc = ucv;
+    int tid = ss_gettid();
+    int expected = 0;
+    if (!__atomic_compare_exchange_n(&rep_c.claim_tid, &expected, tid, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+        if (expected == tid) {
+            /* A fault inside our own report. Leave the guarded phase if there is one; otherwise
+             * end the process with the signal it was already dying of. */
+            if (rep_c.guard_active) {
+                rep_c.guard_active = 0;
+                rep_c.guard_fired = 1;
+                ss_longjmp(rep_c.guard_jb, 1);
+            }
+            rep_die_now(rep_c.sig);
+        }
+        wait_for_reporter(uc);
+        rep_finish(sig, si);
+        return;
+    }
+    rep_c.sig = sig;
+    rep_c.pid = ss_getpid();
+    rep_c.tid = tid;
+    ss_memcpy(&rep_c.si, si, sizeof rep_c.si);
+    rep_copy_context(&rep_c.uc, uc);
+    ss_call_on_stack(on_private_stack, 0, rep_g.stack + 4096 + REP_HANDLER_STACK);
+    __atomic_store_n(&rep_c.done, 1, __ATOMIC_RELEASE);
+    ss_futex_wake(&rep_c.done, 1 << 30);
+    rep_finish(sig, si);
+}

@@ -1,0 +1,146 @@
+/* rep.h — reporter internals (prefix rep_): install state and the handler path's pieces.
+ *
+ * Two worlds live here. Install (normal context; functions named *_nasync) prepares everything the
+ * handler will need. The handler path (compromised context) only uses what was prepared: the
+ * files that implement it open with a RULES block.
+ */
+#ifndef LASTGASP_REP_H
+#define LASTGASP_REP_H
+
+#include <signal.h>
+#include <stdint.h>
+#include <ucontext.h>
+
+#include "../formats/mdwrite.h"
+#include "../sigsafe/sigsafe.h"
+#include "lastgasp.h"
+
+#define REP_NSIG 65
+#define REP_MAX_THREADS 1024
+#define REP_MAX_FRAMES 64          /* per thread */
+#define REP_MAX_MODULES 1024
+#define REP_MAX_MAPPINGS 16384
+#define REP_MAX_CRASHERS 64        /* threads that crash while another one reports */
+#define REP_MAPS_CAP (1u << 20)
+#define REP_STRINGS_CAP (64u << 10)
+#define REP_NOTES_CAP 4096
+#define REP_STACK_CAP_CRASHED (64u << 10)
+#define REP_STACK_CAP_OTHER (32u << 10)
+#define REP_RED_ZONE 128
+#define REP_HANDLER_STACK (512u << 10)   /* the private stack the handler pivots to */
+#define REP_NESTED_ALTSTACK (64u << 10)  /* where a fault inside the handler is delivered */
+#define REP_ALTSTACK_SIZE (64u << 10)    /* given to threads that have none */
+
+/* Signals lastgasp uses for itself, chosen from the real-time range glibc does not reserve. */
+#define REP_CAPTURE_SIG 64   /* SIGRTMAX: "stop and hand over your registers" */
+#define REP_WATCHDOG_SIG 63  /* SIGRTMAX-1: a phase or the whole report ran out of time */
+#ifndef SA_RESTORER
+#define SA_RESTORER 0x04000000 /* the kernel flag libc hides; we pass libc's own trampoline */
+#endif
+
+/* Deadlines. No path through the handler waits longer than REP_TOTAL_NS in all. */
+#define REP_TOTAL_NS 4000000000ull        /* the whole report */
+#define REP_CAPTURE_NS 1000000000ull      /* all threads answer the capture signal */
+#define REP_UNWIND_NS 1000000000ull       /* libunwind for all threads (dl lock, bad tables) */
+#define REP_CRASHER_WAIT_NS 6000000000ull /* a second crashing thread waits for the reporter */
+
+/* One captured thread: filled by the thread itself (capture signal) or by the crashing thread. */
+struct rep_slot {
+    int tid;
+    volatile int state; /* 0 asked, 1 captured; written by the owner thread with a release store */
+    ucontext_t uc;      /* uc.uc_mcontext.fpregs points at uc.__fpregs_mem in the copy */
+};
+
+/* Install-time state. Written once by install before any handler is set, then only read, except
+ * the fields marked otherwise. */
+struct rep_state {
+    int installed;
+    int dir_fd;
+    int install_pid;
+    int include_environ, quiet;
+    char dir_path[512];
+    uint64_t at_phdr;            /* the main executable's program headers (auxv AT_PHDR) */
+    uint32_t cpu_count;
+    void *restorer;              /* libc's signal trampoline, for handlers set with raw rt_sigaction */
+    struct ss_kaction prev[REP_NSIG];   /* dispositions before ours, as the kernel holds them */
+    uint8_t ours[REP_NSIG];
+    uint8_t *stack;              /* private handler stack: guard page, then REP_HANDLER_STACK */
+    uint8_t *nested_altstack;
+    struct ss_arena arena;
+    int unwind_ok;               /* libunwind was exercised at install and works */
+};
+
+extern struct rep_state rep_g;
+
+/* The one fatal signal being reported. Written by the claiming thread only. */
+struct rep_crash {
+    volatile int claim_tid;      /* 0, then the reporting thread (atomic CAS) */
+    volatile int done;           /* futex: 1 when the reporter is finished */
+    volatile int release;        /* futex: 1 lets captured threads go */
+    int sig;
+    siginfo_t si;
+    ucontext_t uc;               /* the crashing thread's context, fpregs copied in */
+    int pid, tid;
+    volatile int guard_active;   /* a guarded phase is running: a fault or timeout jumps out */
+    volatile int guard_fired;    /* the last guard ended by a fault (1) or a timeout (2) */
+    ss_jmp_buf guard_jb;
+    int timer_id;                /* watchdog, or -1 */
+    uint64_t deadline_ns;        /* CLOCK_MONOTONIC end of the whole report */
+    struct rep_slot *slots;      /* REP_MAX_THREADS, in the arena */
+    volatile int slot_count;
+    struct { volatile int tid; ucontext_t *uc; } crashers[REP_MAX_CRASHERS];
+    volatile int crasher_count;
+};
+
+extern struct rep_crash rep_c;
+
+/* handler.c */
+void rep_die_now(int sig) __attribute__((noreturn));
+int rep_guard_run(void (*fn)(void *), void *arg, uint64_t budget_ns);
+void rep_watchdog_arm(uint64_t ns);
+
+/* capture.c */
+void rep_capture_signal_handler(int sig, siginfo_t *si, void *uc);
+int rep_capture_threads(int *tids, int count, uint64_t budget_ns);
+void rep_release_threads(void);
+void rep_copy_context(ucontext_t *dst, const ucontext_t *src);
+
+/* report.c */
+void rep_report(void *unused);
+void rep_on_fatal_signal(int sig, siginfo_t *si, void *uc);
+
+/* unwind.c */
+struct rep_strtab;
+uint32_t rep_unwind(const ucontext_t *uc, uint64_t stack_lo, uint64_t stack_hi, struct lg_frame_record *out,
+                    uint32_t max, struct rep_strtab *st, int *used_libunwind);
+int rep_unwind_warmup_nasync(void);
+uint32_t rep_unwind_fp_only(const ucontext_t *uc, uint64_t stack_lo, uint64_t stack_hi, struct lg_frame_record *out,
+                            uint32_t max, struct rep_strtab *st);
+
+/* strtab.c: the dump's string table, deduplicated */
+struct rep_strtab {
+    char *buf;
+    uint32_t len, cap;
+    uint32_t *slots;   /* open-addressing hash of string offsets + 1 (0 = empty) */
+    uint32_t nslots;
+    int full;
+};
+void rep_strtab_init(struct rep_strtab *st, char *buf, uint32_t cap, uint32_t *slots, uint32_t nslots);
+uint32_t rep_strtab_add(struct rep_strtab *st, const char *s, size_t n); /* LG_NONE when full */
+
+/* modules.c */
+uint32_t rep_collect_modules(const struct ss_mapping *maps, uint32_t nmaps, struct fmt_module *out,
+                             uint32_t max);
+int rep_module_index(const struct fmt_module *mods, uint32_t n, uint64_t pc);
+
+/* x86_64/context.c */
+void rep_context_to_md(const ucontext_t *uc, struct md_context_amd64 *out);
+uint64_t rep_context_pc(const ucontext_t *uc);
+uint64_t rep_context_sp(const ucontext_t *uc);
+uint64_t rep_context_fp(const ucontext_t *uc);
+void rep_cpuid(uint32_t vendor[3], uint32_t *version, uint32_t *features, uint32_t *amd_features);
+
+/* altstack.c */
+int rep_altstack_ensure_nasync(void);
+
+#endif

@@ -1,0 +1,491 @@
+/* report.c — capture everything, write the dump, tell stderr. Runs on the private stack.
+ *
+ * RULES (compromised context): async-signal-safe; sigsafe/ and formats/mdwrite only; all memory
+ * from the arena reserved at install (caps in rep.h); the parts that call libunwind run inside
+ * rep_guard_run. Best effort: a part that fails adds a line to the notes and the rest goes on.
+ * Stack budget: about 8 KiB here plus libunwind's; the private stack is 512 KiB.
+ */
+#include "rep.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/utsname.h>
+
+#define STATUS_CAP 8192
+#define CMDLINE_CAP 8192
+#define AUXV_CAP 1024
+#define ENVIRON_CAP (32u << 10)
+#define WRITE_BUF (64u << 10)
+#define DENTS_BUF (32u << 10)
+#define STRTAB_SLOTS 8192
+
+struct report {
+    char *maps_text;
+    size_t maps_len;
+    struct ss_mapping *maps;
+    uint32_t nmaps;
+    int *tids;
+    int ntids;
+    struct fmt_thread *threads;
+    struct md_context_amd64 *contexts;
+    uint32_t nthreads;
+    struct lg_frame_record *frames;
+    uint32_t nframes;
+    struct fmt_module *modules;
+    uint32_t nmodules;
+    struct fmt_range *ranges;
+    uint32_t nranges;
+    struct rep_strtab st;
+    struct ss_str notes;
+    struct fmt_dump d;
+    int unwind_failed; /* libunwind faulted or timed out once: frame pointers only from then on */
+    char os_version[400];
+    char comm[32];
+};
+
+static struct report R; /* only the one reporting thread touches it */
+
+static const char *const sig_names[32] = {
+    0, "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS", "SIGFPE", "SIGKILL",
+    "SIGUSR1", "SIGSEGV", "SIGUSR2", "SIGPIPE", "SIGALRM", "SIGTERM", "SIGSTKFLT", "SIGCHLD", "SIGCONT",
+    "SIGSTOP", "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGURG", "SIGXCPU", "SIGXFSZ", "SIGVTALRM", "SIGPROF",
+    "SIGWINCH", "SIGIO", "SIGPWR", "SIGSYS"};
+
+static void note(const char *what, long err)
+{
+    ss_str_add(&R.notes, what);
+    if (err) {
+        ss_str_add(&R.notes, ": error ");
+        ss_str_i64(&R.notes, -err);
+    }
+    ss_str_add(&R.notes, "\n");
+}
+
+static void *alloc(size_t n)
+{
+    void *p = ss_arena_alloc(&rep_g.arena, n);
+    if (!p)
+        note("arena exhausted", 0);
+    return p;
+}
+
+/* The readable mapping holding sp or, after a stack overflow (sp in a guard page or below the
+ * stack), the first readable mapping just above it. */
+static const struct ss_mapping *stack_mapping(uint64_t sp)
+{
+    for (uint32_t i = 0; i < R.nmaps; i++) {
+        const struct ss_mapping *m = &R.maps[i];
+        if (!(m->perms & SS_PERM_R))
+            continue;
+        if (sp >= m->start && sp < m->end)
+            return m;
+        if (m->start > sp && m->start - sp <= 65536)
+            return m;
+    }
+    return 0;
+}
+
+static void read_maps(void)
+{
+    int trunc = 0;
+    R.maps_text = alloc(REP_MAPS_CAP);
+    R.maps = alloc(REP_MAX_MAPPINGS * sizeof *R.maps);
+    if (!R.maps_text || !R.maps)
+        return;
+    ssize_t n = ss_read_file(AT_FDCWD, "/proc/self/maps", R.maps_text, REP_MAPS_CAP, &trunc);
+    if (n < 0) {
+        note("/proc/self/maps unreadable", n);
+        return;
+    }
+    if (trunc)
+        note("/proc/self/maps truncated at 1 MiB", 0);
+    R.maps_len = (size_t)n;
+    size_t pos = 0;
+    const char *line;
+    size_t len;
+    while (R.nmaps < REP_MAX_MAPPINGS && ss_next_line(R.maps_text, R.maps_len, &pos, &line, &len))
+        if (ss_parse_maps_line(line, len, &R.maps[R.nmaps]))
+            R.nmaps++;
+}
+
+static void list_threads(void)
+{
+    int trunc = 0;
+    void *scratch = alloc(DENTS_BUF);
+    R.tids = alloc(REP_MAX_THREADS * sizeof *R.tids);
+    rep_c.slots = alloc(REP_MAX_THREADS * sizeof *rep_c.slots);
+    if (!scratch || !R.tids || !rep_c.slots)
+        return;
+    int n = ss_list_tids(R.tids, REP_MAX_THREADS, &trunc, scratch, DENTS_BUF);
+    if (n < 0) {
+        note("/proc/self/task unreadable: only the crashing thread is captured", n);
+        n = 0;
+    }
+    int found_self = 0;
+    for (int i = 0; i < n; i++)
+        found_self |= R.tids[i] == rep_c.tid;
+    if (!found_self) {
+        if (n == REP_MAX_THREADS)
+            n--;
+        R.tids[n++] = rep_c.tid;
+    }
+    if (trunc) {
+        note("more than 1024 threads: the rest are not captured", 0);
+        R.d.flags |= LG_FLAG_THREADS_TRUNCATED;
+    }
+    R.ntids = n;
+}
+
+static void add_range(uint64_t start, uint64_t end)
+{
+    if (end > start && R.nranges < REP_MAX_THREADS + 2) {
+        R.ranges[R.nranges].start = start;
+        R.ranges[R.nranges].size = end - start;
+        R.nranges++;
+    }
+}
+
+static void thread_name(struct fmt_thread *t)
+{
+    char path[48], name[32];
+    struct ss_str p;
+    int trunc;
+    ss_str_init(&p, path, sizeof path);
+    ss_str_add(&p, "/proc/self/task/");
+    ss_str_u64(&p, (uint64_t)t->tid);
+    ss_str_add(&p, "/comm");
+    ssize_t n = ss_read_file(AT_FDCWD, path, name, sizeof name - 1, &trunc);
+    if (n <= 0)
+        return;
+    if (name[n - 1] == '\n')
+        n--;
+    t->name_off = rep_strtab_add(&R.st, name, (size_t)n);
+}
+
+struct unwind_job {
+    const ucontext_t *uc;
+    uint64_t lo, hi;
+    struct lg_frame_record *out;
+    uint32_t count;
+    int used_libunwind;
+};
+
+static void unwind_job_run(void *arg)
+{
+    struct unwind_job *j = arg;
+    j->count = rep_unwind(j->uc, j->lo, j->hi, j->out, REP_MAX_FRAMES, &R.st, &j->used_libunwind);
+}
+
+static void unwind_thread(struct fmt_thread *t, const ucontext_t *uc, const struct ss_mapping *stack)
+{
+    struct unwind_job j = {uc, stack ? stack->start : 0, stack ? stack->end : 0, R.frames + R.nframes, 0, 0};
+    if (R.nframes + REP_MAX_FRAMES > REP_MAX_THREADS * REP_MAX_FRAMES) {
+        R.d.flags |= LG_FLAG_FRAMES_TRUNCATED;
+        return;
+    }
+    if (!R.unwind_failed) {
+        int r = rep_guard_run(unwind_job_run, &j, REP_UNWIND_NS);
+        if (r) {
+            R.unwind_failed = 1;
+            note(r == 1 ? "libunwind faulted: frame pointers only from this thread on"
+                        : "libunwind timed out (loader lock?): frame pointers only from this thread on",
+                 0);
+            j.count = 0;
+        }
+    }
+    if (j.count == 0)
+        j.count = rep_unwind_fp_only(uc, j.lo, j.hi, j.out, REP_MAX_FRAMES, &R.st);
+    for (uint32_t k = 0; k < j.count; k++) {
+        int mi = rep_module_index(R.modules, R.nmodules, j.out[k].pc);
+        j.out[k].module_index = mi < 0 ? LG_NONE : (uint32_t)mi;
+    }
+    t->first_frame = R.nframes;
+    t->frame_count = j.count;
+    R.nframes += j.count;
+}
+
+static void capture_threads(void)
+{
+    R.threads = alloc(REP_MAX_THREADS * sizeof *R.threads);
+    R.contexts = alloc(REP_MAX_THREADS * sizeof *R.contexts);
+    R.frames = alloc(REP_MAX_THREADS * REP_MAX_FRAMES * sizeof *R.frames);
+    R.ranges = alloc((REP_MAX_THREADS + 2) * sizeof *R.ranges);
+    if (!R.threads || !R.contexts || !R.frames || !R.ranges || !R.tids || !rep_c.slots)
+        return;
+    int answered = rep_capture_threads(R.tids, R.ntids, REP_CAPTURE_NS);
+    if (answered < R.ntids - 1)
+        note("some threads did not answer the capture signal in time (status no_answer)", 0);
+    /* The crashing thread first: it is what a reader looks at, and what the exception names. */
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < R.ntids; i++) {
+            struct rep_slot *s = &rep_c.slots[i];
+            if ((pass == 0) != (s->tid == rep_c.tid))
+                continue;
+            struct fmt_thread *t = &R.threads[R.nthreads];
+            t->tid = (uint32_t)s->tid;
+            t->name_off = LG_NONE;
+            t->crashed = s->tid == rep_c.tid;
+            thread_name(t);
+            R.nthreads++;
+            if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != 1) {
+                t->status = s->state < 0 ? LG_THREAD_GONE : LG_THREAD_NO_ANSWER;
+                continue;
+            }
+            t->status = LG_THREAD_OK;
+            rep_context_to_md(&s->uc, &R.contexts[R.nthreads - 1]);
+            t->context = &R.contexts[R.nthreads - 1];
+            uint64_t sp = rep_context_sp(&s->uc);
+            const struct ss_mapping *m = stack_mapping(sp);
+            if (m) {
+                uint64_t lo = sp - REP_RED_ZONE > sp ? 0 : sp - REP_RED_ZONE;
+                if (lo < m->start)
+                    lo = m->start;
+                uint64_t cap = t->crashed ? REP_STACK_CAP_CRASHED : REP_STACK_CAP_OTHER;
+                uint64_t hi = m->end - lo > cap ? lo + cap : m->end;
+                t->stack_start = lo;
+                t->stack_size = hi - lo;
+                add_range(lo, hi);
+            }
+            unwind_thread(t, &s->uc, m);
+        }
+    }
+}
+
+static void memory_around_pc(void)
+{
+    uint64_t pc = rep_context_pc(&rep_c.uc);
+    for (uint32_t i = 0; i < R.nmaps; i++) {
+        const struct ss_mapping *m = &R.maps[i];
+        if (pc >= m->start && pc < m->end && (m->perms & SS_PERM_R)) {
+            uint64_t lo = pc - m->start > 128 ? pc - 128 : m->start;
+            uint64_t hi = m->end - pc > 128 ? pc + 128 : m->end;
+            add_range(lo, hi);
+        }
+    }
+}
+
+static struct fmt_blob read_blob(const char *path, uint32_t cap, const char *what)
+{
+    struct fmt_blob b = {0, 0};
+    char *buf = alloc(cap);
+    int trunc = 0;
+    if (!buf)
+        return b;
+    ssize_t n = ss_read_file(AT_FDCWD, path, buf, cap, &trunc);
+    if (n < 0) {
+        note(what, n);
+        return b;
+    }
+    if (trunc)
+        note(what, 0);
+    b.data = buf;
+    b.size = (uint32_t)n;
+    return b;
+}
+
+static void system_info(void)
+{
+    struct utsname u;
+    struct ss_str s;
+    ss_str_init(&s, R.os_version, sizeof R.os_version);
+    if (ss_uname(&u) == 0) {
+        ss_str_add(&s, u.sysname);
+        ss_str_add(&s, " ");
+        ss_str_add(&s, u.release);
+        ss_str_add(&s, " ");
+        ss_str_add(&s, u.version);
+        ss_str_add(&s, " ");
+        ss_str_add(&s, u.machine);
+    }
+    R.d.os_version = R.os_version;
+    R.d.cpu_count = rep_g.cpu_count;
+    rep_cpuid(R.d.cpu_vendor, &R.d.cpu_version, &R.d.cpu_features, &R.d.cpu_amd_features);
+}
+
+static int sink_bufw(const void *p, size_t n, void *ctx) { return ss_bufw_put(ctx, p, n); }
+
+static long read_mem(void *dst, uint64_t src, size_t n) { return ss_memread(dst, src, n); }
+
+/* comm-PID-YYYYMMDDTHHMMSSZ.dmp, from characters that are safe in any file name. */
+static void dump_name(struct ss_str *s, const char *suffix)
+{
+    for (const char *c = R.comm; *c; c++) {
+        char ch = *c;
+        int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' ||
+                 ch == '_' || ch == '.';
+        ss_str_addn(s, ok ? &ch : "_", 1);
+    }
+    ss_str_add(s, "-");
+    ss_str_u64(s, (uint64_t)rep_c.pid);
+    ss_str_add(s, "-");
+    int64_t secs = (int64_t)(R.d.time_ns / 1000000000u);
+    int64_t z = secs / 86400 + 719468, sod = secs % 86400;
+    int64_t era = z / 146097, doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+    int64_t day = doy - (153 * mp + 2) / 5 + 1, month = mp < 10 ? mp + 3 : mp - 9;
+    int64_t year = yoe + era * 400 + (month <= 2);
+    int64_t parts[6] = {year, month, day, sod / 3600, sod / 60 % 60, sod % 60};
+    for (int i = 0; i < 6; i++) {
+        if (i > 0 && parts[i] < 10)
+            ss_str_add(s, "0");
+        ss_str_i64(s, parts[i]);
+        if (i == 2)
+            ss_str_add(s, "T");
+    }
+    ss_str_add(s, "Z");
+    ss_str_add(s, suffix);
+}
+
+/* Write the file under a temporary name and rename it when complete. Returns 0 or -errno; on
+ * success or partial success, final holds the name. */
+static int write_dump(char *final, size_t final_cap, int *truncated)
+{
+    char tmp[96];
+    struct ss_str t, f;
+    ss_str_init(&t, tmp, sizeof tmp);
+    ss_str_add(&t, ".lastgasp-");
+    ss_str_u64(&t, (uint64_t)rep_c.pid);
+    ss_str_add(&t, ".tmp");
+    int fd = ss_openat(rep_g.dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return fd;
+    void *buf = alloc(WRITE_BUF);
+    struct ss_bufw w;
+    char small[512];
+    ss_bufw_init(&w, fd, buf ? buf : small, buf ? WRITE_BUF : sizeof small);
+    int64_t r = fmt_md_write(&R.d, sink_bufw, &w);
+    int err = ss_bufw_flush(&w);
+    ss_close(fd);
+    *truncated = r < 0 || err < 0;
+    ss_str_init(&f, final, final_cap);
+    dump_name(&f, *truncated ? ".truncated.dmp" : ".dmp");
+    int rr = ss_renameat_noreplace(rep_g.dir_fd, tmp, final);
+    if (rr < 0) {
+        ss_unlinkat(rep_g.dir_fd, tmp);
+        return rr;
+    }
+    return *truncated ? (err < 0 ? err : (int)r) : 0;
+}
+
+static void tell(int err, const char *file, int truncated)
+{
+    if (rep_g.quiet)
+        return;
+    char line[1024];
+    struct ss_str s;
+    ss_str_init(&s, line, sizeof line);
+    ss_str_add(&s, "lastgasp: ");
+    ss_str_add(&s, rep_c.sig > 0 && rep_c.sig < 32 ? sig_names[rep_c.sig] : "signal");
+    ss_str_add(&s, " at ");
+    ss_str_hex(&s, (uint64_t)(uintptr_t)rep_c.si.si_addr);
+    ss_str_add(&s, " in ");
+    const struct fmt_thread *t = R.nthreads ? &R.threads[0] : 0;
+    const struct lg_frame_record *top = t && t->frame_count ? &R.frames[t->first_frame] : 0;
+    if (top && top->symbol_off != LG_NONE) {
+        ss_str_add(&s, R.st.buf + top->symbol_off);
+        ss_str_add(&s, "+");
+        ss_str_hex(&s, top->symbol_delta);
+    } else {
+        ss_str_hex(&s, rep_context_pc(&rep_c.uc));
+    }
+    ss_str_add(&s, ", thread ");
+    ss_str_u64(&s, (uint64_t)rep_c.tid);
+    if (err == 0 || truncated) {
+        ss_str_add(&s, truncated ? "; dump TRUNCATED (" : "; dump: ");
+        if (truncated) {
+            ss_str_add(&s, "error ");
+            ss_str_i64(&s, -err);
+            ss_str_add(&s, "): ");
+        }
+        ss_str_add(&s, rep_g.dir_path);
+        ss_str_add(&s, "/");
+        ss_str_add(&s, file);
+    } else {
+        ss_str_add(&s, "; no dump written to ");
+        ss_str_add(&s, rep_g.dir_path);
+        ss_str_add(&s, ": error ");
+        ss_str_i64(&s, -err);
+        ss_str_add(&s, err == -13 ? " (permission denied)" : err == -28 ? " (no space left on device)"
+                       : err == -2 ? " (directory no longer exists)" : err == -30 ? " (read-only file system)"
+                       : "");
+    }
+    ss_str_add(&s, "\n");
+    ss_write_all(2, s.buf, s.len);
+}
+
+/* Handler path, reporting thread, on the private stack. */
+void rep_report(void *unused)
+{
+    (void)unused;
+    ss_memset(&R, 0, sizeof R);
+    ss_arena_reset(&rep_g.arena);
+    if (rep_c.pid != rep_g.install_pid)
+        ss_memread_init_nasync(ss_memread_method()); /* a forked child: /proc/self/mem was the parent's */
+    char *notes_buf = alloc(REP_NOTES_CAP);
+    char *strings = alloc(REP_STRINGS_CAP);
+    uint32_t *slots = alloc(STRTAB_SLOTS * sizeof(uint32_t));
+    static char fallback_notes[256];
+    ss_str_init(&R.notes, notes_buf ? notes_buf : fallback_notes, notes_buf ? REP_NOTES_CAP : sizeof fallback_notes);
+    static char fallback_strings[1];
+    static uint32_t fallback_slot[1];
+    rep_strtab_init(&R.st, strings ? strings : fallback_strings, strings ? REP_STRINGS_CAP : 0,
+                    slots ? slots : fallback_slot, slots ? STRTAB_SLOTS : 1);
+
+    R.d.signal = (uint32_t)rep_c.sig;
+    R.d.si_code = rep_c.si.si_code;
+    R.d.fault_address = (uint64_t)(uintptr_t)rep_c.si.si_addr;
+    R.d.pid = (uint32_t)rep_c.pid;
+    R.d.crashing_tid = (uint32_t)rep_c.tid;
+    if (rep_c.si.si_code <= 0) {
+        R.d.sender_pid = (uint32_t)rep_c.si.si_pid;
+        R.d.sender_uid = rep_c.si.si_uid;
+    }
+    R.d.time_ns = ss_now_ns(0 /* CLOCK_REALTIME */);
+    int trunc;
+    ssize_t cn = ss_read_file(AT_FDCWD, "/proc/self/comm", R.comm, sizeof R.comm - 1, &trunc);
+    R.comm[cn > 0 ? cn - (R.comm[cn - 1] == '\n') : 0] = 0;
+    if (!R.comm[0])
+        ss_strlcpy(R.comm, "process", sizeof R.comm);
+
+    read_maps();
+    R.modules = alloc(REP_MAX_MODULES * sizeof *R.modules);
+    if (R.modules)
+        R.nmodules = rep_collect_modules(R.maps, R.nmaps, R.modules, REP_MAX_MODULES);
+    list_threads();
+    capture_threads();
+    memory_around_pc();
+    if (R.ranges)
+        R.nranges = fmt_ranges_normalize(R.ranges, R.nranges);
+    system_info();
+    R.d.proc_status = read_blob("/proc/self/status", STATUS_CAP, "/proc/self/status unreadable or cut");
+    R.d.cmdline = read_blob("/proc/self/cmdline", CMDLINE_CAP, "/proc/self/cmdline unreadable or cut");
+    R.d.auxv = read_blob("/proc/self/auxv", AUXV_CAP, "/proc/self/auxv unreadable or cut");
+    R.d.maps.data = R.maps_text;
+    R.d.maps.size = (uint32_t)R.maps_len;
+    if (rep_g.include_environ) {
+        R.d.environ = read_blob("/proc/self/environ", ENVIRON_CAP, "/proc/self/environ unreadable or cut");
+        R.d.flags |= LG_FLAG_ENVIRON;
+    }
+    if (R.st.full)
+        note("string table full: some names are missing", 0);
+
+    R.d.threads = R.threads;
+    R.d.thread_count = R.nthreads;
+    R.d.frames = R.frames;
+    R.d.frame_count = R.nframes;
+    R.d.modules = R.modules;
+    R.d.module_count = R.nmodules;
+    R.d.ranges = R.ranges;
+    R.d.range_count = R.nranges;
+    R.d.read_mem = read_mem;
+    R.d.notes_off = R.notes.len ? rep_strtab_add(&R.st, R.notes.buf, R.notes.len) : LG_NONE;
+    R.d.strings = R.st.buf;
+    R.d.strings_size = R.st.len;
+
+    char final[160];
+    int truncated = 0;
+    int err = write_dump(final, sizeof final, &truncated);
+    rep_release_threads();
+    tell(err, final, truncated);
+}

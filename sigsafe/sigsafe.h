@@ -1,0 +1,150 @@
+/* sigsafe.h — async-signal-safe primitives (prefix ss_).
+ *
+ * RULES for everything declared here: callable from a signal handler in a compromised process.
+ * No malloc, no stdio, no locks, no libc call (raw syscalls only), no errno: functions return
+ * -errno on failure. Every loop is bounded by its arguments. Fixed buffers are the caller's.
+ */
+#ifndef LASTGASP_SIGSAFE_H
+#define LASTGASP_SIGSAFE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* ---- system calls (sys.c) ---- */
+long ss_sys(long n, long a, long b, long c, long d, long e, long f);
+ssize_t ss_read(int fd, void *buf, size_t n);
+ssize_t ss_write(int fd, const void *buf, size_t n);
+ssize_t ss_pread(int fd, void *buf, size_t n, uint64_t off);
+int ss_openat(int dirfd, const char *path, int flags, int mode);
+int ss_close(int fd);
+int ss_getpid(void);
+int ss_gettid(void);
+int ss_tgkill(int pid, int tid, int sig);
+int ss_tgsigqueueinfo(int pid, int tid, int sig, const void *siginfo);
+void *ss_mmap(void *addr, size_t len, int prot, int flags, int fd, uint64_t off); /* MAP_FAILED-free: returns (void*)-errno */
+int ss_munmap(void *addr, size_t len);
+int ss_mprotect(void *addr, size_t len, int prot);
+int ss_sigprocmask(int how, const uint64_t *set, uint64_t *old);
+int ss_sigaction_raw(int sig, const void *kact, void *koldact); /* kernel struct, see ss_kaction */
+int ss_sigaltstack(const void *ss, void *old);
+int ss_nanosleep_ns(uint64_t ns);
+uint64_t ss_now_ns(int clock);
+int ss_futex_wait(volatile int *addr, int val, uint64_t timeout_ns);
+int ss_futex_wake(volatile int *addr, int n);
+int ss_getdents64(int fd, void *buf, size_t n);
+int ss_renameat_noreplace(int dirfd, const char *from, const char *to);
+int ss_unlinkat(int dirfd, const char *path);
+ssize_t ss_readlink(const char *path, char *buf, size_t n);
+int ss_uname(void *utsname);
+int ss_pipe2(int fds[2], int flags);
+ssize_t ss_process_vm_readv_self(void *dst, uint64_t src, size_t n);
+int ss_timer_create_tid(int clock, int sig, int tid, int *timer_id);
+int ss_timer_settime_ns(int timer_id, uint64_t ns);
+int ss_timer_delete(int timer_id);
+int ss_getrlimit_core(uint64_t *cur);
+
+/* The kernel's struct sigaction on x86_64 and aarch64 (what rt_sigaction takes). */
+struct ss_kaction {
+    void *handler;
+    unsigned long flags;
+    void *restorer;
+    uint64_t mask;
+};
+
+/* ---- memory and strings (mem.c); each mirrors its libc namesake, return value included ---- */
+void *ss_memcpy(void *dst, const void *src, size_t n);
+void *ss_memmove(void *dst, const void *src, size_t n);
+void *ss_memset(void *dst, int c, size_t n);
+int ss_memcmp(const void *a, const void *b, size_t n);
+void *ss_memchr(const void *p, int c, size_t n);
+size_t ss_strlen(const char *s);
+size_t ss_strnlen(const char *s, size_t max);
+int ss_strcmp(const char *a, const char *b);
+int ss_strncmp(const char *a, const char *b, size_t n);
+size_t ss_strlcpy(char *dst, const char *src, size_t size); /* BSD semantics: returns strlen(src) */
+
+/* ---- number formatting and parsing (fmt.c) ---- */
+/* Write v into buf (no NUL), return the number of chars; buf needs 20 (dec) or 16 (hex) bytes. */
+size_t ss_fmt_u64(char *buf, uint64_t v);
+size_t ss_fmt_i64(char *buf, int64_t v);
+size_t ss_fmt_hex(char *buf, uint64_t v, size_t min_digits);
+/* Parse an unsigned hex/decimal prefix of [s, s+n); returns chars consumed, 0 if none. */
+size_t ss_parse_hex(const char *s, size_t n, uint64_t *out);
+size_t ss_parse_u64(const char *s, size_t n, uint64_t *out);
+
+/* A bounded string builder over a caller's buffer: never overflows, always NUL-terminates. */
+struct ss_str {
+    char *buf;
+    size_t cap;
+    size_t len;
+};
+void ss_str_init(struct ss_str *s, char *buf, size_t cap);
+void ss_str_add(struct ss_str *s, const char *text);
+void ss_str_addn(struct ss_str *s, const char *text, size_t n);
+void ss_str_u64(struct ss_str *s, uint64_t v);
+void ss_str_i64(struct ss_str *s, int64_t v);
+void ss_str_hex(struct ss_str *s, uint64_t v); /* with 0x prefix */
+
+/* ---- fault-tolerant memory reads (memread.c) ---- */
+enum ss_memread_method { SS_MEMREAD_NONE, SS_MEMREAD_VM, SS_MEMREAD_PROCMEM, SS_MEMREAD_PIPE };
+/* Normal context, at install: choose the first method that works here (or the forced one). */
+int ss_memread_init_nasync(int forced);
+int ss_memread_method(void);
+/* Copy n bytes from address src; returns n, or -EFAULT when any byte is unreadable. */
+ssize_t ss_memread(void *dst, uint64_t src, size_t n);
+int ss_memread_u64(uint64_t src, uint64_t *out);
+
+/* ---- page arena (arena.c): pages reserved at install, bump-allocated in the handler ---- */
+struct ss_arena {
+    uint8_t *base;
+    size_t size;
+    size_t used;
+};
+int ss_arena_init_nasync(struct ss_arena *a, size_t size);
+void *ss_arena_alloc(struct ss_arena *a, size_t n); /* 16-byte aligned, zeroed; NULL when full */
+void ss_arena_reset(struct ss_arena *a);
+
+/* ---- /proc readers (procfs.c) ---- */
+/* Read a whole file into buf (at most cap bytes). Returns bytes read, or -errno.
+ * *truncated is set when the file had more. */
+ssize_t ss_read_file(int dirfd, const char *path, char *buf, size_t cap, int *truncated);
+/* Iterate lines of [buf, buf+len): returns 1 and sets line/linelen, 0 at end. *pos starts at 0. */
+int ss_next_line(const char *buf, size_t len, size_t *pos, const char **line, size_t *linelen);
+
+struct ss_mapping {
+    uint64_t start, end, offset, inode;
+    uint32_t perms;           /* SS_PERM_* */
+    const char *path;         /* points into the maps text, not NUL-terminated */
+    uint32_t path_len;
+};
+#define SS_PERM_R 1u
+#define SS_PERM_W 2u
+#define SS_PERM_X 4u
+/* Parse one /proc/self/maps line; returns 1 on success. */
+int ss_parse_maps_line(const char *line, size_t len, struct ss_mapping *m);
+/* List thread ids of this process (from /proc/self/task) into tids; returns count or -errno.
+ * *truncated set when there were more than cap. buf is scratch for getdents. */
+int ss_list_tids(int *tids, int cap, int *truncated, void *scratch, size_t scratch_len);
+
+/* ---- buffered fd writer (bufw.c) ---- */
+struct ss_bufw {
+    int fd;
+    int err;       /* first -errno seen; once set, further writes are dropped */
+    uint8_t *buf;
+    size_t cap, len;
+    uint64_t total; /* bytes accepted */
+};
+void ss_bufw_init(struct ss_bufw *w, int fd, void *buf, size_t cap);
+int ss_bufw_put(struct ss_bufw *w, const void *p, size_t n);
+int ss_bufw_flush(struct ss_bufw *w);
+/* Write all of p to fd, retrying on EINTR and short writes; returns 0 or -errno. */
+int ss_write_all(int fd, const void *p, size_t n);
+
+/* ---- non-local jump for the fault guard (x86_64/jmp.S) ---- */
+typedef uint64_t ss_jmp_buf[8];
+int ss_setjmp(ss_jmp_buf jb) __attribute__((returns_twice));
+__attribute__((noreturn)) void ss_longjmp(ss_jmp_buf jb, int v);
+void ss_call_on_stack(void (*fn)(void *), void *arg, void *stack_top);
+
+#endif
