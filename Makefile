@@ -17,7 +17,7 @@ LIBUNWIND_CFLAGS := $(shell pkg-config --cflags libunwind 2>/dev/null)
 
 SAFE_SRC := sigsafe/sys.c sigsafe/mem.c sigsafe/fmt.c sigsafe/memread.c sigsafe/arena.c sigsafe/procfs.c \
             sigsafe/bufw.c formats/mdwrite.c reporter/handler.c reporter/capture.c reporter/report.c \
-            reporter/unwind.c reporter/strtab.c reporter/modules.c reporter/x86_64/context.c
+            reporter/unwind.c reporter/symbols.c reporter/strtab.c reporter/modules.c reporter/x86_64/context.c
 SAFE_ASM := sigsafe/x86_64/jmp.S
 INSTALL_SRC := reporter/install.c reporter/altstack.c
 READER_SRC := formats/mdread.c formats/render.c
@@ -58,6 +58,23 @@ $(B)/liblastgasp.a: $(SAFE_OBJ) $(INSTALL_OBJ)
 $(B)/lastgasp: $(READER_OBJ) $(B)/host/formats/cli/lastgasp.o
 	$(CC) -o $@ $^
 
+# ---- test programs ----
+T := $(B)/tests
+CRASHER_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror
+test-bins: $(T)/crasher $(T)/crasher_linked $(T)/tripwire.so
+
+$(T)/crasher: tests/crash/crasher.c
+	@mkdir -p $(T)
+	$(CC) $(CRASHER_CFLAGS) -o $@ $< -lpthread -ldl
+
+$(T)/crasher_linked: tests/crash/crasher.c $(B)/liblastgasp.a
+	@mkdir -p $(T)
+	$(CC) $(CRASHER_CFLAGS) -DCRASHER_LINKED -o $@ $< $(B)/liblastgasp.a -lunwind -lpthread -ldl
+
+$(T)/tripwire.so: tests/crash/tripwire.c
+	@mkdir -p $(T)
+	$(CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -shared -fPIC -o $@ $< -ldl
+
 # ---- demo, tests, benchmarks ----
 deps:
 	bash tests/tools/deps.sh
@@ -78,4 +95,4 @@ fuzz: all
 clean:
 	rm -rf $(B)
 
-.PHONY: all deps demo test bench fuzz clean
+.PHONY: all deps test-bins demo test bench fuzz clean

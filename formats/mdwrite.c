@@ -261,6 +261,9 @@ static void emit_system(struct writer *w)
                                       (d->cpu_version & 0xf));
     s.number_of_processors = (uint8_t)(d->cpu_count > 255 ? 255 : d->cpu_count);
     s.platform_id = MD_OS_LINUX;
+    s.major_version = d->os_major;
+    s.minor_version = d->os_minor;
+    s.build_number = d->os_build;
     s.cpu[0] = d->cpu_vendor[0];
     s.cpu[1] = d->cpu_vendor[1];
     s.cpu[2] = d->cpu_vendor[2];

@@ -56,6 +56,7 @@ struct fmt_dump {
     uint32_t flags;               /* LG_FLAG_* */
     /* system */
     const char *os_version;       /* "Linux 6.1.0 #1 SMP ... x86_64" */
+    uint32_t os_major, os_minor, os_build; /* kernel release, "6.1.0-..." -> 6, 1, 0 */
     uint32_t cpu_count;
     uint32_t cpu_vendor[3], cpu_version, cpu_features, cpu_amd_features;
     /* threads; the crashing thread's context is also the Exception stream's */

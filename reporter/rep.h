@@ -110,12 +110,15 @@ void rep_report(void *unused);
 void rep_on_fatal_signal(int sig, siginfo_t *si, void *uc);
 
 /* unwind.c */
-struct rep_strtab;
 uint32_t rep_unwind(const ucontext_t *uc, uint64_t stack_lo, uint64_t stack_hi, struct lg_frame_record *out,
-                    uint32_t max, struct rep_strtab *st, int *used_libunwind);
+                    uint32_t max, int *used_libunwind);
 int rep_unwind_warmup_nasync(void);
 uint32_t rep_unwind_fp_only(const ucontext_t *uc, uint64_t stack_lo, uint64_t stack_hi, struct lg_frame_record *out,
-                            uint32_t max, struct rep_strtab *st);
+                            uint32_t max);
+
+/* symbols.c */
+const char *rep_symbolize(const struct fmt_module *mods, int mi, uint64_t pc, uint64_t *start);
+void rep_symbols_reset(void);
 
 /* strtab.c: the dump's string table, deduplicated */
 struct rep_strtab {

@@ -39,6 +39,7 @@ struct report {
     struct ss_str notes;
     struct fmt_dump d;
     int unwind_failed; /* libunwind faulted or timed out once: frame pointers only from then on */
+    int names_failed;  /* symbol lookup faulted or timed out once: no more names */
     char os_version[400];
     char comm[32];
 };
@@ -173,7 +174,29 @@ struct unwind_job {
 static void unwind_job_run(void *arg)
 {
     struct unwind_job *j = arg;
-    j->count = rep_unwind(j->uc, j->lo, j->hi, j->out, REP_MAX_FRAMES, &R.st, &j->used_libunwind);
+    j->count = rep_unwind(j->uc, j->lo, j->hi, j->out, REP_MAX_FRAMES, &j->used_libunwind);
+}
+
+struct name_job {
+    struct lg_frame_record *frames;
+    uint32_t count;
+};
+
+/* Return addresses are looked up at pc-1: the call may be the last instruction of a function. */
+static void name_job_run(void *arg)
+{
+    struct name_job *j = arg;
+    for (uint32_t k = 0; k < j->count; k++) {
+        struct lg_frame_record *f = &j->frames[k];
+        if (f->module_index == LG_NONE)
+            continue;
+        uint64_t look = f->pc - (k > 0 && f->pc > 0), start = 0;
+        const char *name = rep_symbolize(R.modules, (int)f->module_index, look, &start);
+        if (name) {
+            f->symbol_off = rep_strtab_add(&R.st, name, ss_strnlen(name, 1024));
+            f->symbol_delta = (uint32_t)(f->pc - start);
+        }
+    }
 }
 
 static void unwind_thread(struct fmt_thread *t, const ucontext_t *uc, const struct ss_mapping *stack)
@@ -194,10 +217,16 @@ static void unwind_thread(struct fmt_thread *t, const ucontext_t *uc, const stru
         }
     }
     if (j.count == 0)
-        j.count = rep_unwind_fp_only(uc, j.lo, j.hi, j.out, REP_MAX_FRAMES, &R.st);
+        j.count = rep_unwind_fp_only(uc, j.lo, j.hi, j.out, REP_MAX_FRAMES);
     for (uint32_t k = 0; k < j.count; k++) {
-        int mi = rep_module_index(R.modules, R.nmodules, j.out[k].pc);
+        int mi = rep_module_index(R.modules, R.nmodules, j.out[k].pc - (k > 0));
         j.out[k].module_index = mi < 0 ? LG_NONE : (uint32_t)mi;
+        j.out[k].symbol_off = LG_NONE;
+    }
+    struct name_job nj = {j.out, j.count};
+    if (!R.names_failed && rep_guard_run(name_job_run, &nj, REP_UNWIND_NS)) {
+        R.names_failed = 1;
+        note("reading symbols faulted or timed out: later frames have no names", 0);
     }
     t->first_frame = R.nframes;
     t->frame_count = j.count;
@@ -296,6 +325,17 @@ static void system_info(void)
         ss_str_add(&s, u.version);
         ss_str_add(&s, " ");
         ss_str_add(&s, u.machine);
+        uint32_t *part[3] = {&R.d.os_major, &R.d.os_minor, &R.d.os_build};
+        const char *p = u.release, *end = u.release + ss_strnlen(u.release, sizeof u.release);
+        for (int i = 0; i < 3 && p < end; i++) {
+            uint64_t v;
+            size_t k = ss_parse_u64(p, (size_t)(end - p), &v);
+            *part[i] = (uint32_t)v;
+            p += k;
+            if (k == 0 || p >= end || *p != '.')
+                break;
+            p++;
+        }
     }
     R.d.os_version = R.os_version;
     R.d.cpu_count = rep_g.cpu_count;
@@ -386,6 +426,15 @@ static void tell(int err, const char *file, int truncated)
         ss_str_add(&s, R.st.buf + top->symbol_off);
         ss_str_add(&s, "+");
         ss_str_hex(&s, top->symbol_delta);
+    } else if (top && top->module_index != LG_NONE) {
+        const struct fmt_module *m = &R.modules[top->module_index];
+        const char *base = m->path;
+        for (uint32_t i = 0; i < m->path_len; i++)
+            if (m->path[i] == '/')
+                base = m->path + i + 1;
+        ss_str_addn(&s, base, (size_t)(m->path + m->path_len - base));
+        ss_str_add(&s, "+");
+        ss_str_hex(&s, top->pc - m->base);
     } else {
         ss_str_hex(&s, rep_context_pc(&rep_c.uc));
     }
@@ -487,5 +536,6 @@ void rep_report(void *unused)
     int truncated = 0;
     int err = write_dump(final, sizeof final, &truncated);
     rep_release_threads();
+    rep_symbols_reset();
     tell(err, final, truncated);
 }

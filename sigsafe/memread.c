@@ -76,6 +76,9 @@ static ssize_t read_pipe(void *dst, uint64_t src, size_t n)
     return (ssize_t)n;
 }
 
+#define SS_EPERM 1
+#define SS_ENOSYS 38
+
 ssize_t ss_memread(void *dst, uint64_t src, size_t n)
 {
     if (n == 0)
@@ -83,8 +86,14 @@ ssize_t ss_memread(void *dst, uint64_t src, size_t n)
     if (src + n < src)
         return -SS_EFAULT;
     switch (g_memread.method) {
-    case SS_MEMREAD_VM:
-        return read_vm(dst, src, n);
+    case SS_MEMREAD_VM: {
+        ssize_t r = read_vm(dst, src, n);
+        if (r != -SS_EPERM && r != -SS_ENOSYS)
+            return r;
+        /* Denied since install (a seccomp filter installed later): fall back for good. */
+        g_memread.method = g_memread.mem_fd >= 0 ? SS_MEMREAD_PROCMEM : SS_MEMREAD_PIPE;
+        return ss_memread(dst, src, n);
+    }
     case SS_MEMREAD_PROCMEM:
         return read_procmem(dst, src, n);
     case SS_MEMREAD_PIPE:

@@ -1,0 +1,155 @@
+/* symbols.c — name a native pc from the module's ELF symbol table, in-process.
+ *
+ * RULES (compromised context): async-signal-safe; raw syscalls only (open, fstat, mmap, munmap).
+ * Runs inside rep_guard_run: the file is mapped from disk, and a file truncated under us raises
+ * SIGBUS on access, which the guard turns into "no name". Every offset read from the file is
+ * checked against its size; loops are bounded by section and symbol counts.
+ *
+ * Why not libunwind's unw_get_proc_name: it allocates (libunwind 1.6 _Ux86_64_get_elf_image calls
+ * malloc), and the malloc tripwire in tests/crash proves it. We map the file ourselves and read
+ * .symtab (or .dynsym when stripped). A file on disk whose build-id differs from the loaded one
+ * (replaced by a deploy after the process started) is not used: its names would be wrong.
+ */
+#include "rep.h"
+
+#include <elf.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+struct rep_symfile {
+    int state;            /* 0 not tried, 1 ready, -1 unusable */
+    const uint8_t *map;
+    uint64_t size;
+    const Elf64_Sym *syms;
+    uint64_t nsyms;
+    const char *strs;
+    uint64_t strsz;
+    uint64_t bias;        /* runtime address = st_value + bias */
+};
+
+static struct rep_symfile g_files[REP_MAX_MODULES]; /* reporting thread only; reset per report */
+
+static int in_file(const struct rep_symfile *f, uint64_t off, uint64_t len)
+{
+    return off <= f->size && len <= f->size - off;
+}
+
+static int build_id_matches(const struct rep_symfile *f, const Elf64_Ehdr *eh, const struct fmt_module *m)
+{
+    if (!m->build_id_len)
+        return 1; /* nothing to compare with */
+    const Elf64_Shdr *sh = (const Elf64_Shdr *)(f->map + eh->e_shoff);
+    for (uint32_t i = 0; i < eh->e_shnum; i++) {
+        if (sh[i].sh_type != SHT_NOTE || !in_file(f, sh[i].sh_offset, sh[i].sh_size))
+            continue;
+        const uint8_t *p = f->map + sh[i].sh_offset;
+        for (uint64_t off = 0; off + sizeof(Elf64_Nhdr) <= sh[i].sh_size;) {
+            const Elf64_Nhdr *nh = (const Elf64_Nhdr *)(p + off);
+            uint64_t desc = off + sizeof *nh + ((nh->n_namesz + 3u) & ~3u);
+            uint64_t next = desc + ((nh->n_descsz + 3u) & ~3u);
+            if (next > sh[i].sh_size || next <= off)
+                break;
+            if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 && ss_memcmp(p + off + sizeof *nh, "GNU", 4) == 0)
+                return nh->n_descsz == m->build_id_len && ss_memcmp(p + desc, m->build_id, m->build_id_len) == 0;
+            off = next;
+        }
+    }
+    return 0;
+}
+
+static void open_symfile(struct rep_symfile *f, const struct fmt_module *m)
+{
+    char path[1024];
+    f->state = -1;
+    if (m->path_len == 0 || m->path[0] != '/' || m->path_len >= sizeof path)
+        return;
+    ss_memcpy(path, m->path, m->path_len);
+    path[m->path_len] = 0;
+    int fd = ss_openat(AT_FDCWD, path, O_RDONLY, 0);
+    if (fd < 0)
+        return;
+    struct stat st;
+    long r = ss_sys(SYS_fstat, fd, (long)&st, 0, 0, 0, 0);
+    void *map = r == 0 && st.st_size >= (off_t)sizeof(Elf64_Ehdr)
+                    ? ss_mmap(0, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0)
+                    : (void *)-1;
+    ss_close(fd);
+    if ((uintptr_t)map > (uintptr_t)-4096)
+        return;
+    f->map = map;
+    f->size = (uint64_t)st.st_size;
+    const Elf64_Ehdr *eh = map;
+    if (ss_memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
+        eh->e_shentsize != sizeof(Elf64_Shdr) || !in_file(f, eh->e_shoff, (uint64_t)eh->e_shnum * sizeof(Elf64_Shdr)) ||
+        !in_file(f, eh->e_phoff, (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr)) || !build_id_matches(f, eh, m))
+        goto fail;
+    const Elf64_Phdr *ph = (const Elf64_Phdr *)(f->map + eh->e_phoff);
+    int have_bias = 0;
+    for (uint32_t i = 0; i < eh->e_phnum && !have_bias; i++) {
+        if (ph[i].p_type == PT_LOAD) {
+            f->bias = m->base - (ph[i].p_vaddr - ph[i].p_offset);
+            have_bias = 1;
+        }
+    }
+    const Elf64_Shdr *sh = (const Elf64_Shdr *)(f->map + eh->e_shoff);
+    const Elf64_Shdr *best = 0;
+    for (uint32_t i = 0; i < eh->e_shnum; i++) {
+        if (sh[i].sh_type == SHT_SYMTAB || (sh[i].sh_type == SHT_DYNSYM && !best))
+            best = &sh[i];
+    }
+    if (!have_bias || !best || best->sh_link >= eh->e_shnum || best->sh_entsize != sizeof(Elf64_Sym) ||
+        !in_file(f, best->sh_offset, best->sh_size))
+        goto fail;
+    const Elf64_Shdr *strsh = &sh[best->sh_link];
+    if (!in_file(f, strsh->sh_offset, strsh->sh_size))
+        goto fail;
+    f->syms = (const Elf64_Sym *)(f->map + best->sh_offset);
+    f->nsyms = best->sh_size / sizeof(Elf64_Sym);
+    f->strs = (const char *)(f->map + strsh->sh_offset);
+    f->strsz = strsh->sh_size;
+    f->state = 1;
+    return;
+fail:
+    ss_munmap((void *)f->map, f->size);
+    f->map = 0;
+}
+
+/* Handler path, reporting thread, inside a guard. Finds the function containing pc in module
+ * mods[mi]; returns its name (NUL-terminated inside the mapped file) and sets *start, or 0. */
+const char *rep_symbolize(const struct fmt_module *mods, int mi, uint64_t pc, uint64_t *start)
+{
+    if (mi < 0 || mi >= REP_MAX_MODULES)
+        return 0;
+    struct rep_symfile *f = &g_files[mi];
+    if (f->state == 0)
+        open_symfile(f, &mods[mi]);
+    if (f->state != 1)
+        return 0;
+    uint64_t addr = pc - f->bias;
+    const Elf64_Sym *best = 0;
+    for (uint64_t i = 0; i < f->nsyms; i++) {
+        const Elf64_Sym *s = &f->syms[i];
+        if (ELF64_ST_TYPE(s->st_info) != STT_FUNC || s->st_shndx == SHN_UNDEF || s->st_value > addr)
+            continue;
+        if (s->st_size ? addr - s->st_value >= s->st_size : 0)
+            continue;
+        if (!best || s->st_value > best->st_value || (s->st_value == best->st_value && s->st_size && !best->st_size))
+            best = s;
+    }
+    if (!best || best->st_name >= f->strsz || !ss_memchr(f->strs + best->st_name, 0, f->strsz - best->st_name))
+        return 0;
+    *start = best->st_value + f->bias;
+    return f->strs + best->st_name;
+}
+
+/* Handler path, reporting thread: forget the files mapped by this report. */
+void rep_symbols_reset(void)
+{
+    for (int i = 0; i < REP_MAX_MODULES; i++) {
+        if (g_files[i].map)
+            ss_munmap((void *)g_files[i].map, g_files[i].size);
+        ss_memset(&g_files[i], 0, sizeof g_files[i]);
+    }
+}

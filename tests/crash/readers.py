@@ -1,0 +1,216 @@
+"""readers.py — run the crasher and read its dumps with every reader we answer to.
+
+Each reader function returns a small, uniform view of a dump:
+    {"signal": "SIGSEGV", "address": int or None, "crashing_tid": int or None,
+     "frames": [function names of the crashing thread, innermost first, None when unknown]}
+so the tests can compare what Breakpad, rust-minidump, LLDB and `lastgasp json` say with what the
+crasher announced before dying.
+"""
+import glob
+import json
+import os
+import re
+import resource
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BUILD = ROOT / "build"
+TESTS = BUILD / "tests"
+TOOLS = Path(os.environ.get("LASTGASP_TOOLS", Path.home() / ".cache/lastgasp-tools"))
+BREAKPAD = TOOLS / "npm/node_modules/minidump/bin/linux-x64"
+RUST_STACKWALK = TOOLS / "cargo/bin/minidump-stackwalk"
+LIB = BUILD / "liblastgasp.so"
+CLI = BUILD / "lastgasp"
+
+
+class Run:
+    """One run of a crasher scenario: how it died and what it left behind."""
+
+    def __init__(self, proc_rc, stderr, dumps, cores, workdir):
+        self.rc = proc_rc
+        self.stderr = stderr
+        self.dumps = dumps
+        self.cores = cores
+        self.workdir = workdir
+
+    @property
+    def death(self):
+        """('signal', N) or ('exit', N)."""
+        return ("signal", -self.rc) if self.rc < 0 else ("exit", self.rc)
+
+    def announced(self):
+        """The crasher's own statement of what is about to happen (tid, function, address)."""
+        m = re.search(r"crasher: tid=(\w+) expect=(\w+) addr=0x([0-9a-f]+)", self.stderr)
+        if not m:
+            return None
+        tid = int(m.group(1)) if m.group(1).isdigit() else None
+        return {"tid": tid, "function": m.group(2), "addr": int(m.group(3), 16)}
+
+
+def core_pattern():
+    try:
+        return Path("/proc/sys/kernel/core_pattern").read_text().strip()
+    except OSError:
+        return ""
+
+
+def cores_observable():
+    """Core files land in the working directory only with a plain core_pattern."""
+    p = core_pattern()
+    return bool(p) and not p.startswith("|") and "/" not in p
+
+
+def run_crasher(scenario, *, lastgasp=True, binary="crasher", tripwire=True, env=None, dump_dir=None,
+                kill_after_announce=None, timeout=60):
+    """Run `binary scenario` in a fresh directory with core dumps enabled.
+
+    lastgasp: load it (LD_PRELOAD for `crasher`; `crasher_linked` installs it itself from the env).
+    kill_after_announce: a signal to send from outside once the crasher has announced itself.
+    """
+    work = Path(tempfile.mkdtemp(prefix="lastgasp-run-"))
+    dumps = Path(dump_dir) if dump_dir else work / "dumps"
+    if not dump_dir:
+        dumps.mkdir()
+    e = {k: v for k, v in os.environ.items() if not k.startswith(("LASTGASP_", "LD_PRELOAD", "CRASHER_"))}
+    if lastgasp:
+        e["LASTGASP_DIR"] = str(dumps)
+        preload = [str(LIB)] if binary == "crasher" else []
+        if tripwire:
+            preload.insert(0, str(TESTS / "tripwire.so"))
+        if preload:
+            e["LD_PRELOAD"] = " ".join(preload)
+        if tripwire:
+            e["CRASHER_TRIPWIRE"] = "1"
+    e.update(env or {})
+
+    def limits():
+        resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+
+    p = subprocess.Popen([str(TESTS / binary), scenario], cwd=work, env=e, stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, preexec_fn=limits)
+    if kill_after_announce:
+        line = ""
+        deadline = time.monotonic() + timeout
+        while "expect=" not in line and time.monotonic() < deadline:
+            line = p.stderr.readline()
+            if not line:
+                break
+        time.sleep(0.1)
+        os.kill(p.pid, kill_after_announce)
+        rest = p.stderr.read()
+        p.wait(timeout=timeout)
+        err = line + rest
+    else:
+        _, err = p.communicate(timeout=timeout)
+    found = sorted(dumps.glob("*.dmp")) if dumps.is_dir() else []
+    cores = sorted(glob.glob(str(work / "core*")))
+    return Run(p.returncode, err, found, cores, work)
+
+
+def cleanup(run):
+    shutil.rmtree(run.workdir, ignore_errors=True)
+
+
+# ---- symbols for the external readers ----
+
+_symdir = None
+_symbolized = set()
+
+
+def symbols_dir(dump=None):
+    """A Breakpad symbol tree made with dump_syms: the crasher binaries, and every module of
+    `dump` (libc too: without its CFI, Breakpad falls back to stack scanning past libc frames)."""
+    global _symdir
+    if not _symdir:
+        _symdir = Path(tempfile.mkdtemp(prefix="lastgasp-syms-"))
+    paths = [str(TESTS / "crasher"), str(TESTS / "crasher_linked")]
+    if dump:
+        paths += [m["path"] for m in read_lastgasp(dump)["json"]["modules"]]
+    for path in paths:
+        if path in _symbolized or not path.startswith("/") or not os.path.exists(path):
+            continue
+        _symbolized.add(path)
+        out = subprocess.run([str(BREAKPAD / "dump_syms"), path], capture_output=True, text=True).stdout
+        if not out.startswith("MODULE"):
+            continue
+        head = out.splitlines()[0].split()  # MODULE Linux x86_64 ID name
+        target = _symdir / head[4] / head[3]
+        target.mkdir(parents=True, exist_ok=True)
+        (target / (head[4] + ".sym")).write_text(out)
+    return _symdir
+
+
+# ---- the readers ----
+
+SIGNALS = {s.value: s.name for s in signal.Signals}
+
+
+def read_lastgasp(dump):
+    p = subprocess.run([str(CLI), "json", str(dump)], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, f"lastgasp json failed: {p.stderr}"
+    j = json.loads(p.stdout)
+    crashed = [t for t in j["threads"] if t["crashed"]]
+    frames = [f["function"] for f in crashed[0]["frames"]] if crashed else []
+    modules = [f["module"] for f in crashed[0]["frames"]] if crashed else []
+    return {"signal": j["signal"]["name"], "address": int(j["signal"]["address"], 16), "crashing_tid": j["crashing_tid"],
+            "frames": frames, "modules": modules, "json": j}
+
+
+def read_breakpad(dump, symdir):
+    p = subprocess.run([str(BREAKPAD / "minidump_stackwalk"), "-m", str(dump), str(symdir)], capture_output=True,
+                       text=True, timeout=120)
+    assert p.returncode == 0, f"minidump_stackwalk failed: {p.stderr[-2000:]}"
+    crash = None
+    frames = {}
+    for line in p.stdout.splitlines():
+        parts = line.split("|")
+        if parts[0] == "Crash" and len(parts) >= 4:
+            crash = parts
+        elif parts[0].isdigit() and len(parts) >= 7:
+            frames.setdefault(int(parts[0]), []).append((parts[2], parts[3] or None))
+    assert crash, f"no Crash line from minidump_stackwalk:\n{p.stdout[:2000]}"
+    idx = int(crash[3]) if crash[3].isdigit() else None
+    th = frames.get(idx, [])
+    return {"signal": crash[1].split()[0].strip(), "address": int(crash[2], 16), "crashing_tid": None,
+            "frames": [f for _, f in th], "modules": [m for m, _ in th], "stderr": p.stderr}
+
+
+def read_rust(dump, symdir):
+    p = subprocess.run([str(RUST_STACKWALK), "--json", "--symbols-path", str(symdir), str(dump)],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, f"minidump-stackwalk failed: {p.stderr[-2000:]}"
+    j = json.loads(p.stdout)
+    ci = j["crash_info"]
+    idx = ci.get("crashing_thread")
+    th = j["threads"][idx] if idx is not None else {"frames": [], "thread_id": None}
+    return {"signal": ci["type"].split()[0], "address": int(ci["address"], 16), "crashing_tid": th.get("thread_id"),
+            "frames": [f.get("function") for f in th["frames"]], "modules": [f.get("module") for f in th["frames"]],
+            "thread_count": len(j["threads"])}
+
+
+def read_lldb(dump, binary):
+    p = subprocess.run(["lldb", "--no-lldbinit", "-b", "-c", str(dump), str(binary), "-o", "thread list", "-o", "bt"],
+                       capture_output=True, text=True, timeout=180)
+    out = p.stdout
+    assert "error:" not in out.split("(lldb) thread list")[0], f"lldb could not load the dump:\n{out[:3000]}"
+    m = re.search(r"^\* thread #\d+: tid = (\d+).*stop reason = signal (SIG\w+)", out, re.M)
+    frames, modules = [], []
+    bt = out.split("(lldb) bt", 1)[1] if "(lldb) bt" in out else ""
+    for fm in re.finditer(r"frame #\d+: 0x[0-9a-f]+ ([^`\s]+)`([A-Za-z_][\w.]*)", bt):
+        modules.append(fm.group(1))
+        frames.append(fm.group(2))
+    return {"signal": m.group(2) if m else None, "address": None, "crashing_tid": int(m.group(1)) if m else None,
+            "frames": frames, "modules": modules, "raw": out}
+
+
+def first_in_module(view, module):
+    """The first frame of the crashing thread that lies in `module` (a basename)."""
+    for f, m in zip(view["frames"], view["modules"]):
+        if m and os.path.basename(m) == module:
+            return f
+    return None

@@ -1,0 +1,211 @@
+"""The C crash matrix: each scenario dies twice, without and with lastgasp, in child processes.
+
+For every scenario we require:
+  - the same death (signal or exit status) and the same core-file presence, with and without;
+  - exactly one dump, and no malloc/lock after the crash (the tripwire, preloaded before lastgasp);
+  - Breakpad's minidump_stackwalk, rust-minidump's minidump-stackwalk, LLDB and `lastgasp json`
+    name the right signal, address and crashing thread, and the first frame in the crasher is the
+    function the crasher announced before dying.
+"""
+import os
+import signal
+import subprocess
+
+import pytest
+
+import readers as R
+
+SEGV, ABRT, FPE, ILL, TRAP, SYS, BUS = (signal.SIGSEGV, signal.SIGABRT, signal.SIGFPE, signal.SIGILL,
+                                        signal.SIGTRAP, signal.SIGSYS, signal.SIGBUS)
+
+# scenario: (binary, signal, check the announced fault address?, extra)
+SCENARIOS = {
+    "null_write": ("crasher", SEGV, True, {}),
+    "thread_null": ("crasher", SEGV, True, {}),
+    "abort": ("crasher", ABRT, False, {}),
+    # __assert_fail formats its message with malloc before abort(): no tripwire for this one.
+    "assert": ("crasher", ABRT, False, {"tripwire": False}),
+    "divzero": ("crasher", FPE, False, {}),
+    "illegal": ("crasher", ILL, False, {}),
+    "trap": ("crasher", TRAP, False, {}),
+    "sigsys": ("crasher", SYS, False, {}),
+    "sigbus": ("crasher", BUS, True, {}),
+    "overflow_main": ("crasher", SEGV, False, {}),
+    "overflow_thread": ("crasher", SEGV, False, {}),
+    "malloc_lock": ("crasher", SEGV, True, {}),
+    "smashed_frames": ("crasher", SEGV, True, {}),
+    "user_handler": ("crasher_linked", SEGV, True, {}),
+    "memread_denied_at_install": ("crasher_linked", SEGV, True, {"tripwire": False}),
+    "memread_denied_at_crash": ("crasher", SEGV, True, {}),
+    "threads500": ("crasher", SEGV, True, {}),
+}
+
+
+def check_readers(dump, binary, sig, announced, check_addr):
+    """All four readers agree with what the crasher announced."""
+    symdir = R.symbols_dir(dump)
+    views = {
+        "lastgasp": R.read_lastgasp(dump),
+        "breakpad": R.read_breakpad(dump, symdir),
+        "rust-minidump": R.read_rust(dump, symdir),
+        "lldb": R.read_lldb(dump, R.TESTS / binary),
+    }
+    for name, v in views.items():
+        assert v["signal"] == sig.name, f"{name} says {v['signal']}, expected {sig.name}"
+        if announced["tid"] is not None and v["crashing_tid"] is not None:
+            assert v["crashing_tid"] == announced["tid"], f"{name}: crashing thread {v['crashing_tid']}"
+        if check_addr and v["address"] is not None:
+            assert v["address"] == announced["addr"], f"{name}: address {v['address']:#x} != {announced['addr']:#x}"
+        top = R.first_in_module(v, binary)
+        assert top == announced["function"], f"{name}: first {binary} frame is {top}; frames {v['frames'][:8]}"
+    # Readers that report the crashing tid must all have one.
+    assert views["lastgasp"]["crashing_tid"] and views["rust-minidump"]["crashing_tid"]
+    assert views["lldb"]["crashing_tid"] == views["lastgasp"]["crashing_tid"]
+    return views
+
+
+def check_same_death(without, with_lg):
+    assert with_lg.death == without.death, f"death changed: {without.death} -> {with_lg.death}\n{with_lg.stderr}"
+    if R.cores_observable():
+        assert bool(with_lg.cores) == bool(without.cores), "core file presence changed"
+    assert "TRIPWIRE:" not in with_lg.stderr, with_lg.stderr
+
+
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+def test_scenario(scenario):
+    binary, sig, check_addr, extra = SCENARIOS[scenario]
+    without = R.run_crasher(scenario, lastgasp=False, binary=binary)
+    with_lg = R.run_crasher(scenario, binary=binary, tripwire=extra.get("tripwire", True))
+    try:
+        check_same_death(without, with_lg)
+        assert with_lg.death == ("signal", sig), with_lg.stderr
+        assert len(with_lg.dumps) == 1, f"{len(with_lg.dumps)} dumps; stderr:\n{with_lg.stderr}"
+        ann = with_lg.announced()
+        assert ann, with_lg.stderr
+        assert f"lastgasp: {sig.name}" in with_lg.stderr and str(with_lg.dumps[0]) in with_lg.stderr
+        views = check_readers(with_lg.dumps[0], binary, sig, ann, check_addr)
+        if scenario == "user_handler":
+            assert "user handler ran" in with_lg.stderr and "user handler ran" in without.stderr
+        if scenario == "malloc_lock":
+            assert "malloc lock held=1" in with_lg.stderr, "the scenario did not manage to hold the malloc lock"
+        if scenario == "threads500":
+            assert views["rust-minidump"]["thread_count"] >= 501
+            assert len(views["lastgasp"]["json"]["threads"]) >= 501
+        if scenario.startswith("memread_denied"):
+            # Stacks must still be captured: the crashing thread's stack bytes are not all zero.
+            assert views["rust-minidump"]["frames"][1:], "no caller frames: stack memory was not captured"
+    finally:
+        R.cleanup(without)
+        R.cleanup(with_lg)
+
+
+def test_32_threads_crash_at_once():
+    without = R.run_crasher("threads32", lastgasp=False)
+    with_lg = R.run_crasher("threads32")
+    try:
+        check_same_death(without, with_lg)
+        assert len(with_lg.dumps) == 1
+        v = R.read_lastgasp(with_lg.dumps[0])
+        assert v["signal"] == "SIGSEGV"
+        assert R.first_in_module(v, "crasher") == "thread_crash_together"
+        # The other crashing threads answered the capture with their own fault context.
+        others = [t for t in v["json"]["threads"] if not t["crashed"] and t["frames"]
+                  and t["frames"][0]["function"] == "thread_crash_together"]
+        assert others, "no other crashing thread was captured at its fault"
+        r = R.read_rust(with_lg.dumps[0], R.symbols_dir(with_lg.dumps[0]))
+        assert r["crashing_tid"] == v["crashing_tid"]
+    finally:
+        R.cleanup(without)
+        R.cleanup(with_lg)
+
+
+def test_segv_sent_with_kill():
+    without = R.run_crasher("kill", lastgasp=False, kill_after_announce=signal.SIGSEGV)
+    with_lg = R.run_crasher("kill", kill_after_announce=signal.SIGSEGV)
+    try:
+        check_same_death(without, with_lg)
+        assert with_lg.death == ("signal", SEGV)
+        assert len(with_lg.dumps) == 1
+        v = R.read_lastgasp(with_lg.dumps[0])
+        assert v["signal"] == "SIGSEGV" and v["json"]["signal"]["code"] == 0  # SI_USER
+        r = R.read_rust(with_lg.dumps[0], R.symbols_dir(with_lg.dumps[0]))
+        assert r["signal"] == "SIGSEGV"
+        assert "wait_for_kill" in [f for f in v["frames"] if f]
+    finally:
+        R.cleanup(without)
+        R.cleanup(with_lg)
+
+
+def test_crash_in_forked_child():
+    with_lg = R.run_crasher("fork_child")
+    without = R.run_crasher("fork_child", lastgasp=False)
+    try:
+        assert with_lg.death == without.death == ("exit", 0), with_lg.stderr
+        assert len(with_lg.dumps) == 1
+        child = int(with_lg.stderr.split("crasher: child ")[1].split()[0])
+        v = R.read_lastgasp(with_lg.dumps[0])
+        assert v["json"]["pid"] == child and v["crashing_tid"] == child
+        assert R.first_in_module(v, "crasher") == "crash_null_write"
+        r = R.read_rust(with_lg.dumps[0], R.symbols_dir(with_lg.dumps[0]))
+        assert R.first_in_module(r, "crasher") == "crash_null_write"
+    finally:
+        R.cleanup(without)
+        R.cleanup(with_lg)
+
+
+@pytest.mark.parametrize("kind", ["missing", "not_a_directory"])
+def test_unusable_dump_directory_at_install(kind, tmp_path):
+    bad = tmp_path / "nope"
+    if kind == "not_a_directory":
+        bad.write_text("x")
+    without = R.run_crasher("null_write", lastgasp=False)
+    with_lg = R.run_crasher("null_write", dump_dir=bad)
+    try:
+        check_same_death(without, with_lg)
+        assert "lastgasp:" in with_lg.stderr and "crash dumps are off" in with_lg.stderr, with_lg.stderr
+        assert str(bad) in with_lg.stderr
+    finally:
+        R.cleanup(without)
+        R.cleanup(with_lg)
+
+
+def test_dump_directory_gone_at_crash_time(tmp_path):
+    """The directory was fine at install and is removed before the crash: say so, die the same."""
+    d = tmp_path / "dumps"
+    d.mkdir()
+    env = {"CRASHER_RMDIR": str(d)}
+    with_lg = R.run_crasher("rmdir_then_crash", dump_dir=d, env=env)
+    try:
+        assert with_lg.death == ("signal", SEGV), with_lg.stderr
+        assert "no dump written" in with_lg.stderr, with_lg.stderr
+    finally:
+        R.cleanup(with_lg)
+
+
+def test_unset_dir_is_reported_and_harmless():
+    run = R.run_crasher("exit_normally", lastgasp=False, env={"LD_PRELOAD": str(R.LIB)})
+    try:
+        assert run.death == ("exit", 0)
+        assert "LASTGASP_DIR is not set" in run.stderr
+    finally:
+        R.cleanup(run)
+
+
+def test_normal_exit_leaves_no_dump():
+    run = R.run_crasher("exit_normally")
+    try:
+        assert run.death == ("exit", 0) and not run.dumps and run.stderr == ""
+    finally:
+        R.cleanup(run)
+
+
+def test_dump_file_is_private_and_complete():
+    run = R.run_crasher("null_write")
+    try:
+        (dump,) = run.dumps
+        assert (os.stat(dump).st_mode & 0o777) == 0o600
+        assert not list(dump.parent.glob(".lastgasp-*")), "temporary file left behind"
+        with open(dump, "rb") as f:
+            assert f.read(4) == b"MDMP"
+    finally:
+        R.cleanup(run)

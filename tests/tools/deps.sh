@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# deps.sh — install what lastgasp needs, idempotently. Tools are reused when present.
+#   deps.sh build   what `make` needs (libunwind-dev, pkg-config)
+#   deps.sh test    also what the tests need: lldb, clang (libFuzzer), zlib1g-dev, pytest,
+#                   Breakpad's tools (npm minidump@0.26.0) and rust-minidump (cargo)
+# Downloaded tools go to $LASTGASP_TOOLS (default ~/.cache/lastgasp-tools), outside the tree.
+set -euo pipefail
+mode=${1:-test}
+TOOLS=${LASTGASP_TOOLS:-$HOME/.cache/lastgasp-tools}
+
+pkgs=(libunwind-dev pkg-config)
+[ "$mode" = test ] && pkgs+=(lldb clang zlib1g-dev)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "deps: apt-get install ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "deps: missing Debian packages; as root run: apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+[ "$mode" = test ] || exit 0
+
+if ! python3 -m pytest --version >/dev/null 2>&1; then
+  echo "deps: pip install pytest"
+  python3 -m pip install -q pytest
+fi
+
+bp=$TOOLS/npm/node_modules/minidump/bin/linux-x64
+if [ ! -x "$bp/minidump_stackwalk" ]; then
+  echo "deps: npm install minidump@0.26.0 (Breakpad's minidump_stackwalk, minidump_dump, dump_syms)"
+  mkdir -p "$TOOLS/npm"
+  (cd "$TOOLS/npm" && npm install --silent --ignore-scripts --no-audit --no-fund minidump@0.26.0 >/dev/null)
+fi
+chmod +x "$bp"/* 2>/dev/null || true
+
+if [ ! -x "$TOOLS/cargo/bin/minidump-stackwalk" ]; then
+  echo "deps: cargo install minidump-stackwalk 0.27.0 (a few minutes, once)"
+  cargo install --quiet --root "$TOOLS/cargo" --version 0.27.0 minidump-stackwalk
+fi
+echo "deps: ready (tools in $TOOLS)"
