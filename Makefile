@@ -7,7 +7,7 @@
 
 CC ?= gcc
 B := build
-CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -fno-omit-frame-pointer -fPIC
+CFLAGS_BASE := -I. -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -fno-omit-frame-pointer -fPIC
 # Handler-path code: the compiler must not turn loops into libc calls, nor add stack-protector
 # calls; tests/check_symbols.sh proves the objects call nothing outside the allow-list.
 CFLAGS_SAFE := $(CFLAGS_BASE) -fvisibility=hidden -fno-builtin -fno-tree-loop-distribute-patterns \
@@ -20,12 +20,13 @@ SAFE_SRC := sigsafe/sys.c sigsafe/mem.c sigsafe/fmt.c sigsafe/memread.c sigsafe/
             reporter/unwind.c reporter/symbols.c reporter/strtab.c reporter/modules.c reporter/x86_64/context.c
 SAFE_ASM := sigsafe/x86_64/jmp.S
 INSTALL_SRC := reporter/install.c reporter/altstack.c
-READER_SRC := formats/mdread.c formats/render.c
+READER_SRC := formats/mdread.c formats/mdread_streams.c formats/mdread_lg.c formats/mdread_lookup.c
+RENDER_SRC := formats/render_view.c formats/render.c formats/render_json.c formats/signames.c
 
 SAFE_OBJ := $(SAFE_SRC:%.c=$(B)/obj/%.o) $(SAFE_ASM:%.S=$(B)/obj/%.o)
 INSTALL_OBJ := $(INSTALL_SRC:%.c=$(B)/obj/%.o)
 PRELOAD_OBJ := $(B)/obj/reporter/preload.o
-READER_OBJ := $(READER_SRC:%.c=$(B)/host/%.o)
+READER_OBJ := $(READER_SRC:%.c=$(B)/host/%.o) $(RENDER_SRC:%.c=$(B)/host/%.o)
 HEADERS := $(wildcard sigsafe/*.h sigsafe/*/*.h formats/*.h reporter/*.h)
 
 all: $(B)/liblastgasp.so $(B)/liblastgasp.a $(B)/lastgasp
@@ -71,9 +72,50 @@ $(T)/crasher_linked: tests/crash/crasher.c $(B)/liblastgasp.a
 	@mkdir -p $(T)
 	$(CC) $(CRASHER_CFLAGS) -DCRASHER_LINKED -o $@ $< $(B)/liblastgasp.a -lunwind -lpthread -ldl
 
+$(T)/crashbench: tests/bench/crashbench.c
+	@mkdir -p $(T)
+	$(CC) $(CRASHER_CFLAGS) -o $@ $< -lpthread
+
+$(T)/demo: tests/crash/demo.c
+	@mkdir -p $(T)
+	$(CC) -std=c11 -O2 -g -o $@ $< -lpthread
+
 $(T)/tripwire.so: tests/crash/tripwire.c
 	@mkdir -p $(T)
 	$(CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -shared -fPIC -o $@ $< -ldl
+
+# ---- unit tests: the shipped handler objects themselves, and sanitized builds from source ----
+U := $(T)/unit
+SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
+SIGSAFE_OBJ := $(filter $(B)/obj/sigsafe/%,$(SAFE_OBJ))
+unit-bins: $(U)/test_sigsafe $(U)/test_sigsafe_asan $(U)/test_mdread $(U)/test_render $(U)/test_roundtrip
+
+$(U)/test_sigsafe: tests/unit/test_sigsafe.c tests/unit/check.h $(SIGSAFE_OBJ) $(HEADERS)
+	@mkdir -p $(U)
+	$(CC) $(CFLAGS_BASE) -o $@ $< $(SIGSAFE_OBJ) -lpthread
+
+$(U)/test_sigsafe_asan: tests/unit/test_sigsafe.c tests/unit/check.h $(wildcard sigsafe/*.c) sigsafe/x86_64/jmp.S $(HEADERS)
+	@mkdir -p $(U)
+	$(CC) $(filter-out -O2,$(CFLAGS_SAFE)) -O1 $(SAN) -o $@ tests/unit/test_sigsafe.c $(wildcard sigsafe/*.c) \
+	    sigsafe/x86_64/jmp.S -lpthread
+
+$(U)/test_mdread: tests/unit/test_mdread.c $(READER_SRC) $(HEADERS)
+	@mkdir -p $(U)
+	$(CC) $(CFLAGS_BASE) $(SAN) -o $@ $< $(READER_SRC)
+
+$(U)/test_render: tests/unit/test_render.c $(READER_SRC) $(RENDER_SRC) $(HEADERS)
+	@mkdir -p $(U)
+	$(CC) $(CFLAGS_BASE) $(SAN) -o $@ $< $(READER_SRC) $(RENDER_SRC)
+
+# The writer as shipped (handler objects) feeding the reader: every field round-trips.
+$(U)/test_roundtrip: tests/unit/test_roundtrip.c $(READER_SRC) $(B)/obj/formats/mdwrite.o $(SIGSAFE_OBJ) $(HEADERS)
+	@mkdir -p $(U)
+	$(CC) $(CFLAGS_BASE) -o $@ $< $(READER_SRC) $(B)/obj/formats/mdwrite.o $(SIGSAFE_OBJ)
+
+$(T)/fuzz_mdread: tests/fuzz/fuzz_mdread.c $(READER_SRC) $(RENDER_SRC) $(HEADERS)
+	@mkdir -p $(T)
+	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	    -o $@ $< $(READER_SRC) $(RENDER_SRC)
 
 # ---- demo, tests, benchmarks ----
 deps:
@@ -95,4 +137,4 @@ fuzz: all
 clean:
 	rm -rf $(B)
 
-.PHONY: all deps test-bins demo test bench fuzz clean
+.PHONY: all deps test-bins unit-bins demo test bench fuzz clean

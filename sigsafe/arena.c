@@ -15,6 +15,7 @@ int ss_arena_init_nasync(struct ss_arena *a, size_t size)
     a->base = p;
     a->size = size;
     a->used = 0;
+    a->high = 0;
     return 0;
 }
 
@@ -24,7 +25,13 @@ void *ss_arena_alloc(struct ss_arena *a, size_t n)
     if (!a->base || start > a->size || n > a->size - start)
         return 0;
     a->used = start + n;
-    return ss_memset(a->base + start, 0, n);
+    /* Pages past the high-water mark come zeroed from mmap and were never handed out: zero only
+     * what an earlier use dirtied. Zeroing megabytes of untouched pages would fault them all in. */
+    if (start < a->high)
+        ss_memset(a->base + start, 0, (a->high < a->used ? a->high : a->used) - start);
+    if (a->used > a->high)
+        a->high = a->used;
+    return a->base + start;
 }
 
 void ss_arena_reset(struct ss_arena *a) { a->used = 0; }

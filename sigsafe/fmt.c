@@ -65,7 +65,9 @@ size_t ss_parse_u64(const char *s, size_t n, uint64_t *out)
 {
     uint64_t v = 0;
     size_t i = 0;
-    while (i < n && i < 19 && s[i] >= '0' && s[i] <= '9')
+    /* Stop before the digit that would overflow (not after 19 digits: 20-digit values up to UINT64_MAX
+     * must round-trip with ss_fmt_u64, and leading zeros cost nothing). */
+    while (i < n && s[i] >= '0' && s[i] <= '9' && v <= (UINT64_MAX - (uint64_t)(s[i] - '0')) / 10)
         v = v * 10 + (uint64_t)(s[i++] - '0');
     *out = v;
     return i;

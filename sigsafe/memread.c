@@ -6,9 +6,12 @@
  * Methods, in order of preference:
  *   VM       process_vm_readv on ourselves: one syscall, no fd. Denied by some seccomp profiles
  *            (Docker's default before 19.03 and others) and by a strict Yama ptrace scope.
- *   PROCMEM  pread on /proc/self/mem, opened at install.
+ *   PROCMEM  pread on /proc/self/mem, opened at install. The kernel reads this file with FOLL_FORCE,
+ *            like a debugger (unless booted with proc_mem.force_override=never): PROT_NONE pages
+ *            read as their contents here, where VM and PIPE answer EFAULT. Unmapped ranges fail alike.
  *   PIPE     write() the range into a pipe: the kernel copies it or answers EFAULT; read it back.
- * State: written once at install, read-only afterwards; only the one reporting thread reads memory.
+ * State: written at install, and by the reporting thread in a forked child (report.c re-inits there) or
+ * when VM turns out denied; only the one reporting thread reads memory.
  */
 #include "sigsafe.h"
 
@@ -22,7 +25,8 @@ static struct {
     int method;
     int mem_fd;
     int pipe_fd[2];
-} g_memread = {SS_MEMREAD_NONE, -1, {-1, -1}};
+    int pid; /* the process that opened mem_fd and pipe_fd */
+} g_memread = {SS_MEMREAD_NONE, -1, {-1, -1}, 0};
 
 static ssize_t read_vm(void *dst, uint64_t src, size_t n)
 {
@@ -89,7 +93,7 @@ ssize_t ss_memread(void *dst, uint64_t src, size_t n)
     case SS_MEMREAD_VM: {
         ssize_t r = read_vm(dst, src, n);
         if (r != -SS_EPERM && r != -SS_ENOSYS)
-            return r;
+            return r < 0 ? -SS_EFAULT : r; /* EINVAL (n > SSIZE_MAX) and the rest: unreadable all the same */
         /* Denied since install (a seccomp filter installed later): fall back for good. */
         g_memread.method = g_memread.mem_fd >= 0 ? SS_MEMREAD_PROCMEM : SS_MEMREAD_PIPE;
         return ss_memread(dst, src, n);
@@ -119,13 +123,24 @@ static int works(int method)
     g_memread.method = method;
     int ok = ss_memread(&got, (uint64_t)(uintptr_t)&probe, sizeof got) == sizeof got && got == probe &&
              ss_memread(&got, 8, sizeof got) < 0;
+    ok = ok && g_memread.method == method; /* VM denied: ss_memread fell back, so VM itself does not work */
     g_memread.method = saved;
     return ok;
 }
 
-/* Normal context, called once by install. forced = SS_MEMREAD_* to insist on one method (tests). */
+/* Normal context, called once by install; and by the reporting thread of a forked child (report.c), so
+ * raw syscalls only. forced = SS_MEMREAD_* to insist on one method (tests). */
 int ss_memread_init_nasync(int forced)
 {
+    int pid = ss_getpid();
+    if (g_memread.pid != pid) {
+        /* A forked child: the inherited /proc/self/mem still reads the parent's memory, and the pipe is
+         * shared with the parent. Open our own; leave the inherited ones alone (the child may have closed
+         * them and reused the numbers). */
+        g_memread.mem_fd = -1;
+        g_memread.pipe_fd[0] = g_memread.pipe_fd[1] = -1;
+        g_memread.pid = pid;
+    }
     if (g_memread.mem_fd < 0)
         g_memread.mem_fd = ss_openat(AT_FDCWD, "/proc/self/mem", O_RDONLY, 0);
     if (g_memread.pipe_fd[0] < 0 && ss_pipe2(g_memread.pipe_fd, O_CLOEXEC | O_NONBLOCK) < 0)

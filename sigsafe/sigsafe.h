@@ -100,6 +100,7 @@ struct ss_arena {
     uint8_t *base;
     size_t size;
     size_t used;
+    size_t high; /* everything at or past this offset has never been handed out (still zero) */
 };
 int ss_arena_init_nasync(struct ss_arena *a, size_t size);
 void *ss_arena_alloc(struct ss_arena *a, size_t n); /* 16-byte aligned, zeroed; NULL when full */

@@ -11,6 +11,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <malloc.h>
@@ -233,6 +234,48 @@ static void crash_holding_malloc_lock(void)
     crash_null_write();
 }
 
+/* A thread that blocks every signal: it cannot answer the capture signal. */
+static void *thread_deaf(void *arg)
+{
+    (void)arg;
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, 0);
+    __atomic_fetch_add(&g_parked, 1, __ATOMIC_SEQ_CST);
+    for (;;)
+        pause();
+    return 0;
+}
+
+/* Hold the dynamic loader's lock: dl_iterate_phdr keeps it while our callback sleeps. libunwind
+ * needs that lock to find unwind tables. */
+static int hold_in_callback(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)info;
+    (void)size;
+    (void)arg;
+    __atomic_fetch_add(&g_parked, 1, __ATOMIC_SEQ_CST);
+    for (;;)
+        pause();
+    return 0;
+}
+
+static void *thread_hold_loader_lock(void *arg)
+{
+    (void)arg;
+    dl_iterate_phdr(hold_in_callback, 0);
+    return 0;
+}
+
+static void crash_with_helper_thread(void *(*fn)(void *))
+{
+    pthread_t t;
+    pthread_create(&t, 0, fn, 0);
+    while (__atomic_load_n(&g_parked, __ATOMIC_SEQ_CST) < 1)
+        usleep(1000);
+    crash_null_write();
+}
+
 NOINLINE void crash_smashed_frames(void)
 {
     /* Overwrite every saved frame pointer and return address above us with garbage. */
@@ -376,6 +419,10 @@ int main(int argc, char **argv)
     else if (!strcmp(s, "threads500")) {
         start_parked_threads(500);
         crash_null_write();
+    } else if (!strcmp(s, "deaf_thread")) {
+        crash_with_helper_thread(thread_deaf);
+    } else if (!strcmp(s, "loader_lock")) {
+        crash_with_helper_thread(thread_hold_loader_lock);
     } else if (!strcmp(s, "rmdir_then_crash")) {
         const char *d = getenv("CRASHER_RMDIR");
         if (!d || rmdir(d) != 0)

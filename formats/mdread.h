@@ -1,0 +1,211 @@
+/* mdread.h — bounds-checked minidump reader.
+ *
+ * Normal context only (heap, stdio): this is the offline side used by the `lastgasp` tool, tests and fuzzers,
+ * never the signal handler. fmt_md_open() parses a whole dump held in memory into the plain C model below.
+ * Every offset and size taken from the file is checked against the buffer before it is used, so malformed or
+ * truncated input never reads out of bounds; each problem becomes one line in `warnings` and the reader goes
+ * on with everything else it can still read.
+ *
+ * Ownership: strings typed `char *` are heap copies owned by the model; pointers typed `const` (raw stream
+ * bytes, memory contents, lastgasp strings) point into the caller's buffer, which must outlive the model
+ * (fmt_md_open_file() keeps its own copy for as long as the model lives).
+ */
+#ifndef LASTGASP_MDREAD_H
+#define LASTGASP_MDREAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum fmt_md_result {
+    FMT_MD_OK = 0,            /* the header was valid; look at `warnings` for what could not be read */
+    FMT_MD_NOT_MINIDUMP = -1, /* too short for a header, or not "MDMP" */
+    FMT_MD_NOMEM = -2,
+    FMT_MD_IO = -3,           /* fmt_md_open_file() could not read the file */
+};
+
+/* Warnings beyond this many are counted in warnings_dropped, not kept: a hostile file must not make the
+ * report grow without bound. */
+#define FMT_MD_MAX_WARNINGS 64
+
+enum fmt_md_arch {
+    FMT_MD_ARCH_NONE = 0,    /* no context in the dump */
+    FMT_MD_ARCH_AMD64,       /* decoded into reg[] */
+    FMT_MD_ARCH_UNSUPPORTED, /* present, but not a layout this reader decodes */
+};
+
+/* Register slots of an amd64 context, in the order printed by reports. */
+enum fmt_md_reg {
+    FMT_MD_RIP, FMT_MD_RSP, FMT_MD_RBP, FMT_MD_RAX, FMT_MD_RBX, FMT_MD_RCX, FMT_MD_RDX, FMT_MD_RSI,
+    FMT_MD_RDI, FMT_MD_R8, FMT_MD_R9, FMT_MD_R10, FMT_MD_R11, FMT_MD_R12, FMT_MD_R13, FMT_MD_R14,
+    FMT_MD_R15, FMT_MD_EFLAGS,
+    FMT_MD_NREGS
+};
+
+extern const char *const fmt_md_reg_names[FMT_MD_NREGS];
+
+struct fmt_md_context {
+    enum fmt_md_arch arch;
+    uint32_t context_flags;   /* as stored, for AMD64 */
+    uint64_t reg[FMT_MD_NREGS];
+};
+
+/* Raw bytes of a stream; data == NULL when the stream is absent. */
+struct fmt_md_bytes {
+    const uint8_t *data;
+    size_t len;
+};
+
+enum fmt_md_stream_state {
+    FMT_MD_STREAM_READ,      /* parsed */
+    FMT_MD_STREAM_PARTIAL,   /* passes the end of the file: the part present was parsed */
+    FMT_MD_STREAM_BAD,       /* could not be read at all (starts past the end of the file) */
+    FMT_MD_STREAM_DUPLICATE, /* a second stream of a type already seen: ignored, the first one wins */
+    FMT_MD_STREAM_UNKNOWN,   /* type this reader does not know: listed, skipped */
+    FMT_MD_STREAM_UNUSED,    /* type 0, a placeholder */
+};
+
+struct fmt_md_stream {
+    uint32_t type;
+    uint32_t rva;
+    uint32_t size;
+    enum fmt_md_stream_state state;
+};
+
+struct fmt_md_exception {
+    int present;
+    uint32_t tid;
+    uint32_t code;            /* Linux: signal number */
+    uint32_t flags;           /* Linux: si_code */
+    uint64_t address;         /* Linux: si_addr */
+    struct fmt_md_context ctx;
+};
+
+struct fmt_md_sysinfo {
+    int present;
+    uint16_t arch;            /* MD_CPU_ARCHITECTURE_* */
+    uint32_t platform;        /* MD_OS_* */
+    uint8_t cpu_count;
+    char cpu_vendor[13];      /* x86 cpuid vendor, "" when not x86 or not printable */
+    char *csd_version;        /* UTF-8, or NULL */
+};
+
+struct fmt_md_thread {
+    uint32_t tid;
+    uint64_t stack_start;
+    uint32_t stack_size;
+    const uint8_t *stack;     /* NULL when the stack bytes are not inside the file */
+    struct fmt_md_context ctx;
+    char *name;               /* from ThreadNameList, or NULL */
+};
+
+struct fmt_md_module {
+    uint64_t base;
+    uint32_t size;
+    char *path;               /* UTF-8, or NULL when the name could not be read */
+    uint32_t cv_signature;    /* first 4 bytes of the CodeView record, 0 when none */
+    char *build_id;           /* lowercase hex of a 'BpEL' record's bytes, or NULL */
+};
+
+struct fmt_md_memory {
+    uint64_t start;
+    uint32_t size;
+    const uint8_t *data;      /* NULL when the range's bytes are not inside the file */
+};
+
+/* lastgasp crash info (LG_STREAM_CRASH_INFO). String pointers are NULL for LG_NONE or a bad offset and
+ * otherwise point at a NUL-terminated string inside the stream's strings area (UTF-8 as the writer wrote it:
+ * not validated here). Every thread's [first_frame, first_frame + frame_count) lies inside frames[]. */
+struct fmt_lg_thread {
+    uint32_t tid;
+    uint32_t status;          /* enum lg_thread_status, unchecked */
+    uint32_t first_frame;
+    uint32_t frame_count;
+    const char *name;
+    int crashed;
+};
+
+struct fmt_lg_frame {
+    uint64_t pc;
+    uint64_t sp;
+    uint32_t module_index;    /* an index into md->modules, or LG_NONE (checked) */
+    const char *symbol;
+    uint32_t symbol_delta;    /* meaningful when symbol != NULL */
+    uint8_t trust;            /* enum lg_frame_trust, unchecked */
+};
+
+struct fmt_lg_info {
+    int present;
+    uint32_t version;
+    uint32_t header_size;
+    uint32_t signal;
+    int32_t si_code;
+    uint64_t fault_address;   /* si_addr */
+    uint32_t pid;
+    uint32_t crashing_tid;
+    uint32_t sender_pid;
+    uint32_t sender_uid;
+    uint64_t time_ns;
+    uint32_t flags;           /* LG_FLAG_* */
+    const char *notes;
+    struct fmt_lg_thread *threads;
+    size_t nthreads;
+    struct fmt_lg_frame *frames;
+    size_t nframes;
+};
+
+struct fmt_md {
+    const uint8_t *buf;
+    size_t len;
+    uint32_t version;
+    uint32_t time_date_stamp;
+
+    struct fmt_md_stream *streams; /* the directory as read, in file order */
+    size_t nstreams;
+
+    struct fmt_md_exception exception;
+    struct fmt_md_sysinfo sysinfo;
+    int has_pid;
+    uint32_t pid;             /* from MiscInfo, else the Tgid line of LinuxProcStatus */
+    struct fmt_md_thread *threads;
+    size_t nthreads;
+    struct fmt_md_module *modules;
+    size_t nmodules;
+    struct fmt_md_memory *memory;
+    size_t nmemory;
+    struct fmt_md_bytes cpu_info, proc_status, cmdline, environment, auxv, maps;
+    struct fmt_lg_info lg;
+
+    char **warnings;
+    size_t nwarnings;
+    size_t warnings_dropped;
+
+    uint8_t *owned;           /* fmt_md_open_file()'s copy of the file, freed by fmt_md_close() */
+    /* Lookup indexes built by the reader, so that lookups stay O(log n) on hostile files. */
+    size_t *thread_order;     /* indexes into threads[], sorted by tid (then index: the first one wins) */
+    size_t *module_order;     /* indexes into modules[], sorted by base */
+    int modules_overlap;      /* some modules overlap: fmt_md_module_at() then scans them all */
+};
+
+/* Parse buf[0..len). Returns FMT_MD_OK when the header is a minidump header (the model then holds whatever
+ * could be read, and err holds the first warning or ""), else a negative enum fmt_md_result with the reason in
+ * err. The model is always safe to render and must always be released with fmt_md_close(). */
+int fmt_md_open(struct fmt_md *md, const uint8_t *buf, size_t len, char *err, size_t errlen);
+
+/* Read the whole file at path, then fmt_md_open() it. FMT_MD_IO with strerror in err when it cannot be read. */
+int fmt_md_open_file(struct fmt_md *md, const char *path, char *err, size_t errlen);
+
+void fmt_md_close(struct fmt_md *md);
+
+/* The module whose [base, base + size) holds addr, or NULL. */
+const struct fmt_md_module *fmt_md_module_at(const struct fmt_md *md, uint64_t addr);
+
+/* The ThreadList entry of tid, or NULL. */
+const struct fmt_md_thread *fmt_md_thread_by_tid(const struct fmt_md *md, uint32_t tid);
+
+/* Short name of a stream type ("ThreadList", "lastgasp"), or NULL when unknown. */
+const char *fmt_md_stream_name(uint32_t type);
+
+/* Name of an MD_CPU_ARCHITECTURE_* value ("amd64"), or NULL. */
+const char *fmt_md_arch_name(uint16_t arch);
+
+#endif

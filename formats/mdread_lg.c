@@ -1,0 +1,213 @@
+/* mdread_lg.c — parser for lastgasp's crash-info stream (LG_STREAM_CRASH_INFO, formats/README.md).
+ *
+ * Normal context. Forward compatibility is the writer's promise and this file's duty: a header or record
+ * larger than the v1 size is read for its v1 fields and the rest skipped, so newer writers stay readable.
+ * Offsets within the stream are computed in u64 and checked one area at a time, so no sum can wrap.
+ */
+#include "mdread_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The areas of the stream that are present, as offsets into the span. */
+struct lg_layout {
+    const struct fmt_rd_span *s;
+    const uint8_t *strings;
+    size_t strings_len;   /* bytes of the strings area present in the stream */
+};
+
+/* Checked string lookup: NULL for LG_NONE, or with a warning naming `what` (and idx unless SIZE_MAX) for a
+ * bad offset. */
+static const char *lg_string(struct fmt_rd *rd, const struct lg_layout *l, uint32_t off, const char *what,
+                             size_t idx)
+{
+    char who[48];
+
+    if (off == LG_NONE)
+        return NULL;
+    if (idx == SIZE_MAX)
+        snprintf(who, sizeof who, "%s", what);
+    else
+        snprintf(who, sizeof who, "%s %zu", what, idx);
+    if (off >= l->strings_len) {
+        fmt_rd_warn(rd, "lastgasp: %s: string offset 0x%x outside the strings area (size 0x%zx)", who,
+                    (unsigned)off, l->strings_len);
+        return NULL;
+    }
+    if (!memchr(l->strings + off, '\0', l->strings_len - off)) {
+        fmt_rd_warn(rd, "lastgasp: %s: string at offset 0x%x not NUL-terminated within the strings area "
+                    "(size 0x%zx)", who, (unsigned)off, l->strings_len);
+        return NULL;
+    }
+    return (const char *)(l->strings + off);
+}
+
+/* How many of `count` records of `size` bytes at *off fit in the stream; advances *off past the area as
+ * declared. Returns 0 with *off set past the end when the area's start is already out of the stream. */
+static size_t lg_area(struct fmt_rd *rd, const struct lg_layout *l, uint64_t *off, uint32_t count,
+                      uint32_t size, size_t v1_size, const char *what)
+{
+    uint64_t n = l->s->n, need = (uint64_t)count * size, start = *off;
+    size_t fit;
+
+    *off = start + need; /* start <= n <= 4 GiB and need < 2^64 - 2^33: no wrap */
+    if (count == 0)
+        return 0;
+    if (size < v1_size) {
+        fmt_rd_warn(rd, "lastgasp: %s record size %u is smaller than v1's %zu; %u records ignored", what,
+                    (unsigned)size, v1_size, (unsigned)count);
+        return 0;
+    }
+    fit = (size_t)((n - start) / size);
+    if (fit >= count)
+        return count;
+    fmt_rd_warn(rd, "lastgasp: %u %s records of %u bytes at offset 0x%llx pass end of stream (size 0x%llx); "
+                "reading %zu", (unsigned)count, what, (unsigned)size, (unsigned long long)start,
+                (unsigned long long)n, fit);
+    return fit;
+}
+
+static void lg_threads(struct fmt_rd *rd, const struct lg_layout *l, uint64_t off, size_t n, uint32_t size)
+{
+    struct fmt_lg_info *lg = &rd->md->lg;
+
+    lg->threads = fmt_rd_calloc(rd, n, sizeof *lg->threads);
+    if (!lg->threads)
+        return;
+    lg->nthreads = n;
+    for (size_t i = 0; i < n; i++) {
+        struct fmt_lg_thread *t = &lg->threads[i];
+        struct lg_thread_record raw;
+
+        memcpy(&raw, l->s->p + off + i * size, sizeof raw);
+        t->tid = raw.tid;
+        t->status = raw.status;
+        t->first_frame = raw.first_frame;
+        t->frame_count = raw.frame_count;
+        t->name = lg_string(rd, l, raw.name_off, "thread", i);
+        t->crashed = raw.crashed != 0;
+        /* Clamp the frame range so that renderers can index frames[] without checking again. */
+        if ((uint64_t)t->first_frame + t->frame_count > lg->nframes) {
+            fmt_rd_warn(rd, "lastgasp: thread %zu (tid %u): frames %u..%llu outside the %zu frame records", i,
+                        (unsigned)t->tid, (unsigned)t->first_frame,
+                        (unsigned long long)t->first_frame + t->frame_count, lg->nframes);
+            if (t->first_frame > lg->nframes)
+                t->first_frame = (uint32_t)lg->nframes;
+            t->frame_count = (uint32_t)(lg->nframes - t->first_frame);
+        }
+    }
+}
+
+static void lg_frames(struct fmt_rd *rd, const struct lg_layout *l, uint64_t off, size_t n, uint32_t size)
+{
+    struct fmt_lg_info *lg = &rd->md->lg;
+
+    lg->frames = fmt_rd_calloc(rd, n, sizeof *lg->frames);
+    if (!lg->frames)
+        return;
+    lg->nframes = n;
+    for (size_t i = 0; i < n; i++) {
+        struct fmt_lg_frame *f = &lg->frames[i];
+        struct lg_frame_record raw;
+
+        memcpy(&raw, l->s->p + off + i * size, sizeof raw);
+        f->pc = raw.pc;
+        f->sp = raw.sp;
+        f->module_index = raw.module_index;
+        if (f->module_index != LG_NONE && f->module_index >= rd->md->nmodules) {
+            fmt_rd_warn(rd, "lastgasp: frame %zu: module index %u outside the ModuleList (%zu modules)", i,
+                        (unsigned)f->module_index, rd->md->nmodules);
+            f->module_index = LG_NONE;
+        }
+        f->symbol = lg_string(rd, l, raw.symbol_off, "frame", i);
+        f->symbol_delta = raw.symbol_delta;
+        f->trust = raw.trust;
+    }
+}
+
+static uint64_t first_frame_key(const struct fmt_md *md, size_t i) { return md->lg.threads[i].first_frame; }
+
+/* Make the threads' frame ranges disjoint (the writer never shares frames between threads), so that what the
+ * renderers print stays proportional to the file even when a hostile one points every thread at all frames. */
+static void lg_disjoint(struct fmt_rd *rd)
+{
+    struct fmt_lg_info *lg = &rd->md->lg;
+    size_t *order = fmt_rd_sorted_order(rd, lg->nthreads, first_frame_key);
+    uint64_t end = 0;
+
+    for (size_t k = 0; order && k < lg->nthreads; k++) {
+        struct fmt_lg_thread *t = &lg->threads[order[k]];
+        uint64_t tend = (uint64_t)t->first_frame + t->frame_count;
+
+        if (t->frame_count == 0)
+            continue;
+        if (t->first_frame < end) {
+            fmt_rd_warn(rd, "lastgasp: thread %zu (tid %u): frames %u..%llu overlap another thread's; cut",
+                        order[k], (unsigned)t->tid, (unsigned)t->first_frame, (unsigned long long)tend);
+            t->frame_count = tend > end ? (uint32_t)(tend - end) : 0;
+            t->first_frame = tend > end ? (uint32_t)end : t->first_frame;
+        }
+        if (tend > end)
+            end = tend;
+    }
+    free(order);
+}
+
+void fmt_rd_lg(struct fmt_rd *rd, const struct fmt_rd_span *s)
+{
+    struct fmt_lg_info *lg = &rd->md->lg;
+    struct lg_layout l = { .s = s };
+    struct lg_info_header h;
+    uint64_t off, thr_off, frm_off;
+    size_t nthr, nfrm;
+
+    if (s->n < 8) {
+        fmt_rd_warn(rd, "lastgasp: stream is 0x%zx bytes, too short for a header; ignored", s->n);
+        return;
+    }
+    memcpy(&h, s->p, 8);
+    if (h.version == 0 || h.header_size < sizeof h || h.header_size > s->n) {
+        fmt_rd_warn(rd, "lastgasp: version %u header_size 0x%x unusable (v1 header 0x%zx, stream 0x%zx bytes); "
+                    "ignored", (unsigned)h.version, (unsigned)h.header_size, sizeof h, s->n);
+        return;
+    }
+    memcpy(&h, s->p, sizeof h);
+    lg->present = 1;
+    lg->version = h.version;
+    lg->header_size = h.header_size;
+    lg->signal = h.signal;
+    lg->si_code = h.si_code;
+    lg->fault_address = h.fault_address;
+    lg->pid = h.pid;
+    lg->crashing_tid = h.crashing_tid;
+    lg->sender_pid = h.sender_pid;
+    lg->sender_uid = h.sender_uid;
+    lg->time_ns = h.time_ns;
+    lg->flags = h.flags;
+
+    off = thr_off = h.header_size;
+    nthr = lg_area(rd, &l, &off, h.thread_count, h.thread_record_size, sizeof(struct lg_thread_record),
+                   "thread");
+    frm_off = off;
+    nfrm = 0;
+    if (frm_off <= s->n)
+        nfrm = lg_area(rd, &l, &off, h.frame_count, h.frame_record_size, sizeof(struct lg_frame_record),
+                       "frame");
+    else if (h.frame_count)
+        fmt_rd_warn(rd, "lastgasp: %u frame records start past end of stream", (unsigned)h.frame_count);
+    if (off <= s->n) {
+        l.strings = s->p + off;
+        l.strings_len = s->n - off < h.strings_size ? (size_t)(s->n - off) : h.strings_size;
+        if (l.strings_len < h.strings_size)
+            fmt_rd_warn(rd, "lastgasp: strings area at offset 0x%llx size 0x%x passes end of stream (size 0x%zx)",
+                        (unsigned long long)off, (unsigned)h.strings_size, s->n);
+    } else if (h.strings_size) {
+        fmt_rd_warn(rd, "lastgasp: strings area starts past end of stream");
+    }
+    /* Frames first: thread records are checked against the number of frames actually read. */
+    lg_frames(rd, &l, frm_off, nfrm, h.frame_record_size);
+    lg_threads(rd, &l, thr_off, nthr, h.thread_record_size);
+    lg_disjoint(rd);
+    lg->notes = lg_string(rd, &l, h.notes_off, "notes", SIZE_MAX);
+}

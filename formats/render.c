@@ -1,0 +1,277 @@
+/* render.c — `lastgasp show`: the human report, and the text helpers both renderers share.
+ *
+ * Normal context. Strings in a dump come from the crashed process and may hold anything: every one goes
+ * through fmt_put_text(), which keeps valid UTF-8 and neutralizes control characters, so that a thread named
+ * "\033]..." cannot drive the reader's terminal.
+ */
+#include "render.h"
+#include "minidump.h"
+
+#include <inttypes.h>
+#include <string.h>
+#include <time.h>
+
+size_t fmt_utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
+{
+    unsigned char b0 = s[0];
+    unsigned char lo = 0x80, hi = 0xbf; /* allowed range of the second byte */
+    size_t need;
+    uint32_t c;
+
+    if (b0 < 0x80) {
+        *cp = b0;
+        return 1;
+    }
+    if (b0 >= 0xc2 && b0 <= 0xdf) {
+        need = 1, c = b0 & 0x1f;
+    } else if (b0 >= 0xe0 && b0 <= 0xef) {
+        need = 2, c = b0 & 0x0f;
+        if (b0 == 0xe0)
+            lo = 0xa0; /* overlong */
+        if (b0 == 0xed)
+            hi = 0x9f; /* UTF-16 surrogates */
+    } else if (b0 >= 0xf0 && b0 <= 0xf4) {
+        need = 3, c = b0 & 0x07;
+        if (b0 == 0xf0)
+            lo = 0x90; /* overlong */
+        if (b0 == 0xf4)
+            hi = 0x8f; /* past U+10FFFF */
+    } else {
+        *cp = 0xfffd;
+        return 1;
+    }
+    for (size_t k = 1; k <= need; k++) {
+        unsigned char b = k < n ? s[k] : 0;
+
+        if (k >= n || b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xbf)) {
+            *cp = 0xfffd;
+            return k;
+        }
+        c = c << 6 | (b & 0x3f);
+    }
+    *cp = c;
+    return need + 1;
+}
+
+/* Core of fmt_put_text() for n bytes; nul_as_space serves NUL-separated text such as a command line. */
+static void put_text_n(FILE *out, const char *s, size_t n, int keep_newlines, int nul_as_space)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+
+    while (i < n) {
+        uint32_t cp;
+        size_t k = fmt_utf8_next(p + i, n - i, &cp);
+
+        if (cp == 0 && nul_as_space)
+            fputc(' ', out);
+        else if (keep_newlines && (cp == '\n' || cp == '\t'))
+            fputc((int)cp, out);
+        else if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f)) /* C0 and C1 controls */
+            fputc('?', out);
+        else if (cp == 0xfffd)
+            fputs("\xef\xbf\xbd", out);
+        else
+            fwrite(p + i, 1, k, out);
+        i += k;
+    }
+}
+
+void fmt_put_text(FILE *out, const char *s, const char *fallback, int keep_newlines)
+{
+    if (!s)
+        s = fallback;
+    if (s)
+        put_text_n(out, s, strlen(s), keep_newlines, 0);
+}
+
+/* ---- show ---- */
+
+static const struct fmt_rthread *crashing_thread(const struct fmt_report *r)
+{
+    for (size_t i = 0; i < r->nthreads; i++)
+        if (r->threads[i].crashed)
+            return &r->threads[i];
+    return NULL;
+}
+
+static void headline(FILE *out, const struct fmt_report *r)
+{
+    const struct fmt_rthread *ct = crashing_thread(r);
+    const char *sig, *code;
+
+    if (!r->has_signal) {
+        fputs("No crash signal recorded (the dump has neither an Exception nor a lastgasp stream)", out);
+    } else {
+        sig = fmt_signal_name(r->signo);
+        code = fmt_si_code_name(r->signo, r->code);
+        if (sig)
+            fputs(sig, out);
+        else
+            fprintf(out, "signal %" PRIu32, r->signo);
+        if (code)
+            fprintf(out, " (%s)", code);
+        else
+            fprintf(out, " (si_code %" PRId32 ")", r->code);
+        /* si_addr means something only when the kernel raised the signal (si_code > 0). */
+        if (r->code > 0)
+            fprintf(out, " at 0x%" PRIx64, r->address);
+        else if (r->has_sender)
+            fprintf(out, " from pid %" PRIu32 " (uid %" PRIu32 ")", r->sender_pid, r->sender_uid);
+    }
+    if (r->has_crashing_tid) {
+        fprintf(out, " in thread %" PRIu32, r->crashing_tid);
+        if (ct && ct->tid == r->crashing_tid && ct->name) {
+            fputs(" (", out);
+            fmt_put_text(out, ct->name, NULL, 0);
+            fputc(')', out);
+        }
+    }
+    if (r->has_pid)
+        fprintf(out, ", pid %" PRIu32, r->pid);
+    fputc('\n', out);
+}
+
+static void details(FILE *out, const struct fmt_report *r, const struct fmt_md *md)
+{
+    const struct fmt_md_sysinfo *si = &md->sysinfo;
+
+    if (r->has_time) {
+        time_t secs = (time_t)(r->time_ns / 1000000000u);
+        struct tm tm;
+        char when[64];
+
+        if (gmtime_r(&secs, &tm) && strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm))
+            fprintf(out, "Time: %s.%03u UTC\n", when, (unsigned)(r->time_ns % 1000000000u / 1000000u));
+    }
+    if (md->cmdline.data && md->cmdline.len) {
+        size_t n = md->cmdline.len;
+
+        while (n > 0 && md->cmdline.data[n - 1] == '\0')
+            n--;
+        fputs("Command line: ", out);
+        put_text_n(out, (const char *)md->cmdline.data, n, 0, 1);
+        fputc('\n', out);
+    }
+    if (si->present) {
+        const char *arch = fmt_md_arch_name(si->arch);
+
+        fputs("System: ", out);
+        fmt_put_text(out, si->csd_version, "(no version string)", 0);
+        fprintf(out, " (%s, %u CPU%s%s%s)\n", arch ? arch : "unknown architecture", (unsigned)si->cpu_count,
+                si->cpu_count == 1 ? "" : "s", si->cpu_vendor[0] ? ", " : "", si->cpu_vendor);
+    }
+    if (md->lg.flags & LG_FLAG_THREADS_TRUNCATED)
+        fputs("Note: more threads than the writer's bound; the rest were not captured\n", out);
+    if (md->lg.flags & LG_FLAG_FRAMES_TRUNCATED)
+        fputs("Note: some stacks were cut at the writer's frame bound\n", out);
+}
+
+static void frame_line(FILE *out, size_t i, const struct fmt_rframe *f)
+{
+    fprintf(out, "#%-3zu0x%016" PRIx64 " in ", i, f->pc);
+    fmt_put_text(out, f->function, "??", 0);
+    if (f->function && f->has_offset)
+        fprintf(out, "+0x%" PRIx32, f->offset);
+    if (f->module) {
+        fputs(" (", out);
+        fmt_put_text(out, f->module, NULL, 0);
+        if (!f->function)
+            fprintf(out, "+0x%" PRIx64, f->pc - f->module_base);
+        fputc(')', out);
+    }
+    fputc('\n', out);
+}
+
+static void registers(FILE *out, const struct fmt_md_context *ctx)
+{
+    for (int i = 0; i < FMT_MD_NREGS; i++)
+        fprintf(out, "  %6s 0x%016" PRIx64 "%s", fmt_md_reg_names[i], ctx->reg[i],
+                i % 3 == 2 || i == FMT_MD_NREGS - 1 ? "\n" : "");
+}
+
+/* The JSON status words, as a person would say them. */
+static const char *status_text(const char *status)
+{
+    if (strcmp(status, "no_answer") == 0)
+        return "did not answer";
+    if (strcmp(status, "gone") == 0)
+        return "exited";
+    return status;
+}
+
+static void thread_block(FILE *out, const struct fmt_rthread *t, const struct fmt_md *md)
+{
+    fprintf(out, "\nThread %" PRIu32, t->tid);
+    if (t->name) {
+        fputs(" (", out);
+        fmt_put_text(out, t->name, NULL, 0);
+        fputc(')', out);
+    }
+    if (t->status && strcmp(t->status, "ok") != 0)
+        fprintf(out, " [%s]", status_text(t->status));
+    fputs(t->crashed ? " crashed:\n" : ":\n", out);
+    for (size_t i = 0; i < t->nframes; i++)
+        frame_line(out, i, &t->frames[i]);
+    if (t->ctx && t->ctx->arch == FMT_MD_ARCH_UNSUPPORTED && (t->crashed || t->nframes == 0)) {
+        const char *arch = md->sysinfo.present ? fmt_md_arch_name(md->sysinfo.arch) : NULL;
+
+        fprintf(out, "  (%s: CPU context of unsupported architecture %s)\n",
+                t->nframes ? "registers not decoded" : "no frames", arch ? arch : "(unknown)");
+    } else if (t->nframes == 0) {
+        fprintf(out, "  (no frames: %s)\n", t->no_frames_why ? t->no_frames_why : "none recorded");
+    }
+    if (t->crashed && t->ctx && t->ctx->arch == FMT_MD_ARCH_AMD64)
+        registers(out, t->ctx);
+}
+
+static void modules(FILE *out, const struct fmt_md *md)
+{
+    if (md->nmodules == 0)
+        return;
+    fputs("\nModules:\n", out);
+    for (size_t i = 0; i < md->nmodules; i++) {
+        const struct fmt_md_module *m = &md->modules[i];
+
+        fprintf(out, "  0x%016" PRIx64 " 0x%08" PRIx32 "  %-40s  ", m->base, m->size,
+                m->build_id ? m->build_id : "(no build-id)");
+        fmt_put_text(out, m->path, "(name unreadable)", 0);
+        fputc('\n', out);
+    }
+}
+
+static void notes(FILE *out, const char *text)
+{
+    const char *line = text;
+
+    if (!text || !*text)
+        return;
+    fputs("\nNotes:\n", out);
+    while (*line) {
+        const char *nl = strchr(line, '\n');
+        size_t n = nl ? (size_t)(nl - line) : strlen(line);
+
+        fputs("  ", out);
+        put_text_n(out, line, n, 0, 0);
+        fputc('\n', out);
+        line += n + (nl != NULL);
+    }
+}
+
+int fmt_render_show(FILE *out, const struct fmt_md *md)
+{
+    struct fmt_report r;
+
+    if (fmt_report_build(&r, md) != 0)
+        return -1;
+    headline(out, &r);
+    details(out, &r, md);
+    for (size_t i = 0; i < r.nthreads; i++)
+        thread_block(out, &r.threads[i], md);
+    if (r.nthreads == 0)
+        fputs("\nNo threads in the dump.\n", out);
+    modules(out, md);
+    notes(out, r.notes);
+    fmt_report_free(&r);
+    return ferror(out) ? -1 : 0;
+}

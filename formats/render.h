@@ -1,0 +1,76 @@
+/* render.h — turning a parsed dump (formats/mdread.h) into reports: `lastgasp show` text and `lastgasp json`.
+ *
+ * Normal context. Both renderers work from one merged view (struct fmt_report): the lastgasp stream when the
+ * dump has one, else the standard streams (Exception, ThreadList contexts), so any Linux minidump renders.
+ * Nothing is invented: a value the dump does not hold is absent (NULL / has_* = 0) and prints as null.
+ */
+#ifndef LASTGASP_RENDER_H
+#define LASTGASP_RENDER_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "mdread.h"
+
+struct fmt_rframe {
+    uint64_t pc;
+    const char *function;         /* symbol from the lastgasp stream, or NULL */
+    int has_offset;
+    uint32_t offset;              /* pc - function start, when has_offset */
+    const char *module;           /* basename of the module's path, or NULL */
+    uint64_t module_base;         /* when module != NULL */
+    const char *trust;            /* "context", "cfi", "fp", or NULL */
+};
+
+struct fmt_rthread {
+    uint32_t tid;
+    const char *name;             /* NULL when unknown */
+    int crashed;
+    const char *status;           /* "ok", "no_answer", "gone", or NULL when unknown */
+    const struct fmt_md_context *ctx; /* registers, or NULL */
+    const char *no_frames_why;    /* why frames is empty, or NULL */
+    struct fmt_rframe *frames;    /* innermost first; points into the report's frame pool */
+    size_t nframes;
+};
+
+struct fmt_report {
+    int has_signal;
+    uint32_t signo;
+    int32_t code;
+    uint64_t address;
+    int has_pid;
+    uint32_t pid;
+    int has_crashing_tid;
+    uint32_t crashing_tid;
+    int has_sender;               /* the signal was sent by a process (si_code <= 0) and the dump says which */
+    uint32_t sender_pid, sender_uid;
+    int has_time;
+    uint64_t time_ns;
+    const char *notes;
+    struct fmt_rthread *threads;  /* the crashing thread first */
+    size_t nthreads;
+    struct fmt_rframe *frame_pool;
+};
+
+/* Build the merged view; 0, or -1 when memory ran out. Release with fmt_report_free(). */
+int fmt_report_build(struct fmt_report *r, const struct fmt_md *md);
+void fmt_report_free(struct fmt_report *r);
+
+/* Render the human report / the one JSON object. 0 on success, -1 on a write error or lack of memory. */
+int fmt_render_show(FILE *out, const struct fmt_md *md);
+int fmt_render_json(FILE *out, const struct fmt_md *md);
+
+/* "SIGSEGV", or NULL for a number without a name. */
+const char *fmt_signal_name(uint32_t signo);
+/* "SEGV_MAPERR", "SI_TKILL", or NULL when the code has no name for that signal. */
+const char *fmt_si_code_name(uint32_t signo, int32_t code);
+
+/* Decode one UTF-8 character at s[0..n) (n >= 1). Returns the bytes it spans (>= 1); *cp is U+FFFD for an
+ * invalid or truncated sequence, which then spans its longest valid prefix (at least one byte). */
+size_t fmt_utf8_next(const unsigned char *s, size_t n, uint32_t *cp);
+
+/* Write s for a terminal: valid UTF-8 kept, invalid bytes as U+FFFD, control characters as '?' (a newline
+ * too unless keep_newlines). NULL prints as fallback. */
+void fmt_put_text(FILE *out, const char *s, const char *fallback, int keep_newlines);
+
+#endif

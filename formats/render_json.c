@@ -1,0 +1,278 @@
+/* render_json.c — `lastgasp json`: one JSON object describing the dump, for tools.
+ *
+ * Normal context. Contract: a value the dump does not hold is null, never a guess; 64-bit addresses are
+ * "0x..." strings (JSON numbers lose precision past 2^53); every string is valid UTF-8 with control
+ * characters escaped, bytes that are not UTF-8 becoming U+FFFD.
+ */
+#include "render.h"
+#include "minidump.h"
+
+#include <inttypes.h>
+#include <string.h>
+#include <time.h>
+
+static void json_str_n(FILE *out, const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+
+    fputc('"', out);
+    while (i < n) {
+        uint32_t cp;
+        size_t k = fmt_utf8_next(p + i, n - i, &cp);
+
+        switch (cp) {
+        case '"': fputs("\\\"", out); break;
+        case '\\': fputs("\\\\", out); break;
+        case '\n': fputs("\\n", out); break;
+        case '\r': fputs("\\r", out); break;
+        case '\t': fputs("\\t", out); break;
+        case '\b': fputs("\\b", out); break;
+        case '\f': fputs("\\f", out); break;
+        case 0xfffd: fputs("\\ufffd", out); break;
+        default:
+            if (cp < 0x20 || cp == 0x7f)
+                fprintf(out, "\\u%04" PRIx32, cp);
+            else
+                fwrite(p + i, 1, k, out);
+        }
+        i += k;
+    }
+    fputc('"', out);
+}
+
+static void json_str(FILE *out, const char *s)
+{
+    if (s)
+        json_str_n(out, s, strlen(s));
+    else
+        fputs("null", out);
+}
+
+static void json_hex(FILE *out, uint64_t v)
+{
+    fprintf(out, "\"0x%" PRIx64 "\"", v);
+}
+
+static void json_u32_or_null(FILE *out, int has, uint32_t v)
+{
+    if (has)
+        fprintf(out, "%" PRIu32, v);
+    else
+        fputs("null", out);
+}
+
+static void json_signal(FILE *out, const struct fmt_report *r)
+{
+    if (!r->has_signal) {
+        fputs("null", out);
+        return;
+    }
+    fprintf(out, "{\"number\":%" PRIu32 ",\"name\":", r->signo);
+    json_str(out, fmt_signal_name(r->signo));
+    fprintf(out, ",\"code\":%" PRId32 ",\"code_name\":", r->code);
+    json_str(out, fmt_si_code_name(r->signo, r->code));
+    fputs(",\"address\":", out);
+    json_hex(out, r->address);
+    fputc('}', out);
+}
+
+static void json_frame(FILE *out, const struct fmt_rframe *f)
+{
+    fputs("{\"pc\":", out);
+    json_hex(out, f->pc);
+    fputs(",\"function\":", out);
+    json_str(out, f->function);
+    fputs(",\"offset\":", out);
+    json_u32_or_null(out, f->has_offset, f->offset);
+    fputs(",\"file\":null,\"line\":null,\"module\":", out);
+    json_str(out, f->module);
+    fputs(",\"inlined\":false,\"trust\":", out);
+    json_str(out, f->trust);
+    fputc('}', out);
+}
+
+static void json_registers(FILE *out, const struct fmt_md_context *ctx)
+{
+    if (!ctx || ctx->arch != FMT_MD_ARCH_AMD64) {
+        fputs("null", out);
+        return;
+    }
+    fputc('{', out);
+    for (int i = 0; i < FMT_MD_NREGS; i++) {
+        fprintf(out, "%s\"%s\":", i ? "," : "", fmt_md_reg_names[i]);
+        json_hex(out, ctx->reg[i]);
+    }
+    fputc('}', out);
+}
+
+static void json_threads(FILE *out, const struct fmt_report *r)
+{
+    fputc('[', out);
+    for (size_t i = 0; i < r->nthreads; i++) {
+        const struct fmt_rthread *t = &r->threads[i];
+
+        fprintf(out, "%s{\"tid\":%" PRIu32 ",\"name\":", i ? "," : "", t->tid);
+        json_str(out, t->name);
+        fprintf(out, ",\"crashed\":%s,\"status\":", t->crashed ? "true" : "false");
+        json_str(out, t->status);
+        fputs(",\"frames\":[", out);
+        for (size_t k = 0; k < t->nframes; k++) {
+            if (k)
+                fputc(',', out);
+            json_frame(out, &t->frames[k]);
+        }
+        fputs("],\"registers\":", out);
+        json_registers(out, t->ctx);
+        fputc('}', out);
+    }
+    fputc(']', out);
+}
+
+static void json_modules(FILE *out, const struct fmt_md *md)
+{
+    fputc('[', out);
+    for (size_t i = 0; i < md->nmodules; i++) {
+        const struct fmt_md_module *m = &md->modules[i];
+
+        fputs(i ? ",{\"base\":" : "{\"base\":", out);
+        json_hex(out, m->base);
+        fprintf(out, ",\"size\":%" PRIu32 ",\"path\":", m->size);
+        json_str(out, m->path);
+        fputs(",\"build_id\":", out);
+        json_str(out, m->build_id);
+        fputc('}', out);
+    }
+    fputc(']', out);
+}
+
+static void json_system(FILE *out, const struct fmt_md *md)
+{
+    const struct fmt_md_sysinfo *si = &md->sysinfo;
+
+    if (!si->present) {
+        fputs("null", out);
+        return;
+    }
+    fputs("{\"arch\":", out);
+    json_str(out, fmt_md_arch_name(si->arch));
+    fputs(",\"os\":", out);
+    json_str(out, si->platform == MD_OS_LINUX ? "linux" : NULL);
+    fprintf(out, ",\"cpu_count\":%u,\"cpu_vendor\":", (unsigned)si->cpu_count);
+    json_str(out, si->cpu_vendor[0] ? si->cpu_vendor : NULL);
+    fputs(",\"os_version\":", out);
+    json_str(out, si->csd_version);
+    fputc('}', out);
+}
+
+/* The NUL-separated command line as an array of arguments. */
+static void json_cmdline(FILE *out, const struct fmt_md_bytes *b)
+{
+    size_t i = 0, n = b->len;
+
+    if (!b->data) {
+        fputs("null", out);
+        return;
+    }
+    while (n > 0 && b->data[n - 1] == '\0')
+        n--;
+    fputc('[', out);
+    while (i < n) {
+        const uint8_t *nul = memchr(b->data + i, '\0', n - i);
+        size_t len = nul ? (size_t)(nul - (b->data + i)) : n - i;
+
+        if (i)
+            fputc(',', out);
+        json_str_n(out, (const char *)b->data + i, len);
+        i += len + 1;
+    }
+    fputc(']', out);
+}
+
+static void json_time(FILE *out, const struct fmt_report *r)
+{
+    time_t secs = (time_t)(r->time_ns / 1000000000u);
+    struct tm tm;
+    char when[64];
+
+    if (r->has_time && gmtime_r(&secs, &tm) && strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm))
+        fprintf(out, "\"%s.%09uZ\"", when, (unsigned)(r->time_ns % 1000000000u));
+    else
+        fputs("null", out);
+}
+
+static const char *const stream_states[] = {
+    [FMT_MD_STREAM_READ] = "read", [FMT_MD_STREAM_PARTIAL] = "partial", [FMT_MD_STREAM_BAD] = "bad",
+    [FMT_MD_STREAM_DUPLICATE] = "duplicate", [FMT_MD_STREAM_UNKNOWN] = "unknown",
+    [FMT_MD_STREAM_UNUSED] = "unused",
+};
+
+static void json_streams(FILE *out, const struct fmt_md *md)
+{
+    fputc('[', out);
+    for (size_t i = 0; i < md->nstreams; i++) {
+        const struct fmt_md_stream *st = &md->streams[i];
+
+        fprintf(out, "%s{\"type\":%" PRIu32 ",\"name\":", i ? "," : "", st->type);
+        json_str(out, fmt_md_stream_name(st->type));
+        fprintf(out, ",\"rva\":%" PRIu32 ",\"size\":%" PRIu32 ",\"state\":\"%s\"}", st->rva, st->size,
+                stream_states[st->state]);
+    }
+    fputc(']', out);
+}
+
+static void json_warnings(FILE *out, const struct fmt_md *md)
+{
+    fputc('[', out);
+    for (size_t i = 0; i < md->nwarnings; i++) {
+        if (i)
+            fputc(',', out);
+        json_str(out, md->warnings[i]);
+    }
+    if (md->warnings_dropped)
+        fprintf(out, "%s\"%zu more warnings not kept\"", md->nwarnings ? "," : "", md->warnings_dropped);
+    fputc(']', out);
+}
+
+int fmt_render_json(FILE *out, const struct fmt_md *md)
+{
+    struct fmt_report r;
+
+    if (fmt_report_build(&r, md) != 0)
+        return -1;
+    fputs("{\"signal\":", out);
+    json_signal(out, &r);
+    fputs(",\"pid\":", out);
+    json_u32_or_null(out, r.has_pid, r.pid);
+    fputs(",\"crashing_tid\":", out);
+    json_u32_or_null(out, r.has_crashing_tid, r.crashing_tid);
+    if (r.has_sender)
+        fprintf(out, ",\"sender\":{\"pid\":%" PRIu32 ",\"uid\":%" PRIu32 "}", r.sender_pid, r.sender_uid);
+    else
+        fputs(",\"sender\":null", out);
+    fputs(",\"time\":", out);
+    json_time(out, &r);
+    fputs(",\"threads\":", out);
+    json_threads(out, &r);
+    fputs(",\"modules\":", out);
+    json_modules(out, md);
+    fputs(",\"notes\":", out);
+    json_str(out, r.notes);
+    fputs(",\"system\":", out);
+    json_system(out, md);
+    fputs(",\"cmdline\":", out);
+    json_cmdline(out, &md->cmdline);
+    if (md->lg.present)
+        fprintf(out, ",\"truncated\":{\"threads\":%s,\"frames\":%s}",
+                md->lg.flags & LG_FLAG_THREADS_TRUNCATED ? "true" : "false",
+                md->lg.flags & LG_FLAG_FRAMES_TRUNCATED ? "true" : "false");
+    else
+        fputs(",\"truncated\":null", out);
+    fputs(",\"streams\":", out);
+    json_streams(out, md);
+    fputs(",\"warnings\":", out);
+    json_warnings(out, md);
+    fputs(",\"go\":null}\n", out);
+    fmt_report_free(&r);
+    return ferror(out) ? -1 : 0;
+}

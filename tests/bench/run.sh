@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# make bench: build the crash program and measure (see run.py for the method).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+make -s build/tests/crashbench
+python3 tests/bench/run.py

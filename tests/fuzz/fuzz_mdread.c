@@ -1,0 +1,261 @@
+/* fuzz_mdread.c — libFuzzer target for the minidump reader and both renderers.
+ *
+ * Each input is parsed with fmt_md_open() and rendered with `show` and `json` into memory; beyond "no crash,
+ * no out-of-bounds read" (ASan/UBSan), the target checks the two promises the renderers make about hostile
+ * input: the JSON is one valid JSON object (strict RFC 8259, valid UTF-8), and the text report holds no
+ * control characters but newlines and tabs, so a dump cannot drive the terminal that shows it.
+ *
+ * Build: clang -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE formats/mdread*.c formats/render*.c
+ *        formats/signames.c tests/fuzz/fuzz_mdread.c
+ * Run on a copy of tests/fuzz/corpus (libFuzzer adds its finds to the first directory) with
+ * -dict=tests/fuzz/mdread.dict. The seeds are rebuilt by `test_mdread --write-corpus tests/fuzz/corpus`.
+ */
+#include "../../formats/mdread.h"
+#include "../../formats/render.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- a strict JSON checker ---- */
+
+struct js {
+    const unsigned char *p, *end;
+    int depth;
+};
+
+static int js_value(struct js *j);
+
+static void js_ws(struct js *j)
+{
+    while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
+        j->p++;
+}
+
+static int js_hex4(struct js *j, unsigned *v)
+{
+    *v = 0;
+    for (int i = 0; i < 4; i++, j->p++) {
+        unsigned char c = j->p < j->end ? *j->p : 0;
+
+        if (c >= '0' && c <= '9')
+            *v = *v * 16 + (c - '0');
+        else if (c >= 'a' && c <= 'f')
+            *v = *v * 16 + (c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            *v = *v * 16 + (c - 'A' + 10);
+        else
+            return 0;
+    }
+    return 1;
+}
+
+static int js_string(struct js *j)
+{
+    if (j->p >= j->end || *j->p != '"')
+        return 0;
+    j->p++;
+    while (j->p < j->end && *j->p != '"') {
+        unsigned char c = *j->p;
+
+        if (c < 0x20)
+            return 0;
+        if (c == '\\') {
+            unsigned v, lo;
+
+            if (++j->p >= j->end)
+                return 0;
+            c = *j->p++;
+            if (strchr("\"\\/bfnrt", c) && c)
+                continue;
+            if (c != 'u' || !js_hex4(j, &v))
+                return 0;
+            if (v >= 0xdc00 && v <= 0xdfff)
+                return 0; /* lone low surrogate */
+            if (v >= 0xd800 && v <= 0xdbff) {
+                if (j->end - j->p < 2 || j->p[0] != '\\' || j->p[1] != 'u')
+                    return 0;
+                j->p += 2;
+                if (!js_hex4(j, &lo) || lo < 0xdc00 || lo > 0xdfff)
+                    return 0;
+            }
+            continue;
+        }
+        if (c >= 0x80) {
+            uint32_t cp;
+            size_t k = fmt_utf8_next(j->p, (size_t)(j->end - j->p), &cp);
+
+            /* U+FFFD is fine only as the real 3-byte character, never as a stand-in for bad bytes. */
+            if (cp == 0xfffd && !(k == 3 && j->p[0] == 0xef))
+                return 0;
+            j->p += k;
+            continue;
+        }
+        j->p++;
+    }
+    if (j->p >= j->end)
+        return 0;
+    j->p++;
+    return 1;
+}
+
+static int js_digits(struct js *j)
+{
+    const unsigned char *start = j->p;
+
+    while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
+        j->p++;
+    return j->p > start;
+}
+
+static int js_number(struct js *j)
+{
+    if (j->p < j->end && *j->p == '-')
+        j->p++;
+    if (j->p < j->end && *j->p == '0')
+        j->p++;
+    else if (!js_digits(j))
+        return 0;
+    if (j->p < j->end && *j->p == '.') {
+        j->p++;
+        if (!js_digits(j))
+            return 0;
+    }
+    if (j->p < j->end && (*j->p == 'e' || *j->p == 'E')) {
+        j->p++;
+        if (j->p < j->end && (*j->p == '+' || *j->p == '-'))
+            j->p++;
+        if (!js_digits(j))
+            return 0;
+    }
+    return 1;
+}
+
+static int js_word(struct js *j, const char *w)
+{
+    size_t n = strlen(w);
+
+    if ((size_t)(j->end - j->p) < n || memcmp(j->p, w, n) != 0)
+        return 0;
+    j->p += n;
+    return 1;
+}
+
+/* Object or array: open/close brackets, members separated by commas. */
+static int js_container(struct js *j, int object)
+{
+    int first = 1;
+
+    if (++j->depth > 64)
+        return 0;
+    j->p++;
+    for (;;) {
+        js_ws(j);
+        if (j->p < j->end && *j->p == (object ? '}' : ']')) {
+            j->p++;
+            j->depth--;
+            return 1;
+        }
+        if (!first) {
+            if (j->p >= j->end || *j->p != ',')
+                return 0;
+            j->p++;
+            js_ws(j);
+        }
+        first = 0;
+        if (object) {
+            if (!js_string(j))
+                return 0;
+            js_ws(j);
+            if (j->p >= j->end || *j->p != ':')
+                return 0;
+            j->p++;
+        }
+        if (!js_value(j))
+            return 0;
+    }
+}
+
+static int js_value(struct js *j)
+{
+    js_ws(j);
+    if (j->p >= j->end)
+        return 0;
+    switch (*j->p) {
+    case '{': return js_container(j, 1);
+    case '[': return js_container(j, 0);
+    case '"': return js_string(j);
+    case 't': return js_word(j, "true");
+    case 'f': return js_word(j, "false");
+    case 'n': return js_word(j, "null");
+    default: return js_number(j);
+    }
+}
+
+static void check_json(const char *buf, size_t len)
+{
+    struct js j = { (const unsigned char *)buf, (const unsigned char *)buf + len, 0 };
+
+    if (len == 0 || buf[0] != '{' || !js_value(&j)) {
+        fprintf(stderr, "invalid JSON near offset %zu\n", (size_t)((const char *)j.p - buf));
+        abort();
+    }
+    js_ws(&j);
+    if (j.p != j.end) {
+        fprintf(stderr, "trailing bytes after the JSON object at offset %zu\n", (size_t)((const char *)j.p - buf));
+        abort();
+    }
+}
+
+/* The text report: valid UTF-8, no C0/C1 control characters but newline and tab. */
+static void check_text(const char *buf, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)buf;
+
+    for (size_t i = 0; i < len;) {
+        uint32_t cp;
+        size_t k = fmt_utf8_next(p + i, len - i, &cp);
+
+        if ((cp == 0xfffd && !(k == 3 && p[i] == 0xef)) || (cp < 0x20 && cp != '\n' && cp != '\t') ||
+            cp == 0x7f || (cp >= 0x80 && cp <= 0x9f)) {
+            fprintf(stderr, "bad character U+%04x at offset %zu of the text report\n", (unsigned)cp, i);
+            abort();
+        }
+        i += k;
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct fmt_md md;
+    char err[256], *buf = NULL;
+    size_t len = 0;
+    FILE *out;
+
+    if (fmt_md_open(&md, data, size, err, sizeof err) == FMT_MD_OK) {
+        /* The lookups on values taken from the file itself. */
+        for (size_t i = 0; i < md.lg.nframes && i < 16; i++)
+            (void)fmt_md_module_at(&md, md.lg.frames[i].pc);
+        for (size_t i = 0; i < md.lg.nthreads && i < 16; i++)
+            (void)fmt_md_thread_by_tid(&md, md.lg.threads[i].tid);
+
+        out = open_memstream(&buf, &len);
+        if (out && fmt_render_json(out, &md) == 0 && fflush(out) == 0)
+            check_json(buf, len);
+        if (out)
+            fclose(out);
+        free(buf);
+        buf = NULL;
+
+        out = open_memstream(&buf, &len);
+        if (out && fmt_render_show(out, &md) == 0 && fflush(out) == 0)
+            check_text(buf, len);
+        if (out)
+            fclose(out);
+        free(buf);
+    }
+    fmt_md_close(&md);
+    return 0;
+}

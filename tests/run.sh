@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# make test: every test of lastgasp, in order of cost. Installs what it needs first.
+#   FUZZ_SECONDS (default 30) bounds the fuzzing run; `make fuzz` runs it longer.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tests/tools/deps.sh test
+make -s all test-bins unit-bins
+
+echo "== unit tests"
+for t in build/tests/unit/test_*; do
+  echo "-- $t"
+  "$t"
+done
+
+echo "== promise checks (handler symbols, exports, bind-now)"
+bash tests/check_symbols.sh
+
+echo "== fuzzing the reader for ${FUZZ_SECONDS:-30}s"
+bash tests/fuzz/run.sh "${FUZZ_SECONDS:-30}"
+
+echo "== crash matrix (C), read back by Breakpad, rust-minidump, LLDB and lastgasp"
+cd tests/crash
+python3 -m pytest -q -p no:cacheprovider

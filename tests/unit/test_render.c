@@ -1,0 +1,234 @@
+/* test_render.c — unit tests for the renderers (formats/render*.c, formats/signames.c).
+ *
+ * The parsed model (struct fmt_md) is plain C, so these tests fill it in directly instead of building bytes:
+ * what is checked here is the text the tools print — the exact `show` lines, JSON escaping and nulls, and the
+ * signal and si_code names.
+ */
+#include "../../formats/mdread.h"
+#include "../../formats/minidump.h"
+#include "../../formats/render.h"
+#include "check.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int starts_with(const char *s, const char *prefix)
+{
+    return s && strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* Render into a heap string; the caller frees it. */
+static char *render(int json, const struct fmt_md *md)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+
+    if (!f)
+        return NULL;
+    if ((json ? fmt_render_json(f, md) : fmt_render_show(f, md)) != 0)
+        printf("render returned an error\n");
+    fclose(f);
+    return buf;
+}
+
+static void test_names(void)
+{
+    CHECK(strcmp(fmt_signal_name(11), "SIGSEGV") == 0);
+    CHECK(strcmp(fmt_signal_name(1), "SIGHUP") == 0);
+    CHECK(strcmp(fmt_signal_name(16), "SIGSTKFLT") == 0);
+    CHECK(strcmp(fmt_signal_name(31), "SIGSYS") == 0);
+    CHECK(fmt_signal_name(0) == NULL && fmt_signal_name(32) == NULL && fmt_signal_name(0xffffffffu) == NULL);
+    for (uint32_t s = 1; s < 32; s++)
+        CHECK(fmt_signal_name(s) != NULL && strncmp(fmt_signal_name(s), "SIG", 3) == 0);
+
+    CHECK(strcmp(fmt_si_code_name(11, 1), "SEGV_MAPERR") == 0);
+    CHECK(strcmp(fmt_si_code_name(11, 2), "SEGV_ACCERR") == 0);
+    CHECK(strcmp(fmt_si_code_name(11, 3), "SEGV_BNDERR") == 0);
+    CHECK(strcmp(fmt_si_code_name(11, 4), "SEGV_PKUERR") == 0);
+    CHECK(strcmp(fmt_si_code_name(7, 1), "BUS_ADRALN") == 0);
+    CHECK(strcmp(fmt_si_code_name(7, 2), "BUS_ADRERR") == 0);
+    CHECK(strcmp(fmt_si_code_name(7, 3), "BUS_OBJERR") == 0);
+    CHECK(strcmp(fmt_si_code_name(8, 1), "FPE_INTDIV") == 0);
+    CHECK(strcmp(fmt_si_code_name(8, 7), "FPE_FLTINV") == 0);
+    CHECK(strcmp(fmt_si_code_name(4, 1), "ILL_ILLOPC") == 0);
+    CHECK(strcmp(fmt_si_code_name(4, 2), "ILL_ILLOPN") == 0);
+    CHECK(strcmp(fmt_si_code_name(5, 1), "TRAP_BRKPT") == 0);
+    CHECK(strcmp(fmt_si_code_name(5, 2), "TRAP_TRACE") == 0);
+    CHECK(strcmp(fmt_si_code_name(31, 1), "SYS_SECCOMP") == 0);
+    CHECK(strcmp(fmt_si_code_name(6, 0), "SI_USER") == 0);
+    CHECK(strcmp(fmt_si_code_name(11, 0x80), "SI_KERNEL") == 0);
+    CHECK(strcmp(fmt_si_code_name(10, -1), "SI_QUEUE") == 0);
+    CHECK(strcmp(fmt_si_code_name(6, -6), "SI_TKILL") == 0);
+    CHECK(fmt_si_code_name(11, 99) == NULL);
+    CHECK(fmt_si_code_name(8, 9) == NULL);     /* a hole in the FPE table */
+    CHECK(fmt_si_code_name(10, 1) == NULL);    /* SIGUSR1 has no fault codes */
+    CHECK(fmt_si_code_name(11, -99) == NULL);
+}
+
+static void test_utf8(void)
+{
+    uint32_t cp;
+
+    CHECK(fmt_utf8_next((const unsigned char *)"A", 1, &cp) == 1 && cp == 'A');
+    CHECK(fmt_utf8_next((const unsigned char *)"\xc3\xa9", 2, &cp) == 2 && cp == 0xe9);
+    CHECK(fmt_utf8_next((const unsigned char *)"\xf0\x9f\x98\x80", 4, &cp) == 4 && cp == 0x1f600);
+    CHECK(fmt_utf8_next((const unsigned char *)"\xef\xbf\xbd", 3, &cp) == 3 && cp == 0xfffd);
+    /* invalid: lone continuation, overlong, surrogate, past U+10FFFF, truncated */
+    CHECK(fmt_utf8_next((const unsigned char *)"\x80", 1, &cp) == 1 && cp == 0xfffd);
+    CHECK(fmt_utf8_next((const unsigned char *)"\xc0\xaf", 2, &cp) == 1 && cp == 0xfffd);
+    CHECK(fmt_utf8_next((const unsigned char *)"\xe0\x80\xaf", 3, &cp) == 1 && cp == 0xfffd);
+    CHECK(fmt_utf8_next((const unsigned char *)"\xed\xa0\x80", 3, &cp) == 1 && cp == 0xfffd);
+    CHECK(fmt_utf8_next((const unsigned char *)"\xf4\x90\x80\x80", 4, &cp) == 1 && cp == 0xfffd);
+    CHECK(fmt_utf8_next((const unsigned char *)"\xe2\x82", 2, &cp) == 2 && cp == 0xfffd);
+    CHECK(fmt_utf8_next((const unsigned char *)"\xe2\x82x", 3, &cp) == 2 && cp == 0xfffd);
+}
+
+/* A crash as the lastgasp stream describes it: two threads, three frames, two modules. */
+struct model {
+    struct fmt_md md;
+    struct fmt_md_module mods[2];
+    struct fmt_lg_thread threads[2];
+    struct fmt_lg_frame frames[3];
+    char path0[32], path1[48];
+};
+
+static void fill(struct model *m)
+{
+    memset(m, 0, sizeof *m);
+    strcpy(m->path0, "/usr/bin/crasher");
+    strcpy(m->path1, "/lib/x86_64-linux-gnu/libc.so.6");
+    m->mods[0] = (struct fmt_md_module){ 0x55d0c0de0000, 0x5000, m->path0, 0, NULL };
+    m->mods[1] = (struct fmt_md_module){ 0x7f0000000000, 0x200000, m->path1, 0, NULL };
+    m->frames[0] = (struct fmt_lg_frame){ 0x55d0c0de1234, 0, 0, "crash_null_write", 0x14, LG_TRUST_CONTEXT };
+    m->frames[1] = (struct fmt_lg_frame){ 0x55d0c0de1300, 0, LG_NONE, "main", 0x20, LG_TRUST_CFI };
+    m->frames[2] = (struct fmt_lg_frame){ 0x7f0000029d90, 0, LG_NONE, NULL, 0, LG_TRUST_FP };
+    m->threads[0] = (struct fmt_lg_thread){ 1235, LG_THREAD_GONE, 2, 1, "worker", 0 };
+    m->threads[1] = (struct fmt_lg_thread){ 1234, LG_THREAD_OK, 0, 2, "crasher", 1 };
+    m->md.modules = m->mods;
+    m->md.nmodules = 2;
+    m->md.lg = (struct fmt_lg_info){
+        .present = 1, .version = 1, .header_size = 80, .signal = 11, .si_code = 1, .fault_address = 0,
+        .pid = 1233, .crashing_tid = 1234, .notes = "maps cut\nno environ",
+        .threads = m->threads, .nthreads = 2, .frames = m->frames, .nframes = 3,
+    };
+}
+
+static void test_show(void)
+{
+    struct model m;
+    char *out;
+
+    fill(&m);
+    out = render(0, &m.md);
+    CHECK(out != NULL);
+    if (!out)
+        return;
+    CHECK(starts_with(out, "SIGSEGV (SEGV_MAPERR) at 0x0 in thread 1234 (crasher), pid 1233\n"));
+    /* the crashing thread first, although the dump lists it second */
+    CHECK(strstr(out, "\nThread 1234 (crasher) crashed:\n"
+                      "#0  0x000055d0c0de1234 in crash_null_write+0x14 (crasher)\n"
+                      "#1  0x000055d0c0de1300 in main+0x20 (crasher)\n") != NULL);
+    CHECK(strstr(out, "\nThread 1235 (worker) [exited]:\n"
+                      "#0  0x00007f0000029d90 in ?? (libc.so.6+0x29d90)\n") != NULL);
+    CHECK(strstr(out, "Thread 1234") < strstr(out, "Thread 1235"));
+    CHECK(strstr(out, "\nModules:\n  0x000055d0c0de0000 0x00005000  (no build-id)") != NULL);
+    CHECK(strstr(out, "\nNotes:\n  maps cut\n  no environ\n") != NULL);
+    free(out);
+
+    /* Hostile names cannot reach the terminal as control sequences. */
+    m.threads[1].name = "evil\033]0;pwned\007\xff";
+    out = render(0, &m.md);
+    CHECK(out && strstr(out, "in thread 1234 (evil?]0;pwned?\xef\xbf\xbd), pid 1233") != NULL);
+    free(out);
+
+    /* A user-sent signal says who sent it, not a fault address. */
+    fill(&m);
+    m.md.lg.signal = 6;
+    m.md.lg.si_code = -6;
+    m.md.lg.sender_pid = 1233;
+    m.md.lg.sender_uid = 1000;
+    out = render(0, &m.md);
+    CHECK(starts_with(out, "SIGABRT (SI_TKILL) from pid 1233 (uid 1000) in thread 1234 (crasher), pid 1233\n"));
+    free(out);
+}
+
+static void test_json(void)
+{
+    struct model m;
+    char *out;
+
+    fill(&m);
+    m.threads[1].name = "q\"b\\n\n\x01\x7f\xff\xc3\xa9";
+    out = render(1, &m.md);
+    CHECK(out != NULL);
+    if (!out)
+        return;
+    CHECK(starts_with(out, "{\"signal\":{\"number\":11,\"name\":\"SIGSEGV\",\"code\":1,\"code_name\":\"SEGV_MAPERR\","
+                           "\"address\":\"0x0\"},\"pid\":1233,\"crashing_tid\":1234,"));
+    CHECK(strstr(out, "\"name\":\"q\\\"b\\\\n\\n\\u0001\\u007f\\ufffd\xc3\xa9\"") != NULL);
+    CHECK(strstr(out, "{\"pc\":\"0x55d0c0de1234\",\"function\":\"crash_null_write\",\"offset\":20,\"file\":null,"
+                      "\"line\":null,\"module\":\"crasher\",\"inlined\":false,\"trust\":\"context\"}") != NULL);
+    CHECK(strstr(out, "{\"pc\":\"0x7f0000029d90\",\"function\":null,\"offset\":null,\"file\":null,\"line\":null,"
+                      "\"module\":\"libc.so.6\",\"inlined\":false,\"trust\":\"fp\"}") != NULL);
+    CHECK(strstr(out, "\"crashed\":true,\"status\":\"ok\"") != NULL);
+    CHECK(strstr(out, "\"tid\":1235,\"name\":\"worker\",\"crashed\":false,\"status\":\"gone\"") != NULL);
+    CHECK(strstr(out, "{\"base\":\"0x55d0c0de0000\",\"size\":20480,\"path\":\"/usr/bin/crasher\",\"build_id\":null}"));
+    CHECK(strstr(out, "\"notes\":\"maps cut\\nno environ\"") != NULL);
+    CHECK(strstr(out, "\"warnings\":[],\"go\":null}\n") != NULL);
+    CHECK(strchr(out, '\n') == out + strlen(out) - 1); /* one line, one object */
+    free(out);
+
+    /* Nothing known: nulls, never guesses. */
+    memset(&m, 0, sizeof m);
+    out = render(1, &m.md);
+    CHECK(out && strcmp(out, "{\"signal\":null,\"pid\":null,\"crashing_tid\":null,\"sender\":null,\"time\":null,"
+                             "\"threads\":[],\"modules\":[],\"notes\":null,\"system\":null,\"cmdline\":null,"
+                             "\"truncated\":null,\"streams\":[],\"warnings\":[],\"go\":null}\n") == 0);
+    free(out);
+}
+
+/* Without the lastgasp stream, a dump renders from the Exception stream and the thread contexts. */
+static void test_fallback(void)
+{
+    struct fmt_md md;
+    struct fmt_md_thread th[2];
+    char *out;
+
+    memset(&md, 0, sizeof md);
+    memset(th, 0, sizeof th);
+    th[0].tid = 7;
+    th[0].ctx.arch = FMT_MD_ARCH_AMD64;
+    th[0].ctx.reg[FMT_MD_RIP] = 0x1000;
+    th[1].tid = 8;
+    th[1].ctx.arch = FMT_MD_ARCH_UNSUPPORTED;
+    md.threads = th;
+    md.nthreads = 2;
+    md.exception = (struct fmt_md_exception){ .present = 1, .tid = 8, .code = 7, .flags = 2, .address = 0x10 };
+    md.exception.ctx.arch = FMT_MD_ARCH_AMD64;
+    md.exception.ctx.reg[FMT_MD_RIP] = 0x2000;
+    md.has_pid = 1;
+    md.pid = 7;
+    out = render(0, &md);
+    CHECK(starts_with(out, "SIGBUS (BUS_ADRERR) at 0x10 in thread 8, pid 7\n"));
+    /* The crashing thread's pc comes from the Exception context, not its own (unsupported) one. */
+    CHECK(out && strstr(out, "\nThread 8 crashed:\n#0  0x0000000000002000 in ??\n") != NULL);
+    CHECK(out && strstr(out, "\nThread 7:\n#0  0x0000000000001000 in ??\n") != NULL);
+    free(out);
+    out = render(1, &md);
+    CHECK(out && strstr(out, "\"threads\":[{\"tid\":8,\"name\":null,\"crashed\":true,\"status\":null,\"frames\":"
+                             "[{\"pc\":\"0x2000\",\"function\":null,\"offset\":null,\"file\":null,\"line\":null,"
+                             "\"module\":null,\"inlined\":false,\"trust\":\"context\"}]") != NULL);
+    free(out);
+}
+
+int main(void)
+{
+    test_names();
+    test_utf8();
+    test_show();
+    test_json();
+    test_fallback();
+    return check_summary();
+}
