@@ -13,11 +13,11 @@ CFLAGS_BASE := -I. -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -fno-omit
 CFLAGS_SAFE := $(CFLAGS_BASE) -fvisibility=hidden -fno-builtin -fno-tree-loop-distribute-patterns \
                -fno-stack-protector -fno-exceptions
 CFLAGS_LIB := $(CFLAGS_BASE) -fvisibility=hidden
-LIBUNWIND_CFLAGS := $(shell pkg-config --cflags libunwind 2>/dev/null)
 
 SAFE_SRC := sigsafe/sys.c sigsafe/mem.c sigsafe/fmt.c sigsafe/memread.c sigsafe/arena.c sigsafe/procfs.c \
             sigsafe/bufw.c formats/mdwrite.c reporter/handler.c reporter/capture.c reporter/report.c \
-            reporter/unwind.c reporter/symbols.c reporter/strtab.c reporter/modules.c reporter/x86_64/context.c
+            reporter/unwind.c reporter/symbols.c reporter/strtab.c reporter/modules.c reporter/x86_64/context.c \
+            reporter/x86_64/unwind_cfi.c
 SAFE_ASM := sigsafe/x86_64/jmp.S
 INSTALL_SRC := reporter/install.c reporter/altstack.c
 READER_SRC := formats/mdread.c formats/mdread_streams.c formats/mdread_lg.c formats/mdread_lookup.c
@@ -33,7 +33,7 @@ all: $(B)/liblastgasp.so $(B)/liblastgasp.a $(B)/lastgasp
 
 $(B)/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_SAFE) $(LIBUNWIND_CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS_SAFE) -c $< -o $@
 
 $(B)/obj/%.o: %.S
 	@mkdir -p $(dir $@)
@@ -41,7 +41,7 @@ $(B)/obj/%.o: %.S
 
 $(INSTALL_OBJ) $(PRELOAD_OBJ): $(B)/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_LIB) $(LIBUNWIND_CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS_LIB) -c $< -o $@
 
 $(B)/host/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -50,7 +50,7 @@ $(B)/host/%.o: %.c $(HEADERS)
 # -z now: every symbol is bound at load time, so the handler never enters the lazy binder.
 $(B)/liblastgasp.so: $(SAFE_OBJ) $(INSTALL_OBJ) $(PRELOAD_OBJ) reporter/exports.map
 	$(CC) -shared -Wl,-z,now -Wl,-z,relro -Wl,--version-script=reporter/exports.map -o $@ \
-	    $(SAFE_OBJ) $(INSTALL_OBJ) $(PRELOAD_OBJ) -lunwind -ldl -lpthread
+	    $(SAFE_OBJ) $(INSTALL_OBJ) $(PRELOAD_OBJ) -ldl -lpthread
 
 $(B)/liblastgasp.a: $(SAFE_OBJ) $(INSTALL_OBJ)
 	rm -f $@
@@ -70,7 +70,7 @@ $(T)/crasher: tests/crash/crasher.c
 
 $(T)/crasher_linked: tests/crash/crasher.c $(B)/liblastgasp.a
 	@mkdir -p $(T)
-	$(CC) $(CRASHER_CFLAGS) -DCRASHER_LINKED -o $@ $< $(B)/liblastgasp.a -lunwind -lpthread -ldl
+	$(CC) $(CRASHER_CFLAGS) -DCRASHER_LINKED -o $@ $< $(B)/liblastgasp.a -lpthread -ldl
 
 $(T)/crashbench: tests/bench/crashbench.c
 	@mkdir -p $(T)
@@ -88,7 +88,9 @@ $(T)/tripwire.so: tests/crash/tripwire.c
 U := $(T)/unit
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 SIGSAFE_OBJ := $(filter $(B)/obj/sigsafe/%,$(SAFE_OBJ))
-unit-bins: $(U)/test_sigsafe $(U)/test_sigsafe_asan $(U)/test_mdread $(U)/test_render $(U)/test_roundtrip
+unit-bins: $(U)/test_sigsafe $(U)/test_sigsafe_asan $(U)/test_mdread $(U)/test_render $(U)/test_roundtrip \
+           $(U)/test_unwind
+UNWIND_OBJ := $(addprefix $(B)/obj/reporter/,unwind.o x86_64/unwind_cfi.o symbols.o modules.o)
 
 $(U)/test_sigsafe: tests/unit/test_sigsafe.c tests/unit/check.h $(SIGSAFE_OBJ) $(HEADERS)
 	@mkdir -p $(U)
@@ -111,6 +113,12 @@ $(U)/test_render: tests/unit/test_render.c $(READER_SRC) $(RENDER_SRC) $(HEADERS
 $(U)/test_roundtrip: tests/unit/test_roundtrip.c $(READER_SRC) $(B)/obj/formats/mdwrite.o $(SIGSAFE_OBJ) $(HEADERS)
 	@mkdir -p $(U)
 	$(CC) $(CFLAGS_BASE) -o $@ $< $(READER_SRC) $(B)/obj/formats/mdwrite.o $(SIGSAFE_OBJ)
+
+# The stack walk on this test's own frames, built without frame pointers so only CFI can succeed.
+$(U)/test_unwind: tests/unit/test_unwind.c $(UNWIND_OBJ) $(SIGSAFE_OBJ) $(HEADERS)
+	@mkdir -p $(U)
+	$(CC) $(filter-out -fno-omit-frame-pointer,$(CFLAGS_BASE)) -fomit-frame-pointer -o $@ $< $(UNWIND_OBJ) \
+	    $(SIGSAFE_OBJ) -lpthread
 
 $(T)/fuzz_mdread: tests/fuzz/fuzz_mdread.c $(READER_SRC) $(RENDER_SRC) $(HEADERS)
 	@mkdir -p $(T)

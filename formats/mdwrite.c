@@ -1,7 +1,7 @@
 /* mdwrite.c — emit a minidump from a captured model, in one forward pass.
  *
  * RULES: async-signal-safe. No libc calls, no allocation, no recursion; loops bounded by the
- * model's counts. Stack budget: under 2 KiB (one 512-byte copy buffer).
+ * model's counts. Stack budget: about 5 KiB (one 4 KiB copy buffer); the handler's stack is 512 KiB.
  *
  * How it stays streaming: the directory sits at the front, so every stream's size and offset must
  * be known before the first byte goes out. Each stream is emitted twice by the same code: first to
@@ -383,7 +383,7 @@ static void emit_memory(struct writer *w)
         rva += d->ranges[j].size;
     }
     end_of_list(w);
-    uint8_t buf[512];
+    uint8_t buf[4096];
     for (uint32_t j = 0; j < d->range_count; j++) {
         uint64_t a = d->ranges[j].start, left = d->ranges[j].size;
         if (w->dry) {

@@ -203,7 +203,7 @@ struct lg_thread_record {
 
 enum lg_frame_trust {
     LG_TRUST_CONTEXT = 1,    /* from the signal context */
-    LG_TRUST_CFI = 2,        /* libunwind, from unwind tables */
+    LG_TRUST_CFI = 2,        /* from the module's unwind tables (.eh_frame) */
     LG_TRUST_FP = 3,         /* frame-pointer chain */
 };
 

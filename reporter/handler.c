@@ -48,7 +48,7 @@ void rep_watchdog_arm(uint64_t ns)
 }
 
 /* Runs on the reporting thread when the watchdog fires: abandon the guarded phase if one is
- * running (a deadlock on the loader lock, an unwinder loop), else the whole report is out of time. */
+ * running (symbol files on a stuck disk, a bug of ours), else the whole report is out of time. */
 static void on_watchdog(int sig, siginfo_t *si, void *uc)
 {
     (void)sig;

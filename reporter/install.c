@@ -130,7 +130,6 @@ int lastgasp_install(const struct lastgasp_options *opts)
         goto fail_stacks;
     }
     learn_restorer_nasync();
-    rep_g.unwind_ok = rep_unwind_warmup_nasync();
     rep_altstack_ensure_nasync();
 
     struct sigaction sa;

@@ -41,7 +41,7 @@
 /* Deadlines. No path through the handler waits longer than REP_TOTAL_NS in all. */
 #define REP_TOTAL_NS 4000000000ull        /* the whole report */
 #define REP_CAPTURE_NS 1000000000ull      /* all threads answer the capture signal */
-#define REP_UNWIND_NS 1000000000ull       /* libunwind for all threads (dl lock, bad tables) */
+#define REP_UNWIND_NS 1000000000ull       /* one thread's walk and names (a file read from a stuck disk) */
 #define REP_CRASHER_WAIT_NS 6000000000ull /* a second crashing thread waits for the reporter */
 
 /* One captured thread: filled by the thread itself (capture signal) or by the crashing thread. */
@@ -67,7 +67,6 @@ struct rep_state {
     uint8_t *stack;              /* private handler stack: guard page, then REP_HANDLER_STACK */
     uint8_t *nested_altstack;
     struct ss_arena arena;
-    int unwind_ok;               /* libunwind was exercised at install and works */
 };
 
 extern struct rep_state rep_g;
@@ -109,12 +108,17 @@ void rep_copy_context(ucontext_t *dst, const ucontext_t *src);
 void rep_report(void *unused);
 void rep_on_fatal_signal(int sig, siginfo_t *si, void *uc);
 
-/* unwind.c */
-uint32_t rep_unwind(const ucontext_t *uc, uint64_t stack_lo, uint64_t stack_hi, struct lg_frame_record *out,
-                    uint32_t max, int *used_libunwind);
-int rep_unwind_warmup_nasync(void);
-uint32_t rep_unwind_fp_only(const ucontext_t *uc, uint64_t stack_lo, uint64_t stack_hi, struct lg_frame_record *out,
-                            uint32_t max);
+/* unwind.c and x86_64/unwind_cfi.c */
+struct rep_regs {
+    uint64_t v[17];    /* DWARF numbering: rax rdx rcx rbx rsi rdi rbp rsp r8-r15, 16 = the pc */
+    uint8_t valid[17];
+    int exact_pc;      /* the pc is where execution stopped (top or signal frame), not a return address */
+};
+uint32_t rep_unwind(const ucontext_t *uc, uint64_t stack_lo, uint64_t stack_hi, const struct fmt_module *mods,
+                    uint32_t nmods, struct lg_frame_record *out, uint32_t max);
+void rep_cfi_regs_from_context(const ucontext_t *uc, struct rep_regs *r);
+int rep_cfi_step(const struct fmt_module *mods, uint32_t nmods, struct rep_regs *r);
+void rep_cfi_reset(void);
 
 /* symbols.c */
 const char *rep_symbolize(const struct fmt_module *mods, int mi, uint64_t pc, uint64_t *start);

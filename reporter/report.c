@@ -1,9 +1,9 @@
 /* report.c — capture everything, write the dump, tell stderr. Runs on the private stack.
  *
  * RULES (compromised context): async-signal-safe; sigsafe/ and formats/mdwrite only; all memory
- * from the arena reserved at install (caps in rep.h); the parts that call libunwind run inside
+ * from the arena reserved at install (caps in rep.h); stack walks and symbol reading run inside
  * rep_guard_run. Best effort: a part that fails adds a line to the notes and the rest goes on.
- * Stack budget: about 8 KiB here plus libunwind's; the private stack is 512 KiB.
+ * Stack budget: about 8 KiB here, 10 KiB in the stack walk; the private stack is 512 KiB.
  */
 #include "rep.h"
 
@@ -38,7 +38,6 @@ struct report {
     struct rep_strtab st;
     struct ss_str notes;
     struct fmt_dump d;
-    int unwind_failed; /* libunwind faulted or timed out once: frame pointers only from then on */
     int names_failed;  /* symbol lookup faulted or timed out once: no more names */
     char os_version[400];
     char comm[32];
@@ -168,30 +167,24 @@ struct unwind_job {
     uint64_t lo, hi;
     struct lg_frame_record *out;
     uint32_t count;
-    int used_libunwind;
 };
 
 static void unwind_job_run(void *arg)
 {
     struct unwind_job *j = arg;
-    j->count = rep_unwind(j->uc, j->lo, j->hi, j->out, REP_MAX_FRAMES, &j->used_libunwind);
+    j->count = rep_unwind(j->uc, j->lo, j->hi, R.modules, R.nmodules, j->out, REP_MAX_FRAMES);
 }
 
-struct name_job {
-    struct lg_frame_record *frames;
-    uint32_t count;
-};
-
 /* Return addresses are looked up at pc-1: the call may be the last instruction of a function. */
-static void name_job_run(void *arg)
+static void name_frames(void *arg)
 {
-    struct name_job *j = arg;
+    struct unwind_job *j = arg;
     for (uint32_t k = 0; k < j->count; k++) {
-        struct lg_frame_record *f = &j->frames[k];
-        if (f->module_index == LG_NONE)
-            continue;
-        uint64_t look = f->pc - (k > 0 && f->pc > 0), start = 0;
-        const char *name = rep_symbolize(R.modules, (int)f->module_index, look, &start);
+        struct lg_frame_record *f = &j->out[k];
+        uint64_t look = f->pc - (f->trust != LG_TRUST_CONTEXT && f->pc > 0), start = 0;
+        int mi = rep_module_index(R.modules, R.nmodules, look);
+        f->module_index = mi < 0 ? LG_NONE : (uint32_t)mi;
+        const char *name = R.names_failed ? 0 : rep_symbolize(R.modules, mi, look, &start);
         if (name) {
             f->symbol_off = rep_strtab_add(&R.st, name, ss_strnlen(name, 1024));
             f->symbol_delta = (uint32_t)(f->pc - start);
@@ -201,30 +194,22 @@ static void name_job_run(void *arg)
 
 static void unwind_thread(struct fmt_thread *t, const ucontext_t *uc, const struct ss_mapping *stack)
 {
-    struct unwind_job j = {uc, stack ? stack->start : 0, stack ? stack->end : 0, R.frames + R.nframes, 0, 0};
+    struct unwind_job j = {uc, stack ? stack->start : 0, stack ? stack->end : 0, R.frames + R.nframes, 0};
     if (R.nframes + REP_MAX_FRAMES > REP_MAX_THREADS * REP_MAX_FRAMES) {
         R.d.flags |= LG_FLAG_FRAMES_TRUNCATED;
         return;
     }
-    if (!R.unwind_failed) {
-        int r = rep_guard_run(unwind_job_run, &j, REP_UNWIND_NS);
-        if (r) {
-            R.unwind_failed = 1;
-            note(r == 1 ? "libunwind faulted: frame pointers only from this thread on"
-                        : "libunwind timed out (loader lock?): frame pointers only from this thread on",
-                 0);
-            j.count = 0;
+    if (rep_guard_run(unwind_job_run, &j, REP_UNWIND_NS)) {
+        note("the stack walk faulted or timed out: this thread keeps the frames found before", 0);
+        if (j.count == 0) {
+            j.out[0].pc = rep_context_pc(uc);
+            j.out[0].sp = rep_context_sp(uc);
+            j.out[0].trust = LG_TRUST_CONTEXT;
+            j.out[0].symbol_off = LG_NONE;
+            j.count = 1;
         }
     }
-    if (j.count == 0)
-        j.count = rep_unwind_fp_only(uc, j.lo, j.hi, j.out, REP_MAX_FRAMES);
-    for (uint32_t k = 0; k < j.count; k++) {
-        int mi = rep_module_index(R.modules, R.nmodules, j.out[k].pc - (k > 0));
-        j.out[k].module_index = mi < 0 ? LG_NONE : (uint32_t)mi;
-        j.out[k].symbol_off = LG_NONE;
-    }
-    struct name_job nj = {j.out, j.count};
-    if (!R.names_failed && rep_guard_run(name_job_run, &nj, REP_UNWIND_NS)) {
+    if (rep_guard_run(name_frames, &j, REP_UNWIND_NS) && !R.names_failed) {
         R.names_failed = 1;
         note("reading symbols faulted or timed out: later frames have no names", 0);
     }
@@ -537,5 +522,6 @@ void rep_report(void *unused)
     int err = write_dump(final, sizeof final, &truncated);
     rep_release_threads();
     rep_symbols_reset();
+    rep_cfi_reset();
     tell(err, final, truncated);
 }

@@ -6,7 +6,7 @@
  * checked against its size; loops are bounded by section and symbol counts.
  *
  * Why not libunwind's unw_get_proc_name: it allocates (libunwind 1.6 _Ux86_64_get_elf_image calls
- * malloc), and the malloc tripwire in tests/crash proves it. We map the file ourselves and read
+ * malloc; the malloc tripwire in tests/crash caught it). We map the file ourselves and read
  * .symtab (or .dynsym when stripped). A file on disk whose build-id differs from the loaded one
  * (replaced by a deploy after the process started) is not used: its names would be wrong.
  */
@@ -116,6 +116,20 @@ fail:
     f->map = 0;
 }
 
+/* Of two symbols at one address prefer the one with a size, then the global one, then the name without
+ * a compiler suffix ("f.localalias", "f.cold"): that is the name in the source. */
+static int better_alias(const struct rep_symfile *f, const Elf64_Sym *a, const Elf64_Sym *b)
+{
+    if (!!a->st_size != !!b->st_size)
+        return a->st_size != 0;
+    int ga = ELF64_ST_BIND(a->st_info) != STB_LOCAL, gb = ELF64_ST_BIND(b->st_info) != STB_LOCAL;
+    if (ga != gb)
+        return ga;
+    int da = a->st_name < f->strsz && ss_memchr(f->strs + a->st_name, '.', ss_strnlen(f->strs + a->st_name, f->strsz - a->st_name)) != 0;
+    int db = b->st_name < f->strsz && ss_memchr(f->strs + b->st_name, '.', ss_strnlen(f->strs + b->st_name, f->strsz - b->st_name)) != 0;
+    return db && !da;
+}
+
 /* Handler path, reporting thread, inside a guard. Finds the function containing pc in module
  * mods[mi]; returns its name (NUL-terminated inside the mapped file) and sets *start, or 0. */
 const char *rep_symbolize(const struct fmt_module *mods, int mi, uint64_t pc, uint64_t *start)
@@ -135,7 +149,7 @@ const char *rep_symbolize(const struct fmt_module *mods, int mi, uint64_t pc, ui
             continue;
         if (s->st_size ? addr - s->st_value >= s->st_size : 0)
             continue;
-        if (!best || s->st_value > best->st_value || (s->st_value == best->st_value && s->st_size && !best->st_size))
+        if (!best || s->st_value > best->st_value || (s->st_value == best->st_value && better_alias(f, s, best)))
             best = s;
     }
     if (!best || best->st_name >= f->strsz || !ss_memchr(f->strs + best->st_name, 0, f->strsz - best->st_name))

@@ -247,8 +247,8 @@ static void *thread_deaf(void *arg)
     return 0;
 }
 
-/* Hold the dynamic loader's lock: dl_iterate_phdr keeps it while our callback sleeps. libunwind
- * needs that lock to find unwind tables. */
+/* Hold the dynamic loader's lock: dl_iterate_phdr keeps it while our callback sleeps. An unwinder
+ * that finds its tables through dl_iterate_phdr (libunwind, libgcc) would wait for it forever. */
 static int hold_in_callback(struct dl_phdr_info *info, size_t size, void *arg)
 {
     (void)info;

@@ -99,6 +99,32 @@ def test_scenario(scenario):
         R.cleanup(with_lg)
 
 
+@pytest.mark.parametrize("scenario", ["deaf_thread", "loader_lock"])
+def test_stuck_threads_do_not_stop_the_report(scenario):
+    """A thread that blocks every signal cannot be captured; a thread holding the dynamic loader's
+    lock must not stall the stack walk (lastgasp never takes that lock). Both end in a full dump."""
+    without = R.run_crasher(scenario, lastgasp=False)
+    with_lg = R.run_crasher(scenario, timeout=30)
+    try:
+        check_same_death(without, with_lg)
+        assert len(with_lg.dumps) == 1, with_lg.stderr
+        ann = with_lg.announced()
+        views = check_readers(with_lg.dumps[0], "crasher", SEGV, ann, True)
+        threads = views["lastgasp"]["json"]["threads"]
+        other = [t for t in threads if not t["crashed"]]
+        assert len(other) == 1
+        if scenario == "deaf_thread":
+            assert other[0]["status"] == "no_answer" and not other[0]["frames"]
+            assert "did not answer" in views["lastgasp"]["json"]["notes"]
+        else:
+            assert other[0]["status"] == "ok"
+            names = [f["function"] for f in other[0]["frames"]]
+            assert "hold_in_callback" in names and "thread_hold_loader_lock" in names, names
+    finally:
+        R.cleanup(without)
+        R.cleanup(with_lg)
+
+
 def test_32_threads_crash_at_once():
     without = R.run_crasher("threads32", lastgasp=False)
     with_lg = R.run_crasher("threads32")

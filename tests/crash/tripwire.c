@@ -1,13 +1,10 @@
 /* tripwire.c — LD_PRELOAD this before liblastgasp.so to prove the handler path never allocates
- * nor takes the application's locks. The crasher arms it just before it crashes (tripwire_arm); from then on, malloc,
- * calloc, realloc, free, memalign and pthread_mutex_lock end the process with status 77 and a
- * "TRIPWIRE" line: a death the crash matrix refuses. Unarmed, every call passes through. */
+ * and never takes a lock. The crasher arms it just before it crashes (tripwire_arm); from then on,
+ * malloc, calloc, realloc, free, memalign and pthread_mutex_lock end the process with status 77
+ * and a "TRIPWIRE" line: a death the crash matrix refuses. Unarmed, every call passes through. */
 #include <dlfcn.h>
-#include <link.h>
 #include <pthread.h>
-#include <string.h>
 #include <stddef.h>
-#include <stdint.h>
 #include <unistd.h>
 
 extern void *__libc_malloc(size_t);
@@ -17,30 +14,9 @@ extern void __libc_free(void *);
 extern void *__libc_memalign(size_t, size_t);
 
 static volatile int armed;
-static uintptr_t unwind_lo, unwind_hi; /* libunwind's code, whose own mutex is tolerated (see below) */
-
-static int find_libunwind(struct dl_phdr_info *info, size_t size, void *arg)
-{
-    (void)size;
-    (void)arg;
-    if (!info->dlpi_name || !strstr(info->dlpi_name, "libunwind"))
-        return 0;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X)) {
-            unwind_lo = info->dlpi_addr + ph->p_vaddr;
-            unwind_hi = unwind_lo + ph->p_memsz;
-        }
-    }
-    return 1;
-}
 
 /* Normal context: called by the crasher just before it crashes. */
-__attribute__((visibility("default"))) void tripwire_arm(void)
-{
-    dl_iterate_phdr(find_libunwind, 0);
-    __atomic_store_n(&armed, 1, __ATOMIC_SEQ_CST);
-}
+__attribute__((visibility("default"))) void tripwire_arm(void) { __atomic_store_n(&armed, 1, __ATOMIC_SEQ_CST); }
 
 static void trip(const char *what)
 {
@@ -71,23 +47,10 @@ int posix_memalign(void **out, size_t a, size_t n)
     return *out ? 0 : 12;
 }
 
-/* libunwind 1.6 takes a mutex of its own while searching unwind tables. It is not shared with
- * the application (unlike the malloc lock) and lastgasp runs libunwind under a watchdog, so the
- * tripwire tolerates that one caller, and says so, and refuses every other. */
 int pthread_mutex_lock(pthread_mutex_t *m)
 {
     static int (*real)(pthread_mutex_t *);
-    uintptr_t caller = (uintptr_t)__builtin_return_address(0);
-    if (__atomic_load_n(&armed, __ATOMIC_SEQ_CST) && caller >= unwind_lo && caller < unwind_hi) {
-        static const char msg[] = "TRIPWIRE-TOLERATED: libunwind's own mutex\n";
-        static int said;
-        if (!said++) {
-            ssize_t r = write(2, msg, sizeof msg - 1);
-            (void)r;
-        }
-    } else {
-        trip("pthread_mutex_lock");
-    }
+    trip("pthread_mutex_lock");
     if (!real)
         real = (int (*)(pthread_mutex_t *))dlsym(RTLD_NEXT, "pthread_mutex_lock");
     return real(m);

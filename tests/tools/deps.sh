@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # deps.sh — install what lastgasp needs, idempotently. Tools are reused when present.
-#   deps.sh build   what `make` needs (libunwind-dev, pkg-config)
-#   deps.sh test    also what the tests need: lldb, clang (libFuzzer), zlib1g-dev, pytest,
+#   deps.sh build   what `make` needs: a C compiler and make, nothing else
+#   deps.sh test    also what the tests need: lldb, clang (libFuzzer), pytest,
 #                   Breakpad's tools (npm minidump@0.26.0) and rust-minidump (cargo)
 # Downloaded tools go to $LASTGASP_TOOLS (default ~/.cache/lastgasp-tools), outside the tree.
 set -euo pipefail
 mode=${1:-test}
 TOOLS=${LASTGASP_TOOLS:-$HOME/.cache/lastgasp-tools}
 
-pkgs=(libunwind-dev pkg-config)
-[ "$mode" = test ] && pkgs+=(lldb clang zlib1g-dev)
+pkgs=(gcc make)
+[ "$mode" = test ] && pkgs+=(lldb clang)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

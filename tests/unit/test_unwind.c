@@ -1,0 +1,185 @@
+/* test_unwind.c — the handler's stack walk and symbolizer on this very process.
+ *
+ * Contexts are taken with getcontext() at the bottom of known call chains (this file is built
+ * -O2 without frame pointers, so only the unwind tables can find the callers), then walked with
+ * rep_unwind over modules collected from /proc/self/maps, then named with rep_symbolize. The
+ * expected names come from the call chain in the source, not from a previous run.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <ucontext.h>
+
+#include "../../reporter/rep.h"
+#include "check.h"
+
+struct rep_state rep_g; /* normally install.c's; the walk reads only at_phdr from it */
+
+static struct fmt_module g_mods[REP_MAX_MODULES];
+static uint32_t g_nmods;
+static char g_maps[1 << 20];
+static struct ss_mapping g_mappings[REP_MAX_MAPPINGS];
+
+static void load_modules(void)
+{
+    int trunc;
+    ssize_t n = ss_read_file(-100, "/proc/self/maps", g_maps, sizeof g_maps, &trunc);
+    size_t pos = 0, len;
+    const char *line;
+    uint32_t nm = 0;
+    while (n > 0 && ss_next_line(g_maps, (size_t)n, &pos, &line, &len))
+        if (ss_parse_maps_line(line, len, &g_mappings[nm]))
+            nm++;
+    g_nmods = rep_collect_modules(g_mappings, nm, g_mods, REP_MAX_MODULES);
+}
+
+/* Walk uc and return the names of the frames, innermost first ("?" when unnamed). The frames must
+ * still be live: walk from inside the call chain, never after it returned. */
+static int walk(const ucontext_t *uc, const char **names, int max, struct lg_frame_record *frames)
+{
+    load_modules();
+    uint32_t n = rep_unwind(uc, 0, ~0ull, g_mods, g_nmods, frames, (uint32_t)max);
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t look = frames[i].pc - (i > 0), start;
+        const char *name = rep_symbolize(g_mods, rep_module_index(g_mods, g_nmods, look), look, &start);
+        names[i] = name ? name : "?";
+        if (getenv("TEST_UNWIND_VERBOSE"))
+            fprintf(stderr, "  #%u pc=%#lx sp=%#lx trust=%d %s\n", i, (unsigned long)frames[i].pc,
+                    (unsigned long)frames[i].sp, frames[i].trust, names[i]);
+    }
+    return (int)n;
+}
+
+static int index_of(const char **names, int n, const char *want)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(names[i], want) == 0)
+            return i;
+    return -1;
+}
+
+static ucontext_t g_uc;
+volatile int g_sink;
+static const char *g_names[64];
+static struct lg_frame_record g_frames[64];
+static int g_n;
+
+__attribute__((noinline)) void leaf_takes_context(void)
+{
+    getcontext(&g_uc);
+    g_n = walk(&g_uc, g_names, 64, g_frames);
+    g_sink++;
+}
+
+__attribute__((noinline)) void middle_with_locals(int depth)
+{
+    volatile char pad[300];
+    pad[depth % 300] = 1;
+    if (depth > 0)
+        middle_with_locals(depth - 1);
+    else
+        leaf_takes_context();
+    g_sink += pad[0];
+}
+
+__attribute__((noinline)) void outer_entry(void) { middle_with_locals(3); g_sink++; }
+
+static void test_walk_through_own_code(void)
+{
+    outer_entry();
+    const char **names = g_names;
+    struct lg_frame_record *fr = g_frames;
+    int n = g_n;
+    int leaf = index_of(names, n, "leaf_takes_context");
+    int outer = index_of(names, n, "outer_entry");
+    int main_at = index_of(names, n, "main");
+    CHECK_MSG(leaf >= 0 && outer > leaf && main_at > outer, "frames: %d, leaf %d outer %d main %d", n, leaf, outer,
+              main_at);
+    int middles = 0;
+    for (int i = 0; i < n; i++)
+        middles += strcmp(names[i], "middle_with_locals") == 0;
+    CHECK_EQ_U64(middles, 4); /* depth 3..0 */
+    for (int i = 1; i < n && i <= outer; i++)
+        CHECK(fr[i].trust == LG_TRUST_CFI && fr[i].sp > fr[i - 1].sp);
+    /* __libc_start_main comes from libc's .dynsym: the walk went through a stripped library. */
+    CHECK(index_of(names, n, "__libc_start_main") > main_at);
+}
+
+/* A signal handler's context, walked through the kernel's signal frame is not needed: the walk
+ * starts at the interrupted pc, as the crash handler's does. */
+static void on_usr1(int sig, siginfo_t *si, void *uc)
+{
+    (void)sig;
+    (void)si;
+    g_n = walk(uc, g_names, 64, g_frames);
+}
+
+__attribute__((noinline)) void raise_from_here(void) { raise(SIGUSR1); g_sink++; }
+
+static void test_walk_from_signal_context(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_usr1;
+    sa.sa_flags = SA_SIGINFO;
+    sigaction(SIGUSR1, &sa, 0);
+    raise_from_here();
+    const char **names = g_names;
+    int n = g_n;
+    /* The interrupted pc is inside libc's raise (pthread_kill); the walk climbs out into our code. */
+    int at = index_of(names, n, "raise_from_here");
+    CHECK_MSG(at > 0 && index_of(names, n, "main") > at, "raise_from_here at %d of %d", at, n);
+}
+
+/* Smashed frames: garbage everywhere above the leaf must end the walk, not fault or loop. */
+static void test_walk_garbage_stack(void)
+{
+    static uint64_t junk[512];
+    for (int i = 0; i < 512; i++)
+        junk[i] = 0x4141414141414141ull ^ (uint64_t)i;
+    ucontext_t uc = g_uc;
+    uc.uc_mcontext.gregs[REG_RSP] = (greg_t)(uintptr_t)&junk[256];
+    uc.uc_mcontext.gregs[REG_RBP] = (greg_t)(uintptr_t)&junk[300];
+    const char *names[64];
+    struct lg_frame_record fr[64];
+    int n = walk(&uc, names, 64, fr);
+    CHECK(n >= 1 && n < 64);
+    uc.uc_mcontext.gregs[REG_RIP] = 0; /* a call through a null pointer: pc outside every module */
+    uc.uc_mcontext.gregs[REG_RSP] = (greg_t)(uintptr_t)&junk[0];
+    junk[0] = (uint64_t)(uintptr_t)&raise_from_here + 5;
+    n = walk(&uc, names, 64, fr);
+    CHECK(n >= 2 && strcmp(names[1], "raise_from_here") == 0);
+}
+
+/* A thread's walk ends at clone: the outermost frame's return address is undefined. */
+static void *thread_main(void *arg)
+{
+    (void)arg;
+    ucontext_t uc;
+    getcontext(&uc);
+    g_n = walk(&uc, g_names, 64, g_frames);
+    return 0;
+}
+
+static void test_walk_thread_ends(void)
+{
+    pthread_t t;
+    pthread_create(&t, 0, thread_main, 0);
+    pthread_join(t, 0);
+    const char **names = g_names;
+    int n = g_n;
+    CHECK_MSG(n >= 2 && n < 8, "%d frames", n);
+    CHECK(strcmp(names[0], "thread_main") == 0 || strcmp(names[0], "getcontext") == 0);
+}
+
+int main(void)
+{
+    ss_memread_init_nasync(0);
+    test_walk_through_own_code();
+    test_walk_from_signal_context();
+    test_walk_garbage_stack();
+    test_walk_thread_ends();
+    return check_summary();
+}
