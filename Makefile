@@ -62,7 +62,7 @@ $(B)/lastgasp: $(READER_OBJ) $(B)/host/formats/cli/lastgasp.o
 # ---- test programs ----
 T := $(B)/tests
 CRASHER_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror
-test-bins: $(T)/crasher $(T)/crasher_linked $(T)/tripwire.so
+test-bins: $(T)/crasher $(T)/crasher_linked $(T)/tripwire.so $(T)/cgocrash
 
 $(T)/crasher: tests/crash/crasher.c
 	@mkdir -p $(T)
@@ -79,6 +79,10 @@ $(T)/crashbench: tests/bench/crashbench.c
 $(T)/demo: tests/crash/demo.c
 	@mkdir -p $(T)
 	$(CC) -std=c11 -O2 -g -o $@ $< -lpthread
+
+$(T)/cgocrash: tests/crash/cgo/main.go tests/crash/cgo/go.mod
+	@mkdir -p $(T)
+	cd tests/crash/cgo && CGO_ENABLED=1 go build -o ../../../$@ .
 
 $(T)/tripwire.so: tests/crash/tripwire.c
 	@mkdir -p $(T)

@@ -69,7 +69,7 @@ def run_crasher(scenario, *, lastgasp=True, binary="crasher", tripwire=True, env
                 kill_after_announce=None, timeout=60):
     """Run `binary scenario` in a fresh directory with core dumps enabled.
 
-    lastgasp: load it (LD_PRELOAD for `crasher`; `crasher_linked` installs it itself from the env).
+    lastgasp: load it (LD_PRELOAD, except `crasher_linked`, which installs it itself from the env).
     kill_after_announce: a signal to send from outside once the crasher has announced itself.
     """
     work = Path(tempfile.mkdtemp(prefix="lastgasp-run-"))
@@ -79,7 +79,7 @@ def run_crasher(scenario, *, lastgasp=True, binary="crasher", tripwire=True, env
     e = {k: v for k, v in os.environ.items() if not k.startswith(("LASTGASP_", "LD_PRELOAD", "CRASHER_"))}
     if lastgasp:
         e["LASTGASP_DIR"] = str(dumps)
-        preload = [str(LIB)] if binary == "crasher" else []
+        preload = [] if binary == "crasher_linked" else [str(LIB)]
         if tripwire:
             preload.insert(0, str(TESTS / "tripwire.so"))
         if preload:

@@ -125,6 +125,26 @@ def test_stuck_threads_do_not_stop_the_report(scenario):
         R.cleanup(with_lg)
 
 
+def test_cgo_program_crashing_in_c():
+    """A Go program (cgo, dynamically linked) that faults in C: one dump, read like any native one.
+    The death differs, by Go's design: without a handler installed before it, the Go runtime prints
+    its own report and exits with status 2; with one (lastgasp, preloaded), the runtime forwards the
+    fault in C code to it, and after the dump the process dies of SIGSEGV, with a core dump when
+    enabled. The README says so."""
+    without = R.run_crasher("-", lastgasp=False, binary="cgocrash", tripwire=False)
+    with_lg = R.run_crasher("-", binary="cgocrash", tripwire=False)
+    try:
+        assert without.death == ("exit", 2) and "signal arrived during cgo execution" in without.stderr
+        assert with_lg.death == ("signal", SEGV), with_lg.stderr
+        assert len(with_lg.dumps) == 1, with_lg.stderr
+        ann = with_lg.announced()
+        views = check_readers(with_lg.dumps[0], "cgocrash", SEGV, ann, True)
+        assert len(views["lastgasp"]["json"]["threads"]) >= 3  # the Go runtime's threads are there too
+    finally:
+        R.cleanup(without)
+        R.cleanup(with_lg)
+
+
 def test_32_threads_crash_at_once():
     without = R.run_crasher("threads32", lastgasp=False)
     with_lg = R.run_crasher("threads32")

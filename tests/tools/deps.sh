@@ -26,6 +26,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 [ "$mode" = test ] || exit 0
 
+command -v go >/dev/null || { echo "deps: the tests build a cgo program and need Go (golang.org toolchain)" >&2; exit 1; }
 if ! python3 -m pytest --version >/dev/null 2>&1; then
   echo "deps: pip install pytest"
   python3 -m pip install -q pytest

@@ -1,0 +1,3 @@
+module lastgasp.test/cgocrash
+
+go 1.22
