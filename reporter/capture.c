@@ -57,13 +57,7 @@ void rep_capture_signal_handler(int sig, siginfo_t *si, void *ucv)
     __atomic_store_n(&slot->state, 1, __ATOMIC_RELEASE);
     __atomic_fetch_add(&g_answered, 1, __ATOMIC_SEQ_CST);
     ss_futex_wake(&g_answered, 1);
-    uint64_t end = ss_now_ns(1) + RELEASE_WAIT_NS;
-    for (int i = 0; i < 1000 && !__atomic_load_n(&rep_c.release, __ATOMIC_ACQUIRE); i++) {
-        uint64_t now = ss_now_ns(1);
-        if (now >= end)
-            break;
-        ss_futex_wait(&rep_c.release, 0, end - now < 100000000u ? end - now : 100000000u);
-    }
+    ss_futex_wait_set(&rep_c.release, RELEASE_WAIT_NS);
 }
 
 /* Handler path, reporting thread: fill rep_c.slots for tids[0..count) (the reporter's own slot is

@@ -153,13 +153,7 @@ static void wait_for_reporter(ucontext_t *uc)
         rep_c.crashers[k].uc = uc;
         __atomic_store_n(&rep_c.crashers[k].tid, ss_gettid(), __ATOMIC_RELEASE);
     }
-    uint64_t end = ss_now_ns(1) + REP_CRASHER_WAIT_NS;
-    for (int i = 0; i < 1000 && !__atomic_load_n(&rep_c.done, __ATOMIC_ACQUIRE); i++) {
-        uint64_t now = ss_now_ns(1);
-        if (now >= end)
-            break;
-        ss_futex_wait(&rep_c.done, 0, end - now < 100000000u ? end - now : 100000000u);
-    }
+    ss_futex_wait_set(&rep_c.done, REP_CRASHER_WAIT_NS);
 }
 
 /* The fatal-signal handler, installed with SA_SIGINFO|SA_ONSTACK for the seven fatal signals. */

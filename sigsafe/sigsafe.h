@@ -32,6 +32,8 @@ int ss_nanosleep_ns(uint64_t ns);
 uint64_t ss_now_ns(int clock);
 int ss_futex_wait(volatile int *addr, int val, uint64_t timeout_ns);
 int ss_futex_wake(volatile int *addr, int n);
+/* Wait until *flag is non-zero (acquire) or timeout_ns has passed; returns 1 if it was set. */
+int ss_futex_wait_set(volatile int *flag, uint64_t timeout_ns);
 int ss_getdents64(int fd, void *buf, size_t n);
 int ss_renameat_noreplace(int dirfd, const char *from, const char *to);
 int ss_unlinkat(int dirfd, const char *path);

@@ -84,6 +84,20 @@ int ss_futex_wait(volatile int *addr, int val, uint64_t timeout_ns)
 }
 int ss_futex_wake(volatile int *addr, int n) { return (int)SYS3(SYS_futex, addr, FUTEX_WAKE, n); }
 
+int ss_futex_wait_set(volatile int *flag, uint64_t timeout_ns)
+{
+    uint64_t end = ss_now_ns(CLOCK_MONOTONIC) + timeout_ns;
+    /* Each wait is at most 100 ms and the deadline is rechecked, so spurious wakeups and EINTR
+     * cannot stretch it; the count is a second bound in case the clock cannot be read. */
+    for (int i = 0; i < 100000 && !__atomic_load_n(flag, __ATOMIC_ACQUIRE); i++) {
+        uint64_t now = ss_now_ns(CLOCK_MONOTONIC);
+        if (now >= end || now == 0)
+            break;
+        ss_futex_wait(flag, 0, end - now < 100000000u ? end - now : 100000000u);
+    }
+    return __atomic_load_n(flag, __ATOMIC_ACQUIRE) != 0;
+}
+
 int ss_getdents64(int fd, void *buf, size_t n) { return (int)SYS3(SYS_getdents64, fd, buf, n); }
 
 int ss_renameat_noreplace(int dirfd, const char *from, const char *to)

@@ -1651,6 +1651,15 @@ static void *gettid_thread(void *arg)
 
 static volatile int futex_word;
 
+static void *futex_setter(void *arg)
+{
+    (void)arg;
+    usleep(20000);
+    __atomic_store_n(&futex_word, 1, __ATOMIC_RELEASE);
+    ss_futex_wake(&futex_word, 1);
+    return 0;
+}
+
 static void *futex_waiter(void *arg)
 {
     int *result = arg;
@@ -1876,6 +1885,15 @@ static void test_sys_time(void)
     }
     pthread_join(t, 0);
     CHECK(woken == 1 && result == 0);
+
+    /* ss_futex_wait_set: a flag set by another thread ends the wait; an unset one times out. */
+    futex_word = 0;
+    t0 = mono_ns();
+    CHECK(ss_futex_wait_set(&futex_word, 20000000) == 0);
+    CHECK(mono_ns() - t0 >= 20000000);
+    pthread_create(&t, 0, futex_setter, 0);
+    CHECK(ss_futex_wait_set(&futex_word, 5000000000u) == 1); /* 1: the flag, not the deadline */
+    pthread_join(t, 0);
 }
 
 static void test_sys_timer(void)
