@@ -9,7 +9,7 @@ make -s all test-bins unit-bins
 echo "== unit tests"
 for t in build/tests/unit/test_*; do
   echo "-- $t"
-  "$t"
+  timeout 300 "$t"
 done
 
 echo "== promise checks (handler symbols, exports, bind-now)"
