@@ -419,6 +419,9 @@ int main(int argc, char **argv)
     else if (!strcmp(s, "threads500")) {
         start_parked_threads(500);
         crash_null_write();
+    } else if (!strcmp(s, "threads1100")) {
+        start_parked_threads(1100);
+        crash_null_write();
     } else if (!strcmp(s, "deaf_thread")) {
         crash_with_helper_thread(thread_deaf);
     } else if (!strcmp(s, "loader_lock")) {

@@ -145,6 +145,20 @@ def test_cgo_program_crashing_in_c():
         R.cleanup(with_lg)
 
 
+def test_more_threads_than_the_cap():
+    """1101 threads, a cap of 1024: the dump says it is cut, and still holds the crashing thread."""
+    run = R.run_crasher("threads1100", timeout=120)
+    try:
+        assert run.death == ("signal", SEGV) and len(run.dumps) == 1, run.stderr
+        ann = run.announced()
+        views = check_readers(run.dumps[0], "crasher", SEGV, ann, True)
+        j = views["lastgasp"]["json"]
+        assert j["truncated"]["threads"] is True and "more than 1024 threads" in j["notes"]
+        assert len(j["threads"]) == 1024 and j["crashing_tid"] == ann["tid"]
+    finally:
+        R.cleanup(run)
+
+
 def test_32_threads_crash_at_once():
     without = R.run_crasher("threads32", lastgasp=False)
     with_lg = R.run_crasher("threads32")
