@@ -242,6 +242,23 @@ def test_dump_directory_gone_at_crash_time(tmp_path):
         R.cleanup(with_lg)
 
 
+def test_full_disk_keeps_what_fits(tmp_path):
+    """A dump directory on a 8 KiB filesystem (a tmpfs in a private mount namespace): the file is
+    cut, kept under a .truncated.dmp name, announced as such, and still opens; the death is the same."""
+    mnt = tmp_path / "small"
+    mnt.mkdir()
+    script = (f"mount -t tmpfs -o size=8k tmpfs {mnt} && LASTGASP_DIR={mnt} LD_PRELOAD={R.LIB} "
+              f"{R.TESTS / 'crasher'} null_write; echo status=$?; "
+              f"for f in {mnt}/*.dmp; do {R.CLI} json $f > {tmp_path}/out.json; echo json=$?; done; "
+              f"ls {mnt}")
+    p = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True, timeout=60)
+    assert "status=139" in p.stdout, p.stdout + p.stderr
+    assert "dump TRUNCATED (error 28)" in p.stderr, p.stderr
+    assert ".truncated.dmp" in p.stdout and "json=0" in p.stdout, p.stdout
+    j = __import__("json").loads((tmp_path / "out.json").read_text())
+    assert j["signal"]["name"] == "SIGSEGV" and j["crashing_tid"]
+
+
 def test_unset_dir_is_reported_and_harmless():
     run = R.run_crasher("exit_normally", lastgasp=False, env={"LD_PRELOAD": str(R.LIB)})
     try:
