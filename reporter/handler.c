@@ -59,6 +59,10 @@ static void on_watchdog(int sig, siginfo_t *si, void *uc)
         rep_c.guard_fired = 2;
         ss_longjmp(rep_c.guard_jb, 2);
     }
+    static const char msg[] = "lastgasp: the crash report ran out of time (4 s); the process ends now, "
+                              "without a dump\n";
+    if (!rep_g.quiet)
+        ss_write(2, msg, sizeof msg - 1); /* one attempt: stderr may be a full pipe */
     rep_die_now(rep_c.sig);
 }
 

@@ -368,11 +368,17 @@ static int write_dump(char *final, size_t final_cap, int *truncated)
 {
     char tmp[96];
     struct ss_str t, f;
-    ss_str_init(&t, tmp, sizeof tmp);
-    ss_str_add(&t, ".lastgasp-");
-    ss_str_u64(&t, (uint64_t)rep_c.pid);
-    ss_str_add(&t, ".tmp");
-    int fd = ss_openat(rep_g.dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
+    int fd = -17;
+    /* A stale temporary file of a recycled pid (or anything placed there) must not stop us. */
+    for (int attempt = 0; attempt < 8 && fd == -17 /* EEXIST */; attempt++) {
+        ss_str_init(&t, tmp, sizeof tmp);
+        ss_str_add(&t, ".lastgasp-");
+        ss_str_u64(&t, (uint64_t)rep_c.pid);
+        ss_str_add(&t, "-");
+        ss_str_u64(&t, (uint64_t)attempt);
+        ss_str_add(&t, ".tmp");
+        fd = ss_openat(rep_g.dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
+    }
     if (fd < 0)
         return fd;
     void *buf = alloc(WRITE_BUF);

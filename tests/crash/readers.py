@@ -66,11 +66,13 @@ def cores_observable():
 
 
 def run_crasher(scenario, *, lastgasp=True, binary="crasher", tripwire=True, env=None, dump_dir=None,
-                kill_after_announce=None, timeout=60):
+                kill_after_announce=None, stall_after_announce=None, timeout=60):
     """Run `binary scenario` in a fresh directory with core dumps enabled.
 
     lastgasp: load it (LD_PRELOAD, except `crasher_linked`, which installs it itself from the env).
     kill_after_announce: a signal to send from outside once the crasher has announced itself.
+    stall_after_announce: seconds to keep the crasher stopped (SIGSTOP, then SIGCONT) 0.3 s after
+    it announced itself, that is while its report runs.
     """
     work = Path(tempfile.mkdtemp(prefix="lastgasp-run-"))
     dumps = Path(dump_dir) if dump_dir else work / "dumps"
@@ -93,15 +95,21 @@ def run_crasher(scenario, *, lastgasp=True, binary="crasher", tripwire=True, env
 
     p = subprocess.Popen([str(TESTS / binary), scenario], cwd=work, env=e, stdin=subprocess.DEVNULL,
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, preexec_fn=limits)
-    if kill_after_announce:
+    if kill_after_announce or stall_after_announce:
         line = ""
         deadline = time.monotonic() + timeout
         while "expect=" not in line and time.monotonic() < deadline:
             line = p.stderr.readline()
             if not line:
                 break
-        time.sleep(0.1)
-        os.kill(p.pid, kill_after_announce)
+        if kill_after_announce:
+            time.sleep(0.1)
+            os.kill(p.pid, kill_after_announce)
+        else:
+            time.sleep(0.3)
+            os.kill(p.pid, signal.SIGSTOP)
+            time.sleep(stall_after_announce)
+            os.kill(p.pid, signal.SIGCONT)
         rest = p.stderr.read()
         p.wait(timeout=timeout)
         err = line + rest

@@ -159,6 +159,18 @@ def test_more_threads_than_the_cap():
         R.cleanup(run)
 
 
+def test_watchdog_ends_a_report_that_stalls():
+    """Stop the process (SIGSTOP) while its report waits for a thread that cannot answer, and
+    continue it after the 4 s deadline: the watchdog ends it with the original signal at once."""
+    run = R.run_crasher("deaf_thread", stall_after_announce=5.0)
+    try:
+        assert run.death == ("signal", SEGV), run.stderr
+        assert "ran out of time" in run.stderr, run.stderr
+        assert not run.dumps
+    finally:
+        R.cleanup(run)
+
+
 def test_32_threads_crash_at_once():
     without = R.run_crasher("threads32", lastgasp=False)
     with_lg = R.run_crasher("threads32")
