@@ -17,11 +17,11 @@ CFLAGS_LIB := $(CFLAGS_BASE) -fvisibility=hidden
 SAFE_SRC := sigsafe/sys.c sigsafe/mem.c sigsafe/fmt.c sigsafe/memread.c sigsafe/arena.c sigsafe/procfs.c \
             sigsafe/bufw.c formats/mdwrite.c reporter/handler.c reporter/capture.c reporter/report.c \
             reporter/unwind.c reporter/symbols.c reporter/strtab.c reporter/modules.c reporter/x86_64/context.c \
-            reporter/x86_64/unwind_cfi.c
+            reporter/x86_64/unwind_cfi.c reporter/go_pcln.c reporter/go_offsets.c reporter/go_capture.c
 SAFE_ASM := sigsafe/x86_64/jmp.S
-INSTALL_SRC := reporter/install.c reporter/altstack.c
-READER_SRC := formats/mdread.c formats/mdread_streams.c formats/mdread_lg.c formats/mdread_lookup.c
-RENDER_SRC := formats/render_view.c formats/render.c formats/render_json.c formats/signames.c
+INSTALL_SRC := reporter/install.c reporter/altstack.c reporter/go_inspect.c reporter/go_install.c
+READER_SRC := formats/mdread.c formats/mdread_streams.c formats/mdread_lg.c formats/mdread_go.c formats/mdread_lookup.c
+RENDER_SRC := formats/render_view.c formats/render.c formats/render_json.c formats/render_go.c formats/signames.c
 
 SAFE_OBJ := $(SAFE_SRC:%.c=$(B)/obj/%.o) $(SAFE_ASM:%.S=$(B)/obj/%.o)
 INSTALL_OBJ := $(INSTALL_SRC:%.c=$(B)/obj/%.o)
@@ -83,6 +83,10 @@ $(T)/demo: tests/crash/demo.c
 $(T)/cgocrash: tests/crash/cgo/main.go tests/crash/cgo/go.mod
 	@mkdir -p $(T)
 	cd tests/crash/cgo && CGO_ENABLED=1 go build -o ../../../$@ .
+
+$(T)/gocrash: tests/bench/gocrash/main.go tests/bench/gocrash/go.mod
+	@mkdir -p $(T)
+	cd tests/bench/gocrash && CGO_ENABLED=1 go build -o ../../../$@ .
 
 $(T)/tripwire.so: tests/crash/tripwire.c
 	@mkdir -p $(T)

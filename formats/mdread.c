@@ -1,7 +1,8 @@
 /* mdread.c — the reader's core: header, stream directory, bounds helpers, strings, CPU contexts.
  *
- * Normal context (heap, stdio). The per-stream parsers live in mdread_streams.c and mdread_lg.c; this file
- * decides which bytes each of them sees, so every range the parsers get is already known to be in the file.
+ * Normal context (heap, stdio). The per-stream parsers live in mdread_streams.c, mdread_lg.c and mdread_go.c;
+ * this file decides which bytes each of them sees, so every range the parsers get is already known to be in
+ * the file.
  */
 #include "mdread_int.h"
 
@@ -260,6 +261,7 @@ static const struct known_stream {
     { MD_LINUX_AUXV, NULL, offsetof(struct fmt_md, auxv) },
     { MD_LINUX_MAPS, NULL, offsetof(struct fmt_md, maps) },
     { LG_STREAM_CRASH_INFO, fmt_rd_lg, 0 },
+    { LG_STREAM_GO, fmt_rd_go, 0 },
 };
 #define NKNOWN (sizeof known / sizeof known[0])
 
@@ -506,6 +508,8 @@ void fmt_md_close(struct fmt_md *md)
     free(md->sysinfo.csd_version);
     free(md->lg.threads);
     free(md->lg.frames);
+    free(md->go.goroutines);
+    free(md->go.frames);
     free(md->thread_order);
     free(md->module_order);
     for (i = 0; i < md->nwarnings; i++)

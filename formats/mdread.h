@@ -153,6 +153,51 @@ struct fmt_lg_info {
     size_t nframes;
 };
 
+/* lastgasp Go (LG_STREAM_GO). Strings as in the crash info: NULL for LG_NONE or a bad offset, else inside the
+ * stream's strings area. Goroutines with identical stacks share frame records, so frame ranges may overlap by
+ * design; each one lies inside frames[] and holds at most FMT_GO_MAX_GOROUTINE_FRAMES frames, which keeps what
+ * the renderers print proportional to the number of goroutine records even when a hostile file points every
+ * goroutine at every frame. */
+#define FMT_GO_MAX_GOROUTINE_FRAMES 4096u /* the writer's worst case is 100 physical frames x 16 inlined */
+
+struct fmt_go_frame {
+    uint64_t pc;              /* the physical frame's pc: exact for the innermost, else a return address */
+    const char *function;
+    const char *file;
+    int32_t line;             /* 0 when unknown */
+    int inlined;              /* a source frame inlined into the next one, sharing its pc */
+};
+
+struct fmt_go_goroutine {
+    uint64_t goid;
+    uint64_t parent_goid;     /* 0 when unknown */
+    uint64_t wait_since_ns;   /* CLOCK_MONOTONIC, 0 when unknown */
+    uint32_t status;          /* runtime _G* value without the scan bit, unchecked */
+    const char *wait_reason;  /* as the runtime prints it ("chan receive"), or NULL */
+    uint32_t flags;           /* LG_GOROUTINE_* */
+    uint32_t thread_tid;      /* the thread it runs on, 0 when none */
+    const struct fmt_go_frame *frames; /* innermost first, inside fmt_go_info.frames; NULL when nframes == 0 */
+    size_t nframes;
+    const char *created_by_function; /* the function of the `go` statement, or NULL */
+    const char *created_by_file;
+    int32_t created_by_line;
+};
+
+struct fmt_go_info {
+    int present;
+    uint32_t version;
+    uint32_t header_size;
+    const char *go_version;   /* "go1.26.8", or NULL */
+    uint32_t flags;           /* LG_GO_* */
+    uint64_t crashing_goid;   /* 0 when no goroutine ran on the crashing thread */
+    uint64_t now_ns;          /* CLOCK_MONOTONIC at capture */
+    const char *notes;
+    struct fmt_go_goroutine *goroutines; /* the writer puts the crashing goroutine first */
+    size_t ngoroutines;
+    struct fmt_go_frame *frames;
+    size_t nframes;
+};
+
 struct fmt_md {
     const uint8_t *buf;
     size_t len;
@@ -174,6 +219,7 @@ struct fmt_md {
     size_t nmemory;
     struct fmt_md_bytes cpu_info, proc_status, cmdline, environment, auxv, maps;
     struct fmt_lg_info lg;
+    struct fmt_go_info go;
 
     char **warnings;
     size_t nwarnings;

@@ -1,4 +1,4 @@
-/* mdread_int.h — internals shared by the reader's files (mdread.c, mdread_streams.c, mdread_lg.c).
+/* mdread_int.h — internals shared by the reader's files (mdread.c, mdread_streams.c, mdread_lg.c, mdread_go.c).
  *
  * Invariant for every function here: a pointer into the file is formed only after fmt_rd_at() (or a span
  * derived from it) has proved that the whole range lies inside the buffer. Sizes from the file are u32;
@@ -61,9 +61,34 @@ size_t *fmt_rd_sorted_order(struct fmt_rd *rd, size_t n, uint64_t (*key)(const s
 /* Index into md->threads of the first thread with this tid, or -1. */
 long fmt_rd_find_thread(const struct fmt_md *md, uint32_t tid);
 
-/* One parser per stream type (mdread_streams.c, mdread_lg.c). Called in dependency order by fmt_md_open():
- * SystemInfo first (contexts need the architecture), ThreadList before ThreadNameList and Exception,
- * ModuleList before the lastgasp stream (frames refer to modules by index). */
+/* One of lastgasp's own streams (crash info, Go) as its parser lays it out: a header, record areas, then a
+ * strings area of NUL-terminated strings addressed by byte offset (formats/README.md). The helpers below live
+ * in mdread_lg.c. */
+struct fmt_rd_lgs {
+    const struct fmt_rd_span *s;
+    const char *name;         /* "lastgasp", "lastgasp Go": the first word of each warning */
+    const uint8_t *strings;   /* set by fmt_rd_lg_strings() */
+    size_t strings_len;       /* bytes of the strings area present in the stream */
+};
+
+/* The string at offset off of the strings area: NULL for LG_NONE, or with a warning for a bad offset. The
+ * warning names `what`, then idx unless SIZE_MAX, then field unless NULL ("goroutine 3 wait_reason"). */
+const char *fmt_rd_lg_string(struct fmt_rd *rd, const struct fmt_rd_lgs *l, uint32_t off, const char *what,
+                             size_t idx, const char *field);
+
+/* How many of `count` records of `size` bytes at *off are present in the stream; advances *off past the area
+ * as declared. Records smaller than v1_size cannot be read (0, with a warning); an area that starts past the
+ * end of the stream reads 0 records and leaves *off past the end. */
+size_t fmt_rd_lg_area(struct fmt_rd *rd, const struct fmt_rd_lgs *l, uint64_t *off, uint32_t count,
+                      uint32_t size, size_t v1_size, const char *what);
+
+/* Locate the strings area (size bytes at off) in l: the part present, with a warning when it is cut. */
+void fmt_rd_lg_strings(struct fmt_rd *rd, struct fmt_rd_lgs *l, uint64_t off, uint32_t size);
+
+/* One parser per stream type (mdread_streams.c, mdread_lg.c, mdread_go.c). Called in dependency order by
+ * fmt_md_open(): SystemInfo first (contexts need the architecture), ThreadList before ThreadNameList and
+ * Exception, ModuleList before the lastgasp stream (frames refer to modules by index). The Go stream refers to
+ * nothing else. */
 void fmt_rd_sysinfo(struct fmt_rd *rd, const struct fmt_rd_span *s);
 void fmt_rd_misc(struct fmt_rd *rd, const struct fmt_rd_span *s);
 void fmt_rd_threads(struct fmt_rd *rd, const struct fmt_rd_span *s);
@@ -72,5 +97,6 @@ void fmt_rd_modules(struct fmt_rd *rd, const struct fmt_rd_span *s);
 void fmt_rd_memory(struct fmt_rd *rd, const struct fmt_rd_span *s);
 void fmt_rd_exception(struct fmt_rd *rd, const struct fmt_rd_span *s);
 void fmt_rd_lg(struct fmt_rd *rd, const struct fmt_rd_span *s);
+void fmt_rd_go(struct fmt_rd *rd, const struct fmt_rd_span *s);
 
 #endif

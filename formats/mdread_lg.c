@@ -1,4 +1,5 @@
-/* mdread_lg.c — parser for lastgasp's crash-info stream (LG_STREAM_CRASH_INFO, formats/README.md).
+/* mdread_lg.c — parser for lastgasp's crash-info stream (LG_STREAM_CRASH_INFO, formats/README.md), and the
+ * pieces that lastgasp's Go stream (mdread_go.c) lays out the same way: record areas and the strings area.
  *
  * Normal context. Forward compatibility is the writer's promise and this file's duty: a header or record
  * larger than the v1 size is read for its v1 fields and the rest skipped, so newer writers stay readable.
@@ -10,65 +11,84 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The areas of the stream that are present, as offsets into the span. */
-struct lg_layout {
-    const struct fmt_rd_span *s;
-    const uint8_t *strings;
-    size_t strings_len;   /* bytes of the strings area present in the stream */
-};
+/* ---- shared with mdread_go.c ---- */
 
-/* Checked string lookup: NULL for LG_NONE, or with a warning naming `what` (and idx unless SIZE_MAX) for a
- * bad offset. */
-static const char *lg_string(struct fmt_rd *rd, const struct lg_layout *l, uint32_t off, const char *what,
-                             size_t idx)
+const char *fmt_rd_lg_string(struct fmt_rd *rd, const struct fmt_rd_lgs *l, uint32_t off, const char *what,
+                             size_t idx, const char *field)
 {
-    char who[48];
+    char who[64];
+    int n;
 
     if (off == LG_NONE)
         return NULL;
     if (idx == SIZE_MAX)
-        snprintf(who, sizeof who, "%s", what);
+        n = snprintf(who, sizeof who, "%s", what);
     else
-        snprintf(who, sizeof who, "%s %zu", what, idx);
+        n = snprintf(who, sizeof who, "%s %zu", what, idx);
+    if (field && n >= 0 && (size_t)n < sizeof who)
+        snprintf(who + n, sizeof who - (size_t)n, " %s", field);
     if (off >= l->strings_len) {
-        fmt_rd_warn(rd, "lastgasp: %s: string offset 0x%x outside the strings area (size 0x%zx)", who,
+        fmt_rd_warn(rd, "%s: %s: string offset 0x%x outside the strings area (size 0x%zx)", l->name, who,
                     (unsigned)off, l->strings_len);
         return NULL;
     }
     if (!memchr(l->strings + off, '\0', l->strings_len - off)) {
-        fmt_rd_warn(rd, "lastgasp: %s: string at offset 0x%x not NUL-terminated within the strings area "
-                    "(size 0x%zx)", who, (unsigned)off, l->strings_len);
+        fmt_rd_warn(rd, "%s: %s: string at offset 0x%x not NUL-terminated within the strings area "
+                    "(size 0x%zx)", l->name, who, (unsigned)off, l->strings_len);
         return NULL;
     }
     return (const char *)(l->strings + off);
 }
 
-/* How many of `count` records of `size` bytes at *off fit in the stream; advances *off past the area as
- * declared. Returns 0 with *off set past the end when the area's start is already out of the stream. */
-static size_t lg_area(struct fmt_rd *rd, const struct lg_layout *l, uint64_t *off, uint32_t count,
+size_t fmt_rd_lg_area(struct fmt_rd *rd, const struct fmt_rd_lgs *l, uint64_t *off, uint32_t count,
                       uint32_t size, size_t v1_size, const char *what)
 {
     uint64_t n = l->s->n, need = (uint64_t)count * size, start = *off;
     size_t fit;
 
+    if (start > n) {
+        /* An earlier area already passes the end, so this one does too; *off stays past the end. */
+        if (count)
+            fmt_rd_warn(rd, "%s: %u %s records start past end of stream", l->name, (unsigned)count, what);
+        return 0;
+    }
     *off = start + need; /* start <= n <= 4 GiB and need < 2^64 - 2^33: no wrap */
     if (count == 0)
         return 0;
     if (size < v1_size) {
-        fmt_rd_warn(rd, "lastgasp: %s record size %u is smaller than v1's %zu; %u records ignored", what,
+        fmt_rd_warn(rd, "%s: %s record size %u is smaller than v1's %zu; %u records ignored", l->name, what,
                     (unsigned)size, v1_size, (unsigned)count);
         return 0;
     }
     fit = (size_t)((n - start) / size);
     if (fit >= count)
         return count;
-    fmt_rd_warn(rd, "lastgasp: %u %s records of %u bytes at offset 0x%llx pass end of stream (size 0x%llx); "
-                "reading %zu", (unsigned)count, what, (unsigned)size, (unsigned long long)start,
+    fmt_rd_warn(rd, "%s: %u %s records of %u bytes at offset 0x%llx pass end of stream (size 0x%llx); "
+                "reading %zu", l->name, (unsigned)count, what, (unsigned)size, (unsigned long long)start,
                 (unsigned long long)n, fit);
     return fit;
 }
 
-static void lg_threads(struct fmt_rd *rd, const struct lg_layout *l, uint64_t off, size_t n, uint32_t size)
+void fmt_rd_lg_strings(struct fmt_rd *rd, struct fmt_rd_lgs *l, uint64_t off, uint32_t size)
+{
+    const struct fmt_rd_span *s = l->s;
+
+    l->strings = NULL;
+    l->strings_len = 0;
+    if (off <= s->n) {
+        l->strings = s->p + off;
+        l->strings_len = s->n - off < size ? (size_t)(s->n - off) : size;
+        if (l->strings_len < size)
+            fmt_rd_warn(rd, "%s: strings area at offset 0x%llx size 0x%x passes end of stream (size 0x%zx)",
+                        l->name, (unsigned long long)off, (unsigned)size, s->n);
+    } else if (size) {
+        fmt_rd_warn(rd, "%s: strings area starts past end of stream", l->name);
+    }
+}
+
+/* ---- the crash-info stream ---- */
+
+static void lg_threads(struct fmt_rd *rd, const struct fmt_rd_lgs *l, uint64_t off, size_t n, uint32_t size)
 {
     struct fmt_lg_info *lg = &rd->md->lg;
 
@@ -85,7 +105,7 @@ static void lg_threads(struct fmt_rd *rd, const struct lg_layout *l, uint64_t of
         t->status = raw.status;
         t->first_frame = raw.first_frame;
         t->frame_count = raw.frame_count;
-        t->name = lg_string(rd, l, raw.name_off, "thread", i);
+        t->name = fmt_rd_lg_string(rd, l, raw.name_off, "thread", i, NULL);
         t->crashed = raw.crashed != 0;
         /* Clamp the frame range so that renderers can index frames[] without checking again. */
         if ((uint64_t)t->first_frame + t->frame_count > lg->nframes) {
@@ -99,7 +119,7 @@ static void lg_threads(struct fmt_rd *rd, const struct lg_layout *l, uint64_t of
     }
 }
 
-static void lg_frames(struct fmt_rd *rd, const struct lg_layout *l, uint64_t off, size_t n, uint32_t size)
+static void lg_frames(struct fmt_rd *rd, const struct fmt_rd_lgs *l, uint64_t off, size_t n, uint32_t size)
 {
     struct fmt_lg_info *lg = &rd->md->lg;
 
@@ -120,7 +140,7 @@ static void lg_frames(struct fmt_rd *rd, const struct lg_layout *l, uint64_t off
                         (unsigned)f->module_index, rd->md->nmodules);
             f->module_index = LG_NONE;
         }
-        f->symbol = lg_string(rd, l, raw.symbol_off, "frame", i);
+        f->symbol = fmt_rd_lg_string(rd, l, raw.symbol_off, "frame", i, NULL);
         f->symbol_delta = raw.symbol_delta;
         f->trust = raw.trust;
     }
@@ -157,7 +177,7 @@ static void lg_disjoint(struct fmt_rd *rd)
 void fmt_rd_lg(struct fmt_rd *rd, const struct fmt_rd_span *s)
 {
     struct fmt_lg_info *lg = &rd->md->lg;
-    struct lg_layout l = { .s = s };
+    struct fmt_rd_lgs l = { .s = s, .name = "lastgasp" };
     struct lg_info_header h;
     uint64_t off, thr_off, frm_off;
     size_t nthr, nfrm;
@@ -187,27 +207,15 @@ void fmt_rd_lg(struct fmt_rd *rd, const struct fmt_rd_span *s)
     lg->flags = h.flags;
 
     off = thr_off = h.header_size;
-    nthr = lg_area(rd, &l, &off, h.thread_count, h.thread_record_size, sizeof(struct lg_thread_record),
-                   "thread");
+    nthr = fmt_rd_lg_area(rd, &l, &off, h.thread_count, h.thread_record_size, sizeof(struct lg_thread_record),
+                          "thread");
     frm_off = off;
-    nfrm = 0;
-    if (frm_off <= s->n)
-        nfrm = lg_area(rd, &l, &off, h.frame_count, h.frame_record_size, sizeof(struct lg_frame_record),
-                       "frame");
-    else if (h.frame_count)
-        fmt_rd_warn(rd, "lastgasp: %u frame records start past end of stream", (unsigned)h.frame_count);
-    if (off <= s->n) {
-        l.strings = s->p + off;
-        l.strings_len = s->n - off < h.strings_size ? (size_t)(s->n - off) : h.strings_size;
-        if (l.strings_len < h.strings_size)
-            fmt_rd_warn(rd, "lastgasp: strings area at offset 0x%llx size 0x%x passes end of stream (size 0x%zx)",
-                        (unsigned long long)off, (unsigned)h.strings_size, s->n);
-    } else if (h.strings_size) {
-        fmt_rd_warn(rd, "lastgasp: strings area starts past end of stream");
-    }
+    nfrm = fmt_rd_lg_area(rd, &l, &off, h.frame_count, h.frame_record_size, sizeof(struct lg_frame_record),
+                          "frame");
+    fmt_rd_lg_strings(rd, &l, off, h.strings_size);
     /* Frames first: thread records are checked against the number of frames actually read. */
     lg_frames(rd, &l, frm_off, nfrm, h.frame_record_size);
     lg_threads(rd, &l, thr_off, nthr, h.thread_record_size);
     lg_disjoint(rd);
-    lg->notes = lg_string(rd, &l, h.notes_off, "notes", SIZE_MAX);
+    lg->notes = fmt_rd_lg_string(rd, &l, h.notes_off, "notes", SIZE_MAX, NULL);
 }

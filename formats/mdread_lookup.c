@@ -31,6 +31,7 @@ const char *fmt_md_stream_name(uint32_t type)
     case MD_LINUX_MAPS: return "LinuxMaps";
     case 0x4767000a: return "LinuxDsoDebug";
     case LG_STREAM_CRASH_INFO: return "lastgasp";
+    case LG_STREAM_GO: return "lastgasp Go";
     default: return NULL;
     }
 }

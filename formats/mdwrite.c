@@ -16,6 +16,7 @@
 enum {
     S_EXCEPTION,
     S_LASTGASP,
+    S_GO,
     S_SYSTEM,
     S_MISC,
     S_THREADS,
@@ -31,7 +32,7 @@ enum {
 };
 
 static const uint32_t stream_types[S_COUNT] = {
-    MD_EXCEPTION_STREAM, LG_STREAM_CRASH_INFO, MD_SYSTEM_INFO_STREAM, MD_MISC_INFO_STREAM,
+    MD_EXCEPTION_STREAM, LG_STREAM_CRASH_INFO, LG_STREAM_GO, MD_SYSTEM_INFO_STREAM, MD_MISC_INFO_STREAM,
     MD_THREAD_LIST_STREAM, MD_THREAD_NAME_LIST_STREAM, MD_MODULE_LIST_STREAM, MD_LINUX_PROC_STATUS,
     MD_LINUX_CMD_LINE, MD_LINUX_AUXV, MD_LINUX_MAPS, MD_LINUX_ENVIRON, MD_MEMORY_LIST_STREAM,
 };
@@ -250,6 +251,20 @@ static void emit_lastgasp(struct writer *w)
     put(w, d->strings, d->strings_size);
 }
 
+static void emit_go(struct writer *w)
+{
+    const struct fmt_go *g = &w->d->go;
+    struct lg_go_header h = g->h;
+    h.version = LG_GO_VERSION;
+    h.header_size = sizeof h;
+    h.goroutine_record_size = sizeof(struct lg_go_goroutine);
+    h.frame_record_size = sizeof(struct lg_go_frame);
+    put(w, &h, sizeof h);
+    put(w, g->goroutines, (size_t)h.goroutine_count * sizeof(struct lg_go_goroutine));
+    put(w, g->frames, (size_t)h.frame_count * sizeof(struct lg_go_frame));
+    put(w, g->strings, h.strings_size);
+}
+
 static void emit_system(struct writer *w)
 {
     const struct fmt_dump *d = w->d;
@@ -407,6 +422,7 @@ static void emit(struct writer *w, int s)
     switch (s) {
     case S_EXCEPTION: emit_exception(w); break;
     case S_LASTGASP: emit_lastgasp(w); break;
+    case S_GO: emit_go(w); break;
     case S_SYSTEM: emit_system(w); break;
     case S_MISC: emit_misc(w); break;
     case S_THREADS: emit_threads(w); break;
@@ -459,6 +475,7 @@ int64_t fmt_md_write(const struct fmt_dump *d, fmt_sink sink, void *ctx)
     w.ctx = ctx;
     for (int s = 0; s < S_COUNT; s++)
         w.present[s] = 1;
+    w.present[S_GO] = d->go.present;
     w.present[S_STATUS] = d->proc_status.size != 0;
     w.present[S_CMDLINE] = d->cmdline.size != 0;
     w.present[S_AUXV] = d->auxv.size != 0;

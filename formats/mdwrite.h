@@ -46,6 +46,15 @@ struct fmt_blob {
     uint32_t size;          /* 0 = stream not written */
 };
 
+/* lastgasp's Go stream: the reporter fills the header but for the record sizes. */
+struct fmt_go {
+    int present;
+    struct lg_go_header h;
+    const struct lg_go_goroutine *goroutines;
+    const struct lg_go_frame *frames;
+    const char *strings;
+};
+
 struct fmt_dump {
     /* the crash */
     uint32_t signal;
@@ -72,6 +81,7 @@ struct fmt_dump {
     const struct fmt_range *ranges;
     uint32_t range_count;
     fmt_read_mem read_mem;
+    struct fmt_go go;
     /* raw /proc text streams */
     struct fmt_blob proc_status, cmdline, auxv, maps, environ;
 };

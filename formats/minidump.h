@@ -29,6 +29,7 @@ enum md_stream_type {
     MD_LINUX_MAPS = 0x47670009,
     /* lastgasp's own range 0x476F0000-0x476FFFFF ('Go'); layouts in formats/README.md. */
     LG_STREAM_CRASH_INFO = 0x476F0001,
+    LG_STREAM_GO = 0x476F0002,
 };
 
 #define MD_CPU_ARCHITECTURE_AMD64 9
@@ -217,8 +218,62 @@ struct lg_frame_record {
     uint8_t pad[3];
 };
 
+/* lastgasp Go stream (LG_STREAM_GO), version 1. See formats/README.md. */
+#define LG_GO_VERSION 1
+
+struct lg_go_header {
+    uint32_t version;
+    uint32_t header_size;
+    uint32_t go_version_off;   /* string offset: "go1.26.8" */
+    uint32_t flags;            /* LG_GO_* */
+    uint64_t crashing_goid;    /* 0: no goroutine was running on the crashing thread */
+    uint64_t now_ns;           /* CLOCK_MONOTONIC at capture: the runtime's nanotime, for wait durations */
+    uint32_t goroutine_count;
+    uint32_t goroutine_record_size;
+    uint32_t frame_count;
+    uint32_t frame_record_size;
+    uint32_t strings_size;
+    uint32_t notes_off;        /* string offset of notes (what could not be read, and why), or LG_NONE */
+};
+
+#define LG_GO_GOROUTINES_TRUNCATED 0x1u
+#define LG_GO_FRAMES_TRUNCATED 0x2u
+#define LG_GO_NO_GOROUTINE_LIST 0x4u /* allgs not found: only the crashing goroutine is present */
+
+struct lg_go_goroutine {
+    uint64_t goid;
+    uint64_t parent_goid;      /* 0 when unknown */
+    uint64_t wait_since_ns;    /* CLOCK_MONOTONIC, 0 when unknown */
+    uint32_t status;           /* runtime.g.atomicstatus, scan bit cleared */
+    uint32_t wait_reason_off;  /* string offset, or LG_NONE */
+    uint32_t flags;            /* LG_GOROUTINE_* */
+    uint32_t thread_tid;       /* the thread it runs on (m.procid), 0 when none */
+    uint32_t first_frame;      /* frames are shared: identical stacks point at the same records */
+    uint32_t frame_count;
+    uint32_t created_by_function_off; /* string offsets, or LG_NONE */
+    uint32_t created_by_file_off;
+    int32_t created_by_line;
+    uint32_t reserved;
+};
+
+#define LG_GOROUTINE_CRASHED 0x1u
+#define LG_GOROUTINE_LOCKED 0x2u   /* locked to its thread (LockOSThread) */
+#define LG_GOROUTINE_TRUNCATED 0x4u /* more frames than the cap */
+
+struct lg_go_frame {
+    uint64_t pc;               /* the physical frame's pc (return address but for the innermost) */
+    uint32_t function_off;     /* string offsets, or LG_NONE */
+    uint32_t file_off;
+    int32_t line;
+    uint8_t flags;             /* 1: inlined (a source frame with no physical frame of its own) */
+    uint8_t pad[3];
+};
+
 #pragma pack(pop)
 
+_Static_assert(sizeof(struct lg_go_header) == 56, "lg_go_header");
+_Static_assert(sizeof(struct lg_go_goroutine) == 64, "lg_go_goroutine");
+_Static_assert(sizeof(struct lg_go_frame) == 24, "lg_go_frame");
 _Static_assert(sizeof(struct md_header) == 32, "md_header");
 _Static_assert(sizeof(struct md_directory) == 12, "md_directory");
 _Static_assert(sizeof(struct md_memory_descriptor) == 16, "md_memory_descriptor");

@@ -165,6 +165,18 @@ static void details(FILE *out, const struct fmt_report *r, const struct fmt_md *
         fputs("Note: more threads than the writer's bound; the rest were not captured\n", out);
     if (md->lg.flags & LG_FLAG_FRAMES_TRUNCATED)
         fputs("Note: some stacks were cut at the writer's frame bound\n", out);
+    if (md->go.present) {
+        fputs("Go: ", out);
+        fmt_put_text(out, md->go.go_version, "(version unreadable)", 0);
+        fprintf(out, ", %zu goroutine%s\n", md->go.ngoroutines, md->go.ngoroutines == 1 ? "" : "s");
+        if (md->go.flags & LG_GO_GOROUTINES_TRUNCATED)
+            fputs("Note: more goroutines than the writer's bound; the rest were not captured\n", out);
+        if (md->go.flags & LG_GO_FRAMES_TRUNCATED)
+            fputs("Note: some goroutine stacks were cut at the writer's frame bound\n", out);
+        if (md->go.flags & LG_GO_NO_GOROUTINE_LIST)
+            fputs("Note: the runtime's goroutine list was not found; only goroutines running on threads were "
+                  "captured\n", out);
+    }
 }
 
 static void frame_line(FILE *out, size_t i, const struct fmt_rframe *f)
@@ -240,21 +252,28 @@ static void modules(FILE *out, const struct fmt_md *md)
     }
 }
 
-static void notes(FILE *out, const char *text)
+/* The notes of the crash-info stream, then those of the Go stream, under one heading. */
+static void notes(FILE *out, const char *text, const char *go_text)
 {
-    const char *line = text;
+    const char *texts[2] = { text, go_text };
+    int heading = 0;
 
-    if (!text || !*text)
-        return;
-    fputs("\nNotes:\n", out);
-    while (*line) {
-        const char *nl = strchr(line, '\n');
-        size_t n = nl ? (size_t)(nl - line) : strlen(line);
+    for (int k = 0; k < 2; k++) {
+        const char *line = texts[k];
 
-        fputs("  ", out);
-        put_text_n(out, line, n, 0, 0);
-        fputc('\n', out);
-        line += n + (nl != NULL);
+        if (!line || !*line)
+            continue;
+        if (!heading++)
+            fputs("\nNotes:\n", out);
+        while (*line) {
+            const char *nl = strchr(line, '\n');
+            size_t n = nl ? (size_t)(nl - line) : strlen(line);
+
+            fputs("  ", out);
+            put_text_n(out, line, n, 0, 0);
+            fputc('\n', out);
+            line += n + (nl != NULL);
+        }
     }
 }
 
@@ -266,12 +285,18 @@ int fmt_render_show(FILE *out, const struct fmt_md *md)
         return -1;
     headline(out, &r);
     details(out, &r, md);
+    /* A Go program's goroutines first: they are what its programmer reads; the native threads follow, as the
+     * crashing thread's C frames are what explains a crash in cgo. */
+    if (fmt_show_go(out, md) != 0) {
+        fmt_report_free(&r);
+        return -1;
+    }
     for (size_t i = 0; i < r.nthreads; i++)
         thread_block(out, &r.threads[i], md);
     if (r.nthreads == 0)
         fputs("\nNo threads in the dump.\n", out);
     modules(out, md);
-    notes(out, r.notes);
+    notes(out, r.notes, md->go.notes);
     fmt_report_free(&r);
     return ferror(out) ? -1 : 0;
 }

@@ -65,6 +65,28 @@ const char *fmt_signal_name(uint32_t signo);
 /* "SEGV_MAPERR", "SI_TKILL", or NULL when the code has no name for that signal. */
 const char *fmt_si_code_name(uint32_t signo, int32_t code);
 
+/* The last component of a path (the whole path when it ends in '/'); NULL for NULL. */
+const char *fmt_path_basename(const char *path);
+
+/* ---- Go (render_go.c): goroutines from the lastgasp Go stream (md->go) ---- */
+
+/* The runtime's word for a goroutine status, runtime2.go's _G* names ("waiting"); NULL past _Gdeadextra. */
+const char *fmt_go_status_name(uint32_t status);
+
+/* 1 for the crashing goroutine: flagged by the writer, or named by the header's crashing_goid. */
+int fmt_go_crashed(const struct fmt_go_info *go, const struct fmt_go_goroutine *g);
+
+/* 1 with the whole minutes g has been waiting in *minutes (now_ns - wait_since_ns), or 0 when that is not
+ * known: wait_since_ns is 0, or later than now_ns. */
+int fmt_go_wait_minutes(const struct fmt_go_info *go, const struct fmt_go_goroutine *g, uint64_t *minutes);
+
+/* Basename of the ModuleList entry holding frame k of g (k < g->nframes), or NULL. */
+const char *fmt_go_frame_module(const struct fmt_md *md, const struct fmt_go_goroutine *g, size_t k);
+
+/* `show`'s goroutines, when the dump has a Go stream: the crashing goroutine first, in the runtime's own
+ * traceback format, then the others grouped by identical stack. 0, or -1 when memory ran out. */
+int fmt_show_go(FILE *out, const struct fmt_md *md);
+
 /* Decode one UTF-8 character at s[0..n) (n >= 1). Returns the bytes it spans (>= 1); *cp is U+FFFD for an
  * invalid or truncated sequence, which then spans its longest valid prefix (at least one byte). */
 size_t fmt_utf8_next(const unsigned char *s, size_t n, uint32_t *cp);

@@ -201,6 +201,104 @@ static void json_time(FILE *out, const struct fmt_report *r)
         fputs("null", out);
 }
 
+static void json_u64_or_null(FILE *out, int has, uint64_t v)
+{
+    if (has)
+        fprintf(out, "%" PRIu64, v);
+    else
+        fputs("null", out);
+}
+
+/* Line numbers: 0 is "unknown" in the dump. */
+static void json_line(FILE *out, int32_t line)
+{
+    if (line)
+        fprintf(out, "%" PRId32, line);
+    else
+        fputs("null", out);
+}
+
+static void json_go_frames(FILE *out, const struct fmt_md *md, const struct fmt_go_goroutine *g)
+{
+    fputc('[', out);
+    for (size_t k = 0; k < g->nframes; k++) {
+        const struct fmt_go_frame *f = &g->frames[k];
+
+        fputs(k ? ",{\"pc\":" : "{\"pc\":", out);
+        json_hex(out, f->pc);
+        fputs(",\"function\":", out);
+        json_str(out, f->function);
+        fputs(",\"file\":", out);
+        json_str(out, f->file);
+        fputs(",\"line\":", out);
+        json_line(out, f->line);
+        fputs(",\"module\":", out);
+        json_str(out, fmt_go_frame_module(md, g, k));
+        fprintf(out, ",\"inlined\":%s}", f->inlined ? "true" : "false");
+    }
+    fputc(']', out);
+}
+
+static void json_goroutine(FILE *out, const struct fmt_md *md, const struct fmt_go_goroutine *g)
+{
+    uint64_t minutes = 0;
+    int has_minutes = fmt_go_wait_minutes(&md->go, g, &minutes);
+
+    fprintf(out, "{\"id\":%" PRIu64 ",\"status\":", g->goid);
+    json_str(out, fmt_go_status_name(g->status));
+    fputs(",\"wait_reason\":", out);
+    json_str(out, g->wait_reason);
+    fputs(",\"wait_minutes\":", out);
+    json_u64_or_null(out, has_minutes, minutes);
+    fprintf(out, ",\"crashed\":%s,\"locked_to_thread\":%s,\"thread\":",
+            fmt_go_crashed(&md->go, g) ? "true" : "false", g->flags & LG_GOROUTINE_LOCKED ? "true" : "false");
+    json_u32_or_null(out, g->thread_tid != 0, g->thread_tid);
+    fputs(",\"frames\":", out);
+    json_go_frames(out, md, g);
+    fputs(",\"created_by\":", out);
+    if (g->created_by_function || g->created_by_file) {
+        fputs("{\"function\":", out);
+        json_str(out, g->created_by_function);
+        fputs(",\"file\":", out);
+        json_str(out, g->created_by_file);
+        fputs(",\"line\":", out);
+        json_line(out, g->created_by_line);
+        fputs(",\"goroutine\":", out);
+        json_u64_or_null(out, g->parent_goid != 0, g->parent_goid);
+        fputc('}', out);
+    } else {
+        fputs("null", out);
+    }
+    fputc('}', out);
+}
+
+/* The Go stream, or null for a program that is not Go (or a dump without the stream). */
+static void json_go(FILE *out, const struct fmt_md *md)
+{
+    const struct fmt_go_info *go = &md->go;
+    int frames_cut = (go->flags & LG_GO_FRAMES_TRUNCATED) != 0;
+
+    if (!go->present) {
+        fputs("null", out);
+        return;
+    }
+    for (size_t i = 0; i < go->ngoroutines && !frames_cut; i++)
+        frames_cut = (go->goroutines[i].flags & LG_GOROUTINE_TRUNCATED) != 0;
+    fputs("{\"version\":", out);
+    json_str(out, go->go_version);
+    fputs(",\"crashing_goroutine\":", out);
+    json_u64_or_null(out, go->crashing_goid != 0, go->crashing_goid);
+    fprintf(out, ",\"truncated\":{\"goroutines\":%s,\"frames\":%s},\"goroutine_list\":%s,\"goroutines\":[",
+            go->flags & LG_GO_GOROUTINES_TRUNCATED ? "true" : "false", frames_cut ? "true" : "false",
+            go->flags & LG_GO_NO_GOROUTINE_LIST ? "false" : "true");
+    for (size_t i = 0; i < go->ngoroutines; i++) {
+        if (i)
+            fputc(',', out);
+        json_goroutine(out, md, &go->goroutines[i]);
+    }
+    fputs("]}", out);
+}
+
 static const char *const stream_states[] = {
     [FMT_MD_STREAM_READ] = "read", [FMT_MD_STREAM_PARTIAL] = "partial", [FMT_MD_STREAM_BAD] = "bad",
     [FMT_MD_STREAM_DUPLICATE] = "duplicate", [FMT_MD_STREAM_UNKNOWN] = "unknown",
@@ -272,7 +370,9 @@ int fmt_render_json(FILE *out, const struct fmt_md *md)
     json_streams(out, md);
     fputs(",\"warnings\":", out);
     json_warnings(out, md);
-    fputs(",\"go\":null}\n", out);
+    fputs(",\"go\":", out);
+    json_go(out, md);
+    fputs("}\n", out);
     fmt_report_free(&r);
     return ferror(out) ? -1 : 0;
 }

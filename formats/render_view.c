@@ -18,7 +18,7 @@ struct builder {
     unsigned char *md_used; /* ThreadList entries already shown through a lastgasp thread record */
 };
 
-static const char *basename_of(const char *path)
+const char *fmt_path_basename(const char *path)
 {
     const char *slash;
 
@@ -51,7 +51,7 @@ static const char *status_name(uint32_t status)
 static void set_module(struct fmt_rframe *f, const struct fmt_md_module *m)
 {
     if (m && m->path) {
-        f->module = basename_of(m->path);
+        f->module = fmt_path_basename(m->path);
         f->module_base = m->base;
     }
 }

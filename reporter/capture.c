@@ -54,6 +54,7 @@ void rep_capture_signal_handler(int sig, siginfo_t *si, void *ucv)
     /* A thread that crashed too and waits in the fatal handler hands over its fault context. */
     const ucontext_t *fault = crasher_context(tid);
     rep_copy_context(&slot->uc, fault ? fault : (const ucontext_t *)ucv);
+    slot->fs_base = ss_thread_pointer();
     __atomic_store_n(&slot->state, 1, __ATOMIC_RELEASE);
     __atomic_fetch_add(&g_answered, 1, __ATOMIC_SEQ_CST);
     ss_futex_wake(&g_answered, 1);
@@ -81,6 +82,7 @@ int rep_capture_threads(int *tids, int count, uint64_t budget_ns)
     for (int i = 0; i < count; i++) {
         if (tids[i] == rep_c.tid) {
             rep_copy_context(&rep_c.slots[i].uc, &rep_c.uc);
+            rep_c.slots[i].fs_base = ss_thread_pointer();
             rep_c.slots[i].state = 1;
             continue;
         }

@@ -130,6 +130,7 @@ int lastgasp_install(const struct lastgasp_options *opts)
         goto fail_stacks;
     }
     learn_restorer_nasync();
+    rep_go_install_nasync(&rep_g.go);
     rep_altstack_ensure_nasync();
 
     struct sigaction sa;

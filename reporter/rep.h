@@ -13,6 +13,7 @@
 
 #include "../formats/mdwrite.h"
 #include "../sigsafe/sigsafe.h"
+#include "go_capture.h"
 #include "lastgasp.h"
 
 #define REP_NSIG 65
@@ -41,6 +42,7 @@
 /* Deadlines. No path through the handler waits longer than REP_TOTAL_NS in all. */
 #define REP_TOTAL_NS 4000000000ull        /* the whole report */
 #define REP_CAPTURE_NS 1000000000ull      /* all threads answer the capture signal */
+#define REP_GO_NS 2000000000ull          /* all goroutines */
 #define REP_UNWIND_NS 1000000000ull       /* one thread's walk and names (a file read from a stuck disk) */
 #define REP_CRASHER_WAIT_NS 6000000000ull /* a second crashing thread waits for the reporter */
 
@@ -48,6 +50,7 @@
 struct rep_slot {
     int tid;
     volatile int state; /* 0 asked, 1 captured; written by the owner thread with a release store */
+    uint64_t fs_base;   /* its thread pointer (Go keeps g in TLS) */
     ucontext_t uc;      /* uc.uc_mcontext.fpregs points at uc.__fpregs_mem in the copy */
 };
 
@@ -67,6 +70,7 @@ struct rep_state {
     uint8_t *stack;              /* private handler stack: guard page, then REP_HANDLER_STACK */
     uint8_t *nested_altstack;
     struct ss_arena arena;
+    struct rep_go go;            /* the executable's Go runtime, when it is Go */
 };
 
 extern struct rep_state rep_g;

@@ -265,6 +265,50 @@ static void capture_threads(void)
     }
 }
 
+struct go_job {
+    struct rep_go_thread *threads;
+    int n, crashing;
+};
+
+static void go_job_run(void *arg)
+{
+    struct go_job *j = arg;
+    rep_go_capture(j->threads, j->n, j->crashing, &R.d.go, &rep_g.arena, &R.notes);
+}
+
+/* Goroutines, for a Go executable: every captured thread's registers and thread pointer. */
+static void capture_goroutines(void)
+{
+    if (!rep_g.go.present) {
+        if (rep_g.go.version[0]) {
+            ss_str_add(&R.notes, rep_g.go.why);
+            ss_str_add(&R.notes, "\n");
+        }
+        return;
+    }
+    struct go_job j = {alloc(REP_MAX_THREADS * sizeof(struct rep_go_thread)), 0, -1};
+    if (!j.threads || !rep_c.slots)
+        return;
+    for (int i = 0; i < R.ntids; i++) {
+        struct rep_slot *s = &rep_c.slots[i];
+        if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != 1)
+            continue;
+        if (s->tid == rep_c.tid)
+            j.crashing = j.n;
+        j.threads[j.n].tid = s->tid;
+        j.threads[j.n].fs_base = s->fs_base;
+        j.threads[j.n].uc = &s->uc;
+        j.n++;
+    }
+    int r = rep_guard_run(go_job_run, &j, REP_GO_NS);
+    if (r) {
+        note(r == 1 ? "Go: reading the runtime faulted: goroutines so far are kept"
+                    : "Go: reading the runtime took too long: goroutines so far are kept",
+             0);
+        /* The counts are published only as records complete, so what is there is whole. */
+    }
+}
+
 static void memory_around_pc(void)
 {
     uint64_t pc = rep_context_pc(&rep_c.uc);
@@ -460,8 +504,6 @@ void rep_report(void *unused)
     (void)unused;
     ss_memset(&R, 0, sizeof R);
     ss_arena_reset(&rep_g.arena);
-    if (rep_c.pid != rep_g.install_pid)
-        ss_memread_init_nasync(ss_memread_method()); /* a forked child: /proc/self/mem was the parent's */
     char *notes_buf = alloc(REP_NOTES_CAP);
     char *strings = alloc(REP_STRINGS_CAP);
     uint32_t *slots = alloc(STRTAB_SLOTS * sizeof(uint32_t));
@@ -494,6 +536,7 @@ void rep_report(void *unused)
         R.nmodules = rep_collect_modules(R.maps, R.nmaps, R.modules, REP_MAX_MODULES);
     list_threads();
     capture_threads();
+    capture_goroutines();
     memory_around_pc();
     if (R.ranges)
         R.nranges = fmt_ranges_normalize(R.ranges, R.nranges);

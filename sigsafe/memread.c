@@ -30,7 +30,8 @@ static struct {
 
 static ssize_t read_vm(void *dst, uint64_t src, size_t n)
 {
-    ssize_t r = ss_process_vm_readv_self(dst, src, n);
+    /* The pid is the one init saw (refreshed after a fork): one syscall a read, not two. */
+    ssize_t r = g_memread.pid ? ss_process_vm_readv(g_memread.pid, dst, src, n) : ss_process_vm_readv_self(dst, src, n);
     if (r < 0)
         return r;
     return (size_t)r == n ? r : -SS_EFAULT;

@@ -41,10 +41,12 @@ ssize_t ss_readlink(const char *path, char *buf, size_t n);
 int ss_uname(void *utsname);
 int ss_pipe2(int fds[2], int flags);
 ssize_t ss_process_vm_readv_self(void *dst, uint64_t src, size_t n);
+ssize_t ss_process_vm_readv(int pid, void *dst, uint64_t src, size_t n);
 int ss_timer_create_tid(int clock, int sig, int tid, int *timer_id);
 int ss_timer_settime_ns(int timer_id, uint64_t ns);
 int ss_timer_delete(int timer_id);
 int ss_getrlimit_core(uint64_t *cur);
+uint64_t ss_thread_pointer(void); /* the calling thread's TLS base (x86_64: fs), 0 if unknown */
 
 /* The kernel's struct sigaction on x86_64 and aarch64 (what rt_sigaction takes). */
 struct ss_kaction {

@@ -118,10 +118,15 @@ ssize_t ss_readlink(const char *path, char *buf, size_t n)
 int ss_uname(void *utsname) { return (int)SYS1(SYS_uname, utsname); }
 int ss_pipe2(int fds[2], int flags) { return (int)SYS2(SYS_pipe2, fds, flags); }
 
-ssize_t ss_process_vm_readv_self(void *dst, uint64_t src, size_t n)
+ssize_t ss_process_vm_readv(int pid, void *dst, uint64_t src, size_t n)
 {
     struct { void *base; size_t len; } local = {dst, n}, remote = {(void *)src, n};
-    return SYS6(SYS_process_vm_readv, SYS0(SYS_getpid), &local, 1, &remote, 1, 0);
+    return SYS6(SYS_process_vm_readv, pid, &local, 1, &remote, 1, 0);
+}
+
+ssize_t ss_process_vm_readv_self(void *dst, uint64_t src, size_t n)
+{
+    return ss_process_vm_readv((int)SYS0(SYS_getpid), dst, src, n);
 }
 
 /* The kernel's struct sigevent for SIGEV_THREAD_ID: deliver the timer's signal to one thread. */
@@ -151,6 +156,14 @@ int ss_timer_settime_ns(int timer_id, uint64_t ns)
     return (int)SYS4(SYS_timer_settime, timer_id, 0, &its, 0);
 }
 int ss_timer_delete(int timer_id) { return (int)SYS1(SYS_timer_delete, timer_id); }
+
+uint64_t ss_thread_pointer(void)
+{
+    uint64_t base = 0;
+    if (SYS2(SYS_arch_prctl, 0x1003 /* ARCH_GET_FS */, &base) < 0)
+        return 0;
+    return base;
+}
 
 int ss_getrlimit_core(uint64_t *cur)
 {

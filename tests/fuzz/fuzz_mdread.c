@@ -1,9 +1,10 @@
 /* fuzz_mdread.c — libFuzzer target for the minidump reader and both renderers.
  *
  * Each input is parsed with fmt_md_open() and rendered with `show` and `json` into memory; beyond "no crash,
- * no out-of-bounds read" (ASan/UBSan), the target checks the two promises the renderers make about hostile
- * input: the JSON is one valid JSON object (strict RFC 8259, valid UTF-8), and the text report holds no
- * control characters but newlines and tabs, so a dump cannot drive the terminal that shows it.
+ * no out-of-bounds read" (ASan/UBSan), the target checks the promises the reader and the renderers make about
+ * hostile input: every goroutine's frames lie inside the Go stream's frame records, within the reader's bound;
+ * the JSON is one valid JSON object (strict RFC 8259, valid UTF-8); and the text report holds no control
+ * characters but newlines and tabs, so a dump cannot drive the terminal that shows it.
  *
  * Build: clang -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE formats/mdread*.c formats/render*.c
  *        formats/signames.c tests/fuzz/fuzz_mdread.c
@@ -225,6 +226,27 @@ static void check_text(const char *buf, size_t len)
     }
 }
 
+/* The reader's promise about the Go stream: frame ranges may overlap (shared stacks), but each one lies
+ * inside frames[] and holds at most FMT_GO_MAX_GOROUTINE_FRAMES frames. */
+static void check_go(const struct fmt_md *md)
+{
+    const struct fmt_go_info *go = &md->go;
+
+    for (size_t i = 0; i < go->ngoroutines; i++) {
+        const struct fmt_go_goroutine *g = &go->goroutines[i];
+
+        if (g->nframes > FMT_GO_MAX_GOROUTINE_FRAMES || (g->nframes && !g->frames) ||
+            (g->nframes && (g->frames < go->frames || (size_t)(g->frames - go->frames) > go->nframes ||
+                            g->nframes > go->nframes - (size_t)(g->frames - go->frames)))) {
+            fprintf(stderr, "goroutine %zu: frames outside the Go stream's frame records\n", i);
+            abort();
+        }
+        /* The lookups on values taken from the file itself. */
+        if (i < 16 && g->nframes)
+            (void)fmt_md_module_at(md, g->frames[0].pc);
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -240,6 +262,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             (void)fmt_md_module_at(&md, md.lg.frames[i].pc);
         for (size_t i = 0; i < md.lg.nthreads && i < 16; i++)
             (void)fmt_md_thread_by_tid(&md, md.lg.threads[i].tid);
+        check_go(&md);
 
         out = open_memstream(&buf, &len);
         if (out && fmt_render_json(out, &md) == 0 && fflush(out) == 0)

@@ -17,7 +17,7 @@
 /* ---- building dumps ---- */
 
 #define MAX_DUMP 8192
-#define NSTREAMS 11
+#define NSTREAMS 11            /* without the Go stream; it is directory entry NSTREAMS when present */
 
 struct opts {
     uint32_t lg_header_size;   /* 80 in v1; larger to test forward compatibility */
@@ -25,18 +25,25 @@ struct opts {
     uint32_t lg_frame_size;    /* 32 in v1 */
     uint16_t arch;
     int odd_module_name;       /* module 0's name length made odd */
+    int go;                    /* add a Go stream (a Go program's dump) */
+    uint32_t go_header_size;   /* 56 in v1 */
+    uint32_t go_goroutine_size; /* 64 in v1 */
+    uint32_t go_frame_size;    /* 24 in v1 */
 };
 
-static const struct opts v1 = { 80, 24, 32, MD_CPU_ARCHITECTURE_AMD64, 0 };
+static const struct opts v1 = { 80, 24, 32, MD_CPU_ARCHITECTURE_AMD64, 0, 0, 0, 0, 0 };
+static const struct opts go_v1 = { 80, 24, 32, MD_CPU_ARCHITECTURE_AMD64, 0, 1, 56, 64, 24 };
 
 /* Where things landed, so the malformed cases can patch them. */
 struct dump {
     uint8_t b[MAX_DUMP];
     size_t len;
     size_t dir;                /* directory offset */
-    size_t entry[NSTREAMS];    /* directory entry offsets, in the order written */
+    size_t entry[NSTREAMS + 1]; /* directory entry offsets, in the order written */
+    size_t nstreams;
     size_t threads, modules, lg, lg_frames, lg_strings;
     uint32_t lg_strings_size;
+    size_t go, go_goroutines, go_frames, go_strings, go_size; /* the Go stream, when opts.go */
     size_t mod_name[2];
 };
 
@@ -166,10 +173,79 @@ static void add_lg(struct dump *d, const struct opts *o)
     d->len = off + sizeof lg_strings;
 }
 
-/* A small but complete lastgasp dump: every stream of formats/README.md except Environ and Auxv. */
+/* The Go stream of a crash in main.crash (inlined into main.main) while goroutines 7 and 8 wait in main.worker:
+ * their identical stacks share frame records 2..3, as the writer shares them. */
+static const char go_strings[] = "go1.26.8\0main.crash\0/src/app/main.go\0main.main\0runtime.gopark\0"
+                                 "/usr/local/go/src/runtime/proc.go\0main.worker\0chan receive";
+#define GO_NOW 500000000000000ull /* now_ns: about 5.8 days of CLOCK_MONOTONIC */
+
+static uint32_t go_off(const char *str)
+{
+    for (size_t i = 0; i < sizeof go_strings; i += strlen(go_strings + i) + 1)
+        if (strcmp(go_strings + i, str) == 0)
+            return (uint32_t)i;
+    fprintf(stderr, "no Go test string %s\n", str);
+    exit(1);
+}
+
+static void add_go(struct dump *d, const struct opts *o)
+{
+    struct lg_go_header h;
+    struct lg_go_goroutine g[3];
+    struct lg_go_frame f[4] = {
+        { 0x55d0c0de2100, go_off("main.crash"), go_off("/src/app/main.go"), 12, 1, { 0 } },
+        { 0x55d0c0de2100, go_off("main.main"), go_off("/src/app/main.go"), 20, 0, { 0 } },
+        { 0x55d0c0de1800, go_off("runtime.gopark"), go_off("/usr/local/go/src/runtime/proc.go"), 435, 0, { 0 } },
+        { 0x55d0c0de2200, go_off("main.worker"), go_off("/src/app/main.go"), 30, 0, { 0 } },
+    };
+    size_t off;
+
+    memset(g, 0, sizeof g);
+    g[0] = (struct lg_go_goroutine){ 1, 0, 0, 2, LG_NONE, LG_GOROUTINE_CRASHED | LG_GOROUTINE_LOCKED, 1234, 0, 2,
+                                     LG_NONE, LG_NONE, 0, 0 };
+    g[1] = (struct lg_go_goroutine){ 7, 1, GO_NOW - 210000000000ull, 4, go_off("chan receive"), 0, 0, 2, 2,
+                                     go_off("main.main"), go_off("/src/app/main.go"), 25, 0 };
+    g[2] = g[1];
+    g[2].goid = 8;
+    g[2].wait_since_ns = GO_NOW - 10000000000ull;
+    memset(&h, 0, sizeof h);
+    h.version = 1;
+    h.header_size = o->go_header_size;
+    h.go_version_off = go_off("go1.26.8");
+    h.crashing_goid = 1;
+    h.now_ns = GO_NOW;
+    h.goroutine_count = 3;
+    h.goroutine_record_size = o->go_goroutine_size;
+    h.frame_count = 4;
+    h.frame_record_size = o->go_frame_size;
+    h.strings_size = sizeof go_strings;
+    h.notes_off = LG_NONE;
+    /* As in add_lg(): larger-than-v1 parts padded with 0xee, which the reader must skip. */
+    d->go = off = add(d, NULL, o->go_header_size);
+    memset(d->b + off, 0xee, o->go_header_size);
+    memcpy(d->b + off, &h, sizeof h);
+    off += o->go_header_size;
+    d->go_goroutines = off;
+    for (int i = 0; i < 3; i++, off += o->go_goroutine_size) {
+        memset(d->b + off, 0xee, o->go_goroutine_size);
+        memcpy(d->b + off, &g[i], sizeof g[i]);
+    }
+    d->go_frames = off;
+    for (int i = 0; i < 4; i++, off += o->go_frame_size) {
+        memset(d->b + off, 0xee, o->go_frame_size);
+        memcpy(d->b + off, &f[i], sizeof f[i]);
+    }
+    d->go_strings = off;
+    memcpy(d->b + off, go_strings, sizeof go_strings);
+    d->len = off + sizeof go_strings;
+    d->go_size = d->len - d->go;
+}
+
+/* A small but complete lastgasp dump: every stream of formats/README.md except Environ and Auxv, and the Go
+ * stream when o->go. */
 static void build(struct dump *d, const struct opts *o)
 {
-    struct md_header h = { MD_SIGNATURE, MD_VERSION, NSTREAMS, 32, 0, 1700000000, 0 };
+    struct md_header h = { MD_SIGNATURE, MD_VERSION, NSTREAMS + (o->go != 0), 32, 0, 1700000000, 0 };
     struct md_exception_stream ex;
     struct md_system_info si;
     struct md_misc_info mi = { 24, MD_MISC1_PROCESS_ID, 1233, 0, 0, 0 };
@@ -189,14 +265,20 @@ static void build(struct dump *d, const struct opts *o)
 
     memset(d, 0, sizeof *d);
     add(d, &h, sizeof h);
-    d->dir = add(d, NULL, NSTREAMS * sizeof(struct md_directory));
-    for (int i = 0; i < NSTREAMS; i++)
+    d->nstreams = h.stream_count;
+    d->dir = add(d, NULL, d->nstreams * sizeof(struct md_directory));
+    for (size_t i = 0; i < d->nstreams; i++)
         d->entry[i] = d->dir + i * sizeof(struct md_directory);
 
     exc = add(d, NULL, sizeof ex);
     add_lg(d, o);
     off = d->len - d->lg;
     dir_entry(d, 1, LG_STREAM_CRASH_INFO, d->lg, off);
+    /* Right after the crash info, as the writer orders it; listed last in the directory. */
+    if (o->go) {
+        add_go(d, o);
+        dir_entry(d, NSTREAMS, LG_STREAM_GO, d->go, d->go_size);
+    }
 
     csd = add_string(d, "Linux 6.1.0 #1 SMP x86_64");
     memset(&si, 0, sizeof si);
@@ -690,8 +772,396 @@ static void test_unsupported_arch(void)
     fmt_md_close(&md);
 }
 
-/* Every single-byte change of a valid dump (three values per byte) opens without crashing; run this under
- * ASan/UBSan for it to mean something. */
+/* ---- the Go stream ---- */
+
+static void test_go_valid(void)
+{
+    struct dump d;
+    struct fmt_md md;
+    char err[256];
+    const struct fmt_go_goroutine *g;
+    const struct fmt_go_frame *f;
+
+    build(&d, &go_v1);
+    CHECK(d.len < 4608); /* a small fuzzing seed */
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(md.nwarnings == 0 && err[0] == '\0');
+    if (md.nwarnings)
+        dump_warnings(&md);
+    CHECK(md.nstreams == NSTREAMS + 1);
+    CHECK(md.streams[NSTREAMS].type == LG_STREAM_GO && md.streams[NSTREAMS].state == FMT_MD_STREAM_READ);
+    CHECK(strcmp(fmt_md_stream_name(LG_STREAM_GO), "lastgasp Go") == 0);
+    /* The Go stream changes nothing else. */
+    CHECK(md.lg.present && md.lg.nthreads == 2 && md.lg.nframes == 3 && md.nthreads == 2 && md.nmodules == 2);
+
+    CHECK(md.go.present && md.go.version == 1 && md.go.header_size == 56);
+    CHECK(md.go.go_version && strcmp(md.go.go_version, "go1.26.8") == 0);
+    CHECK(md.go.flags == 0 && md.go.crashing_goid == 1);
+    CHECK_EQ_U64(md.go.now_ns, GO_NOW);
+    CHECK(md.go.notes == NULL);
+    CHECK(md.go.ngoroutines == 3 && md.go.nframes == 4);
+    if (md.go.ngoroutines != 3 || md.go.nframes != 4) {
+        fmt_md_close(&md);
+        return;
+    }
+    f = md.go.frames;
+    CHECK_EQ_U64(f[0].pc, 0x55d0c0de2100);
+    CHECK(f[0].function && strcmp(f[0].function, "main.crash") == 0);
+    CHECK(f[0].file && strcmp(f[0].file, "/src/app/main.go") == 0);
+    CHECK(f[0].line == 12 && f[0].inlined);
+    CHECK(f[1].pc == f[0].pc && !f[1].inlined && f[1].line == 20);
+    CHECK(f[1].function && strcmp(f[1].function, "main.main") == 0);
+    CHECK(f[2].function && strcmp(f[2].function, "runtime.gopark") == 0 && f[2].line == 435);
+    CHECK(f[2].file && strcmp(f[2].file, "/usr/local/go/src/runtime/proc.go") == 0);
+    CHECK(f[3].pc == 0x55d0c0de2200 && f[3].line == 30 && !f[3].inlined);
+
+    g = &md.go.goroutines[0];
+    CHECK(g->goid == 1 && g->parent_goid == 0 && g->wait_since_ns == 0 && g->status == 2);
+    CHECK(g->wait_reason == NULL && g->flags == (LG_GOROUTINE_CRASHED | LG_GOROUTINE_LOCKED));
+    CHECK(g->thread_tid == 1234 && g->frames == &md.go.frames[0] && g->nframes == 2);
+    CHECK(g->created_by_function == NULL && g->created_by_file == NULL && g->created_by_line == 0);
+
+    g = &md.go.goroutines[1];
+    CHECK(g->goid == 7 && g->parent_goid == 1 && g->status == 4 && g->flags == 0 && g->thread_tid == 0);
+    CHECK_EQ_U64(g->wait_since_ns, GO_NOW - 210000000000ull);
+    CHECK(g->wait_reason && strcmp(g->wait_reason, "chan receive") == 0);
+    CHECK(g->frames == &md.go.frames[2] && g->nframes == 2);
+    CHECK(g->created_by_function && strcmp(g->created_by_function, "main.main") == 0);
+    CHECK(g->created_by_file && strcmp(g->created_by_file, "/src/app/main.go") == 0);
+    CHECK(g->created_by_line == 25);
+
+    /* Goroutine 8 shares goroutine 7's frame records: kept as they are, no warning. */
+    g = &md.go.goroutines[2];
+    CHECK(g->goid == 8 && g->frames == md.go.goroutines[1].frames && g->nframes == 2);
+    CHECK_EQ_U64(g->wait_since_ns, GO_NOW - 10000000000ull);
+    fmt_md_close(&md);
+
+    /* A dump without the stream has no Go part. */
+    build(&d, &v1);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(!md.go.present && md.go.ngoroutines == 0 && md.go.goroutines == NULL);
+    fmt_md_close(&md);
+}
+
+static void test_go_forward_compatible(void)
+{
+    struct opts o = go_v1;
+    struct dump d;
+    struct fmt_md md;
+    char err[256];
+
+    o.go_header_size = 72;
+    o.go_goroutine_size = 80;
+    o.go_frame_size = 32;
+    build(&d, &o);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(md.nwarnings == 0);
+    if (md.nwarnings)
+        dump_warnings(&md);
+    CHECK(md.go.present && md.go.header_size == 72 && md.go.ngoroutines == 3 && md.go.nframes == 4);
+    if (md.go.ngoroutines == 3 && md.go.nframes == 4) {
+        CHECK(md.go.goroutines[2].goid == 8 && md.go.goroutines[2].frames == &md.go.frames[2]);
+        CHECK(md.go.goroutines[1].created_by_line == 25);
+        CHECK(md.go.frames[3].function && strcmp(md.go.frames[3].function, "main.worker") == 0);
+        CHECK(md.go.frames[0].inlined && !md.go.frames[3].inlined);
+    }
+    CHECK(md.go.go_version && strcmp(md.go.go_version, "go1.26.8") == 0);
+    fmt_md_close(&md);
+}
+
+static void test_go_strings(void)
+{
+    struct dump d;
+    struct fmt_md md;
+    char err[256], want[256];
+
+    /* A wait reason outside the strings area: that string is dropped, the record and the rest kept. */
+    build(&d, &go_v1);
+    put32(&d, d.go_goroutines + 64 + 28, 0x10000);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    snprintf(want, sizeof want, "lastgasp Go: goroutine 1 wait_reason: string offset 0x10000 outside the strings "
+             "area (size 0x%zx)", sizeof go_strings);
+    CHECK(strcmp(err, want) == 0);
+    CHECK(md.nwarnings == 1);
+    CHECK(md.go.ngoroutines == 3 && md.go.goroutines[1].wait_reason == NULL);
+    CHECK(md.go.goroutines[1].goid == 7 && md.go.goroutines[1].nframes == 2);
+    CHECK(md.go.goroutines[2].wait_reason && strcmp(md.go.goroutines[2].wait_reason, "chan receive") == 0);
+    fmt_md_close(&md);
+
+    /* The bad offsets of a frame's file, a creator and the version: each named, each dropped alone. */
+    build(&d, &go_v1);
+    put32(&d, d.go_frames + 3 * 24 + 12, (uint32_t)sizeof go_strings); /* frame 3 file: one past the end */
+    put32(&d, d.go_goroutines + 2 * 64 + 48, LG_NONE - 1);              /* goroutine 2 created_by_function */
+    put32(&d, d.go + 8, 0x8000);                                        /* go_version_off */
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    snprintf(want, sizeof want, "lastgasp Go: frame 3 file: string offset 0x%zx outside the strings area "
+             "(size 0x%zx)", sizeof go_strings, sizeof go_strings);
+    CHECK(has_warning(&md, want));
+    snprintf(want, sizeof want, "lastgasp Go: goroutine 2 created_by_function: string offset 0xfffffffe outside "
+             "the strings area (size 0x%zx)", sizeof go_strings);
+    CHECK(has_warning(&md, want));
+    snprintf(want, sizeof want, "lastgasp Go: go_version: string offset 0x8000 outside the strings area "
+             "(size 0x%zx)", sizeof go_strings);
+    CHECK(has_warning(&md, want));
+    CHECK(md.nwarnings == 3);
+    CHECK(md.go.go_version == NULL && md.go.frames[3].file == NULL && md.go.frames[3].function != NULL);
+    CHECK(md.go.goroutines[2].created_by_function == NULL && md.go.goroutines[2].created_by_file != NULL);
+    CHECK(md.go.goroutines[1].created_by_function != NULL);
+    fmt_md_close(&md);
+
+    /* The last string loses its terminator: both wait reasons that use it are refused, nothing else. */
+    build(&d, &go_v1);
+    d.b[d.go_strings + sizeof go_strings - 1] = 'X';
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    snprintf(want, sizeof want, "lastgasp Go: goroutine 1 wait_reason: string at offset 0x%x not NUL-terminated "
+             "within the strings area (size 0x%zx)", (unsigned)go_off("chan receive"), sizeof go_strings);
+    CHECK(strcmp(err, want) == 0);
+    CHECK(has_warning(&md, "lastgasp Go: goroutine 2 wait_reason: string at offset"));
+    CHECK(md.nwarnings == 2);
+    CHECK(md.go.goroutines[1].wait_reason == NULL && md.go.goroutines[2].wait_reason == NULL);
+    CHECK(md.go.go_version && md.go.frames[3].function && strcmp(md.go.frames[3].function, "main.worker") == 0);
+    fmt_md_close(&md);
+}
+
+static void test_go_frame_ranges(void)
+{
+    struct dump d;
+    struct fmt_md md;
+    char err[256];
+
+    /* Past the frame records: clamped to the records present, as the crash info clamps a thread's range. */
+    build(&d, &go_v1);
+    put32(&d, d.go_goroutines + 2 * 64 + 44, 50); /* goroutine 2 frame_count */
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(strcmp(err, "lastgasp Go: goroutine 2 (goid 8): frames 2..52 outside the 4 frame records") == 0);
+    CHECK(md.nwarnings == 1);
+    CHECK(md.go.goroutines[2].frames == &md.go.frames[2] && md.go.goroutines[2].nframes == 2);
+    CHECK(md.go.goroutines[1].frames == &md.go.frames[2] && md.go.goroutines[1].nframes == 2);
+    fmt_md_close(&md);
+
+    /* A first frame past the end leaves no frames at all. */
+    build(&d, &go_v1);
+    put32(&d, d.go_goroutines + 40, 9); /* goroutine 0 first_frame */
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(strcmp(err, "lastgasp Go: goroutine 0 (goid 1): frames 9..11 outside the 4 frame records") == 0);
+    CHECK(md.go.goroutines[0].nframes == 0 && md.go.goroutines[0].frames == NULL);
+    fmt_md_close(&md);
+
+    /* first_frame + frame_count wraps a u32: still outside, not a small range. */
+    build(&d, &go_v1);
+    put32(&d, d.go_goroutines + 64 + 40, 3);
+    put32(&d, d.go_goroutines + 64 + 44, 0xffffffffu);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(strcmp(err, "lastgasp Go: goroutine 1 (goid 7): frames 3..4294967298 outside the 4 frame records") == 0);
+    CHECK(md.go.goroutines[1].frames == &md.go.frames[3] && md.go.goroutines[1].nframes == 1);
+    fmt_md_close(&md);
+
+    /* Every goroutine on all the frames, overlapping: allowed, no warning. */
+    build(&d, &go_v1);
+    for (int i = 0; i < 3; i++) {
+        put32(&d, d.go_goroutines + i * 64 + 40, 0);
+        put32(&d, d.go_goroutines + i * 64 + 44, 4);
+    }
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(md.nwarnings == 0);
+    for (int i = 0; i < 3; i++)
+        CHECK(md.go.goroutines[i].frames == md.go.frames && md.go.goroutines[i].nframes == 4);
+    fmt_md_close(&md);
+}
+
+/* More frames than the reader's bound in one goroutine: cut there, so output stays bounded by the records. */
+static void test_go_frame_bound(void)
+{
+    const uint32_t nframes = FMT_GO_MAX_GOROUTINE_FRAMES + 100;
+    size_t stream = sizeof(struct lg_go_header) + sizeof(struct lg_go_goroutine) +
+                    nframes * sizeof(struct lg_go_frame);
+    size_t len = 32 + 12 + stream;
+    uint8_t *b = calloc(1, len);
+    struct md_header h = { MD_SIGNATURE, MD_VERSION, 1, 32, 0, 0, 0 };
+    struct md_directory e = { LG_STREAM_GO, { (uint32_t)stream, 44 } };
+    struct lg_go_header gh = { 1, 56, LG_NONE, 0, 1, GO_NOW, 1, 64, nframes, 24, 0, LG_NONE };
+    struct lg_go_goroutine g = { 1, 0, 0, 2, LG_NONE, 1, 0, 0, nframes, LG_NONE, LG_NONE, 0, 0 };
+    struct lg_go_frame f = { 0x401000, LG_NONE, LG_NONE, 0, 0, { 0 } };
+    struct fmt_md md;
+    char err[256], want[256];
+    size_t off = 44;
+
+    if (!b) {
+        CHECK(b != NULL);
+        return;
+    }
+    memcpy(b, &h, sizeof h);
+    memcpy(b + 32, &e, sizeof e);
+    memcpy(b + off, &gh, sizeof gh);
+    memcpy(b + (off += sizeof gh), &g, sizeof g);
+    for (off += sizeof g; off < len; off += sizeof f, f.pc += 0x10)
+        memcpy(b + off, &f, sizeof f);
+    CHECK(fmt_md_open(&md, b, len, err, sizeof err) == FMT_MD_OK);
+    snprintf(want, sizeof want, "lastgasp Go: goroutine 0 (goid 1): %u frames, more than the reader's bound of "
+             "%u; cut", (unsigned)nframes, FMT_GO_MAX_GOROUTINE_FRAMES);
+    CHECK(strcmp(err, want) == 0);
+    CHECK(md.nwarnings == 1);
+    CHECK(md.go.nframes == nframes && md.go.ngoroutines == 1);
+    CHECK(md.go.goroutines[0].nframes == FMT_GO_MAX_GOROUTINE_FRAMES);
+    CHECK(md.go.goroutines[0].frames == md.go.frames);
+    CHECK_EQ_U64(md.go.frames[nframes - 1].pc, 0x401000 + 0x10 * (nframes - 1));
+    fmt_md_close(&md);
+    free(b);
+}
+
+static void test_go_sizes(void)
+{
+    struct opts o = go_v1;
+    struct dump d;
+    struct fmt_md md;
+    char err[256], want[256];
+
+    /* Goroutine records smaller than v1's: unreadable, said once; the frames after them are still found. */
+    o.go_goroutine_size = 32;
+    build(&d, &o);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(strcmp(err, "lastgasp Go: goroutine record size 32 is smaller than v1's 64; 3 records ignored") == 0);
+    CHECK(md.nwarnings == 1);
+    CHECK(md.go.present && md.go.ngoroutines == 0 && md.go.nframes == 4 && md.go.go_version != NULL);
+    CHECK(md.go.frames[3].line == 30);
+    CHECK(md.lg.present && md.nthreads == 2);
+    fmt_md_close(&md);
+
+    /* Frame records smaller than v1's: no frames, so every goroutine's range is outside them. */
+    o = go_v1;
+    o.go_frame_size = 16;
+    build(&d, &o);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(strcmp(err, "lastgasp Go: frame record size 16 is smaller than v1's 24; 4 records ignored") == 0);
+    CHECK(has_warning(&md, "lastgasp Go: goroutine 0 (goid 1): frames 0..2 outside the 0 frame records"));
+    CHECK(has_warning(&md, "lastgasp Go: goroutine 2 (goid 8): frames 2..4 outside the 0 frame records"));
+    CHECK(md.go.ngoroutines == 3 && md.go.nframes == 0 && md.go.goroutines[1].nframes == 0);
+    CHECK(md.go.goroutines[1].wait_reason != NULL);
+    fmt_md_close(&md);
+
+    /* A header smaller than v1's: the stream cannot be read; the rest of the dump can. */
+    build(&d, &go_v1);
+    put32(&d, d.go + 4, 40);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    snprintf(want, sizeof want, "lastgasp Go: version 1 header_size 0x28 unusable (v1 header 0x38, stream 0x%zx "
+             "bytes); ignored", d.go_size);
+    CHECK(strcmp(err, want) == 0);
+    CHECK(!md.go.present && md.go.ngoroutines == 0 && md.lg.present && md.nmodules == 2);
+    fmt_md_close(&md);
+
+    /* Version 0 is no version. */
+    build(&d, &go_v1);
+    put32(&d, d.go, 0);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(strncmp(err, "lastgasp Go: version 0 header_size 0x38 unusable", 48) == 0);
+    CHECK(!md.go.present);
+    fmt_md_close(&md);
+
+    /* A stream too short for the version and header size. */
+    build(&d, &go_v1);
+    put32(&d, d.entry[NSTREAMS] + 4, 4);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(strcmp(err, "lastgasp Go: stream is 0x4 bytes, too short for a header; ignored") == 0);
+    CHECK(!md.go.present);
+    fmt_md_close(&md);
+}
+
+static void test_go_truncated(void)
+{
+    struct dump d;
+    struct fmt_md md;
+    char err[256], want[256];
+    size_t n;
+
+    /* The directory says the stream ends after two frame records: those are read, the strings are gone. */
+    build(&d, &go_v1);
+    n = 56 + 3 * 64 + 2 * 24 + 4;
+    put32(&d, d.entry[NSTREAMS] + 4, (uint32_t)n);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    snprintf(want, sizeof want, "lastgasp Go: 4 frame records of 24 bytes at offset 0xf8 pass end of stream "
+             "(size 0x%zx); reading 2", n);
+    CHECK(strcmp(err, want) == 0);
+    CHECK(has_warning(&md, "lastgasp Go: strings area starts past end of stream"));
+    CHECK(has_warning(&md, "lastgasp Go: go_version: string offset 0x0 outside the strings area (size 0x0)"));
+    CHECK(has_warning(&md, "lastgasp Go: goroutine 1 (goid 7): frames 2..4 outside the 2 frame records"));
+    CHECK(md.go.present && md.go.ngoroutines == 3 && md.go.nframes == 2);
+    CHECK(md.go.goroutines[0].nframes == 2 && md.go.goroutines[1].nframes == 0);
+    CHECK(md.go.frames[1].pc == 0x55d0c0de2100 && md.go.frames[1].function == NULL);
+    CHECK(md.go.goroutines[1].goid == 7 && md.go.goroutines[1].wait_reason == NULL);
+    fmt_md_close(&md);
+
+    /* The strings area cut short: the strings wholly inside it stay. */
+    build(&d, &go_v1);
+    n = d.go_strings - d.go + go_off("main.main");
+    put32(&d, d.entry[NSTREAMS] + 4, (uint32_t)n);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    snprintf(want, sizeof want, "lastgasp Go: strings area at offset 0x%zx size 0x%zx passes end of stream "
+             "(size 0x%zx)", d.go_strings - d.go, sizeof go_strings, n);
+    CHECK(strcmp(err, want) == 0);
+    CHECK(md.go.go_version && md.go.frames[0].function && strcmp(md.go.frames[0].file, "/src/app/main.go") == 0);
+    CHECK(md.go.frames[1].function == NULL && md.go.nframes == 4);
+    fmt_md_close(&md);
+
+    /* The file itself ends inside the goroutine records: the stream is partial, one record is read. */
+    build(&d, &go_v1);
+    n = d.go + 56 + 64 + 10;
+    CHECK(open_dump(&md, &d, n, err, sizeof err) == FMT_MD_OK);
+    snprintf(want, sizeof want, "lastgasp Go: 3 goroutine records of 64 bytes at offset 0x38 pass end of stream "
+             "(size 0x%zx); reading 1", (size_t)(56 + 64 + 10));
+    CHECK(has_warning(&md, want));
+    CHECK(md.streams[NSTREAMS].state == FMT_MD_STREAM_PARTIAL);
+    CHECK(md.go.present && md.go.ngoroutines == 1 && md.go.goroutines[0].goid == 1);
+    CHECK(md.go.nframes == 0 && md.go.goroutines[0].nframes == 0);
+    CHECK(md.lg.present && md.lg.nthreads == 2);
+    fmt_md_close(&md);
+
+    /* Every truncation opens cleanly and keeps the Go header once it is in the file. */
+    build(&d, &go_v1);
+    {
+        int bad = 0;
+
+        for (size_t len = 0; len <= d.len; len++) {
+            int rc = open_dump(&md, &d, len, err, sizeof err);
+
+            if ((len < 32) != (rc == FMT_MD_NOT_MINIDUMP))
+                bad++;
+            if (len >= d.go + 56 && !md.go.present)
+                bad++;
+            if (len >= d.go + d.go_size && md.go.ngoroutines != 3)
+                bad++;
+            fmt_md_close(&md);
+        }
+        CHECK(bad == 0);
+    }
+}
+
+static void test_go_duplicate(void)
+{
+    struct dump d;
+    struct fmt_md md;
+    char err[256];
+    struct md_directory e;
+
+    /* Entry 9 becomes the Go stream; entry 11, the original one, now points at the maps text. */
+    build(&d, &go_v1);
+    memcpy(&e, d.b + d.entry[9], sizeof e);
+    put32(&d, d.entry[9], LG_STREAM_GO);
+    put32(&d, d.entry[9] + 4, (uint32_t)d.go_size);
+    put32(&d, d.entry[9] + 8, (uint32_t)d.go);
+    put32(&d, d.entry[NSTREAMS] + 4, e.location.data_size);
+    put32(&d, d.entry[NSTREAMS] + 8, e.location.rva);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(strcmp(err, "stream 0x476f0002 (lastgasp Go) at directory entry 11 duplicates entry 9; ignored "
+                      "(the first wins)") == 0);
+    CHECK(md.nwarnings == 1);
+    CHECK(md.streams[NSTREAMS].state == FMT_MD_STREAM_DUPLICATE && md.streams[9].state == FMT_MD_STREAM_READ);
+    CHECK(md.go.present && md.go.ngoroutines == 3 && md.go.goroutines[2].goid == 8);
+    CHECK(md.maps.data == NULL);
+    fmt_md_close(&md);
+}
+
+/* Every single-byte change of a valid dump, with and without the Go stream (three values per byte), opens
+ * without crashing; run this under ASan/UBSan for it to mean something. */
 static void test_byte_flips(void)
 {
     static const uint8_t values[] = { 0x00, 0xff, 0x80 };
@@ -700,20 +1170,22 @@ static void test_byte_flips(void)
     char err[256];
     int bad = 0;
 
-    build(&d, &v1);
-    for (size_t i = 0; i < d.len; i++) {
-        uint8_t saved = d.b[i];
+    for (int go = 0; go < 2; go++) {
+        build(&d, go ? &go_v1 : &v1);
+        for (size_t i = 0; i < d.len; i++) {
+            uint8_t saved = d.b[i];
 
-        for (size_t v = 0; v < sizeof values; v++) {
-            d.b[i] = values[v];
-            int rc = open_dump(&md, &d, d.len, err, sizeof err);
+            for (size_t v = 0; v < sizeof values; v++) {
+                d.b[i] = values[v];
+                int rc = open_dump(&md, &d, d.len, err, sizeof err);
 
-            /* Only the signature decides what is a minidump. */
-            if ((rc == FMT_MD_OK) != (i >= 4))
-                bad++;
-            fmt_md_close(&md);
+                /* Only the signature decides what is a minidump. */
+                if ((rc == FMT_MD_OK) != (i >= 4))
+                    bad++;
+                fmt_md_close(&md);
+            }
+            d.b[i] = saved;
         }
-        d.b[i] = saved;
     }
     CHECK(bad == 0);
 }
@@ -733,7 +1205,7 @@ static int write_file(const char *dir, const char *name, const void *p, size_t n
 }
 
 /* Seeds for tests/fuzz/corpus: the valid dump, a future-version one, an arm64 one, one without the lastgasp
- * stream (what another producer writes), and a truncated one. */
+ * stream (what another producer writes), a truncated one, and a Go program's. */
 static int write_corpus(const char *dir)
 {
     struct dump d;
@@ -752,6 +1224,8 @@ static int write_corpus(const char *dir)
     o.arch = MD_CPU_ARCHITECTURE_ARM64;
     build(&d, &o);
     rc |= write_file(dir, "arm64.dmp", d.b, d.len);
+    build(&d, &go_v1);
+    rc |= write_file(dir, "go.dmp", d.b, d.len);
     return rc;
 }
 
@@ -770,6 +1244,14 @@ int main(int argc, char **argv)
     test_counts_too_large();
     test_duplicates_and_unknown();
     test_unsupported_arch();
+    test_go_valid();
+    test_go_forward_compatible();
+    test_go_strings();
+    test_go_frame_ranges();
+    test_go_frame_bound();
+    test_go_sizes();
+    test_go_truncated();
+    test_go_duplicate();
     test_byte_flips();
     return check_summary();
 }

@@ -189,6 +189,215 @@ static void test_json(void)
     free(out);
 }
 
+/* A Go program's crash: goroutine 1 crashed in main.crash (inlined into main.main); 7, 8 and 9 wait in
+ * main.worker (7 and 8 on shared frame records, 9 on an identical copy); 10 is in a syscall in libc. */
+struct gomodel {
+    struct model m;
+    struct fmt_go_frame frames[7];
+    struct fmt_go_goroutine gs[5];
+};
+
+#define GO_NOW 500000000000000ull
+
+static void fill_go(struct gomodel *g)
+{
+    struct fmt_go_frame *f = g->frames;
+
+    memset(g, 0, sizeof *g);
+    fill(&g->m);
+    f[0] = (struct fmt_go_frame){ 0x55d0c0de2100, "main.crash", "/src/app/main.go", 12, 1 };
+    f[1] = (struct fmt_go_frame){ 0x55d0c0de2100, "main.main", "/src/app/main.go", 20, 0 };
+    f[2] = (struct fmt_go_frame){ 0x55d0c0de1800, "runtime.gopark", "/usr/local/go/src/runtime/proc.go", 435, 0 };
+    f[3] = (struct fmt_go_frame){ 0x55d0c0de2200, "main.worker", "/src/app/main.go", 30, 0 };
+    f[4] = (struct fmt_go_frame){ 0x7f0000029d90, NULL, NULL, 0, 0 };
+    f[5] = f[2];
+    f[6] = f[3];
+    /* Dump order puts the crashing goroutine second here: `show` must still print it first. */
+    g->gs[0] = (struct fmt_go_goroutine){ 7, 1, GO_NOW - 210000000000ull, 4, "chan receive", 0, 0, &f[2], 2,
+                                          "main.main", "/src/app/main.go", 25 };
+    g->gs[1] = (struct fmt_go_goroutine){ 1, 0, 0, 2, NULL, LG_GOROUTINE_CRASHED | LG_GOROUTINE_LOCKED, 1234,
+                                          &f[0], 2, NULL, NULL, 0 };
+    g->gs[2] = g->gs[0];
+    g->gs[2].goid = 8;
+    g->gs[2].wait_since_ns = GO_NOW - 10000000000ull;
+    g->gs[3] = g->gs[0];
+    g->gs[3].goid = 9;
+    g->gs[3].frames = &f[5];
+    g->gs[4] = (struct fmt_go_goroutine){ 10, 1, 0, 3, NULL, 0, 1235, &f[4], 1, NULL, NULL, 0 };
+    g->m.md.go = (struct fmt_go_info){
+        .present = 1, .version = 1, .header_size = 56, .go_version = "go1.26.8", .crashing_goid = 1,
+        .now_ns = GO_NOW, .goroutines = g->gs, .ngoroutines = 5, .frames = g->frames, .nframes = 7,
+    };
+}
+
+static void test_go_show(void)
+{
+    struct gomodel g;
+    char *out;
+
+    fill_go(&g);
+    out = render(0, &g.m.md);
+    CHECK(out != NULL);
+    if (!out)
+        return;
+    CHECK(starts_with(out, "SIGSEGV (SEGV_MAPERR) at 0x0 in thread 1234 (crasher), pid 1233\n"
+                           "Go: go1.26.8, 5 goroutines\n"
+                           "\n"
+                           "goroutine 1 [running, locked to thread]:\n"
+                           "main.crash(...)\n"
+                           "\t/src/app/main.go:12\n"
+                           "main.main()\n"
+                           "\t/src/app/main.go:20 pc=0x55d0c0de2100\n"
+                           "\n"
+                           "3 goroutines [chan receive]: 7, 8, 9\n"
+                           "runtime.gopark()\n"
+                           "\t/usr/local/go/src/runtime/proc.go:435 pc=0x55d0c0de1800\n"
+                           "main.worker()\n"
+                           "\t/src/app/main.go:30 pc=0x55d0c0de2200\n"
+                           "created by main.main in goroutine 1\n"
+                           "\t/src/app/main.go:25\n"
+                           "\n"
+                           "goroutine 10 [syscall]:\n"
+                           "?\?()\n"
+                           "\t?? pc=0x7f0000029d90\n"
+                           "\n"
+                           "Thread 1234 (crasher) crashed:\n"));
+    CHECK(strstr(out, "\nThread 1235 (worker) [exited]:\n") != NULL);
+    CHECK(strstr(out, "\nModules:\n") != NULL && strstr(out, "\nNotes:\n  maps cut\n  no environ\n") != NULL);
+    free(out);
+
+    /* Apart, goroutine 7 prints as the runtime prints it, its wait in whole minutes; 8 and 9 still group,
+     * and a group created from different goroutines does not name one. Past _Gdeadextra, a number. */
+    fill_go(&g);
+    g.gs[2].wait_reason = g.gs[3].wait_reason = "select";
+    g.gs[3].parent_goid = 2;
+    g.gs[4].status = 12;
+    g.gs[4].flags = LG_GOROUTINE_TRUNCATED;
+    g.m.md.go.flags = LG_GO_FRAMES_TRUNCATED | LG_GO_NO_GOROUTINE_LIST;
+    g.m.md.go.notes = "allgs not found";
+    out = render(0, &g.m.md);
+    CHECK(out && strstr(out, "\nGo: go1.26.8, 5 goroutines\n"
+                             "Note: some goroutine stacks were cut at the writer's frame bound\n"
+                             "Note: the runtime's goroutine list was not found; only goroutines running on "
+                             "threads were captured\n") != NULL);
+    CHECK(out && strstr(out, "\n\ngoroutine 7 [chan receive, 3 minutes]:\n"
+                             "runtime.gopark()\n"
+                             "\t/usr/local/go/src/runtime/proc.go:435 pc=0x55d0c0de1800\n"
+                             "main.worker()\n"
+                             "\t/src/app/main.go:30 pc=0x55d0c0de2200\n"
+                             "created by main.main in goroutine 1\n"
+                             "\t/src/app/main.go:25\n"
+                             "\n"
+                             "2 goroutines [select]: 8, 9\n"
+                             "runtime.gopark()\n") != NULL);
+    CHECK(out && strstr(out, "\ncreated by main.main\n\t/src/app/main.go:25\n\ngoroutine 10 [status 12]:\n"
+                             "?\?()\n\t?? pc=0x7f0000029d90\n...additional frames elided...\n\n") != NULL);
+    CHECK(out && strstr(out, "\nNotes:\n  maps cut\n  no environ\n  allgs not found\n") != NULL);
+    free(out);
+
+    /* Twelve goroutines in one place: ten ids, then "...". No goroutine ran on the crashing thread. */
+    {
+        struct fmt_go_goroutine many[12];
+
+        fill_go(&g);
+        for (int i = 0; i < 12; i++) {
+            many[i] = g.gs[0];
+            many[i].goid = 100 + (uint64_t)i;
+        }
+        g.m.md.go.goroutines = many;
+        g.m.md.go.ngoroutines = 12;
+        g.m.md.go.crashing_goid = 0;
+        out = render(0, &g.m.md);
+        CHECK(out && strstr(out, "\n\nNo goroutine was running on the crashing thread (a C thread, or the Go "
+                                 "scheduler).\n\n12 goroutines [chan receive]: 100, 101, 102, 103, 104, 105, 106, "
+                                 "107, 108, 109, ...\nruntime.gopark()\n") != NULL);
+        free(out);
+    }
+
+    /* Hostile strings cannot reach the terminal. */
+    fill_go(&g);
+    g.frames[3].function = "main.\033[2Jworker";
+    g.gs[0].wait_reason = "chan\nreceive";
+    out = render(0, &g.m.md);
+    CHECK(out && strstr(out, "\nmain.?[2Jworker()\n") != NULL && strstr(out, "[chan?receive, 3 minutes]") != NULL);
+    free(out);
+}
+
+static void test_go_json(void)
+{
+    struct gomodel g;
+    char *out;
+
+    fill_go(&g);
+    out = render(1, &g.m.md);
+    CHECK(out != NULL);
+    if (!out)
+        return;
+    CHECK(strstr(out, "\"warnings\":[],\"go\":{\"version\":\"go1.26.8\",\"crashing_goroutine\":1,"
+                      "\"truncated\":{\"goroutines\":false,\"frames\":false},\"goroutine_list\":true,"
+                      "\"goroutines\":["
+                      "{\"id\":7,\"status\":\"waiting\",\"wait_reason\":\"chan receive\",\"wait_minutes\":3,"
+                      "\"crashed\":false,\"locked_to_thread\":false,\"thread\":null,\"frames\":["
+                      "{\"pc\":\"0x55d0c0de1800\",\"function\":\"runtime.gopark\","
+                      "\"file\":\"/usr/local/go/src/runtime/proc.go\",\"line\":435,\"module\":\"crasher\","
+                      "\"inlined\":false},"
+                      "{\"pc\":\"0x55d0c0de2200\",\"function\":\"main.worker\",\"file\":\"/src/app/main.go\","
+                      "\"line\":30,\"module\":\"crasher\",\"inlined\":false}],"
+                      "\"created_by\":{\"function\":\"main.main\",\"file\":\"/src/app/main.go\",\"line\":25,"
+                      "\"goroutine\":1}},"
+                      "{\"id\":1,\"status\":\"running\",\"wait_reason\":null,\"wait_minutes\":null,"
+                      "\"crashed\":true,\"locked_to_thread\":true,\"thread\":1234,\"frames\":["
+                      "{\"pc\":\"0x55d0c0de2100\",\"function\":\"main.crash\",\"file\":\"/src/app/main.go\","
+                      "\"line\":12,\"module\":\"crasher\",\"inlined\":true},"
+                      "{\"pc\":\"0x55d0c0de2100\",\"function\":\"main.main\",\"file\":\"/src/app/main.go\","
+                      "\"line\":20,\"module\":\"crasher\",\"inlined\":false}],\"created_by\":null},"
+                      "{\"id\":8,\"status\":\"waiting\",\"wait_reason\":\"chan receive\","
+                      "\"wait_minutes\":0,") != NULL);
+    CHECK(strstr(out, "{\"id\":9,\"status\":\"waiting\",\"wait_reason\":\"chan receive\","
+                      "\"wait_minutes\":3,") != NULL);
+    CHECK(strstr(out, ",{\"id\":10,\"status\":\"syscall\",\"wait_reason\":null,\"wait_minutes\":null,"
+                      "\"crashed\":false,\"locked_to_thread\":false,\"thread\":1235,\"frames\":["
+                      "{\"pc\":\"0x7f0000029d90\",\"function\":null,\"file\":null,\"line\":null,"
+                      "\"module\":\"libc.so.6\",\"inlined\":false}],\"created_by\":null}]}}\n") != NULL);
+    /* The keys before "go" are those of any dump. */
+    CHECK(starts_with(out, "{\"signal\":{\"number\":11,\"name\":\"SIGSEGV\","));
+    CHECK(strchr(out, '\n') == out + strlen(out) - 1);
+    free(out);
+
+    /* Unknown values are null: a status past _Gdeadextra, a wait that starts after now, no crashing
+     * goroutine, no version; the flags as the writer set them (a goroutine's cut stack counts). */
+    fill_go(&g);
+    g.gs[0].status = 12;
+    g.gs[0].wait_since_ns = GO_NOW + 1;
+    g.gs[0].parent_goid = 0;
+    g.gs[0].created_by_function = NULL;
+    g.gs[4].flags = LG_GOROUTINE_TRUNCATED;
+    g.m.md.go.crashing_goid = 0;
+    g.gs[1].flags = 0;
+    g.m.md.go.go_version = NULL;
+    g.m.md.go.flags = LG_GO_GOROUTINES_TRUNCATED | LG_GO_NO_GOROUTINE_LIST;
+    out = render(1, &g.m.md);
+    CHECK(out && strstr(out, "\"go\":{\"version\":null,\"crashing_goroutine\":null,"
+                             "\"truncated\":{\"goroutines\":true,\"frames\":true},\"goroutine_list\":false,"
+                             "\"goroutines\":[{\"id\":7,\"status\":null,\"wait_reason\":\"chan receive\","
+                             "\"wait_minutes\":null,") != NULL);
+    CHECK(out && strstr(out, "\"created_by\":{\"function\":null,\"file\":\"/src/app/main.go\",\"line\":25,"
+                             "\"goroutine\":null}},{\"id\":1,") != NULL);
+    CHECK(out && strstr(out, "{\"id\":1,\"status\":\"running\",\"wait_reason\":null,\"wait_minutes\":null,"
+                             "\"crashed\":false,") != NULL);
+    free(out);
+
+    /* An empty Go stream is still an object. */
+    fill_go(&g);
+    g.m.md.go.ngoroutines = 0;
+    out = render(1, &g.m.md);
+    CHECK(out && strstr(out, ",\"goroutines\":[]}}\n") != NULL);
+    free(out);
+    out = render(0, &g.m.md);
+    CHECK(out && strstr(out, "Go: go1.26.8, 0 goroutines\n\nNo goroutines in the Go stream.\n\nThread 1234") != NULL);
+    free(out);
+}
+
 /* Without the lastgasp stream, a dump renders from the Exception stream and the thread contexts. */
 static void test_fallback(void)
 {
@@ -230,5 +439,7 @@ int main(void)
     test_show();
     test_json();
     test_fallback();
+    test_go_show();
+    test_go_json();
     return check_summary();
 }

@@ -1,0 +1,255 @@
+/* render_go.c — the goroutines of `lastgasp show`, and the Go helpers both renderers share.
+ *
+ * Normal context. The crashing goroutine comes first, printed as the Go runtime prints a traceback
+ * (runtime/traceback.go: goroutineheader, traceback1, printcreatedby), so that it reads like any Go crash.
+ * The others are grouped: goroutines with the same state, creator and stack print once, under a line that
+ * counts them and lists their ids, since a leak of ten thousand goroutines parked in one place is one fact.
+ * Grouping sorts pointers once: O(n log n) comparisons of at most FMT_GO_MAX_GOROUTINE_FRAMES frames each.
+ * Every string from the dump goes through fmt_put_text().
+ */
+#include "render.h"
+#include "minidump.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define GO_STATUS_SYSCALL 3 /* runtime _Gsyscall */
+#define GO_STATUS_WAITING 4 /* runtime _Gwaiting */
+#define GO_GROUP_IDS 10     /* goroutine ids listed in a group's line before "..." */
+
+/* runtime2.go, _Gidle (0) to _Gdeadextra (11), without the _G. */
+static const char *const go_status_names[] = {
+    "idle", "runnable", "running", "syscall", "waiting", "moribund_unused", "dead", "enqueue_unused",
+    "copystack", "preempted", "leaked", "deadextra",
+};
+
+const char *fmt_go_status_name(uint32_t status)
+{
+    return status < sizeof go_status_names / sizeof go_status_names[0] ? go_status_names[status] : NULL;
+}
+
+int fmt_go_crashed(const struct fmt_go_info *go, const struct fmt_go_goroutine *g)
+{
+    return (g->flags & LG_GOROUTINE_CRASHED) || (go->crashing_goid != 0 && g->goid == go->crashing_goid);
+}
+
+int fmt_go_wait_minutes(const struct fmt_go_info *go, const struct fmt_go_goroutine *g, uint64_t *minutes)
+{
+    if (g->wait_since_ns == 0 || g->wait_since_ns > go->now_ns)
+        return 0;
+    *minutes = (go->now_ns - g->wait_since_ns) / 60000000000u;
+    return 1;
+}
+
+const char *fmt_go_frame_module(const struct fmt_md *md, const struct fmt_go_goroutine *g, size_t k)
+{
+    const struct fmt_go_frame *f = &g->frames[k];
+    /* The innermost physical frame (frame 0, and the inlined frames sharing its pc) holds an exact pc; the
+     * others hold return addresses, which may lie one past the end of the caller's module. */
+    uint64_t where = f->pc != g->frames[0].pc && f->pc > 0 ? f->pc - 1 : f->pc;
+    const struct fmt_md_module *m = fmt_md_module_at(md, where);
+
+    return m ? fmt_path_basename(m->path) : NULL;
+}
+
+/* ---- show ---- */
+
+/* The word in brackets: the wait reason of a waiting goroutine, else its status. */
+static void put_state(FILE *out, const struct fmt_go_goroutine *g)
+{
+    const char *word = fmt_go_status_name(g->status);
+
+    if (g->status == GO_STATUS_WAITING && g->wait_reason && g->wait_reason[0])
+        fmt_put_text(out, g->wait_reason, NULL, 0);
+    else if (word)
+        fputs(word, out);
+    else
+        fprintf(out, "status %" PRIu32, g->status);
+}
+
+/* "goroutine 7 [chan receive, 3 minutes, locked to thread]:" */
+static void header(FILE *out, const struct fmt_go_info *go, const struct fmt_go_goroutine *g)
+{
+    uint64_t minutes;
+
+    fprintf(out, "\ngoroutine %" PRIu64 " [", g->goid);
+    put_state(out, g);
+    /* As the runtime does: the wait is shown for waiting and syscall goroutines only, from one minute on. */
+    if ((g->status == GO_STATUS_WAITING || g->status == GO_STATUS_SYSCALL) && fmt_go_wait_minutes(go, g, &minutes) &&
+        minutes >= 1)
+        fprintf(out, ", %" PRIu64 " minutes", minutes);
+    if (g->flags & LG_GOROUTINE_LOCKED)
+        fputs(", locked to thread", out);
+    fputs("]:\n", out);
+}
+
+/* One line for the function, one for its file:line. The runtime prints "(...)" for an inlined frame and the
+ * arguments otherwise; the dump holds no arguments, hence "()". Its "+0x1d" (pc - function entry) is not in
+ * the dump either: physical frames show their pc instead, as GOTRACEBACK=system does. */
+static void stack(FILE *out, const struct fmt_go_goroutine *g)
+{
+    for (size_t k = 0; k < g->nframes; k++) {
+        const struct fmt_go_frame *f = &g->frames[k];
+
+        fmt_put_text(out, f->function, "??", 0);
+        fputs(f->inlined ? "(...)\n\t" : "()\n\t", out);
+        fmt_put_text(out, f->file, "??", 0);
+        if (f->line)
+            fprintf(out, ":%" PRId32, f->line);
+        if (!f->inlined)
+            fprintf(out, " pc=0x%" PRIx64, f->pc);
+        fputc('\n', out);
+    }
+    if (g->flags & LG_GOROUTINE_TRUNCATED)
+        fputs("...additional frames elided...\n", out);
+}
+
+/* "created by main.main in goroutine 1", then the file:line of the go statement; parent 0 is not printed. */
+static void created_by(FILE *out, const struct fmt_go_goroutine *g, uint64_t parent)
+{
+    if (!g->created_by_function && !g->created_by_file)
+        return;
+    fputs("created by ", out);
+    fmt_put_text(out, g->created_by_function, "??", 0);
+    if (parent)
+        fprintf(out, " in goroutine %" PRIu64, parent);
+    fputs("\n\t", out);
+    fmt_put_text(out, g->created_by_file, "??", 0);
+    if (g->created_by_line)
+        fprintf(out, ":%" PRId32, g->created_by_line);
+    fputc('\n', out);
+}
+
+static int cmp_str(const char *a, const char *b)
+{
+    if (!a || !b)
+        return (a != NULL) - (b != NULL);
+    return strcmp(a, b);
+}
+
+static int cmp_u64(uint64_t a, uint64_t b) { return (a > b) - (a < b); }
+
+/* A total order on what a group prints once (state, stack, creator); 0 when two goroutines print alike. */
+static int group_cmp(const struct fmt_go_goroutine *a, const struct fmt_go_goroutine *b)
+{
+    int c;
+
+    if ((c = cmp_u64(a->status, b->status)) || (c = cmp_str(a->wait_reason, b->wait_reason)) ||
+        (c = cmp_u64(a->flags & LG_GOROUTINE_TRUNCATED, b->flags & LG_GOROUTINE_TRUNCATED)) ||
+        (c = cmp_str(a->created_by_function, b->created_by_function)) ||
+        (c = cmp_str(a->created_by_file, b->created_by_file)) ||
+        (c = cmp_u64((uint64_t)(int64_t)a->created_by_line, (uint64_t)(int64_t)b->created_by_line)) ||
+        (c = cmp_u64(a->nframes, b->nframes)))
+        return c;
+    if (a->frames == b->frames) /* shared records: the writer found the stacks identical */
+        return 0;
+    for (size_t k = 0; k < a->nframes; k++) {
+        const struct fmt_go_frame *x = &a->frames[k], *y = &b->frames[k];
+
+        if ((c = cmp_u64(x->pc, y->pc)) || (c = x->inlined - y->inlined) ||
+            (c = cmp_u64((uint64_t)(int64_t)x->line, (uint64_t)(int64_t)y->line)) ||
+            (c = cmp_str(x->function, y->function)) || (c = cmp_str(x->file, y->file)))
+            return c;
+    }
+    return 0;
+}
+
+/* Goroutines by group, and within one group in dump order (the records are an array: address order). */
+static int member_cmp(const void *x, const void *y)
+{
+    const struct fmt_go_goroutine *a = *(const struct fmt_go_goroutine *const *)x;
+    const struct fmt_go_goroutine *b = *(const struct fmt_go_goroutine *const *)y;
+    int c = group_cmp(a, b);
+
+    return c ? c : (a > b) - (a < b);
+}
+
+struct group {
+    const struct fmt_go_goroutine *const *members; /* into the sorted member array */
+    size_t count;
+};
+
+/* Groups in the dump order of their first goroutine. */
+static int group_order_cmp(const void *x, const void *y)
+{
+    const struct fmt_go_goroutine *a = ((const struct group *)x)->members[0];
+    const struct fmt_go_goroutine *b = ((const struct group *)y)->members[0];
+
+    return (a > b) - (a < b);
+}
+
+/* A group of one prints as the runtime would print it; a larger one as
+ * "3 goroutines [chan receive]: 7, 8, 9" and the stack they share. */
+static void group_block(FILE *out, const struct fmt_go_info *go, const struct group *gr)
+{
+    const struct fmt_go_goroutine *g = gr->members[0];
+    uint64_t parent = g->parent_goid;
+
+    if (gr->count == 1) {
+        header(out, go, g);
+    } else {
+        fprintf(out, "\n%zu goroutines [", gr->count);
+        put_state(out, g);
+        fputs("]:", out);
+        for (size_t i = 0; i < gr->count && i < GO_GROUP_IDS; i++)
+            fprintf(out, "%s %" PRIu64, i ? "," : "", gr->members[i]->goid);
+        fputs(gr->count > GO_GROUP_IDS ? ", ...\n" : "\n", out);
+        /* "in goroutine N" only when it is true of them all. */
+        for (size_t i = 1; i < gr->count; i++)
+            if (gr->members[i]->parent_goid != parent)
+                parent = 0;
+    }
+    stack(out, g);
+    created_by(out, g, parent);
+}
+
+int fmt_show_go(FILE *out, const struct fmt_md *md)
+{
+    const struct fmt_go_info *go = &md->go;
+    const struct fmt_go_goroutine **others;
+    struct group *groups;
+    size_t nothers = 0, ngroups = 0, ncrashed = 0;
+
+    if (!go->present)
+        return 0;
+    if (go->ngoroutines == 0) {
+        fputs("\nNo goroutines in the Go stream.\n", out);
+        return 0;
+    }
+    others = calloc(go->ngoroutines, sizeof *others);
+    groups = calloc(go->ngoroutines, sizeof *groups);
+    if (!others || !groups) {
+        free(others);
+        free(groups);
+        return -1;
+    }
+    for (size_t i = 0; i < go->ngoroutines; i++) {
+        const struct fmt_go_goroutine *g = &go->goroutines[i];
+
+        if (!fmt_go_crashed(go, g)) {
+            others[nothers++] = g;
+            continue;
+        }
+        header(out, go, g);
+        stack(out, g);
+        created_by(out, g, g->parent_goid);
+        ncrashed++;
+    }
+    if (ncrashed == 0 && go->crashing_goid == 0)
+        fputs("\nNo goroutine was running on the crashing thread (a C thread, or the Go scheduler).\n", out);
+    else if (ncrashed == 0)
+        fprintf(out, "\nThe crashing goroutine %" PRIu64 " is not in the dump.\n", go->crashing_goid);
+    qsort(others, nothers, sizeof *others, member_cmp);
+    for (size_t i = 0; i < nothers; i++) {
+        if (i == 0 || group_cmp(others[i - 1], others[i]) != 0)
+            groups[ngroups++] = (struct group){ &others[i], 0 };
+        groups[ngroups - 1].count++;
+    }
+    qsort(groups, ngroups, sizeof *groups, group_order_cmp);
+    for (size_t i = 0; i < ngroups; i++)
+        group_block(out, go, &groups[i]);
+    free(others);
+    free(groups);
+    return 0;
+}

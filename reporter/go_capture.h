@@ -1,0 +1,44 @@
+/* go_capture.h — goroutines at crash time (prefix rep_go_). See go_capture.c. */
+#ifndef LASTGASP_GO_CAPTURE_H
+#define LASTGASP_GO_CAPTURE_H
+
+#include <stdint.h>
+#include <ucontext.h>
+
+#include "../formats/mdwrite.h"
+#include "../sigsafe/sigsafe.h"
+#include "go.h"
+#include "go_offsets.h"
+
+#define REP_GO_MAX_GOROUTINES 16384
+#define REP_GO_MAX_FRAMES 65536     /* after sharing identical stacks */
+#define REP_GO_MAX_DEPTH 100        /* physical frames per goroutine, as the runtime prints */
+#define REP_GO_STRINGS_CAP (256u << 10)
+#define REP_GO_STRINGS_SLOTS 16384
+
+/* What install learnt about the executable's Go runtime. Written once at install, then read-only. */
+struct rep_go {
+    int present;                 /* a supported Go executable: the handler walks goroutines */
+    char version[32];            /* "go1.26.8" (also set when unsupported, if known) */
+    int major, minor, patch;
+    char why[160];               /* why there is no Go capture, when !present and this is Go */
+    struct go_pcln pcln;
+    struct go_offsets off;
+    uint64_t allgs;              /* address of runtime.allgs (a slice), 0 when unknown */
+    uint64_t allglen;            /* address of runtime.allglen, 0 when unknown */
+    uint64_t tls_block;          /* size of the executable's static TLS block, for the g slot search */
+    uint64_t fn_goexit, fn_sigpanic; /* entry pcs of functions the walk treats specially */
+};
+
+/* One thread as the Go capture sees it. */
+struct rep_go_thread {
+    int tid;
+    uint64_t fs_base;            /* its thread pointer, for the g in TLS; 0 if unknown */
+    const ucontext_t *uc;        /* its captured registers, or NULL */
+};
+
+void rep_go_capture(const struct rep_go_thread *threads, int nthreads, int crashing, struct fmt_go *out,
+                    struct ss_arena *arena, struct ss_str *notes);
+void rep_go_install_nasync(struct rep_go *go);
+
+#endif

@@ -1,0 +1,108 @@
+/* go_install.c — at install, learn what the handler needs about the executable's Go runtime.
+ *
+ * Normal context (libc allowed). Runs from the LD_PRELOAD constructor, before the Go runtime
+ * starts: the executable is mapped (pclntab, symbols) but no goroutine exists yet, so everything
+ * here is an address or an offset, checked again at crash time.
+ */
+#include <elf.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "go_capture.h"
+
+int go_pcln_find_nasync(struct go_pcln *t, char *version, size_t version_len, char *why, size_t why_len);
+
+/* The executable's load bias: AT_PHDR minus the PT_PHDR vaddr. */
+static uint64_t load_bias_nasync(uint64_t *tls_block)
+{
+    const Elf64_Phdr *ph = (const Elf64_Phdr *)getauxval(AT_PHDR);
+    unsigned long n = getauxval(AT_PHNUM);
+    uint64_t bias = 0;
+    *tls_block = 0;
+    for (unsigned long i = 0; ph && i < n; i++) {
+        if (ph[i].p_type == PT_PHDR)
+            bias = (uint64_t)(uintptr_t)ph - ph[i].p_vaddr;
+        if (ph[i].p_type == PT_TLS) {
+            uint64_t a = ph[i].p_align ? ph[i].p_align : 1;
+            *tls_block = (ph[i].p_memsz + a - 1) / a * a;
+        }
+    }
+    return bias;
+}
+
+/* Look up data symbols in the executable's .symtab (absent in stripped binaries). */
+static void find_symbols_nasync(struct rep_go *go, uint64_t bias)
+{
+    int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0 || st.st_size < (off_t)sizeof(Elf64_Ehdr)) {
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    const uint8_t *f = mmap(0, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (f == MAP_FAILED)
+        return;
+    size_t size = (size_t)st.st_size;
+    const Elf64_Ehdr *eh = (const Elf64_Ehdr *)f;
+    if (eh->e_shoff && eh->e_shentsize == sizeof(Elf64_Shdr) && eh->e_shoff + (uint64_t)eh->e_shnum * sizeof(Elf64_Shdr) <= size) {
+        const Elf64_Shdr *sh = (const Elf64_Shdr *)(f + eh->e_shoff);
+        for (unsigned i = 0; i < eh->e_shnum; i++) {
+            if (sh[i].sh_type != SHT_SYMTAB || sh[i].sh_link >= eh->e_shnum)
+                continue;
+            const Elf64_Shdr *strs = &sh[sh[i].sh_link];
+            if (sh[i].sh_offset + sh[i].sh_size > size || strs->sh_offset + strs->sh_size > size)
+                continue;
+            const Elf64_Sym *sym = (const Elf64_Sym *)(f + sh[i].sh_offset);
+            for (size_t k = 0; k < sh[i].sh_size / sizeof *sym; k++) {
+                if (sym[k].st_name >= strs->sh_size)
+                    continue;
+                const char *name = (const char *)f + strs->sh_offset + sym[k].st_name;
+                if (!strcmp(name, "runtime.allgs"))
+                    go->allgs = bias + sym[k].st_value;
+                else if (!strcmp(name, "runtime.allglen"))
+                    go->allglen = bias + sym[k].st_value;
+            }
+        }
+    }
+    munmap((void *)f, size);
+}
+
+/* Entry pc of a function, by name, from the pclntab (works on stripped binaries). */
+static uint64_t func_entry_nasync(const struct go_pcln *t, const char *name)
+{
+    for (uint32_t i = 0; i < t->nfunc; i++) {
+        const uint32_t *e = (const uint32_t *)(uintptr_t)(t->ftab + (uint64_t)i * 8);
+        struct go_func f;
+        if (go_findfunc(t, t->text + e[0], &f) == 0) {
+            const char *n = go_funcname(t, f.name_off);
+            if (n && !strcmp(n, name))
+                return f.entry;
+        }
+    }
+    return 0;
+}
+
+void rep_go_install_nasync(struct rep_go *go)
+{
+    memset(go, 0, sizeof *go);
+    if (go_pcln_find_nasync(&go->pcln, go->version, sizeof go->version, go->why, sizeof go->why) < 0)
+        return; /* why says "not a Go executable" or what is missing */
+    if (go_parse_version(go->version, &go->major, &go->minor, &go->patch) < 0 ||
+        go_offsets_for_version(go->major, go->minor, go->patch, &go->off) < 0) {
+        snprintf(go->why, sizeof go->why, "Go version %s is not supported (1.22 to 1.27 are): native dump only",
+                 go->version);
+        return;
+    }
+    uint64_t bias = load_bias_nasync(&go->tls_block);
+    find_symbols_nasync(go, bias);
+    go->fn_goexit = func_entry_nasync(&go->pcln, "runtime.goexit");
+    go->fn_sigpanic = func_entry_nasync(&go->pcln, "runtime.sigpanic");
+    go->present = 1;
+}

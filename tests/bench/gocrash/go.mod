@@ -1,0 +1,3 @@
+module lastgasp.test/gocrash
+
+go 1.22
