@@ -347,6 +347,44 @@ static void add_goroutine(const struct gview *g, int crashed)
     C.out->h.strings_size = C.st.len;
 }
 
+/* Stripped binaries have no symbol for runtime.allgs. Find it the way a debugger would: a slice
+ * header {ptr, len, cap} in the executable's writable segment whose first element is the main
+ * goroutine (goid 1) and which holds the crashing goroutine. Returns the slice header's address. */
+static uint64_t find_allgs(uint64_t crash_g)
+{
+    uint64_t buf[4096 + 2];
+    uint64_t lo = C.go->data_lo, hi = C.go->data_hi;
+    if (!lo || hi <= lo || hi - lo > (64u << 20))
+        return 0;
+    for (uint64_t at = lo; at + 24 <= hi; at += 4096 * 8) {
+        uint64_t words = (hi - at) / 8 < 4096 + 2 ? (hi - at) / 8 : 4096 + 2;
+        if (ss_memread(buf, at, words * 8) < 0)
+            continue;
+        for (uint64_t i = 0; i + 2 < words; i++) {
+            uint64_t p = buf[i], len = buf[i + 1], cap = buf[i + 2], first;
+            struct gview g;
+            if (!p || (p & 7) || !len || len > cap || cap > (1u << 24) || rd64(p, &first) < 0 ||
+                read_g(first, &g) < 0 || g.goid != 1)
+                continue;
+            if (crash_g) { /* the crashing goroutine must be in it */
+                int found = 0;
+                uint64_t chunk[512];
+                for (uint64_t k = 0; k < len && k < (1u << 20) && !found; k += 512) {
+                    uint64_t m = len - k < 512 ? len - k : 512;
+                    if (ss_memread(chunk, p + k * 8, m * 8) < 0)
+                        break;
+                    for (uint64_t j = 0; j < m; j++)
+                        found |= chunk[j] == crash_g;
+                }
+                if (!found)
+                    continue;
+            }
+            return at + i * 8;
+        }
+    }
+    return 0;
+}
+
 /* Handler path, reporting thread, inside a guard (see report.c). */
 void rep_go_capture(const struct rep_go_thread *threads, int nthreads, int crashing, struct fmt_go *out,
                     struct ss_arena *arena, struct ss_str *notes)
@@ -395,9 +433,14 @@ void rep_go_capture(const struct rep_go_thread *threads, int nthreads, int crash
         ss_str_add(notes, "Go: no goroutine was running on the crashing thread (a C thread, or the scheduler)\n");
     }
 
-    uint64_t n = 0, arr = 0;
-    if (!C.go->allgs || rd64(C.go->allglen ? C.go->allglen : C.go->allgs + 8, &n) < 0 || rd64(C.go->allgs, &arr) < 0 ||
-        !arr) {
+    uint64_t n = 0, arr = 0, allgs = C.go->allgs, allglen = C.go->allglen;
+    if (!allgs) {
+        allgs = find_allgs(crash_g);
+        allglen = allgs ? allgs + 8 : 0;
+        if (allgs)
+            ss_str_add(notes, "Go: runtime.allgs found by its shape (stripped binary)\n");
+    }
+    if (!allgs || rd64(allglen ? allglen : allgs + 8, &n) < 0 || rd64(allgs, &arr) < 0 || !arr) {
         out->h.flags |= LG_GO_NO_GOROUTINE_LIST;
         ss_str_add(notes, "Go: the list of goroutines (runtime.allgs) was not found: only goroutines running on "
                           "threads are shown\n");

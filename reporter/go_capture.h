@@ -27,6 +27,7 @@ struct rep_go {
     uint64_t allgs;              /* address of runtime.allgs (a slice), 0 when unknown */
     uint64_t allglen;            /* address of runtime.allglen, 0 when unknown */
     uint64_t tls_block;          /* size of the executable's static TLS block, for the g slot search */
+    uint64_t data_lo, data_hi;   /* the executable's writable segment (data, bss): where allgs lives */
     uint64_t fn_goexit, fn_sigpanic; /* entry pcs of functions the walk treats specially */
 };
 

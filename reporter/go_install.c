@@ -18,18 +18,22 @@
 int go_pcln_find_nasync(struct go_pcln *t, char *version, size_t version_len, char *why, size_t why_len);
 
 /* The executable's load bias: AT_PHDR minus the PT_PHDR vaddr. */
-static uint64_t load_bias_nasync(uint64_t *tls_block)
+static uint64_t load_bias_nasync(struct rep_go *go)
 {
     const Elf64_Phdr *ph = (const Elf64_Phdr *)getauxval(AT_PHDR);
     unsigned long n = getauxval(AT_PHNUM);
     uint64_t bias = 0;
-    *tls_block = 0;
-    for (unsigned long i = 0; ph && i < n; i++) {
+    for (unsigned long i = 0; ph && i < n; i++)
         if (ph[i].p_type == PT_PHDR)
             bias = (uint64_t)(uintptr_t)ph - ph[i].p_vaddr;
+    for (unsigned long i = 0; ph && i < n; i++) {
         if (ph[i].p_type == PT_TLS) {
             uint64_t a = ph[i].p_align ? ph[i].p_align : 1;
-            *tls_block = (ph[i].p_memsz + a - 1) / a * a;
+            go->tls_block = (ph[i].p_memsz + a - 1) / a * a;
+        }
+        if (ph[i].p_type == PT_LOAD && (ph[i].p_flags & PF_W) && !go->data_lo) {
+            go->data_lo = bias + ph[i].p_vaddr;
+            go->data_hi = go->data_lo + ph[i].p_memsz;
         }
     }
     return bias;
@@ -100,7 +104,7 @@ void rep_go_install_nasync(struct rep_go *go)
                  go->version);
         return;
     }
-    uint64_t bias = load_bias_nasync(&go->tls_block);
+    uint64_t bias = load_bias_nasync(go);
     find_symbols_nasync(go, bias);
     go->fn_goexit = func_entry_nasync(&go->pcln, "runtime.goexit");
     go->fn_sigpanic = func_entry_nasync(&go->pcln, "runtime.sigpanic");

@@ -185,6 +185,11 @@ static void name_frames(void *arg)
         int mi = rep_module_index(R.modules, R.nmodules, look);
         f->module_index = mi < 0 ? LG_NONE : (uint32_t)mi;
         const char *name = R.names_failed ? 0 : rep_symbolize(R.modules, mi, look, &start);
+        struct go_func gf;
+        if (!name && !R.names_failed && rep_g.go.present && go_findfunc(&rep_g.go.pcln, look, &gf) == 0) {
+            name = go_funcname(&rep_g.go.pcln, gf.name_off); /* Go code of a stripped binary */
+            start = gf.entry;
+        }
         if (name) {
             f->symbol_off = rep_strtab_add(&R.st, name, ss_strnlen(name, 1024));
             f->symbol_delta = (uint32_t)(f->pc - start);

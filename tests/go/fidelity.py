@@ -1,0 +1,62 @@
+"""fidelity.py — compare a dump's goroutines with the Go runtime's own traceback of the same crash.
+
+The crash program runs with lastgasp preloaded and GOTRACEBACK=crash, so in one process the runtime
+prints its traceback (stderr) and lastgasp writes its dump. For every goroutine the runtime printed
+with a stack, the dump must have the same goroutine id, status and wait reason, and the same
+sequence of functions with the same file:line, inlined frames included.
+
+Two differences are by construction, not by error, and are the only ones allowed:
+  - the runtime prints its traceback before it raises SIGABRT; the dump is taken after, so the
+    crashing goroutine's dump stack may have extra runtime frames on top (fatalpanic, the switch to
+    the system stack): the runtime's frames must be a suffix of the dump's. The same holds for a
+    goroutine the runtime printed as running on another thread: it ran on between the two moments
+    (a second writer of a racing map reaching its own throw);
+  - the runtime prints runtime.gopanic as "panic", and elides frames past 100.
+"""
+
+RUNTIME_PRINT_NAMES = {"runtime.gopanic": "panic"}
+
+
+def printed_name(function):
+    return RUNTIME_PRINT_NAMES.get(function, function)
+
+
+def dump_frames(goroutine):
+    return [(printed_name(f["function"]), f["file"], f["line"]) for f in goroutine["frames"]]
+
+
+def tb_frames(goroutine):
+    return [(f["function"], f["file"], f["line"]) for f in goroutine["frames"]]
+
+
+def compare(traceback_goroutines, dump_go, crashed_id):
+    """Return a list of human-readable mismatches (empty when the dump agrees)."""
+    problems = []
+    by_id = {g["id"]: g for g in dump_go["goroutines"]}
+    for tg in traceback_goroutines:
+        if not tg["frames"]:
+            continue  # "goroutine running on other thread; stack unavailable"
+        dg = by_id.get(tg["id"])
+        if dg is None:
+            problems.append(f"goroutine {tg['id']}: in the traceback, not in the dump")
+            continue
+        if tg["id"] != crashed_id and tg["status"] != "running":
+            want_status = tg["wait_reason"] or tg["status"]
+            got_status = dg["wait_reason"] or dg["status"]
+            if want_status != got_status:
+                problems.append(f"goroutine {tg['id']}: status {got_status!r}, the runtime says {want_status!r}")
+        want = tb_frames(tg)
+        got = dump_frames(dg)
+        if tg.get("elided"):
+            got = got[: len(want)]
+        if tg["id"] == crashed_id or tg["status"] == "running":
+            ok = len(got) >= len(want) and got[len(got) - len(want):] == want
+        else:
+            ok = got == want
+        if not ok:
+            problems.append(f"goroutine {tg['id']}: frames differ\n  runtime: {want}\n  dump:    {got}")
+        if tg.get("created_by") and dg.get("created_by"):
+            w, d = tg["created_by"], dg["created_by"]
+            if (w["function"], w["file"], w["line"]) != (d["function"], d["file"], d["line"]):
+                problems.append(f"goroutine {tg['id']}: created by {d}, the runtime says {w}")
+    return problems

@@ -1,0 +1,130 @@
+"""Go fidelity: the dump of a Go crash against the Go runtime's own traceback of the same crash.
+
+Every corpus program (tests/go/corpus) is built with cgo (dynamically linked) in four build modes
+and with each Go toolchain of GO_FIDELITY_VERSIONS, run with lastgasp preloaded and GOTRACEBACK=crash,
+and compared goroutine by goroutine with fidelity.compare (ids, statuses and wait reasons, function
+sequences with file:line, created-by).
+"""
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+LIB = ROOT / "build/liblastgasp.so"
+CLI = ROOT / "build/lastgasp"
+
+
+def _load(name, path):
+    spec = importlib.util.spec_from_file_location(name, path)  # "traceback" would shadow the stdlib
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+gotb = _load("go_traceback", HERE / "traceback.py")
+fidelity = _load("go_fidelity", HERE / "fidelity.py")
+
+VERSIONS = os.environ.get("GO_FIDELITY_VERSIONS", "local go1.22.12").split()
+MODES = {
+    "default": [],
+    "pie": ["-buildmode=pie"],
+    "stripped": ["-ldflags=-s -w"],
+    "noopt": ["-gcflags=all=-N -l"],
+}
+# Not compared here, and why:
+#  deadlock  static by necessity (cgo turns the runtime's deadlock detector off, golang/go#25538):
+#            LD_PRELOAD cannot reach it, and a process that has lastgasp through cgo never dies
+#            this way. It stays in the corpus for the traceback parser's own tests.
+#  cgofault  the runtime forwards a fault in C code to the handler installed before it (lastgasp)
+#            and prints nothing: there is no traceback to compare; test_cgo_fault_goroutine checks
+#            the dump against the source instead.
+NOT_COMPARED = {"deadlock", "cgofault"}
+PROGRAMS = sorted(p.name for p in (HERE / "corpus").iterdir()
+                  if p.is_dir() and (p / "main.go").exists() and p.name not in NOT_COMPARED)
+
+_builds = {}
+
+
+def build(version, mode, prog):
+    key = (version, mode)
+    if key not in _builds:
+        _builds[key] = Path(tempfile.mkdtemp(prefix=f"lastgasp-go-{version}-{mode}-"))
+    out = _builds[key] / prog
+    if not out.exists():
+        env = dict(os.environ, CGO_ENABLED="1")
+        if version != "local":
+            env["GOTOOLCHAIN"] = version
+        subprocess.run(["go", "build", *MODES[mode], "-o", str(out), "./" + prog], cwd=HERE / "corpus", env=env,
+                       check=True, capture_output=True, timeout=600)
+    return out
+
+
+def crash(binary):
+    work = Path(tempfile.mkdtemp(prefix="lastgasp-go-run-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LASTGASP_", "LD_PRELOAD", "GOTRACEBACK"))}
+    env.update(LD_PRELOAD=str(LIB), LASTGASP_DIR=str(work), GOTRACEBACK="crash")
+    p = subprocess.run([str(binary)], cwd=work, env=env, capture_output=True, text=True, timeout=120)
+    dumps = list(work.glob("*.dmp"))
+    j = None
+    if len(dumps) == 1:
+        out = subprocess.run([str(CLI), "json", str(dumps[0])], capture_output=True, text=True, timeout=60)
+        j = json.loads(out.stdout)
+    shutil.rmtree(work, ignore_errors=True)
+    return p, dumps, j
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("mode", sorted(MODES))
+@pytest.mark.parametrize("prog", PROGRAMS)
+def test_dump_matches_go_traceback(version, mode, prog):
+    p, dumps, j = crash(build(version, mode, prog))
+    assert p.returncode < 0, f"{prog} did not die of a signal: {p.returncode}\n{p.stderr[-3000:]}"
+    assert len(dumps) == 1, f"{len(dumps)} dumps\n{p.stderr[-3000:]}"
+    go = j["go"]
+    assert go, f"no Go stream; notes: {j.get('notes')}"
+    want_version = subprocess.run(["go", "version"], capture_output=True, text=True,
+                                  env=dict(os.environ, **({"GOTOOLCHAIN": version} if version != "local" else {})))
+    assert go["version"] in want_version.stdout
+    tb = gotb.parse_goroutines(p.stderr)
+    printed = [g for g in tb if g["frames"]]
+    assert printed, "the runtime printed no goroutine with a stack"
+    crashed = go["crashing_goroutine"]
+    problems = fidelity.compare(tb, go, crashed)
+    assert not problems, "\n".join(problems[:10])
+
+
+def marker_line(prog, marker):
+    for i, line in enumerate((HERE / "corpus" / prog / "main.go").read_text().splitlines(), 1):
+        if marker in line:
+            return i
+    raise AssertionError(f"no {marker} in {prog}")
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("mode", sorted(MODES))
+def test_cgo_fault_goroutine(version, mode):
+    """A fault in C called through cgo: one stack, C frames (the crashing thread's) below the Go
+    frames of the goroutine in the cgo call, with the lines of the source."""
+    p, dumps, j = crash(build(version, mode, "cgofault"))
+    assert p.returncode == -11 and len(dumps) == 1, p.stderr[-2000:]
+    go = j["go"]
+    (g,) = [g for g in go["goroutines"] if g["crashed"]]
+    assert g["id"] == go["crashing_goroutine"] and g["status"] == "syscall"
+    frames = [(f["function"], f["line"]) for f in g["frames"]]
+    src = str(HERE / "corpus/cgofault/main.go")
+    assert frames[0][0] == "runtime.cgocall", frames
+    assert ("main.callC", marker_line("cgofault", "CALLER-HERE")) in frames, frames
+    assert ("main.main", marker_line("cgofault", "MAIN-CALLS")) in frames, frames
+    assert all(f["file"] for f in g["frames"]) and any(f["file"] == src for f in g["frames"])
+    (t,) = [t for t in j["threads"] if t["crashed"]]
+    names = [f["function"] or "" for f in t["frames"]]
+    # A static C function has no name in a stripped binary (no .symtab): null, never a wrong one.
+    assert names[0] == ("" if mode == "stripped" else "store_in_c"), names
+    assert any(n.startswith("runtime.asmcgocall") for n in names), names  # the pclntab names it
