@@ -166,6 +166,7 @@ struct fmt_go_frame {
     const char *file;
     int32_t line;             /* 0 when unknown */
     int inlined;              /* a source frame inlined into the next one, sharing its pc */
+    uint32_t elided;          /* not a frame: this many frames were left out here (deep stacks), else 0 */
 };
 
 struct fmt_go_goroutine {

@@ -28,7 +28,12 @@ static void go_frames(struct fmt_rd *rd, const struct fmt_rd_lgs *l, uint64_t of
         f->function = fmt_rd_lg_string(rd, l, raw.function_off, "frame", i, "function");
         f->file = fmt_rd_lg_string(rd, l, raw.file_off, "frame", i, "file");
         f->line = raw.line;
-        f->inlined = (raw.flags & 1) != 0;
+        f->inlined = (raw.flags & LG_GO_FRAME_INLINED) != 0;
+        if (raw.flags & LG_GO_FRAME_ELIDED) {
+            f->elided = raw.line > 0 ? (uint32_t)raw.line : 1;
+            f->line = 0;
+            f->inlined = 0;
+        }
     }
 }
 

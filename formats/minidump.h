@@ -260,6 +260,9 @@ struct lg_go_goroutine {
 #define LG_GOROUTINE_LOCKED 0x2u   /* locked to its thread (LockOSThread) */
 #define LG_GOROUTINE_TRUNCATED 0x4u /* more frames than the cap */
 
+#define LG_GO_FRAME_INLINED 0x1u
+#define LG_GO_FRAME_ELIDED 0x2u    /* not a frame: `line` frames were left out here (runtime style) */
+
 struct lg_go_frame {
     uint64_t pc;               /* the physical frame's pc (return address but for the innermost) */
     uint32_t function_off;     /* string offsets, or LG_NONE */

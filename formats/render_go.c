@@ -92,6 +92,10 @@ static void stack(FILE *out, const struct fmt_go_goroutine *g)
     for (size_t k = 0; k < g->nframes; k++) {
         const struct fmt_go_frame *f = &g->frames[k];
 
+        if (f->elided) {
+            fprintf(out, "...%" PRIu32 " frames elided...\n", f->elided);
+            continue;
+        }
         fmt_put_text(out, f->function, "??", 0);
         fputs(f->inlined ? "(...)\n\t" : "()\n\t", out);
         fmt_put_text(out, f->file, "??", 0);

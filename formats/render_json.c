@@ -221,10 +221,14 @@ static void json_line(FILE *out, int32_t line)
 static void json_go_frames(FILE *out, const struct fmt_md *md, const struct fmt_go_goroutine *g)
 {
     fputc('[', out);
+    int first = 1;
     for (size_t k = 0; k < g->nframes; k++) {
         const struct fmt_go_frame *f = &g->frames[k];
 
-        fputs(k ? ",{\"pc\":" : "{\"pc\":", out);
+        if (f->elided)
+            continue; /* said once, in the goroutine's "elided_frames" */
+        fputs(first ? "{\"pc\":" : ",{\"pc\":", out);
+        first = 0;
         json_hex(out, f->pc);
         fputs(",\"function\":", out);
         json_str(out, f->function);
@@ -255,6 +259,13 @@ static void json_goroutine(FILE *out, const struct fmt_md *md, const struct fmt_
     json_u32_or_null(out, g->thread_tid != 0, g->thread_tid);
     fputs(",\"frames\":", out);
     json_go_frames(out, md, g);
+    uint32_t elided = 0;
+    for (size_t k = 0; k < g->nframes; k++)
+        elided += g->frames[k].elided;
+    if (elided)
+        fprintf(out, ",\"elided_frames\":%" PRIu32, elided);
+    else
+        fputs(",\"elided_frames\":null", out);
     fputs(",\"created_by\":", out);
     if (g->created_by_function || g->created_by_file) {
         fputs("{\"function\":", out);

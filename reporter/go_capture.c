@@ -48,6 +48,8 @@ static struct {
     int nthreads;
     uint64_t curg[REP_MAX_THREADS]; /* the user goroutine found on each thread, 0 if none */
     struct pc_entry *pcs;           /* PC_CACHE entries, in the arena */
+    uint8_t *win;                   /* STACK_WINDOW bytes of the stack being walked, in the arena */
+    uint64_t win_base, win_len;
 } C;
 
 static int rd64(uint64_t addr, uint64_t *v) { return ss_memread_u64(addr, v); }
@@ -205,37 +207,84 @@ static int lookup_pc(uint64_t pc, int trap, struct pc_entry **out)
     return 1;
 }
 
-/* Walk from (pc, sp) and append the frames; returns how many were appended (0 when none). */
+/* The goroutine's stack, read a window at a time: a deep recursion is millions of frames, and one
+ * system call per return address would take seconds. */
+#define STACK_WINDOW (64u << 10)
+static int rd_stack(uint64_t addr, uint64_t hi, uint64_t *v)
+{
+    if (!C.win || addr < C.win_base || addr + 8 > C.win_base + C.win_len) {
+        uint64_t len = hi - addr < STACK_WINDOW ? hi - addr : STACK_WINDOW;
+        if (!C.win || len < 8 || ss_memread(C.win, addr, len) < 0)
+            return rd64(addr, v);
+        C.win_base = addr;
+        C.win_len = len;
+    }
+    ss_memcpy(v, C.win + (addr - C.win_base), 8);
+    return 0;
+}
+
+static void put_frame(uint64_t pc, uint32_t function, uint32_t file, int32_t line, uint8_t flags, int *truncated)
+{
+    if (C.nf >= REP_GO_MAX_FRAMES) {
+        *truncated = 1;
+        return;
+    }
+    struct lg_go_frame *fr = &C.frames[C.nf++];
+    fr->pc = pc;
+    fr->function_off = function;
+    fr->file_off = file;
+    fr->line = line;
+    fr->flags = flags;
+}
+
+/* Walk from (pc, sp) and append the frames; returns how many records were appended. Like the
+ * runtime's traceback, a stack of more than 100 source-level frames keeps its innermost 50 and its
+ * outermost 50, with one LG_GO_FRAME_ELIDED record between them saying how many were left out. */
 static uint32_t walk(uint64_t pc, uint64_t sp, int trap, uint64_t stack_lo, uint64_t stack_hi, int *truncated)
 {
+    struct { uint64_t pc; uint32_t function, file; int32_t line; uint8_t flags; } ring[REP_GO_OUTER_FRAMES];
     uint32_t start = C.nf;
-    for (int depth = 0; depth < REP_GO_MAX_DEPTH; depth++) {
+    uint64_t logical = 0;
+    C.win_len = 0;
+    for (uint64_t depth = 0; depth < REP_GO_MAX_WALK; depth++) {
         struct pc_entry *e;
         if (!lookup_pc(pc, trap, &e))
             break;
-        for (int i = 0; i < e->nframes; i++) {
-            if (C.nf >= REP_GO_MAX_FRAMES) {
-                *truncated = 1;
-                return C.nf - start;
+        for (int i = 0; i < e->nframes; i++, logical++) {
+            if (logical < REP_GO_INNER_FRAMES) {
+                put_frame(pc, e->fr[i].function, e->fr[i].file, e->fr[i].line, e->fr[i].inlined, truncated);
+                continue;
             }
-            struct lg_go_frame *fr = &C.frames[C.nf++];
-            fr->pc = pc;
-            fr->function_off = e->fr[i].function;
-            fr->file_off = e->fr[i].file;
-            fr->line = e->fr[i].line;
-            fr->flags = e->fr[i].inlined;
+            uint64_t k = (logical - REP_GO_INNER_FRAMES) % REP_GO_OUTER_FRAMES;
+            ring[k].pc = pc;
+            ring[k].function = e->fr[i].function;
+            ring[k].file = e->fr[i].file;
+            ring[k].line = e->fr[i].line;
+            ring[k].flags = e->fr[i].inlined;
         }
         if (e->spdelta < 0)
             break;
         uint64_t fp = sp + (uint64_t)e->spdelta + 8, ret;
-        if (fp - 8 < stack_lo || fp > stack_hi || rd64(fp - 8, &ret) < 0 || !ret)
+        if (fp - 8 < stack_lo || fp > stack_hi || rd_stack(fp - 8, stack_hi, &ret) < 0 || !ret)
             break;
         trap = e->sigpanic;
         pc = ret;
         sp = fp;
+        if (depth + 1 == REP_GO_MAX_WALK)
+            *truncated = 1; /* deeper than we walk: the outermost frames are not the stack's last */
     }
-    if (C.nf - start >= REP_GO_MAX_DEPTH)
-        *truncated = 1;
+    if (logical > REP_GO_INNER_FRAMES) {
+        uint64_t after = logical - REP_GO_INNER_FRAMES;
+        uint64_t tail = after < REP_GO_OUTER_FRAMES ? after : REP_GO_OUTER_FRAMES;
+        uint64_t elided = after - tail;
+        if (elided)
+            put_frame(0, LG_NONE, LG_NONE, elided > 0x7fffffff ? 0x7fffffff : (int32_t)elided, LG_GO_FRAME_ELIDED,
+                      truncated);
+        for (uint64_t k = after - tail; k < after; k++) {
+            uint64_t j = k % REP_GO_OUTER_FRAMES;
+            put_frame(ring[j].pc, ring[j].function, ring[j].file, ring[j].line, ring[j].flags, truncated);
+        }
+    }
     return C.nf - start;
 }
 
@@ -401,6 +450,7 @@ void rep_go_capture(const struct rep_go_thread *threads, int nthreads, int crash
     uint32_t *slots = ss_arena_alloc(arena, REP_GO_STRINGS_SLOTS * sizeof *slots);
     C.stack_slots = ss_arena_alloc(arena, STACK_HASH_SLOTS * sizeof *C.stack_slots);
     C.pcs = ss_arena_alloc(arena, PC_CACHE * sizeof *C.pcs);
+    C.win = ss_arena_alloc(arena, STACK_WINDOW);
     if (!C.gs || !C.frames || !strings || !slots) {
         ss_str_add(notes, "Go: arena exhausted, no goroutines\n");
         return;

@@ -12,7 +12,9 @@
 
 #define REP_GO_MAX_GOROUTINES 16384
 #define REP_GO_MAX_FRAMES 65536     /* after sharing identical stacks */
-#define REP_GO_MAX_DEPTH 100        /* physical frames per goroutine, as the runtime prints */
+#define REP_GO_INNER_FRAMES 50      /* source-level frames kept from the innermost, as the runtime prints */
+#define REP_GO_OUTER_FRAMES 50      /* ... and from the outermost */
+#define REP_GO_MAX_WALK (1u << 22)  /* physical frames walked to find the outermost (a 1 GiB stack) */
 #define REP_GO_STRINGS_CAP (256u << 10)
 #define REP_GO_STRINGS_SLOTS 16384
 

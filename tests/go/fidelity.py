@@ -11,7 +11,8 @@ Two differences are by construction, not by error, and are the only ones allowed
     the system stack): the runtime's frames must be a suffix of the dump's. The same holds for a
     goroutine the runtime printed as running on another thread: it ran on between the two moments
     (a second writer of a racing map reaching its own throw);
-  - the runtime prints runtime.gopanic as "panic", and elides frames past 100.
+  - the runtime prints runtime.gopanic as "panic". (A stack of more than 100 frames is cut the same
+    way on both sides: the innermost 50, "...N frames elided...", the outermost 50; N must agree.)
 """
 
 RUNTIME_PRINT_NAMES = {"runtime.gopanic": "panic"}
@@ -26,7 +27,11 @@ def dump_frames(goroutine):
 
 
 def tb_frames(goroutine):
-    return [(f["function"], f["file"], f["line"]) for f in goroutine["frames"]]
+    return [(f["function"], f["file"], f["line"]) for f in goroutine["frames"] if not f.get("elided")]
+
+
+def tb_elided(goroutine):
+    return sum(f.get("count", 0) for f in goroutine["frames"] if f.get("elided"))
 
 
 def compare(traceback_goroutines, dump_go, crashed_id):
@@ -47,8 +52,9 @@ def compare(traceback_goroutines, dump_go, crashed_id):
                 problems.append(f"goroutine {tg['id']}: status {got_status!r}, the runtime says {want_status!r}")
         want = tb_frames(tg)
         got = dump_frames(dg)
-        if tg.get("elided"):
-            got = got[: len(want)]
+        if tb_elided(tg) != (dg.get("elided_frames") or 0):
+            problems.append(f"goroutine {tg['id']}: {dg.get('elided_frames')} frames elided, the runtime says "
+                            f"{tb_elided(tg)}")
         if tg["id"] == crashed_id or tg["status"] == "running":
             ok = len(got) >= len(want) and got[len(got) - len(want):] == want
         else:

@@ -205,11 +205,11 @@ static void fill_go(struct gomodel *g)
 
     memset(g, 0, sizeof *g);
     fill(&g->m);
-    f[0] = (struct fmt_go_frame){ 0x55d0c0de2100, "main.crash", "/src/app/main.go", 12, 1 };
-    f[1] = (struct fmt_go_frame){ 0x55d0c0de2100, "main.main", "/src/app/main.go", 20, 0 };
-    f[2] = (struct fmt_go_frame){ 0x55d0c0de1800, "runtime.gopark", "/usr/local/go/src/runtime/proc.go", 435, 0 };
-    f[3] = (struct fmt_go_frame){ 0x55d0c0de2200, "main.worker", "/src/app/main.go", 30, 0 };
-    f[4] = (struct fmt_go_frame){ 0x7f0000029d90, NULL, NULL, 0, 0 };
+    f[0] = (struct fmt_go_frame){ 0x55d0c0de2100, "main.crash", "/src/app/main.go", 12, 1, 0 };
+    f[1] = (struct fmt_go_frame){ 0x55d0c0de2100, "main.main", "/src/app/main.go", 20, 0, 0 };
+    f[2] = (struct fmt_go_frame){ 0x55d0c0de1800, "runtime.gopark", "/usr/local/go/src/runtime/proc.go", 435, 0, 0 };
+    f[3] = (struct fmt_go_frame){ 0x55d0c0de2200, "main.worker", "/src/app/main.go", 30, 0, 0 };
+    f[4] = (struct fmt_go_frame){ 0x7f0000029d90, NULL, NULL, 0, 0, 0 };
     f[5] = f[2];
     f[6] = f[3];
     /* Dump order puts the crashing goroutine second here: `show` must still print it first. */
@@ -342,7 +342,7 @@ static void test_go_json(void)
                       "\"file\":\"/usr/local/go/src/runtime/proc.go\",\"line\":435,\"module\":\"crasher\","
                       "\"inlined\":false},"
                       "{\"pc\":\"0x55d0c0de2200\",\"function\":\"main.worker\",\"file\":\"/src/app/main.go\","
-                      "\"line\":30,\"module\":\"crasher\",\"inlined\":false}],"
+                      "\"line\":30,\"module\":\"crasher\",\"inlined\":false}],\"elided_frames\":null,"
                       "\"created_by\":{\"function\":\"main.main\",\"file\":\"/src/app/main.go\",\"line\":25,"
                       "\"goroutine\":1}},"
                       "{\"id\":1,\"status\":\"running\",\"wait_reason\":null,\"wait_minutes\":null,"
@@ -350,7 +350,7 @@ static void test_go_json(void)
                       "{\"pc\":\"0x55d0c0de2100\",\"function\":\"main.crash\",\"file\":\"/src/app/main.go\","
                       "\"line\":12,\"module\":\"crasher\",\"inlined\":true},"
                       "{\"pc\":\"0x55d0c0de2100\",\"function\":\"main.main\",\"file\":\"/src/app/main.go\","
-                      "\"line\":20,\"module\":\"crasher\",\"inlined\":false}],\"created_by\":null},"
+                      "\"line\":20,\"module\":\"crasher\",\"inlined\":false}],\"elided_frames\":null,\"created_by\":null},"
                       "{\"id\":8,\"status\":\"waiting\",\"wait_reason\":\"chan receive\","
                       "\"wait_minutes\":0,") != NULL);
     CHECK(strstr(out, "{\"id\":9,\"status\":\"waiting\",\"wait_reason\":\"chan receive\","
@@ -358,7 +358,7 @@ static void test_go_json(void)
     CHECK(strstr(out, ",{\"id\":10,\"status\":\"syscall\",\"wait_reason\":null,\"wait_minutes\":null,"
                       "\"crashed\":false,\"locked_to_thread\":false,\"thread\":1235,\"frames\":["
                       "{\"pc\":\"0x7f0000029d90\",\"function\":null,\"file\":null,\"line\":null,"
-                      "\"module\":\"libc.so.6\",\"inlined\":false}],\"created_by\":null}]}}\n") != NULL);
+                      "\"module\":\"libc.so.6\",\"inlined\":false}],\"elided_frames\":null,\"created_by\":null}]}}\n") != NULL);
     /* The keys before "go" are those of any dump. */
     CHECK(starts_with(out, "{\"signal\":{\"number\":11,\"name\":\"SIGSEGV\","));
     CHECK(strchr(out, '\n') == out + strlen(out) - 1);
