@@ -18,6 +18,12 @@ bash tests/check_symbols.sh
 echo "== fuzzing the reader for ${FUZZ_SECONDS:-30}s"
 bash tests/fuzz/run.sh "${FUZZ_SECONDS:-30}"
 
-echo "== crash matrix (C), read back by Breakpad, rust-minidump, LLDB and lastgasp"
-cd tests/crash
-python3 -m pytest -q -p no:cacheprovider
+echo "== Go: the pclntab reader against the runtime's own symbolization (Go 1.26 and 1.22, 4 build modes)"
+bash tests/go/pcln/run.sh
+
+echo "== Go: the runtime offsets and wait reasons against DWARF and the binaries, every Go version from 1.22"
+bash tests/go/offsets/run.sh
+
+echo "== crash matrix (C and cgo) read back by Breakpad, rust-minidump, LLDB and lastgasp;"
+echo "   Go dumps against the Go runtime's own traceback of the same crash"
+python3 -m pytest -q -p no:cacheprovider tests/crash tests/go

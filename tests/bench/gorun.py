@@ -47,7 +47,26 @@ def once(n, heap, mode, work):
     return (t1 - t0) / 1e6, size
 
 
+def startup():
+    """What loading lastgasp costs a Go program that starts and exits (install, Go inspection)."""
+    def run(preload):
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("LASTGASP_", "LD_PRELOAD"))}
+        if preload:
+            env.update(LD_PRELOAD=str(LIB), LASTGASP_DIR=tempfile.gettempdir())
+        t = time.perf_counter_ns()
+        subprocess.run([str(PROG), "-1"], env=env, check=True)
+        return (time.perf_counter_ns() - t) / 1e6
+    base, lg = [], []
+    for _ in range(3 * RUNS):
+        base.append(run(False))
+        lg.append(run(True))
+    b, w = statistics.median(base), statistics.median(lg)
+    print(f"startup of a Go program, median of {3 * RUNS}: {b:.2f} ms without, {w:.2f} ms with lastgasp "
+          f"(+{w - b:.2f} ms)")
+
+
 def main():
+    startup()
     print(f"Go crash-to-exit, median of {RUNS} runs each ({os.cpu_count()} CPUs); sizes are medians too")
     print(f"{'goroutines':>10} {'heap':>8} {'mode':>10} {'ms':>9} {'output':>12}")
     for n, heap in CASES:

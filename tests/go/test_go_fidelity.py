@@ -128,3 +128,18 @@ def test_cgo_fault_goroutine(version, mode):
     # A static C function has no name in a stripped binary (no .symtab): null, never a wrong one.
     assert names[0] == ("" if mode == "stripped" else "store_in_c"), names
     assert any(n.startswith("runtime.asmcgocall") for n in names), names  # the pclntab names it
+
+
+def test_unsupported_go_version_gives_a_native_dump_that_says_why(tmp_path):
+    """Go 1.21 (before the versions lastgasp knows the runtime of): a native dump, no Go stream, and a
+    note naming the version."""
+    (tmp_path / "go.mod").write_text("module old\n\ngo 1.21\n")
+    (tmp_path / "main.go").write_text('package main\n\nimport "C"\n\ntype T struct{ x int }\n\n'
+                                      'func main() {\n\tvar p *T\n\tp.x = 1\n}\n')
+    env = dict(os.environ, CGO_ENABLED="1", GOTOOLCHAIN="go1.21.13")
+    subprocess.run(["go", "build", "-o", "old"], cwd=tmp_path, env=env, check=True, capture_output=True, timeout=600)
+    p, dumps, j = crash(tmp_path / "old")
+    assert p.returncode < 0 and len(dumps) == 1, p.stderr[-2000:]
+    assert j["go"] is None
+    assert "go1.21.13 is not supported" in j["notes"], j["notes"]
+    assert any(t["crashed"] and t["frames"] for t in j["threads"])

@@ -3,6 +3,7 @@
 // CLOCK_MONOTONIC (ns) to the fd given, so the parent measures crash-to-exit on one clock.
 //
 //	gocrash N HEAP_MIB FD
+//	gocrash -1       (start, exit 0: the startup-cost benchmark)
 package main
 
 /*
@@ -37,6 +38,9 @@ func monotonicNs() uint64 {
 
 func main() {
 	n, _ := strconv.Atoi(os.Args[1])
+	if n < 0 {
+		return // "gocrash -1": start and exit, to measure what loading lastgasp costs at startup
+	}
 	heap, _ := strconv.Atoi(os.Args[2])
 	fd, _ := strconv.Atoi(os.Args[3])
 	for i := 0; i < heap; i++ {

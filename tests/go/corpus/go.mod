@@ -1,0 +1,3 @@
+module lastgasp.test/corpus
+
+go 1.22

@@ -1,0 +1,3 @@
+module lastgasp.test/offsets
+
+go 1.22

@@ -1,0 +1,3 @@
+module lastgasp.test/pcln
+
+go 1.22
