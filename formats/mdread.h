@@ -167,6 +167,7 @@ struct fmt_go_frame {
     int32_t line;             /* 0 when unknown */
     int inlined;              /* a source frame inlined into the next one, sharing its pc */
     uint32_t elided;          /* not a frame: this many frames were left out here (deep stacks), else 0 */
+    int native;               /* a C frame of the cgo call the goroutine is in */
 };
 
 struct fmt_go_goroutine {

@@ -29,6 +29,7 @@ static void go_frames(struct fmt_rd *rd, const struct fmt_rd_lgs *l, uint64_t of
         f->file = fmt_rd_lg_string(rd, l, raw.file_off, "frame", i, "file");
         f->line = raw.line;
         f->inlined = (raw.flags & LG_GO_FRAME_INLINED) != 0;
+        f->native = (raw.flags & LG_GO_FRAME_NATIVE) != 0;
         if (raw.flags & LG_GO_FRAME_ELIDED) {
             f->elided = raw.line > 0 ? (uint32_t)raw.line : 1;
             f->line = 0;

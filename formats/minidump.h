@@ -262,6 +262,7 @@ struct lg_go_goroutine {
 
 #define LG_GO_FRAME_INLINED 0x1u
 #define LG_GO_FRAME_ELIDED 0x2u    /* not a frame: `line` frames were left out here (runtime style) */
+#define LG_GO_FRAME_NATIVE 0x4u    /* a C frame of the cgo call the goroutine is in (from the thread) */
 
 struct lg_go_frame {
     uint64_t pc;               /* the physical frame's pc (return address but for the innermost) */

@@ -96,6 +96,11 @@ static void stack(FILE *out, const struct fmt_go_goroutine *g)
             fprintf(out, "...%" PRIu32 " frames elided...\n", f->elided);
             continue;
         }
+        if (f->native) { /* C code of the cgo call: no file or line in the dump, its module instead */
+            fmt_put_text(out, f->function, "??", 0);
+            fprintf(out, "\n\t(C) pc=0x%" PRIx64 "\n", f->pc);
+            continue;
+        }
         fmt_put_text(out, f->function, "??", 0);
         fputs(f->inlined ? "(...)\n\t" : "()\n\t", out);
         fmt_put_text(out, f->file, "??", 0);

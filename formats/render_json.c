@@ -238,7 +238,7 @@ static void json_go_frames(FILE *out, const struct fmt_md *md, const struct fmt_
         json_line(out, f->line);
         fputs(",\"module\":", out);
         json_str(out, fmt_go_frame_module(md, g, k));
-        fprintf(out, ",\"inlined\":%s}", f->inlined ? "true" : "false");
+        fprintf(out, ",\"inlined\":%s,\"native\":%s}", f->inlined ? "true" : "false", f->native ? "true" : "false");
     }
     fputc(']', out);
 }

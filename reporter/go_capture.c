@@ -288,6 +288,29 @@ static uint32_t walk(uint64_t pc, uint64_t sp, int trap, uint64_t stack_lo, uint
     return C.nf - start;
 }
 
+/* A goroutine in a cgo call: its thread is running C code on the system stack, below
+ * runtime.asmcgocall. Those C frames come first, so the goroutine reads as one stack: C below, Go
+ * above, as the issue's users asked ("Go's traceback says nothing about C frames in cgo calls"). */
+static void put_cgo_frames(const struct rep_go_thread *t, int *truncated)
+{
+    if (!t->native || !C.go->fn_asmcgocall)
+        return;
+    uint32_t k;
+    for (k = 0; k < t->nnative; k++) {
+        struct go_func f;
+        if (go_findfunc(&C.go->pcln, t->native[k].pc - (k > 0), &f) == 0 && f.entry == C.go->fn_asmcgocall)
+            break;
+    }
+    if (k == t->nnative)
+        return; /* not in a cgo call after all */
+    for (uint32_t i = 0; i < k; i++) {
+        const struct lg_frame_record *n = &t->native[i];
+        uint32_t name = n->symbol_off != LG_NONE && t->native_strings ? add_string(t->native_strings + n->symbol_off)
+                                                                         : LG_NONE;
+        put_frame(n->pc, name, LG_NONE, 0, LG_GO_FRAME_NATIVE, truncated);
+    }
+}
+
 static uint32_t hash_frames(uint32_t first, uint32_t n)
 {
     uint64_t h = 1469598103934665603ull ^ n;
@@ -382,8 +405,11 @@ static void add_goroutine(const struct gview *g, int crashed)
         pc = g->sched_pc;
         sp = g->sched_sp;
     }
+    if (g->status == G_STATUS_SYSCALL && ti >= 0 && !trap)
+        put_cgo_frames(&C.threads[ti], &truncated);
     if (sp && pc)
-        r->frame_count = walk(pc, sp, trap, g->stack_lo, g->stack_hi, &truncated);
+        walk(pc, sp, trap, g->stack_lo, g->stack_hi, &truncated);
+    r->frame_count = C.nf - r->first_frame;
     if (truncated) {
         r->flags |= LG_GOROUTINE_TRUNCATED;
         C.out->h.flags |= LG_GO_FRAMES_TRUNCATED;

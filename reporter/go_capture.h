@@ -30,7 +30,7 @@ struct rep_go {
     uint64_t allglen;            /* address of runtime.allglen, 0 when unknown */
     uint64_t tls_block;          /* size of the executable's static TLS block, for the g slot search */
     uint64_t data_lo, data_hi;   /* the executable's writable segment (data, bss): where allgs lives */
-    uint64_t fn_goexit, fn_sigpanic; /* entry pcs of functions the walk treats specially */
+    uint64_t fn_goexit, fn_sigpanic, fn_asmcgocall; /* entry pcs the walk treats specially */
 };
 
 /* One thread as the Go capture sees it. */
@@ -38,6 +38,9 @@ struct rep_go_thread {
     int tid;
     uint64_t fs_base;            /* its thread pointer, for the g in TLS; 0 if unknown */
     const ucontext_t *uc;        /* its captured registers, or NULL */
+    const struct lg_frame_record *native; /* its native frames (CFI walk), innermost first */
+    uint32_t nnative;
+    const char *native_strings;  /* the string table their symbol_off points into */
 };
 
 void rep_go_capture(const struct rep_go_thread *threads, int nthreads, int crashing, struct fmt_go *out,

@@ -108,5 +108,6 @@ void rep_go_install_nasync(struct rep_go *go)
     find_symbols_nasync(go, bias);
     go->fn_goexit = func_entry_nasync(&go->pcln, "runtime.goexit");
     go->fn_sigpanic = func_entry_nasync(&go->pcln, "runtime.sigpanic");
+    go->fn_asmcgocall = func_entry_nasync(&go->pcln, "runtime.asmcgocall");
     go->present = 1;
 }

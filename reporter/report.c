@@ -303,6 +303,13 @@ static void capture_goroutines(void)
         j.threads[j.n].tid = s->tid;
         j.threads[j.n].fs_base = s->fs_base;
         j.threads[j.n].uc = &s->uc;
+        for (uint32_t k = 0; k < R.nthreads; k++) {
+            if ((int)R.threads[k].tid == s->tid) {
+                j.threads[j.n].native = R.frames + R.threads[k].first_frame;
+                j.threads[j.n].nnative = R.threads[k].frame_count;
+                j.threads[j.n].native_strings = R.st.buf;
+            }
+        }
         j.n++;
     }
     int r = rep_guard_run(go_job_run, &j, REP_GO_NS);

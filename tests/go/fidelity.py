@@ -23,7 +23,8 @@ def printed_name(function):
 
 
 def dump_frames(goroutine):
-    return [(printed_name(f["function"]), f["file"], f["line"]) for f in goroutine["frames"]]
+    """The Go frames (C frames of a cgo call are the dump's own addition)."""
+    return [(printed_name(f["function"]), f["file"], f["line"]) for f in goroutine["frames"] if not f.get("native")]
 
 
 def tb_frames(goroutine):

@@ -117,12 +117,18 @@ def test_cgo_fault_goroutine(version, mode):
     go = j["go"]
     (g,) = [g for g in go["goroutines"] if g["crashed"]]
     assert g["id"] == go["crashing_goroutine"] and g["status"] == "syscall"
-    frames = [(f["function"], f["line"]) for f in g["frames"]]
+    native = [f for f in g["frames"] if f["native"]]
+    frames = [(f["function"], f["line"]) for f in g["frames"] if not f["native"]]
     src = str(HERE / "corpus/cgofault/main.go")
+    # One stack: the C frames of the cgo call first (a static function has no name when stripped)...
+    assert g["frames"][0]["native"] and len(native) >= 1, g["frames"][:3]
+    assert native[0]["function"] == (None if mode == "stripped" else "store_in_c"), native
+    # ...then the Go frames, from the call into C up to main.
     assert frames[0][0] == "runtime.cgocall", frames
     assert ("main.callC", marker_line("cgofault", "CALLER-HERE")) in frames, frames
     assert ("main.main", marker_line("cgofault", "MAIN-CALLS")) in frames, frames
-    assert all(f["file"] for f in g["frames"]) and any(f["file"] == src for f in g["frames"])
+    go_frames = [f for f in g["frames"] if not f["native"]]
+    assert all(f["file"] for f in go_frames) and any(f["file"] == src for f in go_frames)
     (t,) = [t for t in j["threads"] if t["crashed"]]
     names = [f["function"] or "" for f in t["frames"]]
     # A static C function has no name in a stripped binary (no .symtab): null, never a wrong one.

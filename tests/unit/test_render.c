@@ -205,11 +205,11 @@ static void fill_go(struct gomodel *g)
 
     memset(g, 0, sizeof *g);
     fill(&g->m);
-    f[0] = (struct fmt_go_frame){ 0x55d0c0de2100, "main.crash", "/src/app/main.go", 12, 1, 0 };
-    f[1] = (struct fmt_go_frame){ 0x55d0c0de2100, "main.main", "/src/app/main.go", 20, 0, 0 };
-    f[2] = (struct fmt_go_frame){ 0x55d0c0de1800, "runtime.gopark", "/usr/local/go/src/runtime/proc.go", 435, 0, 0 };
-    f[3] = (struct fmt_go_frame){ 0x55d0c0de2200, "main.worker", "/src/app/main.go", 30, 0, 0 };
-    f[4] = (struct fmt_go_frame){ 0x7f0000029d90, NULL, NULL, 0, 0, 0 };
+    f[0] = (struct fmt_go_frame){ 0x55d0c0de2100, "main.crash", "/src/app/main.go", 12, 1, 0, 0 };
+    f[1] = (struct fmt_go_frame){ 0x55d0c0de2100, "main.main", "/src/app/main.go", 20, 0, 0, 0 };
+    f[2] = (struct fmt_go_frame){ 0x55d0c0de1800, "runtime.gopark", "/usr/local/go/src/runtime/proc.go", 435, 0, 0, 0 };
+    f[3] = (struct fmt_go_frame){ 0x55d0c0de2200, "main.worker", "/src/app/main.go", 30, 0, 0, 0 };
+    f[4] = (struct fmt_go_frame){ 0x7f0000029d90, NULL, NULL, 0, 0, 0, 1 };
     f[5] = f[2];
     f[6] = f[3];
     /* Dump order puts the crashing goroutine second here: `show` must still print it first. */
@@ -258,8 +258,8 @@ static void test_go_show(void)
                            "\t/src/app/main.go:25\n"
                            "\n"
                            "goroutine 10 [syscall]:\n"
-                           "?\?()\n"
-                           "\t?? pc=0x7f0000029d90\n"
+                           "?\?\n"
+                           "\t(C) pc=0x7f0000029d90\n"
                            "\n"
                            "Thread 1234 (crasher) crashed:\n"));
     CHECK(strstr(out, "\nThread 1235 (worker) [exited]:\n") != NULL);
@@ -291,7 +291,7 @@ static void test_go_show(void)
                              "2 goroutines [select]: 8, 9\n"
                              "runtime.gopark()\n") != NULL);
     CHECK(out && strstr(out, "\ncreated by main.main\n\t/src/app/main.go:25\n\ngoroutine 10 [status 12]:\n"
-                             "?\?()\n\t?? pc=0x7f0000029d90\n...additional frames elided...\n\n") != NULL);
+                             "?\?\n\t(C) pc=0x7f0000029d90\n...additional frames elided...\n\n") != NULL);
     CHECK(out && strstr(out, "\nNotes:\n  maps cut\n  no environ\n  allgs not found\n") != NULL);
     free(out);
 
@@ -340,17 +340,17 @@ static void test_go_json(void)
                       "\"crashed\":false,\"locked_to_thread\":false,\"thread\":null,\"frames\":["
                       "{\"pc\":\"0x55d0c0de1800\",\"function\":\"runtime.gopark\","
                       "\"file\":\"/usr/local/go/src/runtime/proc.go\",\"line\":435,\"module\":\"crasher\","
-                      "\"inlined\":false},"
+                      "\"inlined\":false,\"native\":false},"
                       "{\"pc\":\"0x55d0c0de2200\",\"function\":\"main.worker\",\"file\":\"/src/app/main.go\","
-                      "\"line\":30,\"module\":\"crasher\",\"inlined\":false}],\"elided_frames\":null,"
+                      "\"line\":30,\"module\":\"crasher\",\"inlined\":false,\"native\":false}],\"elided_frames\":null,"
                       "\"created_by\":{\"function\":\"main.main\",\"file\":\"/src/app/main.go\",\"line\":25,"
                       "\"goroutine\":1}},"
                       "{\"id\":1,\"status\":\"running\",\"wait_reason\":null,\"wait_minutes\":null,"
                       "\"crashed\":true,\"locked_to_thread\":true,\"thread\":1234,\"frames\":["
                       "{\"pc\":\"0x55d0c0de2100\",\"function\":\"main.crash\",\"file\":\"/src/app/main.go\","
-                      "\"line\":12,\"module\":\"crasher\",\"inlined\":true},"
+                      "\"line\":12,\"module\":\"crasher\",\"inlined\":true,\"native\":false},"
                       "{\"pc\":\"0x55d0c0de2100\",\"function\":\"main.main\",\"file\":\"/src/app/main.go\","
-                      "\"line\":20,\"module\":\"crasher\",\"inlined\":false}],\"elided_frames\":null,\"created_by\":null},"
+                      "\"line\":20,\"module\":\"crasher\",\"inlined\":false,\"native\":false}],\"elided_frames\":null,\"created_by\":null},"
                       "{\"id\":8,\"status\":\"waiting\",\"wait_reason\":\"chan receive\","
                       "\"wait_minutes\":0,") != NULL);
     CHECK(strstr(out, "{\"id\":9,\"status\":\"waiting\",\"wait_reason\":\"chan receive\","
@@ -358,7 +358,7 @@ static void test_go_json(void)
     CHECK(strstr(out, ",{\"id\":10,\"status\":\"syscall\",\"wait_reason\":null,\"wait_minutes\":null,"
                       "\"crashed\":false,\"locked_to_thread\":false,\"thread\":1235,\"frames\":["
                       "{\"pc\":\"0x7f0000029d90\",\"function\":null,\"file\":null,\"line\":null,"
-                      "\"module\":\"libc.so.6\",\"inlined\":false}],\"elided_frames\":null,\"created_by\":null}]}}\n") != NULL);
+                      "\"module\":\"libc.so.6\",\"inlined\":false,\"native\":true}],\"elided_frames\":null,\"created_by\":null}]}}\n") != NULL);
     /* The keys before "go" are those of any dump. */
     CHECK(starts_with(out, "{\"signal\":{\"number\":11,\"name\":\"SIGSEGV\","));
     CHECK(strchr(out, '\n') == out + strlen(out) - 1);
