@@ -125,6 +125,7 @@ void fmt_rd_go(struct fmt_rd *rd, const struct fmt_rd_span *s)
                           "frame");
     fmt_rd_lg_strings(rd, &l, off, h.strings_size);
     go->go_version = fmt_rd_lg_string(rd, &l, h.go_version_off, "go_version", SIZE_MAX, NULL);
+    go->build_info = fmt_rd_lg_string(rd, &l, h.build_info_off, "build_info", SIZE_MAX, NULL);
     /* Frames first: goroutine ranges are checked against the number of frames actually read. */
     go_frames(rd, &l, frm_off, nfrm, h.frame_record_size);
     go_goroutines(rd, &l, gor_off, ngor, h.goroutine_record_size);

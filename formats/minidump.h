@@ -234,6 +234,8 @@ struct lg_go_header {
     uint32_t frame_record_size;
     uint32_t strings_size;
     uint32_t notes_off;        /* string offset of notes (what could not be read, and why), or LG_NONE */
+    uint32_t build_info_off;   /* string offset of the module information (go version -m), or LG_NONE */
+    uint32_t reserved;
 };
 
 #define LG_GO_GOROUTINES_TRUNCATED 0x1u
@@ -275,7 +277,7 @@ struct lg_go_frame {
 
 #pragma pack(pop)
 
-_Static_assert(sizeof(struct lg_go_header) == 56, "lg_go_header");
+_Static_assert(sizeof(struct lg_go_header) == 64, "lg_go_header");
 _Static_assert(sizeof(struct lg_go_goroutine) == 64, "lg_go_goroutine");
 _Static_assert(sizeof(struct lg_go_frame) == 24, "lg_go_frame");
 _Static_assert(sizeof(struct md_header) == 32, "md_header");

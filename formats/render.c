@@ -169,6 +169,17 @@ static void details(FILE *out, const struct fmt_report *r, const struct fmt_md *
         fputs("Go: ", out);
         fmt_put_text(out, md->go.go_version, "(version unreadable)", 0);
         fprintf(out, ", %zu goroutine%s\n", md->go.ngoroutines, md->go.ngoroutines == 1 ? "" : "s");
+        const char *p = md->go.build_info ? strstr(md->go.build_info, "path\t") : NULL;
+        if (p && (p == md->go.build_info || p[-1] == '\n')) {
+            char path[512];
+            size_t n = strcspn(p + 5, "\n");
+            n = n < sizeof path - 1 ? n : sizeof path - 1;
+            memcpy(path, p + 5, n);
+            path[n] = 0;
+            fputs("Program: ", out);
+            fmt_put_text(out, path, "", 0);
+            fputc('\n', out);
+        }
         if (md->go.flags & LG_GO_GOROUTINES_TRUNCATED)
             fputs("Note: more goroutines than the writer's bound; the rest were not captured\n", out);
         if (md->go.flags & LG_GO_FRAMES_TRUNCATED)

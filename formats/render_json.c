@@ -284,6 +284,76 @@ static void json_goroutine(FILE *out, const struct fmt_md *md, const struct fmt_
 }
 
 /* The Go stream, or null for a program that is not Go (or a dump without the stream). */
+/* "build_info": {"path", "main": {"path","version","sum"} or null, "settings": {key: value}} from the
+ * lines of `go version -m`: "path\tP", "mod\tP\tV\tSUM", "build\tKEY=VALUE" (dependencies left out). */
+static void json_build_info(FILE *out, const char *bi)
+{
+    fputs(",\"build_info\":", out);
+    if (!bi) {
+        fputs("null", out);
+        return;
+    }
+    const char *path = NULL, *mod = NULL;
+    size_t path_n = 0, mod_n = 0;
+    for (const char *l = bi; *l;) {
+        const char *e = strchr(l, '\n');
+        size_t n = e ? (size_t)(e - l) : strlen(l);
+        if (n > 5 && !strncmp(l, "path\t", 5)) {
+            path = l + 5;
+            path_n = n - 5;
+        } else if (n > 4 && !strncmp(l, "mod\t", 4)) {
+            mod = l + 4;
+            mod_n = n - 4;
+        }
+        l += n + (e != NULL);
+    }
+    fputs("{\"path\":", out);
+    if (path)
+        json_str_n(out, path, path_n);
+    else
+        fputs("null", out);
+    fputs(",\"main\":", out);
+    if (mod) { /* P \t V \t SUM */
+        const char *f[3] = {mod, NULL, NULL};
+        size_t fn[3] = {mod_n, 0, 0};
+        for (int k = 1; k < 3; k++) {
+            const char *t = memchr(f[k - 1], '\t', fn[k - 1]);
+            if (!t)
+                break;
+            f[k] = t + 1;
+            fn[k] = fn[k - 1] - (size_t)(f[k] - f[k - 1]);
+            fn[k - 1] = (size_t)(t - f[k - 1]);
+        }
+        static const char *const keys[3] = {"path", "version", "sum"};
+        for (int k = 0; k < 3; k++) {
+            fprintf(out, "%s\"%s\":", k ? "," : "{", keys[k]);
+            if (f[k])
+                json_str_n(out, f[k], fn[k]);
+            else
+                fputs("null", out);
+        }
+        fputc('}', out);
+    } else {
+        fputs("null", out);
+    }
+    fputs(",\"settings\":{", out);
+    int first = 1;
+    for (const char *l = bi; *l;) {
+        const char *e = strchr(l, '\n');
+        size_t n = e ? (size_t)(e - l) : strlen(l);
+        const char *eq = n > 6 && !strncmp(l, "build\t", 6) ? memchr(l + 6, '=', n - 6) : NULL;
+        if (eq) {
+            fputs(first ? "" : ",", out);
+            first = 0;
+            json_str_n(out, l + 6, (size_t)(eq - (l + 6)));
+            fputc(':', out);
+            json_str_n(out, eq + 1, n - (size_t)(eq + 1 - l));
+        }
+        l += n + (e != NULL);
+    }
+    fputs("}}", out);
+}
+
 static void json_go(FILE *out, const struct fmt_md *md)
 {
     const struct fmt_go_info *go = &md->go;
@@ -297,6 +367,7 @@ static void json_go(FILE *out, const struct fmt_md *md)
         frames_cut = (go->goroutines[i].flags & LG_GOROUTINE_TRUNCATED) != 0;
     fputs("{\"version\":", out);
     json_str(out, go->go_version);
+    json_build_info(out, go->build_info);
     fputs(",\"crashing_goroutine\":", out);
     json_u64_or_null(out, go->crashing_goid != 0, go->crashing_goid);
     fprintf(out, ",\"truncated\":{\"goroutines\":%s,\"frames\":%s},\"goroutine_list\":%s,\"goroutines\":[",

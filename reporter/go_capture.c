@@ -488,6 +488,7 @@ void rep_go_capture(const struct rep_go_thread *threads, int nthreads, int crash
     out->frames = C.frames;
     out->strings = C.st.buf;
     out->h.go_version_off = add_string(C.go->version);
+    out->h.build_info_off = add_string(C.go->build_info);
     out->h.now_ns = ss_now_ns(1);
     out->h.notes_off = LG_NONE;
 

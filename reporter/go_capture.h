@@ -31,6 +31,7 @@ struct rep_go {
     uint64_t tls_block;          /* size of the executable's static TLS block, for the g slot search */
     uint64_t data_lo, data_hi;   /* the executable's writable segment (data, bss): where allgs lives */
     uint64_t fn_goexit, fn_sigpanic, fn_asmcgocall; /* entry pcs the walk treats specially */
+    const char *build_info;      /* module path, dependencies, build settings (go version -m), or NULL */
 };
 
 /* One thread as the Go capture sees it. */

@@ -267,6 +267,31 @@ static int copy_string(const struct exe *x, uint64_t data, uint64_t len, char *v
     return 0;
 }
 
+/* The module information that follows the version (Go 1.18+ inline format): "path\t...\nmod\t...\n
+ * dep\t...\nbuild\t-key=value\n...", as `go version -m` prints it. Kept for the dump. */
+static char g_modinfo[4096];
+
+const char *go_modinfo_nasync(void) { return g_modinfo[0] ? g_modinfo : NULL; }
+
+static void read_modinfo(const struct exe *x, uint64_t bi, uint64_t pos, uint64_t room)
+{
+    const uint8_t *h = (const uint8_t *)(uintptr_t)bi;
+    uint64_t len = 0;
+    for (int shift = 0; shift < 64 && pos < room; shift += 7) {
+        uint8_t b = h[pos++];
+        len |= (uint64_t)(b & 0x7f) << shift;
+        if (b & 0x80)
+            continue;
+        /* debug/buildinfo: the text sits between two 16-byte sentinels, the first ending in '\n'. */
+        if (len > room - pos || len < 33 || h[pos + len - 17] != '\n' || !readable(x, bi + pos, len))
+            return;
+        size_t n = (size_t)len - 32 < sizeof g_modinfo - 1 ? (size_t)len - 32 : sizeof g_modinfo - 1;
+        memcpy(g_modinfo, h + pos + 16, n);
+        g_modinfo[n] = 0;
+        return;
+    }
+}
+
 static int read_version(struct exe *x, char *version, size_t version_len, char *why, size_t why_len)
 {
     uint64_t room = 0;
@@ -285,6 +310,8 @@ static int read_version(struct exe *x, char *version, size_t version_len, char *
             if (!(b & 0x80)) {
                 if (len <= room - pos)
                     ok = copy_string(x, bi + pos, len, version, version_len);
+                if (ok == 0)
+                    read_modinfo(x, bi, pos + len, room);
                 break;
             }
         }

@@ -16,6 +16,7 @@
 #include "go_capture.h"
 
 int go_pcln_find_nasync(struct go_pcln *t, char *version, size_t version_len, char *why, size_t why_len);
+const char *go_modinfo_nasync(void);
 
 /* The executable's load bias: AT_PHDR minus the PT_PHDR vaddr. */
 static uint64_t load_bias_nasync(struct rep_go *go)
@@ -109,5 +110,6 @@ void rep_go_install_nasync(struct rep_go *go)
     go->fn_goexit = func_entry_nasync(&go->pcln, "runtime.goexit");
     go->fn_sigpanic = func_entry_nasync(&go->pcln, "runtime.sigpanic");
     go->fn_asmcgocall = func_entry_nasync(&go->pcln, "runtime.asmcgocall");
+    go->build_info = go_modinfo_nasync();
     go->present = 1;
 }

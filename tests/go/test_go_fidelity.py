@@ -92,6 +92,8 @@ def test_dump_matches_go_traceback(version, mode, prog):
     want_version = subprocess.run(["go", "version"], capture_output=True, text=True,
                                   env=dict(os.environ, **({"GOTOOLCHAIN": version} if version != "local" else {})))
     assert go["version"] in want_version.stdout
+    assert go["build_info"]["path"] == f"lastgasp.test/corpus/{prog}", go["build_info"]
+    assert go["build_info"]["settings"]["CGO_ENABLED"] == "1"
     tb = gotb.parse_goroutines(p.stderr)
     printed = [g for g in tb if g["frames"]]
     assert printed, "the runtime printed no goroutine with a stack"

@@ -26,13 +26,13 @@ struct opts {
     uint16_t arch;
     int odd_module_name;       /* module 0's name length made odd */
     int go;                    /* add a Go stream (a Go program's dump) */
-    uint32_t go_header_size;   /* 56 in v1 */
+    uint32_t go_header_size;   /* 64 in v1 */
     uint32_t go_goroutine_size; /* 64 in v1 */
     uint32_t go_frame_size;    /* 24 in v1 */
 };
 
 static const struct opts v1 = { 80, 24, 32, MD_CPU_ARCHITECTURE_AMD64, 0, 0, 0, 0, 0 };
-static const struct opts go_v1 = { 80, 24, 32, MD_CPU_ARCHITECTURE_AMD64, 0, 1, 56, 64, 24 };
+static const struct opts go_v1 = { 80, 24, 32, MD_CPU_ARCHITECTURE_AMD64, 0, 1, 64, 64, 24 };
 
 /* Where things landed, so the malformed cases can patch them. */
 struct dump {
@@ -794,7 +794,7 @@ static void test_go_valid(void)
     /* The Go stream changes nothing else. */
     CHECK(md.lg.present && md.lg.nthreads == 2 && md.lg.nframes == 3 && md.nthreads == 2 && md.nmodules == 2);
 
-    CHECK(md.go.present && md.go.version == 1 && md.go.header_size == 56);
+    CHECK(md.go.present && md.go.version == 1 && md.go.header_size == 64);
     CHECK(md.go.go_version && strcmp(md.go.go_version, "go1.26.8") == 0);
     CHECK(md.go.flags == 0 && md.go.crashing_goid == 1);
     CHECK_EQ_U64(md.go.now_ns, GO_NOW);
@@ -979,7 +979,7 @@ static void test_go_frame_bound(void)
     uint8_t *b = calloc(1, len);
     struct md_header h = { MD_SIGNATURE, MD_VERSION, 1, 32, 0, 0, 0 };
     struct md_directory e = { LG_STREAM_GO, { (uint32_t)stream, 44 } };
-    struct lg_go_header gh = { 1, 56, LG_NONE, 0, 1, GO_NOW, 1, 64, nframes, 24, 0, LG_NONE };
+    struct lg_go_header gh = { 1, 64, LG_NONE, 0, 1, GO_NOW, 1, 64, nframes, 24, 0, LG_NONE, LG_NONE, 0 };
     struct lg_go_goroutine g = { 1, 0, 0, 2, LG_NONE, 1, 0, 0, nframes, LG_NONE, LG_NONE, 0, 0 };
     struct lg_go_frame f = { 0x401000, LG_NONE, LG_NONE, 0, 0, { 0 } };
     struct fmt_md md;
@@ -1043,7 +1043,7 @@ static void test_go_sizes(void)
     build(&d, &go_v1);
     put32(&d, d.go + 4, 40);
     CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
-    snprintf(want, sizeof want, "lastgasp Go: version 1 header_size 0x28 unusable (v1 header 0x38, stream 0x%zx "
+    snprintf(want, sizeof want, "lastgasp Go: version 1 header_size 0x28 unusable (v1 header 0x40, stream 0x%zx "
              "bytes); ignored", d.go_size);
     CHECK(strcmp(err, want) == 0);
     CHECK(!md.go.present && md.go.ngoroutines == 0 && md.lg.present && md.nmodules == 2);
@@ -1053,7 +1053,7 @@ static void test_go_sizes(void)
     build(&d, &go_v1);
     put32(&d, d.go, 0);
     CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
-    CHECK(strncmp(err, "lastgasp Go: version 0 header_size 0x38 unusable", 48) == 0);
+    CHECK(strncmp(err, "lastgasp Go: version 0 header_size 0x40 unusable", 48) == 0);
     CHECK(!md.go.present);
     fmt_md_close(&md);
 
@@ -1075,10 +1075,10 @@ static void test_go_truncated(void)
 
     /* The directory says the stream ends after two frame records: those are read, the strings are gone. */
     build(&d, &go_v1);
-    n = 56 + 3 * 64 + 2 * 24 + 4;
+    n = 64 + 3 * 64 + 2 * 24 + 4;
     put32(&d, d.entry[NSTREAMS] + 4, (uint32_t)n);
     CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
-    snprintf(want, sizeof want, "lastgasp Go: 4 frame records of 24 bytes at offset 0xf8 pass end of stream "
+    snprintf(want, sizeof want, "lastgasp Go: 4 frame records of 24 bytes at offset 0x100 pass end of stream "
              "(size 0x%zx); reading 2", n);
     CHECK(strcmp(err, want) == 0);
     CHECK(has_warning(&md, "lastgasp Go: strings area starts past end of stream"));
@@ -1104,10 +1104,10 @@ static void test_go_truncated(void)
 
     /* The file itself ends inside the goroutine records: the stream is partial, one record is read. */
     build(&d, &go_v1);
-    n = d.go + 56 + 64 + 10;
+    n = d.go + 64 + 64 + 10;
     CHECK(open_dump(&md, &d, n, err, sizeof err) == FMT_MD_OK);
-    snprintf(want, sizeof want, "lastgasp Go: 3 goroutine records of 64 bytes at offset 0x38 pass end of stream "
-             "(size 0x%zx); reading 1", (size_t)(56 + 64 + 10));
+    snprintf(want, sizeof want, "lastgasp Go: 3 goroutine records of 64 bytes at offset 0x40 pass end of stream "
+             "(size 0x%zx); reading 1", (size_t)(64 + 64 + 10));
     CHECK(has_warning(&md, want));
     CHECK(md.streams[NSTREAMS].state == FMT_MD_STREAM_PARTIAL);
     CHECK(md.go.present && md.go.ngoroutines == 1 && md.go.goroutines[0].goid == 1);
@@ -1125,7 +1125,7 @@ static void test_go_truncated(void)
 
             if ((len < 32) != (rc == FMT_MD_NOT_MINIDUMP))
                 bad++;
-            if (len >= d.go + 56 && !md.go.present)
+            if (len >= d.go + 64 && !md.go.present)
                 bad++;
             if (len >= d.go + d.go_size && md.go.ngoroutines != 3)
                 bad++;
