@@ -15,3 +15,19 @@ dump=$(ls "$dir"/*.dmp)
 echo
 echo "\$ build/lastgasp show $dump"
 build/lastgasp show "$dump"
+
+# The same for a Go program that crashes in C inside a cgo call: one stack, C below Go.
+if command -v go >/dev/null; then
+  make -s build/tests/cgocrash
+  echo
+  echo "\$ LD_PRELOAD=build/liblastgasp.so LASTGASP_DIR=$dir build/tests/cgocrash"
+  set +e
+  LD_PRELOAD=build/liblastgasp.so LASTGASP_DIR=$dir build/tests/cgocrash 2>&1 | grep -v '^crasher:'
+  set -e
+  dump=$(ls -t "$dir"/cgocrash-*.dmp | head -1)
+  echo
+  echo "\$ build/lastgasp show $dump   (the Go part)"
+  build/lastgasp show "$dump" | sed -n '/^Go:/,/^Thread /p' | head -30
+else
+  echo "(no Go toolchain here: the Go half of the demo is skipped)"
+fi
