@@ -333,7 +333,7 @@ static void test_go_json(void)
     CHECK(out != NULL);
     if (!out)
         return;
-    CHECK(strstr(out, "\"warnings\":[],\"go\":{\"version\":\"go1.26.8\",\"crashing_goroutine\":1,"
+    CHECK(strstr(out, "\"warnings\":[],\"go\":{\"version\":\"go1.26.8\",\"build_info\":null,\"crashing_goroutine\":1,"
                       "\"truncated\":{\"goroutines\":false,\"frames\":false},\"goroutine_list\":true,"
                       "\"goroutines\":["
                       "{\"id\":7,\"status\":\"waiting\",\"wait_reason\":\"chan receive\",\"wait_minutes\":3,"
@@ -377,7 +377,7 @@ static void test_go_json(void)
     g.m.md.go.go_version = NULL;
     g.m.md.go.flags = LG_GO_GOROUTINES_TRUNCATED | LG_GO_NO_GOROUTINE_LIST;
     out = render(1, &g.m.md);
-    CHECK(out && strstr(out, "\"go\":{\"version\":null,\"crashing_goroutine\":null,"
+    CHECK(out && strstr(out, "\"go\":{\"version\":null,\"build_info\":null,\"crashing_goroutine\":null,"
                              "\"truncated\":{\"goroutines\":true,\"frames\":true},\"goroutine_list\":false,"
                              "\"goroutines\":[{\"id\":7,\"status\":null,\"wait_reason\":\"chan receive\","
                              "\"wait_minutes\":null,") != NULL);
@@ -385,6 +385,19 @@ static void test_go_json(void)
                              "\"goroutine\":null}},{\"id\":1,") != NULL);
     CHECK(out && strstr(out, "{\"id\":1,\"status\":\"running\",\"wait_reason\":null,\"wait_minutes\":null,"
                              "\"crashed\":false,") != NULL);
+    free(out);
+
+    /* Module information as `go version -m` prints it: path, main module, build settings (deps left out). */
+    fill_go(&g);
+    g.m.md.go.build_info = "path\texample.com/svc/cmd/svc\nmod\texample.com/svc\tv1.2.3\th1:abc=\n"
+                           "dep\tgolang.org/x/sys\tv0.1.0\th1:def=\nbuild\t-ldflags=-s -w\nbuild\tCGO_ENABLED=1\n";
+    out = render(1, &g.m.md);
+    CHECK(out && strstr(out, "\"build_info\":{\"path\":\"example.com/svc/cmd/svc\",\"main\":{\"path\":"
+                             "\"example.com/svc\",\"version\":\"v1.2.3\",\"sum\":\"h1:abc=\"},\"settings\":"
+                             "{\"-ldflags\":\"-s -w\",\"CGO_ENABLED\":\"1\"}}") != NULL);
+    free(out);
+    out = render(0, &g.m.md);
+    CHECK(out && strstr(out, "\nProgram: example.com/svc/cmd/svc\n") != NULL);
     free(out);
 
     /* An empty Go stream is still an object. */
