@@ -286,6 +286,18 @@ static void json_goroutine(FILE *out, const struct fmt_md *md, const struct fmt_
 /* The Go stream, or null for a program that is not Go (or a dump without the stream). */
 /* "build_info": {"path", "main": {"path","version","sum"} or null, "settings": {key: value}} from the
  * lines of `go version -m`: "path\tP", "mod\tP\tV\tSUM", "build\tKEY=VALUE" (dependencies left out). */
+/* The next line of *l (without its newline) in *n; advances *l. Returns 0 at the end. */
+static int next_line(const char **l, const char **line, size_t *n)
+{
+    if (!**l)
+        return 0;
+    const char *e = strchr(*l, '\n');
+    *line = *l;
+    *n = e ? (size_t)(e - *l) : strlen(*l);
+    *l += *n + (e != NULL);
+    return 1;
+}
+
 static void json_build_info(FILE *out, const char *bi)
 {
     fputs(",\"build_info\":", out);
@@ -295,9 +307,9 @@ static void json_build_info(FILE *out, const char *bi)
     }
     const char *path = NULL, *mod = NULL;
     size_t path_n = 0, mod_n = 0;
-    for (const char *l = bi; *l;) {
-        const char *e = strchr(l, '\n');
-        size_t n = e ? (size_t)(e - l) : strlen(l);
+    const char *cur = bi, *l;
+    size_t n;
+    while (next_line(&cur, &l, &n)) {
         if (n > 5 && !strncmp(l, "path\t", 5)) {
             path = l + 5;
             path_n = n - 5;
@@ -305,7 +317,6 @@ static void json_build_info(FILE *out, const char *bi)
             mod = l + 4;
             mod_n = n - 4;
         }
-        l += n + (e != NULL);
     }
     fputs("{\"path\":", out);
     if (path)
@@ -338,9 +349,7 @@ static void json_build_info(FILE *out, const char *bi)
     }
     fputs(",\"settings\":{", out);
     int first = 1;
-    for (const char *l = bi; *l;) {
-        const char *e = strchr(l, '\n');
-        size_t n = e ? (size_t)(e - l) : strlen(l);
+    for (cur = bi; next_line(&cur, &l, &n);) {
         const char *eq = n > 6 && !strncmp(l, "build\t", 6) ? memchr(l + 6, '=', n - 6) : NULL;
         if (eq) {
             fputs(first ? "" : ",", out);
@@ -349,7 +358,6 @@ static void json_build_info(FILE *out, const char *bi)
             fputc(':', out);
             json_str_n(out, eq + 1, n - (size_t)(eq + 1 - l));
         }
-        l += n + (e != NULL);
     }
     fputs("}}", out);
 }
