@@ -47,6 +47,7 @@ static struct {
     const struct rep_go_thread *threads;
     int nthreads;
     uint64_t curg[REP_MAX_THREADS]; /* the user goroutine found on each thread, 0 if none */
+    int64_t tls_slot;               /* offset of g from the thread pointer, once one thread showed it */
     struct pc_entry *pcs;           /* PC_CACHE entries, in the arena */
     uint8_t *win;                   /* STACK_WINDOW bytes of the stack being walked, in the arena */
     uint64_t win_base, win_len;
@@ -136,17 +137,16 @@ static int valid_g_on_thread(uint64_t g, int tid, uint64_t *curg)
  * the one that validates (then remember it for the other threads). */
 static uint64_t thread_g(const struct rep_go_thread *t, uint64_t *curg)
 {
-    static int64_t known = 0;
     *curg = 0;
     if (!t->fs_base)
         return 0;
     uint64_t g;
-    if (known && rd64(t->fs_base + (uint64_t)known, &g) == 0 && valid_g_on_thread(g, t->tid, curg))
+    if (C.tls_slot && rd64(t->fs_base + (uint64_t)C.tls_slot, &g) == 0 && valid_g_on_thread(g, t->tid, curg))
         return g;
     int64_t span = (int64_t)C.go->tls_block;
     for (int64_t off = -8; off >= -span && off >= -4096; off -= 8) {
         if (rd64(t->fs_base + (uint64_t)off, &g) == 0 && valid_g_on_thread(g, t->tid, curg)) {
-            known = off;
+            C.tls_slot = off;
             return g;
         }
     }
@@ -369,9 +369,11 @@ static void add_goroutine(const struct gview *g, int crashed)
     r->parent_goid = g->parent;
     r->status = g->status;
     r->wait_since_ns = g->waitsince > 0 ? g->waitsince : 0;
-    r->wait_reason_off = LG_NONE;
-    if (g->status == 4 /* _Gwaiting */)
-        r->wait_reason_off = add_string(go_wait_reason(C.go->major, C.go->minor, C.go->patch, g->waitreason));
+    /* What the runtime prints in the brackets: the wait reason when it overrides the status word
+     * (waiting, and from 1.26 leaked, with a reason), else nothing: the status says it. */
+    const char *text = go_status_text(C.go->major, C.go->minor, C.go->patch, g->status, g->waitreason);
+    const char *name = go_status_name(C.go->major, C.go->minor, C.go->patch, g->status);
+    r->wait_reason_off = text && text != name ? add_string(text) : LG_NONE;
     r->flags = (crashed ? LG_GOROUTINE_CRASHED : 0) | (g->lockedm ? LG_GOROUTINE_LOCKED : 0);
     r->created_by_function_off = r->created_by_file_off = LG_NONE;
     if (g->gopc && g->goid != 1) { /* the runtime never prints who created the main goroutine */
@@ -544,6 +546,3 @@ void rep_go_capture(const struct rep_go_thread *threads, int nthreads, int crash
         ss_str_add(notes, "Go: string table full: some names are missing\n");
     out->h.strings_size = C.st.len;
 }
-
-/* Handler path: the smallest description of why there are no goroutines. */
-const char *rep_go_absent_reason(void) { return rep_g.go.why[0] ? rep_g.go.why : 0; }

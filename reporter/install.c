@@ -117,7 +117,7 @@ int lastgasp_install(const struct lastgasp_options *opts)
     rep_g.at_phdr = getauxval(AT_PHDR);
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     rep_g.cpu_count = ncpu > 0 ? (uint32_t)ncpu : 1;
-    if (ss_memread_init_nasync(memread_choice_nasync()) < 0) {
+    if (ss_memread_init(memread_choice_nasync()) < 0) {
         err = LASTGASP_ERR_MEMREAD;
         goto fail_dir;
     }

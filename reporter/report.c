@@ -38,6 +38,8 @@ struct report {
     struct rep_strtab st;
     struct ss_str notes;
     struct fmt_dump d;
+    struct rep_go_thread *go_threads; /* the captured threads as the Go capture sees them */
+    int ngo_threads, go_crashing;
     int names_failed;  /* symbol lookup faulted or timed out once: no more names */
     char os_version[400];
     char comm[32];
@@ -229,6 +231,8 @@ static void capture_threads(void)
     R.contexts = alloc(REP_MAX_THREADS * sizeof *R.contexts);
     R.frames = alloc(REP_MAX_THREADS * REP_MAX_FRAMES * sizeof *R.frames);
     R.ranges = alloc((REP_MAX_THREADS + 2) * sizeof *R.ranges);
+    R.go_threads = rep_g.go.present ? alloc(REP_MAX_THREADS * sizeof *R.go_threads) : 0;
+    R.go_crashing = -1;
     if (!R.threads || !R.contexts || !R.frames || !R.ranges || !R.tids || !rep_c.slots)
         return;
     int answered = rep_capture_threads(R.tids, R.ntids, REP_CAPTURE_NS);
@@ -266,19 +270,26 @@ static void capture_threads(void)
                 add_range(lo, hi);
             }
             unwind_thread(t, &s->uc, m);
+            if (R.go_threads) {
+                struct rep_go_thread *g = &R.go_threads[R.ngo_threads];
+                if (t->crashed)
+                    R.go_crashing = R.ngo_threads;
+                g->tid = s->tid;
+                g->fs_base = s->fs_base;
+                g->uc = &s->uc;
+                g->native = R.frames + t->first_frame;
+                g->nnative = t->frame_count;
+                g->native_strings = R.st.buf;
+                R.ngo_threads++;
+            }
         }
     }
 }
 
-struct go_job {
-    struct rep_go_thread *threads;
-    int n, crashing;
-};
-
 static void go_job_run(void *arg)
 {
-    struct go_job *j = arg;
-    rep_go_capture(j->threads, j->n, j->crashing, &R.d.go, &rep_g.arena, &R.notes);
+    (void)arg;
+    rep_go_capture(R.go_threads, R.ngo_threads, R.go_crashing, &R.d.go, &rep_g.arena, &R.notes);
 }
 
 /* Goroutines, for a Go executable: every captured thread's registers and thread pointer. */
@@ -291,28 +302,9 @@ static void capture_goroutines(void)
         }
         return;
     }
-    struct go_job j = {alloc(REP_MAX_THREADS * sizeof(struct rep_go_thread)), 0, -1};
-    if (!j.threads || !rep_c.slots)
+    if (!R.go_threads)
         return;
-    for (int i = 0; i < R.ntids; i++) {
-        struct rep_slot *s = &rep_c.slots[i];
-        if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != 1)
-            continue;
-        if (s->tid == rep_c.tid)
-            j.crashing = j.n;
-        j.threads[j.n].tid = s->tid;
-        j.threads[j.n].fs_base = s->fs_base;
-        j.threads[j.n].uc = &s->uc;
-        for (uint32_t k = 0; k < R.nthreads; k++) {
-            if ((int)R.threads[k].tid == s->tid) {
-                j.threads[j.n].native = R.frames + R.threads[k].first_frame;
-                j.threads[j.n].nnative = R.threads[k].frame_count;
-                j.threads[j.n].native_strings = R.st.buf;
-            }
-        }
-        j.n++;
-    }
-    int r = rep_guard_run(go_job_run, &j, REP_GO_NS);
+    int r = rep_guard_run(go_job_run, 0, REP_GO_NS);
     if (r) {
         note(r == 1 ? "Go: reading the runtime faulted: goroutines so far are kept"
                     : "Go: reading the runtime took too long: goroutines so far are kept",

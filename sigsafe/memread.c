@@ -1,7 +1,7 @@
 /* memread.c — read memory that may be unmapped, without faulting.
  *
  * RULES: ss_memread is async-signal-safe (raw syscalls only) and is the only way the handler path
- * reads memory it does not own. Init runs once at install (normal context).
+ * reads memory it does not own. Init runs at install, and again in a forked child's handler.
  *
  * Methods, in order of preference:
  *   VM       process_vm_readv on ourselves: one syscall, no fd. Denied by some seccomp profiles
@@ -129,9 +129,9 @@ static int works(int method)
     return ok;
 }
 
-/* Normal context, called once by install; and by the reporting thread of a forked child (report.c), so
- * raw syscalls only. forced = SS_MEMREAD_* to insist on one method (tests). */
-int ss_memread_init_nasync(int forced)
+/* Called by install, and by the fatal handler of a forked child (handler.c), so raw syscalls only.
+ * forced = SS_MEMREAD_* to insist on one method (tests). */
+int ss_memread_init(int forced)
 {
     int pid = ss_getpid();
     if (g_memread.pid != pid) {

@@ -45,7 +45,6 @@ ssize_t ss_process_vm_readv(int pid, void *dst, uint64_t src, size_t n);
 int ss_timer_create_tid(int clock, int sig, int tid, int *timer_id);
 int ss_timer_settime_ns(int timer_id, uint64_t ns);
 int ss_timer_delete(int timer_id);
-int ss_getrlimit_core(uint64_t *cur);
 uint64_t ss_thread_pointer(void); /* the calling thread's TLS base (x86_64: fs), 0 if unknown */
 
 /* The kernel's struct sigaction on x86_64 and aarch64 (what rt_sigaction takes). */
@@ -92,8 +91,9 @@ void ss_str_hex(struct ss_str *s, uint64_t v); /* with 0x prefix */
 
 /* ---- fault-tolerant memory reads (memread.c) ---- */
 enum ss_memread_method { SS_MEMREAD_NONE, SS_MEMREAD_VM, SS_MEMREAD_PROCMEM, SS_MEMREAD_PIPE };
-/* Normal context, at install: choose the first method that works here (or the forced one). */
-int ss_memread_init_nasync(int forced);
+/* Choose the first method that works here (or the forced one). At install, and again in the
+ * handler of a forked child (the fds it inherited read the parent): async-signal-safe. */
+int ss_memread_init(int forced);
 int ss_memread_method(void);
 /* Copy n bytes from address src; returns n, or -EFAULT when any byte is unreadable. */
 ssize_t ss_memread(void *dst, uint64_t src, size_t n);

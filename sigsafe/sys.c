@@ -164,11 +164,3 @@ uint64_t ss_thread_pointer(void)
         return 0;
     return base;
 }
-
-int ss_getrlimit_core(uint64_t *cur)
-{
-    uint64_t lim[2] = {0, 0};
-    int r = (int)SYS4(SYS_prlimit64, 0, 4 /* RLIMIT_CORE */, 0, lim);
-    *cur = lim[0];
-    return r;
-}

@@ -26,7 +26,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -832,7 +831,7 @@ static void memread_fork(int method)
     pid_t pid = fork();
     if (pid == 0) {
         fork_probe = 2;
-        if (ss_memread_init_nasync(ss_memread_method()) != method)
+        if (ss_memread_init(ss_memread_method()) != method)
             _exit(3);
         uint64_t v = 0;
         if (ss_memread_u64((uint64_t)(uintptr_t)&fork_probe, &v) < 0)
@@ -865,7 +864,7 @@ static int deny_process_vm_readv(void)
  * new init neither picks nor accepts VM. Runs in a child, which keeps the filter to itself. */
 static void memread_denied_later(void)
 {
-    if (ss_memread_init_nasync(SS_MEMREAD_VM) != SS_MEMREAD_VM)
+    if (ss_memread_init(SS_MEMREAD_VM) != SS_MEMREAD_VM)
         return;
     fflush(stdout);
     pid_t pid = fork();
@@ -879,9 +878,9 @@ static void memread_denied_later(void)
             _exit(2);
         if (ss_memread_u64(8, &v) != -EFAULT)
             _exit(3);
-        if (ss_memread_init_nasync(SS_MEMREAD_VM) != -1)
+        if (ss_memread_init(SS_MEMREAD_VM) != -1)
             _exit(4); /* forced VM accepted although every VM read is refused */
-        int m = ss_memread_init_nasync(0);
+        int m = ss_memread_init(0);
         if (m == SS_MEMREAD_VM || m < 0)
             _exit(5);
         if (ss_memread_u64((uint64_t)(uintptr_t)&fork_probe, &v) != 0 || v != fork_probe)
@@ -905,7 +904,7 @@ static void test_memread(void)
     int first_working = 0;
     for (size_t i = 0; i < 3; i++) {
         int m = methods[i];
-        int r = ss_memread_init_nasync(m);
+        int r = ss_memread_init(m);
         if (r < 0) {
             /* VM may be denied by seccomp or Yama, PROCMEM by a missing /proc; a pipe always works. */
             printf("note: memread method %s unavailable here\n", method_name(m));
@@ -923,15 +922,15 @@ static void test_memread(void)
     }
     memread_denied_later();
     /* An unknown method: nothing chosen, every read refused. */
-    CHECK(ss_memread_init_nasync(99) == -1);
+    CHECK(ss_memread_init(99) == -1);
     CHECK(ss_memread_method() == SS_MEMREAD_NONE);
     uint8_t b[8];
     CHECK(ss_memread(b, (uint64_t)(uintptr_t)&fork_probe, 8) == -EFAULT);
     /* 0: the first method that works, in the documented order. */
-    int r = ss_memread_init_nasync(0);
+    int r = ss_memread_init(0);
     CHECK(r > 0 && r == ss_memread_method());
     CHECK_EQ_U64(r, first_working);
-    CHECK(ss_memread_init_nasync(0) == r); /* again: same answer, no fd leak checked below */
+    CHECK(ss_memread_init(0) == r); /* again: same answer, no fd leak checked below */
     int fds_before = 0, fds_after = 0;
     DIR *d = opendir("/proc/self/fd");
     while (d && readdir(d))
@@ -939,7 +938,7 @@ static void test_memread(void)
     if (d)
         closedir(d);
     for (int i = 0; i < 20; i++)
-        ss_memread_init_nasync(0);
+        ss_memread_init(0);
     d = opendir("/proc/self/fd");
     while (d && readdir(d))
         fds_after++;
@@ -1736,12 +1735,6 @@ static void test_sys_basics(void)
     struct utsname u1, u2;
     CHECK(ss_uname(&u1) == 0 && uname(&u2) == 0);
     CHECK(strcmp(u1.release, u2.release) == 0 && strcmp(u1.sysname, u2.sysname) == 0);
-
-    struct rlimit rl;
-    uint64_t core = 7;
-    getrlimit(RLIMIT_CORE, &rl);
-    CHECK(ss_getrlimit_core(&core) == 0);
-    CHECK_EQ_U64(core, rl.rlim_cur);
 
     uint64_t val = 0x1122334455667788u, got = 0;
     CHECK(ss_process_vm_readv_self(&got, (uint64_t)(uintptr_t)&val, 8) == 8 && got == val);

@@ -176,7 +176,7 @@ static void test_walk_thread_ends(void)
 
 int main(void)
 {
-    ss_memread_init_nasync(0);
+    ss_memread_init(0);
     test_walk_through_own_code();
     test_walk_from_signal_context();
     test_walk_garbage_stack();
