@@ -91,11 +91,26 @@ static int raised_by_kernel_fault(int sig, const siginfo_t *si)
     return si->si_code > 0 && (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL);
 }
 
+/* Put back the previous disposition of every fatal signal whose handler is still ours, so that
+ * nothing the dying process does next (Go's crash path raises SIGABRT) enters lastgasp again.
+ * The signal being handled is always put back: under LD_PRELOAD in a Go program the kernel holds
+ * Go's handler, which forwarded the signal to us, and the previous disposition (the default) is
+ * what ends the process with this signal. */
+static void restore_dispositions(int sig)
+{
+    for (int s = 1; s < REP_NSIG; s++) {
+        struct ss_kaction cur;
+        if (!rep_g.ours[s])
+            continue;
+        if (s == sig || (ss_sigaction_raw(s, 0, &cur) == 0 && cur.handler == (void *)rep_on_fatal_signal))
+            ss_sigaction_raw(s, &rep_g.prev[s], 0);
+    }
+}
+
 /* The single exit path for every thread that entered the fatal handler. */
 static void rep_finish(int sig, siginfo_t *si)
 {
-    if (rep_g.ours[sig])
-        ss_sigaction_raw(sig, &rep_g.prev[sig], 0);
+    restore_dispositions(sig);
     if (raised_by_kernel_fault(sig, si))
         return;
     if (ss_tgsigqueueinfo(ss_getpid(), ss_gettid(), sig, si) < 0)
@@ -160,10 +175,37 @@ static void wait_for_reporter(ucontext_t *uc)
     ss_futex_wait_set(&rep_c.done, REP_CRASHER_WAIT_NS);
 }
 
+/* Installed after the Go runtime (the goshim package), lastgasp sees Go's own faults first. A fault
+ * the kernel raised in Go code becomes a panic that recover() may catch: hand it to Go's handler,
+ * which rewrites the context to enter runtime.sigpanic and returns. If the panic is not recovered,
+ * the runtime's crash path raises SIGABRT, and that one is ours. Faults in C code (cgo calls, C
+ * threads) and everything else are reported here first. */
+static int go_handles(int sig, const siginfo_t *si, const ucontext_t *uc)
+{
+    if (!rep_g.go_first[sig] || si->si_code <= 0 || (sig != SIGSEGV && sig != SIGBUS && sig != SIGFPE))
+        return 0;
+    uint64_t pc = rep_context_pc(uc);
+    return pc >= rep_g.go.pcln.minpc && pc < rep_g.go.pcln.maxpc;
+}
+
+/* Go's handler runs with every signal blocked (it installs itself so); ours does not, so block
+ * them around the call. The context it edits is the kernel's: our return resumes there. */
+static void hand_to_go(int sig, siginfo_t *si, void *uc)
+{
+    uint64_t all = ~0ull, old;
+    ss_sigprocmask(SIG_SETMASK, &all, &old);
+    ((void (*)(int, siginfo_t *, void *))rep_g.prev[sig].handler)(sig, si, uc);
+    ss_sigprocmask(SIG_SETMASK, &old, 0);
+}
+
 /* The fatal-signal handler, installed with SA_SIGINFO|SA_ONSTACK for the seven fatal signals. */
 void rep_on_fatal_signal(int sig, siginfo_t *si, void *ucv)
 {
     ucontext_t *uc = ucv;
+    if (go_handles(sig, si, uc)) {
+        hand_to_go(sig, si, ucv);
+        return;
+    }
     int tid = ss_gettid();
     int expected = 0;
     if (!__atomic_compare_exchange_n(&rep_c.claim_tid, &expected, tid, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {

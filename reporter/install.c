@@ -15,7 +15,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-struct rep_state rep_g = {.dir_fd = -1};
+struct rep_state rep_g = {.dir_fd = -1, .crash_text_fd = -1};
 
 static const int fatal_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS};
 #define NFATAL (sizeof fatal_signals / sizeof fatal_signals[0])
@@ -86,6 +86,28 @@ static int memread_choice_nasync(void)
     return 0;
 }
 
+/* Installed after the Go runtime (goshim's Install), the previous handler is Go's: its code lies
+ * in the Go text. The handler hands Go's own faults back to it (see go_handles in handler.c). */
+static int is_go_handler_nasync(const struct ss_kaction *k)
+{
+    uint64_t h = (uint64_t)(uintptr_t)k->handler;
+    return rep_g.go.pcln.maxpc && (k->flags & SA_SIGINFO) && h >= rep_g.go.pcln.minpc && h < rep_g.go.pcln.maxpc;
+}
+
+/* A memory file the Go runtime copies its crash output to (debug.SetCrashOutput, set by the goshim
+ * package); the handler reads it back into the dump. Returns the fd (kept for the process's life)
+ * or -errno. A memfd never blocks the writer, unlike a pipe, and costs nothing until written. */
+int rep_crash_text_fd_nasync(void)
+{
+    if (rep_g.crash_text_fd >= 0)
+        return rep_g.crash_text_fd;
+    int fd = memfd_create("lastgasp-go-crash-output", MFD_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    rep_g.crash_text_fd = fd;
+    return fd;
+}
+
 static void uninstall_signals_nasync(size_t count)
 {
     for (size_t i = 0; i < count; i++) {
@@ -147,6 +169,7 @@ int lastgasp_install(const struct lastgasp_options *opts)
             goto fail_arena;
         }
         rep_g.ours[sig] = 1;
+        rep_g.go_first[sig] = is_go_handler_nasync(&rep_g.prev[sig]);
     }
     rep_g.installed = 1;
     return LASTGASP_OK;

@@ -67,6 +67,8 @@ struct rep_state {
     void *restorer;              /* libc's signal trampoline, for handlers set with raw rt_sigaction */
     struct ss_kaction prev[REP_NSIG];   /* dispositions before ours, as the kernel holds them */
     uint8_t ours[REP_NSIG];
+    uint8_t go_first[REP_NSIG];  /* the previous handler is the Go runtime's: installed after Go */
+    int crash_text_fd;           /* a memfd the Go runtime copies its crash output to, or -1 */
     uint8_t *stack;              /* private handler stack: guard page, then REP_HANDLER_STACK */
     uint8_t *nested_altstack;
     struct ss_arena arena;
@@ -150,6 +152,9 @@ uint64_t rep_context_pc(const ucontext_t *uc);
 uint64_t rep_context_sp(const ucontext_t *uc);
 uint64_t rep_context_fp(const ucontext_t *uc);
 void rep_cpuid(uint32_t vendor[3], uint32_t *version, uint32_t *features, uint32_t *amd_features);
+
+/* install.c */
+int rep_crash_text_fd_nasync(void);
 
 /* altstack.c */
 int rep_altstack_ensure_nasync(void);

@@ -1,0 +1,3 @@
+module github.com/lastgasp/lastgasp
+
+go 1.22

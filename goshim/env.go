@@ -1,0 +1,38 @@
+package lastgasp
+
+import (
+	"fmt"
+	"os"
+)
+
+// OptionsFromEnv reads the same LASTGASP_* variables as the LD_PRELOAD library: LASTGASP_DIR,
+// LASTGASP_ENVIRON=1, LASTGASP_QUIET=1, and LASTGASP_KEEP_TRACEBACK=1 (leave the traceback level
+// alone). A variable set to "" or "0" is off.
+func OptionsFromEnv() Options {
+	return Options{
+		Dir:            os.Getenv("LASTGASP_DIR"),
+		IncludeEnviron: envFlag("LASTGASP_ENVIRON"),
+		Quiet:          envFlag("LASTGASP_QUIET"),
+		KeepTraceback:  envFlag("LASTGASP_KEEP_TRACEBACK"),
+	}
+}
+
+// InstallFromEnv installs with OptionsFromEnv. On failure it prints one line on stderr, as the
+// LD_PRELOAD library does, and returns the error; the program runs on without crash dumps.
+func InstallFromEnv() error {
+	o := OptionsFromEnv()
+	if o.Dir == "" {
+		fmt.Fprintln(os.Stderr, "lastgasp: LASTGASP_DIR is not set; crash dumps are off")
+		return &InstallError{Code: 1, Msg: "no dump directory given"}
+	}
+	err := Install(o)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%v; crash dumps are off\n", err)
+	}
+	return err
+}
+
+func envFlag(name string) bool {
+	v := os.Getenv(name)
+	return v != "" && v != "0"
+}

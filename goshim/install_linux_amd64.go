@@ -1,0 +1,74 @@
+package lastgasp
+
+/*
+#cgo CFLAGS: -I${SRCDIR}/.. -I${SRCDIR}/../reporter -std=gnu11 -D_GNU_SOURCE -O2 -g -fno-omit-frame-pointer
+#cgo CFLAGS: -fvisibility=hidden -fno-stack-protector -fno-exceptions -fno-builtin-memset -fno-builtin-memcpy
+#cgo LDFLAGS: -ldl -lpthread
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include "lastgasp.h"
+
+int rep_crash_text_fd_nasync(void);
+
+static int goshim_install(const char *dir, int environ, int quiet, int *err_no)
+{
+	struct lastgasp_options o = {dir, environ, quiet};
+	errno = 0;
+	int rc = lastgasp_install(&o);
+	*err_no = errno;
+	return rc;
+}
+*/
+import "C"
+
+import (
+	"os"
+	"runtime/debug"
+	"syscall"
+	"unsafe"
+)
+
+// Install installs lastgasp's crash handlers. Call it once, early, from main or an init function.
+// It returns an *InstallError when nothing could be installed (the program runs on without crash
+// dumps), and an error whose Code is 7 (already installed) when called again.
+func Install(o Options) error {
+	dir := C.CString(o.Dir)
+	defer C.free(unsafe.Pointer(dir))
+	var errno C.int
+	rc := C.goshim_install(dir, cbool(o.IncludeEnviron), cbool(o.Quiet), &errno)
+	if rc != 0 {
+		e := &InstallError{Code: int(rc), Msg: C.GoString(C.lastgasp_strerror(rc)), Dir: o.Dir}
+		if errno != 0 && rc != 7 {
+			e.Err = syscall.Errno(errno)
+		}
+		return e
+	}
+	if !o.KeepTraceback {
+		debug.SetTraceback("crash")
+	}
+	if !o.NoCrashOutput {
+		copyCrashOutput()
+	}
+	return nil
+}
+
+// crashOutputFile opens the memory file the handler reads the runtime's crash output from.
+func crashOutputFile() *os.File {
+	fd := C.rep_crash_text_fd_nasync()
+	if fd < 0 {
+		return nil
+	}
+	dup := C.dup(fd) // the runtime keeps its own copy; ours is closed with the *os.File
+	if dup < 0 {
+		return nil
+	}
+	return os.NewFile(uintptr(dup), "lastgasp-go-crash-output")
+}
+
+func cbool(b bool) C.int {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,6 @@
+//go:build !(linux && amd64)
+
+package lastgasp
+
+// Install returns ErrUnsupported: lastgasp's crash handler exists for linux/amd64 only.
+func Install(o Options) error { return ErrUnsupported }

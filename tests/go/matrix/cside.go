@@ -1,0 +1,34 @@
+package main
+
+/*
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+// Faults go through a volatile pointer the compiler cannot see through.
+static int *volatile null_ptr;
+
+static void matrix_c_fault(void) { *null_ptr = 42; }
+static void matrix_c_abort(void) { abort(); }
+
+extern void matrixGoCallback(void);
+static void matrix_c_calls_go(void) { matrixGoCallback(); }
+
+static void *c_thread(void *arg) { (void)arg; matrix_c_fault(); return 0; }
+static void matrix_c_thread_fault(void)
+{
+	pthread_t t;
+	pthread_create(&t, 0, c_thread, 0);
+	pthread_join(t, 0);
+}
+*/
+import "C"
+
+func cFault()       { C.matrix_c_fault() }
+func cAbort()       { C.matrix_c_abort() }
+func cCallsGo()     { C.matrix_c_calls_go() }
+func cThreadFault() { C.matrix_c_thread_fault() }
+
+//export matrixGoCallback
+func matrixGoCallback() { panic("panic in a Go callback from C") }
