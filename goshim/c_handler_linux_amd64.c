@@ -4,7 +4,7 @@
  * the Makefile builds into liblastgasp (SAFE_SRC there; keep the lists equal). cgo accepts only a
  * list of allowed compiler flags, which lacks -fno-builtin and -fno-tree-loop-distribute-patterns:
  * the pragma below keeps GCC from turning byte loops into memset/memcpy calls, and
- * tests/goshim/check_symbols.sh proves that this object calls no libc function.
+ * tests/check_symbols.sh (d) proves that this unit calls no libc function (it fails without the pragma).
  */
 #pragma GCC optimize("no-tree-loop-distribute-patterns")
 

@@ -77,4 +77,6 @@ type AnnotationError struct {
 	Msg string
 }
 
-func (e *AnnotationError) Error() string { return fmt.Sprintf("lastgasp: annotation %q: %s", e.Key, e.Msg) }
+func (e *AnnotationError) Error() string {
+	return fmt.Sprintf("lastgasp: annotation %q: %s", e.Key, e.Msg)
+}

@@ -4,7 +4,9 @@
 #       no memcpy the compiler slipped in, no malloc, no stdio, no stack-protector calls, no pthread_*. They may
 #       read data that install-time objects define (rep_g, written at install), never call their functions;
 #   (b) build/liblastgasp.so exports exactly the public API (and the pthread_create wrapper);
-#   (c) build/liblastgasp.so is linked with BIND_NOW, so the handler never enters the lazy binder.
+#   (c) build/liblastgasp.so is linked with BIND_NOW, so the handler never enters the lazy binder;
+#   (d) (a) again for the Go package: goshim/ compiles the same handler sources as one unit with the
+#       flags cgo allows (no -fno-builtin there); built here exactly as `go build` builds it.
 #
 # Usage: tests/check_symbols.sh             check the objects in build/ (build them first: make)
 #        tests/check_symbols.sh --selftest  show that each check can fail, on small objects built in a temp dir
@@ -288,6 +290,30 @@ EOF
     return "$status"
 }
 
+# check_goshim: compile goshim's C units with the compiler and flags `go build` uses (GOGCCFLAGS,
+# CGO_CFLAGS, the package's #cgo CFLAGS) and check the handler unit like (a).
+check_goshim() {
+    local tmp cc flags
+    tmp=$(mktemp -d "${TMPDIR:-/tmp}/check_goshim.XXXXXX")
+    cc=$(go env CC)
+    # shellcheck disable=SC2207 # the flags are words
+    flags=($(go env GOGCCFLAGS) $(go env CGO_CFLAGS) $(cd goshim && go list -f '{{join .CgoCFLAGS " "}}' .))
+    if ! "$cc" "${flags[@]}" -c goshim/c_handler_linux_amd64.c -o "$tmp/handler.o" ||
+        ! "$cc" "${flags[@]}" -c goshim/c_jmp_linux_amd64.S -o "$tmp/jmp.o" ||
+        ! "$cc" "${flags[@]}" -c goshim/c_install_linux_amd64.c -o "$tmp/install.o"; then
+        echo "FAIL: goshim's C units do not compile"
+        rm -rf "$tmp"
+        return 1
+    fi
+    local saved=("${DATA_OBJECTS[@]}") status=0
+    DATA_OBJECTS=("$tmp/install.o")
+    NOTE_STALE=0
+    check_undefined "$ALLOWLIST" "$tmp/handler.o" "$tmp/jmp.o" || status=1
+    DATA_OBJECTS=("${saved[@]}")
+    rm -rf "$tmp"
+    return "$status"
+}
+
 main() {
     if [[ ${1:-} == --selftest ]]; then
         selftest
@@ -307,6 +333,8 @@ main() {
     check_exports "$B/liblastgasp.so" "${EXPORTS[@]}" || status=1
     echo "(c) BIND_NOW"
     check_bind_now "$B/liblastgasp.so" || status=1
+    echo "(d) goshim's handler unit, built as go build builds it"
+    check_goshim || status=1
     if [[ $status -eq 0 ]]; then
         echo "check_symbols: all checks passed"
     else

@@ -1,0 +1,198 @@
+//go:build linux && amd64
+
+package lastgasp
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+	"unsafe"
+)
+
+// The crash tests run this test binary again as a child (TestMain) that installs lastgasp and
+// then does what LASTGASP_TEST_CHILD names; the parent checks how the child ended.
+func TestMain(m *testing.M) {
+	if what := os.Getenv("LASTGASP_TEST_CHILD"); what != "" {
+		child(what)
+		os.Exit(99) // not reached by a child that should die
+	}
+	os.Exit(m.Run())
+}
+
+var (
+	nilNode *struct{ next *int }
+	sinkInt int
+)
+
+func child(what string) {
+	if err := Install(Options{Dir: os.Getenv("LASTGASP_TEST_DIR"), Quiet: true}); err != nil {
+		fmt.Println("install:", err)
+		os.Exit(98)
+	}
+	switch what {
+	case "panic":
+		panic("goshim test panic")
+	case "recover":
+		for i := 0; i < 100; i++ { // a nil dereference becomes a panic that recover() catches
+			func() {
+				defer func() {
+					if recover() == nil {
+						os.Exit(97)
+					}
+				}()
+				sinkInt = *nilNode.next
+			}()
+		}
+		os.Exit(0)
+	case "notify":
+		c := make(chan os.Signal, 2) // delivery drops a signal when the channel is full
+		signal.Notify(c, syscall.SIGTERM, syscall.SIGUSR1)
+		syscall.Kill(os.Getpid(), syscall.SIGUSR1)
+		syscall.Kill(os.Getpid(), syscall.SIGTERM)
+		got := map[os.Signal]bool{}
+		for len(got) < 2 {
+			select {
+			case s := <-c:
+				got[s] = true
+			case <-time.After(10 * time.Second):
+				os.Exit(96)
+			}
+		}
+		os.Exit(0)
+	case "keep":
+		// KeepTraceback: Install was called without it above; a second process checks the option.
+	}
+	os.Exit(95)
+}
+
+func runChild(t *testing.T, what string, extra ...string) (*os.ProcessState, string, []string) {
+	t.Helper()
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "LASTGASP_TEST_CHILD="+what, "LASTGASP_TEST_DIR="+dir, "GOTRACEBACK=")
+	cmd.Env = append(cmd.Env, extra...)
+	out, _ := cmd.CombinedOutput()
+	dumps, _ := filepath.Glob(filepath.Join(dir, "*.dmp"))
+	return cmd.ProcessState, string(out), dumps
+}
+
+func TestUnrecoveredPanicWritesADumpAndDiesOfSIGABRT(t *testing.T) {
+	st, out, dumps := runChild(t, "panic")
+	ws := st.Sys().(syscall.WaitStatus)
+	if !ws.Signaled() || ws.Signal() != syscall.SIGABRT {
+		t.Fatalf("child ended with %v, want death by SIGABRT\n%s", st, out)
+	}
+	if !strings.Contains(out, "panic: goshim test panic") {
+		t.Errorf("the runtime's own panic message is missing:\n%s", out)
+	}
+	if len(dumps) != 1 {
+		t.Fatalf("want one dump, got %v", dumps)
+	}
+	b, err := os.ReadFile(dumps[0])
+	if err != nil || len(b) < 32 || string(b[:4]) != "MDMP" {
+		t.Fatalf("not a minidump: %v %q", err, b[:min(len(b), 4)])
+	}
+	if !strings.Contains(string(b), "goshim test panic") {
+		t.Errorf("the dump does not hold the runtime's crash output (debug.SetCrashOutput)")
+	}
+}
+
+func TestRecoverStillWorks(t *testing.T) {
+	st, out, dumps := runChild(t, "recover")
+	if st.ExitCode() != 0 || len(dumps) != 0 {
+		t.Fatalf("exit %v, dumps %v\n%s", st, dumps, out)
+	}
+}
+
+func TestSignalNotifyStillWorks(t *testing.T) {
+	st, out, dumps := runChild(t, "notify")
+	if st.ExitCode() != 0 || len(dumps) != 0 {
+		t.Fatalf("exit %v, dumps %v\n%s", st, dumps, out)
+	}
+}
+
+// The kernel's view of a disposition (struct kernel_sigaction on amd64).
+type kaction struct {
+	handler, flags, restorer uintptr
+	mask                     uint64
+}
+
+func sigaction(t *testing.T, sig syscall.Signal) kaction {
+	var k kaction
+	if _, _, e := syscall.RawSyscall6(syscall.SYS_RT_SIGACTION, uintptr(sig), 0, uintptr(unsafe.Pointer(&k)), 8, 0, 0); e != 0 {
+		t.Fatal(e)
+	}
+	return k
+}
+
+// sigmasks reads every thread's blocked-signal mask.
+func sigmasks(t *testing.T) map[string]string {
+	m := map[string]string{}
+	tasks, _ := filepath.Glob("/proc/self/task/*/status")
+	for _, f := range tasks {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue // the thread ended
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, "SigBlk:") {
+				m[f] = l
+			}
+		}
+	}
+	return m
+}
+
+// Install in this process (the test binary) and inspect what it changed. Runs last: lastgasp
+// stays installed for the rest of the process.
+func TestInstallInProcess(t *testing.T) {
+	var ie *InstallError
+	if err := Install(Options{}); !errors.As(err, &ie) || ie.Code != 1 {
+		t.Fatalf("no dir: %v", err)
+	}
+	if err := Install(Options{Dir: "/nonexistent/lastgasp"}); !errors.As(err, &ie) || ie.Code != 2 ||
+		!errors.Is(err, syscall.ENOENT) {
+		t.Fatalf("missing dir: %v", err)
+	}
+	goSegv := sigaction(t, syscall.SIGSEGV)
+	before := sigmasks(t)
+	if err := Install(Options{Dir: t.TempDir(), Quiet: true}); err != nil {
+		t.Fatal(err)
+	}
+	after := sigmasks(t)
+	for task, mask := range before {
+		if a, ok := after[task]; ok && a != mask {
+			t.Errorf("%s: signal mask changed from %q to %q", task, mask, a)
+		}
+	}
+	const saSiginfo, saOnstack = 0x4, 0x08000000
+	for _, sig := range []syscall.Signal{syscall.SIGSEGV, syscall.SIGBUS, syscall.SIGFPE, syscall.SIGILL,
+		syscall.SIGABRT, syscall.SIGTRAP, syscall.SIGSYS} {
+		k := sigaction(t, sig)
+		if k.flags&(saSiginfo|saOnstack) != saSiginfo|saOnstack {
+			t.Errorf("%v: flags %#x lack SA_SIGINFO|SA_ONSTACK (the runtime throws without SA_ONSTACK)", sig, k.flags)
+		}
+		if sig == syscall.SIGSEGV && k.handler == goSegv.handler {
+			t.Errorf("SIGSEGV: the handler is still the runtime's")
+		}
+	}
+	if err := Install(Options{Dir: t.TempDir()}); !errors.As(err, &ie) || ie.Code != 7 {
+		t.Fatalf("second install: %v", err)
+	}
+	// A nil dereference in this very process is still a recoverable panic.
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("nil dereference was not recovered")
+			}
+		}()
+		sinkInt = *nilNode.next
+	}()
+}
