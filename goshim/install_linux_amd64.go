@@ -44,7 +44,7 @@ func Install(o Options) error {
 		}
 		return e
 	}
-	if !o.KeepTraceback {
+	if !o.KeepTraceback && os.Getenv("GOTRACEBACK") == "" { // a level the user set is theirs
 		debug.SetTraceback("crash")
 	}
 	if !o.NoCrashOutput {

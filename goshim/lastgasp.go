@@ -17,7 +17,8 @@
 // What Install changes: the runtime's traceback level becomes "crash" (as with GOTRACEBACK=crash),
 // so an unrecovered panic or fatal error prints its traceback as before and then ends the process
 // with SIGABRT (exit status 134 in a shell, a core dump where enabled) instead of exit status 2.
-// Set Options.KeepTraceback to keep the level you have: such crashes then leave no dump. On Go
+// Set Options.KeepTraceback, or GOTRACEBACK yourself, to keep the level you have: such crashes then
+// leave no dump (unless GOTRACEBACK=crash). On Go
 // 1.23 and later the runtime's crash output is also copied into the dump (debug.SetCrashOutput),
 // so the dump shows the panic message as Go printed it. Nothing else changes: recovered panics,
 // os.Exit, signals handled with os/signal and signal masks behave as before.
@@ -38,8 +39,9 @@ type Options struct {
 	IncludeEnviron bool
 	// Quiet suppresses the one-line summary lastgasp prints on stderr when it writes a dump.
 	Quiet bool
-	// KeepTraceback leaves the runtime's traceback level alone. Unrecovered panics and fatal
-	// errors then exit with status 2 and leave no dump, unless GOTRACEBACK=crash is set.
+	// KeepTraceback leaves the runtime's traceback level alone (so does a GOTRACEBACK variable
+	// set by the user). Unrecovered panics and fatal errors then exit with status 2 and leave no
+	// dump, unless GOTRACEBACK=crash is set.
 	KeepTraceback bool
 	// NoCrashOutput does not copy the runtime's crash output into the dump. Set it if the program
 	// calls debug.SetCrashOutput itself: the runtime keeps only one crash output.

@@ -1,33 +1,69 @@
 #!/usr/bin/env bash
-# make demo: crash a small program with lastgasp preloaded and render the dump it leaves.
+# make demo: what lastgasp is for. A small Go HTTP service (goshim/example/service) runs with
+# lastgasp, both ways in: built with the goshim package, and unmodified under LD_PRELOAD. One
+# request crashes it in a goroutine, another inside a cgo call; each dump is rendered. Then the
+# same for a C program.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash tests/tools/deps.sh build
+bash tests/tools/deps.sh demo
 make -s all build/tests/demo
+command -v go >/dev/null || { echo "demo: needs Go (the service is a Go program)" >&2; exit 1; }
 dir=$(mktemp -d /tmp/lastgasp-demo.XXXXXX)
+out=build/demo
+mkdir -p "$out"
+go build -o "$out/service" ./goshim/example/service
+go build -tags nolastgasp -o "$out/service-plain" ./goshim/example/service
+
+# crash WAY URL-PATH: start the service, ask /hello, then the crashing path; show how it ended and
+# the dump it left.
+crash() {
+  local way=$1 path=$2 log=$dir/service.log port pid status
+  local -a cmd=(env LASTGASP_DIR="$dir" "$out/service")
+  [ "$way" = preload ] && cmd=(env LD_PRELOAD=build/liblastgasp.so LASTGASP_DIR="$dir" "$out/service-plain")
+  echo
+  echo "================ $way: GET $path"
+  echo "\$ ${cmd[*]:1} -addr 127.0.0.1:0 &"
+  "${cmd[@]}" -addr 127.0.0.1:0 >"$log" 2>&1 &
+  pid=$!
+  for _ in $(seq 100); do
+    port=$(sed -n 's|.*serving on http://127.0.0.1:\([0-9]*\).*|\1|p' "$log")
+    [ -n "$port" ] && break
+    sleep 0.1
+  done
+  [ -n "$port" ] || { cat "$log"; echo "demo: the service did not start" >&2; exit 1; }
+  echo "\$ curl http://127.0.0.1:$port/hello"
+  curl -s "http://127.0.0.1:$port/hello"
+  echo "\$ curl http://127.0.0.1:$port$path"
+  curl -s "http://127.0.0.1:$port$path" || echo "(curl: the connection closed: the service died)"
+  set +e
+  wait "$pid"
+  status=$?
+  set -e
+  echo "(the service ended with status $status: killed by signal $((status - 128)), $(kill -l $((status - 128))))"
+  echo "--- its stderr, last lines:"
+  grep -v '^\s' "$log" | grep -E 'lastgasp|panic|SIGSEGV|fatal' | head -5
+  local dump
+  dump=$(ls -t "$dir"/*.dmp | head -1)
+  echo
+  echo "\$ build/lastgasp show $dump   (first 45 lines)"
+  build/lastgasp show "$dump" | head -45
+}
+
+crash goshim /crash/goroutine
+crash goshim /crash/cgo
+crash preload /crash/goroutine
+crash preload /crash/cgo
+
+echo
+echo "================ a C program, preloaded"
 echo "\$ LD_PRELOAD=build/liblastgasp.so LASTGASP_DIR=$dir build/tests/demo"
 set +e
-LD_PRELOAD=build/liblastgasp.so LASTGASP_DIR=$dir build/tests/demo
+LD_PRELOAD=build/liblastgasp.so LASTGASP_DIR="$dir" build/tests/demo
 status=$?
 set -e
 echo "(exit status $status: killed by signal $((status - 128)), exactly as without lastgasp)"
-dump=$(ls "$dir"/*.dmp)
+dump=$(ls -t "$dir"/*.dmp | head -1)
+echo "\$ build/lastgasp show $dump   (first 30 lines)"
+build/lastgasp show "$dump" | head -30
 echo
-echo "\$ build/lastgasp show $dump"
-build/lastgasp show "$dump"
-
-# The same for a Go program that crashes in C inside a cgo call: one stack, C below Go.
-if command -v go >/dev/null; then
-  make -s build/tests/cgocrash
-  echo
-  echo "\$ LD_PRELOAD=build/liblastgasp.so LASTGASP_DIR=$dir build/tests/cgocrash"
-  set +e
-  LD_PRELOAD=build/liblastgasp.so LASTGASP_DIR=$dir build/tests/cgocrash 2>&1 | grep -v '^crasher:'
-  set -e
-  dump=$(ls -t "$dir"/cgocrash-*.dmp | head -1)
-  echo
-  echo "\$ build/lastgasp show $dump   (the Go part)"
-  build/lastgasp show "$dump" | sed -n '/^Go:/,/^Thread /p' | head -30
-else
-  echo "(no Go toolchain here: the Go half of the demo is skipped)"
-fi
+echo "All dumps of this demo are in $dir"

@@ -90,9 +90,9 @@ def clean_env(**extra):
 class Run:
     """One process of the matrix program, with or without lastgasp, and its dump directory."""
 
-    def __init__(self, binary, scenario, way):
+    def __init__(self, binary, scenario, way, **extra_env):
         self.dir = Path(tempfile.mkdtemp(prefix="lastgasp-matrix-run-"))
-        env = clean_env()
+        env = clean_env(**extra_env)
         if way == "preload":
             env.update(LD_PRELOAD=str(LIB), LASTGASP_DIR=str(self.dir))
         elif way == "goshim":
@@ -267,5 +267,23 @@ def test_recovered_panics_in_http_middleware(version, way):
         os.kill(run.p.pid, signal.SIGTERM)
         assert run.finish() == 0
         assert not run.dumps
+    finally:
+        run.close()
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("way", WAYS)
+@pytest.mark.parametrize("env,want,dump", [
+    ({"LASTGASP_KEEP_TRACEBACK": "1"}, 2, False),  # opted out: the runtime exits, nothing to catch
+    ({"GOTRACEBACK": "single"}, 2, False),        # the user's own level is left alone
+    ({"GOTRACEBACK": "crash"}, ABRT, True),
+    ({"LASTGASP_KEEP_TRACEBACK": "0"}, ABRT, True),  # "0" is off, as for every flag
+])
+def test_traceback_level_choices(version, way, env, want, dump):
+    run = Run(build(version, "default", way), "panic", way, **env)
+    try:
+        assert run.finish() == want, run.stderr[-2000:]
+        assert len(run.dumps) == (1 if dump else 0)
+        assert "panic: explicit panic" in run.stderr
     finally:
         run.close()

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # deps.sh — install what lastgasp needs, idempotently. Tools are reused when present.
 #   deps.sh build   what `make` needs: a C compiler and make, nothing else
+#   deps.sh demo    also curl, which `make demo` uses to send requests to the demo service
 #   deps.sh test    also what the tests need: lldb, clang (libFuzzer), pytest,
 #                   Breakpad's tools (npm minidump@0.26.0) and rust-minidump (cargo)
 # Downloaded tools go to $LASTGASP_TOOLS (default ~/.cache/lastgasp-tools), outside the tree.
@@ -9,6 +10,7 @@ mode=${1:-test}
 TOOLS=${LASTGASP_TOOLS:-$HOME/.cache/lastgasp-tools}
 
 pkgs=(gcc make)
+[ "$mode" = demo ] && pkgs+=(curl)
 [ "$mode" = test ] && pkgs+=(lldb clang)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -1,0 +1,6 @@
+//go:build nolastgasp
+
+package main
+
+// installLastgasp does nothing: this build is for LD_PRELOAD.
+func installLastgasp() {}
