@@ -504,3 +504,15 @@ int fmt_render_json(FILE *out, const struct fmt_md *md)
     fmt_report_free(&r);
     return ferror(out) ? -1 : 0;
 }
+
+void fmt_json_str_n(FILE *out, const char *s, size_t n)
+{
+    if (s)
+        json_str_n(out, s, n);
+    else
+        fputs("null", out);
+}
+
+void fmt_json_signal(FILE *out, const struct fmt_report *r) { json_signal(out, r); }
+void fmt_json_time(FILE *out, const struct fmt_report *r) { json_time(out, r); }
+void fmt_json_container(FILE *out, const struct fmt_md *md) { json_container(out, md); }

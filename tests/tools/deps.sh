@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # deps.sh — install what lastgasp needs, idempotently. Tools are reused when present.
-#   deps.sh build   what `make` needs: a C compiler and make, nothing else
+#   deps.sh build   what `make` needs: a C compiler, make, pkg-config, and minizip on zlib
+#                   (the `lastgasp collect` bundles; the library itself links neither)
 #   deps.sh test    also what the tests need: lldb, clang (libFuzzer), pytest,
 #                   Breakpad's tools (npm minidump@0.26.0) and rust-minidump (cargo)
 # Downloaded tools go to $LASTGASP_TOOLS (default ~/.cache/lastgasp-tools), outside the tree.
@@ -8,7 +9,7 @@ set -euo pipefail
 mode=${1:-test}
 TOOLS=${LASTGASP_TOOLS:-$HOME/.cache/lastgasp-tools}
 
-pkgs=(gcc make)
+pkgs=(gcc make pkg-config libminizip-dev zlib1g-dev)
 [ "$mode" = test ] && pkgs+=(lldb clang)
 missing=()
 for p in "${pkgs[@]}"; do
