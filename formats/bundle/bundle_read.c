@@ -93,6 +93,7 @@ int fmt_bundle_open(struct fmt_bundle *b, const char *path, char *err, size_t er
 int fmt_bundle_read(struct fmt_bundle *b, const char *name, uint8_t **buf, size_t *len, char *err, size_t errlen)
 {
     size_t cap = 1 << 16;
+    unz_file_info64 fi;
     int got = 0;
 
     *buf = NULL;
@@ -101,7 +102,7 @@ int fmt_bundle_read(struct fmt_bundle *b, const char *name, uint8_t **buf, size_
         snprintf(err, errlen, "no entry %s in the bundle", name);
         return -1;
     }
-    if (unzOpenCurrentFile(b->z) != UNZ_OK) {
+    if (unzGetCurrentFileInfo64(b->z, &fi, NULL, 0, NULL, 0, NULL, 0) != UNZ_OK || unzOpenCurrentFile(b->z) != UNZ_OK) {
         snprintf(err, errlen, "%s: cannot open the entry (encrypted, or an unknown compression)", name);
         return -1;
     }
@@ -119,11 +120,14 @@ int fmt_bundle_read(struct fmt_bundle *b, const char *name, uint8_t **buf, size_
             break;
         *len += (size_t)got;
     }
+    /* minizip checks the CRC only when the whole declared size was read: a deflate stream that ends early
+     * reads as a clean end, so the size is compared too. */
     int closed = unzCloseCurrentFile(b->z); /* UNZ_CRCERROR when the bytes are not the ones zipped */
-    if (!*buf || got != 0 || closed != UNZ_OK) {
+    if (!*buf || got != 0 || closed != UNZ_OK || *len != fi.uncompressed_size) {
         snprintf(err, errlen, "%s: %s", name,
                  !*buf || got > 0 ? "larger than any dump, or out of memory"
-                 : got < 0 ? "damaged (inflate failed)" : "damaged (CRC mismatch)");
+                 : got < 0 ? "damaged (inflate failed)"
+                 : closed != UNZ_OK ? "damaged (CRC mismatch)" : "damaged (shorter than its recorded size)");
         free(*buf);
         *buf = NULL;
         return -1;

@@ -72,15 +72,23 @@ int fmt_zout_open(struct fmt_zout *zo, const char *output, char *err, size_t err
     zo->tmp = strdup(g_tmp);
     if (!zo->tmp)
         return fail(err, errlen, "out of memory");
-    fd = open(zo->tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return fail(err, errlen, "cannot create %s: %s", zo->tmp, strerror(errno));
-    g_tmp_live = 1;
+    /* The file and the flag that lets the handler remove it come into being with those signals held. */
     struct sigaction sa = {.sa_handler = on_signal};
+    sigset_t held, old;
+    sigemptyset(&held);
+    sigaddset(&held, SIGINT);
+    sigaddset(&held, SIGTERM);
+    sigaddset(&held, SIGHUP);
+    sigprocmask(SIG_BLOCK, &held, &old);
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
+    fd = open(zo->tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    g_tmp_live = fd >= 0;
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    if (fd < 0)
+        return fail(err, errlen, "cannot create %s: %s", zo->tmp, strerror(errno));
     zo->sync_fd = dup(fd);
     zo->f = fdopen(fd, "w+b");
     if (zo->sync_fd < 0 || !zo->f) {
@@ -261,6 +269,56 @@ out:
     return rc;
 }
 
+static void le(uint8_t *p, uint64_t v, int n)
+{
+    for (int i = 0; i < n; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t rd_le(const uint8_t *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = n - 1; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* Debian 12's minizip (1.1-8) writes the zip64 end records only when the central directory starts past
+ * 4 GiB, not when there are more than 65,534 entries: it puts 0xffff in the end record's 16-bit counts,
+ * which tells readers to look for zip64 records that are not there (minizip-ng fixed this in its PR #234).
+ * Insert them before the end record, as APPNOTE 4.3.14-4.3.16 lay them out. 0, or -1. */
+static int add_zip64_end(int fd, uint64_t entries)
+{
+    uint8_t eocd[22], tail[56 + 20];
+    off_t end = lseek(fd, 0, SEEK_END), at = end - 22;
+
+    if (entries < 0xffff)
+        return 0;
+    if (end < 22 + 20 || pread(fd, eocd, 22, at) != 22 || rd_le(eocd, 4) != 0x06054b50 || rd_le(eocd + 20, 2) ||
+        pread(fd, tail, 4, at - 20) != 4)
+        return -1;
+    if (rd_le(tail, 4) == 0x07064b50)
+        return 0; /* a minizip that writes them itself */
+    le(tail, 0x06064b50, 4);                /* zip64 end of central directory record */
+    le(tail + 4, 56 - 12, 8);               /* its size, less the first 12 bytes */
+    le(tail + 12, 3u << 8 | 45, 2);         /* made by: Unix, spec 4.5 */
+    le(tail + 14, 45, 2);                   /* needed: 4.5, zip64 */
+    le(tail + 16, 0, 4);                    /* this disk */
+    le(tail + 20, 0, 4);                    /* disk of the central directory */
+    le(tail + 24, entries, 8);              /* entries on this disk */
+    le(tail + 32, entries, 8);              /* entries */
+    le(tail + 40, rd_le(eocd + 12, 4), 8);  /* size of the central directory */
+    le(tail + 48, rd_le(eocd + 16, 4), 8);  /* its offset */
+    le(tail + 56, 0x07064b50, 4);           /* zip64 end of central directory locator */
+    le(tail + 60, 0, 4);                    /* disk of the zip64 record */
+    le(tail + 64, (uint64_t)at, 8);         /* its offset */
+    le(tail + 72, 1, 4);                    /* disks */
+    if (pwrite(fd, tail, sizeof tail, at) != (ssize_t)sizeof tail ||
+        pwrite(fd, eocd, sizeof eocd, at + (off_t)sizeof tail) != (ssize_t)sizeof eocd)
+        return -1;
+    return 0;
+}
+
 /* rename without replacing; link+unlink where the file system has no RENAME_NOREPLACE. */
 static int put_in_place(const char *tmp, const char *output)
 {
@@ -297,6 +355,10 @@ int fmt_zout_finish(struct fmt_zout *zo, const char *output, char *err, size_t e
     zo->f = NULL;
     if (r != ZIP_OK) {
         fail(err, errlen, "cannot finish the bundle: %s", strerror(errno));
+        goto bad;
+    }
+    if (add_zip64_end(zo->sync_fd, zo->n) != 0) {
+        fail(err, errlen, "cannot add the zip64 end records to %s: %s", zo->tmp, strerror(errno));
         goto bad;
     }
     if (fsync(zo->sync_fd) != 0) {
