@@ -377,11 +377,11 @@ int fmt_zout_finish(struct fmt_zout *zo, const char *output, char *err, size_t e
         goto bad;
     }
     if (sync_dir_of(output) != 0) {
-        fail(err, errlen, "fsync of the directory of %s: %s", output, strerror(errno));
-        fmt_zout_abort(zo);
-        return -1; /* the bundle is in place, but not known to be durable: remove nothing */
+        fail(err, errlen, "%s is in place, but fsync of its directory failed (%s)", output, strerror(errno));
+        fmt_zout_abort(zo); /* the temporary file is gone already: this only frees */
+        return -1;          /* not known to be durable: the caller removes no dump */
     }
-    fmt_zout_abort(zo);
+    fmt_zout_abort(zo); /* likewise */
     return 0;
 bad:
     fmt_zout_abort(zo);
