@@ -1,5 +1,6 @@
 # lastgasp — one plain GNU Makefile.
-#   make        build/liblastgasp.so, build/liblastgasp.a, build/lastgasp
+#   make        build/liblastgasp.so, build/liblastgasp.a, build/lastgasp (the tool needs minizip and zlib:
+#               `bash tests/tools/deps.sh build` installs them; demo, test, bench and fuzz do it first)
 #   make demo   crash a sample program with the library loaded and render the dump
 #   make test   every test (installs what it needs first: see tests/tools/deps.sh)
 #   make bench  benchmarks (tests/bench/), results to stdout
@@ -143,20 +144,26 @@ $(T)/fuzz_mdread: tests/fuzz/fuzz_mdread.c $(READER_SRC) $(RENDER_SRC) $(HEADERS
 	    -o $@ $< $(READER_SRC) $(RENDER_SRC)
 
 # ---- demo, tests, benchmarks ----
+# Each installs what the build needs before building (demo.sh and run.sh do it themselves), so that they
+# work on a fresh machine, where `all` alone would stop at the missing minizip headers.
 deps:
 	bash tests/tools/deps.sh
 
-demo: all
+demo:
 	bash tests/demo.sh
 
-test: all
+test:
 	bash tests/run.sh
 
-bench: all
+bench:
+	bash tests/tools/deps.sh build
+	$(MAKE) -s all
 	bash tests/bench/run.sh
 
 FUZZ_SECONDS ?= 600
-fuzz: all
+fuzz:
+	bash tests/tools/deps.sh build
+	$(MAKE) -s all
 	bash tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 clean:
