@@ -1,5 +1,6 @@
 # lastgasp — one plain GNU Makefile.
-#   make        build/liblastgasp.so, build/liblastgasp.a, build/lastgasp
+#   make        build/liblastgasp.so, build/liblastgasp.a, build/lastgasp (the tool needs minizip and zlib:
+#               `bash tests/tools/deps.sh build` installs them; demo, test, bench and fuzz do it first)
 #   make demo   crash a sample program with the library loaded and render the dump
 #   make test   every test (installs what it needs first: see tests/tools/deps.sh)
 #   make bench  benchmarks (tests/bench/), results to stdout
@@ -22,12 +23,17 @@ SAFE_ASM := sigsafe/x86_64/jmp.S
 INSTALL_SRC := reporter/install.c reporter/altstack.c reporter/go_inspect.c reporter/go_install.c
 READER_SRC := formats/mdread.c formats/mdread_streams.c formats/mdread_lg.c formats/mdread_go.c formats/mdread_lookup.c
 RENDER_SRC := formats/render_view.c formats/render.c formats/render_json.c formats/render_go.c formats/signames.c
+# Bundles (`lastgasp collect`, and show/json of a bundle): the command-line tool only, on minizip and zlib.
+BUNDLE_SRC := formats/bundle/collect.c formats/bundle/zipout.c formats/bundle/manifest.c formats/bundle/binaries.c \
+              formats/bundle/bundle_read.c formats/bundle/bundle_show.c formats/bundle/sha256.c
+MINIZIP_LIBS := $(shell pkg-config --libs minizip 2>/dev/null || echo -lminizip) -lz
 
 SAFE_OBJ := $(SAFE_SRC:%.c=$(B)/obj/%.o) $(SAFE_ASM:%.S=$(B)/obj/%.o)
 INSTALL_OBJ := $(INSTALL_SRC:%.c=$(B)/obj/%.o)
 PRELOAD_OBJ := $(B)/obj/reporter/preload.o
 READER_OBJ := $(READER_SRC:%.c=$(B)/host/%.o) $(RENDER_SRC:%.c=$(B)/host/%.o)
-HEADERS := $(wildcard sigsafe/*.h sigsafe/*/*.h formats/*.h reporter/*.h)
+BUNDLE_OBJ := $(BUNDLE_SRC:%.c=$(B)/host/%.o)
+HEADERS := $(wildcard sigsafe/*.h sigsafe/*/*.h formats/*.h formats/bundle/*.h reporter/*.h)
 
 all: $(B)/liblastgasp.so $(B)/liblastgasp.a $(B)/lastgasp
 
@@ -56,8 +62,8 @@ $(B)/liblastgasp.a: $(SAFE_OBJ) $(INSTALL_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-$(B)/lastgasp: $(READER_OBJ) $(B)/host/formats/cli/lastgasp.o
-	$(CC) -o $@ $^
+$(B)/lastgasp: $(READER_OBJ) $(BUNDLE_OBJ) $(B)/host/formats/cli/lastgasp.o
+	$(CC) -o $@ $^ $(MINIZIP_LIBS)
 
 # ---- test programs ----
 T := $(B)/tests
@@ -97,7 +103,7 @@ U := $(T)/unit
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 SIGSAFE_OBJ := $(filter $(B)/obj/sigsafe/%,$(SAFE_OBJ))
 unit-bins: $(U)/test_sigsafe $(U)/test_sigsafe_asan $(U)/test_mdread $(U)/test_render $(U)/test_roundtrip \
-           $(U)/test_unwind
+           $(U)/test_unwind $(U)/test_sha256
 UNWIND_OBJ := $(addprefix $(B)/obj/reporter/,unwind.o x86_64/unwind_cfi.o symbols.o modules.o)
 
 $(U)/test_sigsafe: tests/unit/test_sigsafe.c tests/unit/check.h $(SIGSAFE_OBJ) $(HEADERS)
@@ -128,26 +134,36 @@ $(U)/test_unwind: tests/unit/test_unwind.c $(UNWIND_OBJ) $(SIGSAFE_OBJ) $(HEADER
 	$(CC) $(filter-out -fno-omit-frame-pointer,$(CFLAGS_BASE)) -fomit-frame-pointer -o $@ $< $(UNWIND_OBJ) \
 	    $(SIGSAFE_OBJ) -lpthread
 
+$(U)/test_sha256: tests/unit/test_sha256.c formats/bundle/sha256.c $(HEADERS)
+	@mkdir -p $(U)
+	$(CC) $(CFLAGS_BASE) $(SAN) -o $@ $< formats/bundle/sha256.c
+
 $(T)/fuzz_mdread: tests/fuzz/fuzz_mdread.c $(READER_SRC) $(RENDER_SRC) $(HEADERS)
 	@mkdir -p $(T)
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	    -o $@ $< $(READER_SRC) $(RENDER_SRC)
 
 # ---- demo, tests, benchmarks ----
+# Each installs what the build needs before building (demo.sh and run.sh do it themselves), so that they
+# work on a fresh machine, where `all` alone would stop at the missing minizip headers.
 deps:
 	bash tests/tools/deps.sh
 
-demo: all
+demo:
 	bash tests/demo.sh
 
-test: all
+test:
 	bash tests/run.sh
 
-bench: all
+bench:
+	bash tests/tools/deps.sh build
+	$(MAKE) -s all
 	bash tests/bench/run.sh
 
 FUZZ_SECONDS ?= 600
-fuzz: all
+fuzz:
+	bash tests/tools/deps.sh build
+	$(MAKE) -s all
 	bash tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 clean:

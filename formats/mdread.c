@@ -260,6 +260,8 @@ static const struct known_stream {
     { MD_LINUX_ENVIRON, NULL, offsetof(struct fmt_md, environment) },
     { MD_LINUX_AUXV, NULL, offsetof(struct fmt_md, auxv) },
     { MD_LINUX_MAPS, NULL, offsetof(struct fmt_md, maps) },
+    { LG_STREAM_CGROUP, NULL, offsetof(struct fmt_md, cgroup) },
+    { LG_STREAM_HOSTNAME, NULL, offsetof(struct fmt_md, hostname) },
     { LG_STREAM_CRASH_INFO, fmt_rd_lg, 0 },
     { LG_STREAM_GO, fmt_rd_go, 0 },
 };
@@ -373,25 +375,49 @@ static void read_directory(struct fmt_rd *rd, const struct md_header *h)
     }
 }
 
+/* The value of the status line "KEY:", leading blanks skipped, up to the end of the line; NULL if absent. */
+static const uint8_t *status_value(const struct fmt_md *md, const char *key, size_t keylen, const uint8_t **end)
+{
+    const uint8_t *p = md->proc_status.data;
+
+    if (!p)
+        return NULL;
+    *end = p + md->proc_status.len;
+    for (; *end - p >= (ptrdiff_t)keylen; p++) {
+        if ((p == md->proc_status.data || p[-1] == '\n') && memcmp(p, key, keylen) == 0)
+            break;
+    }
+    if (*end - p < (ptrdiff_t)keylen)
+        return NULL;
+    for (p += keylen; p < *end && (*p == ' ' || *p == '\t'); p++)
+        ;
+    const uint8_t *nl = memchr(p, '\n', (size_t)(*end - p));
+    if (nl)
+        *end = nl;
+    return p;
+}
+
+/* The process name for `collect`'s manifest and `json`: the kernel's comm, as /proc/PID/status has it. */
+static void name_from_status(struct fmt_rd *rd)
+{
+    const uint8_t *end, *p = status_value(rd->md, "Name:", 5, &end);
+
+    if (p && end > p) {
+        rd->md->process_name = fmt_rd_calloc(rd, (size_t)(end - p) + 1, 1);
+        if (rd->md->process_name)
+            memcpy(rd->md->process_name, p, (size_t)(end - p));
+    }
+}
+
 /* Breakpad writes no MiscInfo on Linux; its copy of /proc/PID/status still names the process ("Tgid:"). */
 static void pid_from_status(struct fmt_md *md)
 {
-    const uint8_t *p = md->proc_status.data, *end;
-    static const char key[] = "Tgid:";
+    const uint8_t *end, *p;
     uint64_t pid = 0;
     int digits = 0;
 
-    if (md->has_pid || !p)
+    if (md->has_pid || !(p = status_value(md, "Tgid:", 5, &end)))
         return;
-    end = p + md->proc_status.len;
-    for (; end - p >= (ptrdiff_t)(sizeof key - 1); p++) {
-        if ((p == md->proc_status.data || p[-1] == '\n') && memcmp(p, key, sizeof key - 1) == 0)
-            break;
-    }
-    if (end - p < (ptrdiff_t)(sizeof key - 1))
-        return;
-    for (p += sizeof key - 1; p < end && (*p == ' ' || *p == '\t'); p++)
-        ;
     for (; p < end && *p >= '0' && *p <= '9' && pid <= UINT32_MAX; p++, digits++)
         pid = pid * 10 + (uint64_t)(*p - '0');
     if (digits && pid <= UINT32_MAX) {
@@ -430,6 +456,7 @@ int fmt_md_open(struct fmt_md *md, const uint8_t *buf, size_t len, char *err, si
                     (unsigned)MD_VERSION);
     read_directory(&rd, &h);
     pid_from_status(md);
+    name_from_status(&rd);
     if (rd.nomem) {
         snprintf(err, errlen, "out of memory");
         return FMT_MD_NOMEM;
@@ -506,6 +533,7 @@ void fmt_md_close(struct fmt_md *md)
     free(md->memory);
     free(md->streams);
     free(md->sysinfo.csd_version);
+    free(md->process_name);
     free(md->lg.threads);
     free(md->lg.frames);
     free(md->go.goroutines);

@@ -221,6 +221,8 @@ struct fmt_md {
     struct fmt_md_memory *memory;
     size_t nmemory;
     struct fmt_md_bytes cpu_info, proc_status, cmdline, environment, auxv, maps;
+    struct fmt_md_bytes cgroup, hostname; /* container identity (lastgasp streams), raw text */
+    char *process_name;       /* the Name: line of LinuxProcStatus (the kernel's comm), or NULL */
     struct fmt_lg_info lg;
     struct fmt_go_info go;
 

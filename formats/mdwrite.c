@@ -19,6 +19,8 @@ enum {
     S_GO,
     S_SYSTEM,
     S_MISC,
+    S_CGROUP,
+    S_HOSTNAME,
     S_THREADS,
     S_THREAD_NAMES,
     S_MODULES,
@@ -33,6 +35,7 @@ enum {
 
 static const uint32_t stream_types[S_COUNT] = {
     MD_EXCEPTION_STREAM, LG_STREAM_CRASH_INFO, LG_STREAM_GO, MD_SYSTEM_INFO_STREAM, MD_MISC_INFO_STREAM,
+    LG_STREAM_CGROUP, LG_STREAM_HOSTNAME,
     MD_THREAD_LIST_STREAM, MD_THREAD_NAME_LIST_STREAM, MD_MODULE_LIST_STREAM, MD_LINUX_PROC_STATUS,
     MD_LINUX_CMD_LINE, MD_LINUX_AUXV, MD_LINUX_MAPS, MD_LINUX_ENVIRON, MD_MEMORY_LIST_STREAM,
 };
@@ -425,6 +428,8 @@ static void emit(struct writer *w, int s)
     case S_GO: emit_go(w); break;
     case S_SYSTEM: emit_system(w); break;
     case S_MISC: emit_misc(w); break;
+    case S_CGROUP: emit_blob(w, &d->cgroup); break;
+    case S_HOSTNAME: emit_blob(w, &d->hostname); break;
     case S_THREADS: emit_threads(w); break;
     case S_THREAD_NAMES: emit_thread_names(w); break;
     case S_MODULES: emit_modules(w); break;
@@ -481,6 +486,8 @@ int64_t fmt_md_write(const struct fmt_dump *d, fmt_sink sink, void *ctx)
     w.present[S_AUXV] = d->auxv.size != 0;
     w.present[S_MAPS] = d->maps.size != 0;
     w.present[S_ENVIRON] = d->environ.size != 0;
+    w.present[S_CGROUP] = d->cgroup.size != 0;
+    w.present[S_HOSTNAME] = d->hostname.size != 0;
     w.dry = 1;
     pass(&w);
     if (w.pos > 0xffffffffu)

@@ -84,6 +84,8 @@ struct fmt_dump {
     struct fmt_go go;
     /* raw /proc text streams */
     struct fmt_blob proc_status, cmdline, auxv, maps, environ;
+    /* container identity: /proc/self/cgroup and the uname nodename, as text */
+    struct fmt_blob cgroup, hostname;
 };
 
 /* Write the dump to sink. Returns the number of bytes written, or a negative sink error. */

@@ -30,6 +30,9 @@ enum md_stream_type {
     /* lastgasp's own range 0x476F0000-0x476FFFFF ('Go'); layouts in formats/README.md. */
     LG_STREAM_CRASH_INFO = 0x476F0001,
     LG_STREAM_GO = 0x476F0002,
+    /* 0x476F0003 is taken (annotations). Container identity, raw text like the Linux streams: */
+    LG_STREAM_CGROUP = 0x476F0004,   /* /proc/self/cgroup */
+    LG_STREAM_HOSTNAME = 0x476F0005, /* uname nodename, no terminator */
 };
 
 #define MD_CPU_ARCHITECTURE_AMD64 9

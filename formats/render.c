@@ -153,6 +153,25 @@ static void details(FILE *out, const struct fmt_report *r, const struct fmt_md *
         put_text_n(out, (const char *)md->cmdline.data, n, 0, 1);
         fputc('\n', out);
     }
+    if (md->hostname.data || md->cgroup.data) {
+        const struct fmt_md_bytes *c = &md->cgroup;
+
+        fputs("Host: ", out);
+        if (md->hostname.data)
+            put_text_n(out, (const char *)md->hostname.data, md->hostname.len, 0, 0);
+        else
+            fputs("(unknown)", out);
+        /* cgroup v1 has a line per hierarchy: one line of output, separated by "; ". */
+        for (size_t i = 0; c->data && i < c->len;) {
+            const uint8_t *nl = memchr(c->data + i, '\n', c->len - i);
+            size_t n = nl ? (size_t)(nl - (c->data + i)) : c->len - i;
+
+            fputs(i ? "; " : ", cgroup ", out);
+            put_text_n(out, (const char *)c->data + i, n, 0, 0);
+            i += n + 1;
+        }
+        fputc('\n', out);
+    }
     if (si->present) {
         const char *arch = fmt_md_arch_name(si->arch);
 

@@ -60,6 +60,13 @@ void fmt_report_free(struct fmt_report *r);
 int fmt_render_show(FILE *out, const struct fmt_md *md);
 int fmt_render_json(FILE *out, const struct fmt_md *md);
 
+/* Pieces of `lastgasp json`, shared with the bundle manifest so that both say the same thing the same way:
+ * a JSON string of s[0..n) (null for NULL), the "signal" object, the "time" string, the "container" object. */
+void fmt_json_str_n(FILE *out, const char *s, size_t n);
+void fmt_json_signal(FILE *out, const struct fmt_report *r);
+void fmt_json_time(FILE *out, const struct fmt_report *r);
+void fmt_json_container(FILE *out, const struct fmt_md *md);
+
 /* "SIGSEGV", or NULL for a number without a name. */
 const char *fmt_signal_name(uint32_t signo);
 /* "SEGV_MAPERR", "SI_TKILL", or NULL when the code has no name for that signal. */

@@ -189,6 +189,40 @@ static void json_cmdline(FILE *out, const struct fmt_md_bytes *b)
     fputc(']', out);
 }
 
+/* Where the process ran: {"hostname": "...", "cgroup": ["0::/...", ...]} (the lines of /proc/self/cgroup),
+ * each null when its stream is absent; null when the dump has neither (older dumps, other producers). */
+static void json_container(FILE *out, const struct fmt_md *md)
+{
+    const struct fmt_md_bytes *c = &md->cgroup;
+
+    if (!md->hostname.data && !c->data) {
+        fputs("null", out);
+        return;
+    }
+    fputs("{\"hostname\":", out);
+    if (md->hostname.data)
+        json_str_n(out, (const char *)md->hostname.data, md->hostname.len);
+    else
+        fputs("null", out);
+    fputs(",\"cgroup\":", out);
+    if (!c->data) {
+        fputs("null", out);
+    } else {
+        fputc('[', out);
+        for (size_t i = 0; i < c->len;) {
+            const uint8_t *nl = memchr(c->data + i, '\n', c->len - i);
+            size_t n = nl ? (size_t)(nl - (c->data + i)) : c->len - i;
+
+            if (i)
+                fputc(',', out);
+            json_str_n(out, (const char *)c->data + i, n);
+            i += n + 1;
+        }
+        fputc(']', out);
+    }
+    fputc('}', out);
+}
+
 static void json_time(FILE *out, const struct fmt_report *r)
 {
     time_t secs = (time_t)(r->time_ns / 1000000000u);
@@ -450,6 +484,10 @@ int fmt_render_json(FILE *out, const struct fmt_md *md)
     json_system(out, md);
     fputs(",\"cmdline\":", out);
     json_cmdline(out, &md->cmdline);
+    fputs(",\"process_name\":", out);
+    json_str(out, md->process_name);
+    fputs(",\"container\":", out);
+    json_container(out, md);
     if (md->lg.present)
         fprintf(out, ",\"truncated\":{\"threads\":%s,\"frames\":%s}",
                 md->lg.flags & LG_FLAG_THREADS_TRUNCATED ? "true" : "false",
@@ -466,3 +504,15 @@ int fmt_render_json(FILE *out, const struct fmt_md *md)
     fmt_report_free(&r);
     return ferror(out) ? -1 : 0;
 }
+
+void fmt_json_str_n(FILE *out, const char *s, size_t n)
+{
+    if (s)
+        json_str_n(out, s, n);
+    else
+        fputs("null", out);
+}
+
+void fmt_json_signal(FILE *out, const struct fmt_report *r) { json_signal(out, r); }
+void fmt_json_time(FILE *out, const struct fmt_report *r) { json_time(out, r); }
+void fmt_json_container(FILE *out, const struct fmt_md *md) { json_container(out, md); }

@@ -48,6 +48,13 @@ type Options struct {
 	NoCrashOutput bool
 }
 
+// Bounds of SetAnnotation, in bytes and keys (lastgasp.h's LASTGASP_ANNOTATION_* values).
+const (
+	MaxAnnotations     = 64
+	MaxAnnotationKey   = 63
+	MaxAnnotationValue = 1023
+)
+
 // ErrUnsupported is returned by Install on a platform lastgasp does not support.
 var ErrUnsupported = errors.New("lastgasp: only linux/amd64 is supported")
 

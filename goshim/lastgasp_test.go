@@ -196,3 +196,20 @@ func TestInstallInProcess(t *testing.T) {
 		sinkInt = *nilNode.next
 	}()
 }
+func TestAnnotationBounds(t *testing.T) {
+	if err := SetAnnotation("", "v"); err == nil {
+		t.Error("empty key accepted")
+	}
+	if err := SetAnnotation(strings.Repeat("k", MaxAnnotationKey+1), "v"); err == nil {
+		t.Error("long key accepted")
+	}
+	if err := SetAnnotation("k", strings.Repeat("v", MaxAnnotationValue+1)); err == nil {
+		t.Error("long value accepted")
+	}
+	if err := SetAnnotation("k", "v"); err != nil {
+		t.Error(err)
+	}
+	if err := SetAnnotation("k", ""); err != nil { // removes it
+		t.Error(err)
+	}
+}

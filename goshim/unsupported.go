@@ -4,3 +4,6 @@ package lastgasp
 
 // Install returns ErrUnsupported: lastgasp's crash handler exists for linux/amd64 only.
 func Install(o Options) error { return ErrUnsupported }
+
+// SetAnnotation returns ErrUnsupported.
+func SetAnnotation(key, value string) error { return ErrUnsupported }

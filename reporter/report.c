@@ -12,6 +12,7 @@
 #include <sys/utsname.h>
 
 #define STATUS_CAP 8192
+#define CGROUP_CAP 4096
 #define CMDLINE_CAP 8192
 #define AUXV_CAP 1024
 #define ENVIRON_CAP (32u << 10)
@@ -345,6 +346,20 @@ static struct fmt_blob read_blob(const char *path, uint32_t cap, const char *wha
     return b;
 }
 
+/* Container identity for `lastgasp collect`: the cgroup path names the container to its runtime,
+ * the UTS nodename is the container's hostname (the pod name in Kubernetes). Handler path. */
+static void container_identity(void)
+{
+    static char nodename[65]; /* only the reporting thread writes it */
+    struct utsname u;
+    R.d.cgroup = read_blob("/proc/self/cgroup", CGROUP_CAP, "/proc/self/cgroup unreadable or cut");
+    if (ss_uname(&u) == 0) {
+        ss_strlcpy(nodename, u.nodename, sizeof nodename);
+        R.d.hostname.data = nodename;
+        R.d.hostname.size = (uint32_t)ss_strnlen(nodename, sizeof nodename);
+    }
+}
+
 static void system_info(void)
 {
     struct utsname u;
@@ -548,6 +563,7 @@ void rep_report(void *unused)
     R.d.proc_status = read_blob("/proc/self/status", STATUS_CAP, "/proc/self/status unreadable or cut");
     R.d.cmdline = read_blob("/proc/self/cmdline", CMDLINE_CAP, "/proc/self/cmdline unreadable or cut");
     R.d.auxv = read_blob("/proc/self/auxv", AUXV_CAP, "/proc/self/auxv unreadable or cut");
+    container_identity();
     R.d.maps.data = R.maps_text;
     R.d.maps.size = (uint32_t)R.maps_len;
     if (rep_g.include_environ) {

@@ -1,62 +1,180 @@
-/* lastgasp.c — the `lastgasp` command: render a dump for a person (show) or a tool (json).
+/* lastgasp.c — the `lastgasp` command: render a dump for a person (show) or a tool (json); pack dumps into a
+ * zip bundle (collect).
  *
- * Normal context. A thin main(): parsing lives in formats/mdread*.c, rendering in formats/render*.c, so the
- * fuzzer exercises exactly what this command runs. Exit status: 0 when the dump rendered (even with
- * warnings), 1 when the file could not be read or is not a minidump, 2 for a usage error.
+ * Normal context. A thin main(): parsing lives in formats/mdread*.c, rendering in formats/render*.c (so the
+ * fuzzer exercises exactly what this command runs), bundles in formats/bundle/. Exit status of show and json:
+ * 0 when the dump rendered (even with warnings), 1 when a file could not be read or is not a minidump (or a
+ * bundle was refused, or one of its dumps could not be read), 2 for a usage error. collect: see bundle.h.
  */
+#include "../bundle/bundle.h"
 #include "../mdread.h"
 #include "../render.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const char usage[] =
     "usage: lastgasp show FILE   print a crash report for a person\n"
     "       lastgasp json FILE   print the dump as one JSON object\n"
-    "       lastgasp --help      print this help\n";
+    "       lastgasp collect DIR... -o BUNDLE.zip [--remove] [--with-binaries]\n"
+    "                            pack the dumps of DIR... into a zip bundle with a manifest.json\n"
+    "       lastgasp --help      print this help\n"
+    "FILE is a dump, a bundle (show lists its dumps, json prints them all), or BUNDLE.zip:NAME.dmp.\n"
+    "collect exits 0 when every dump is in the bundle, 3 when some file was skipped or not removed,\n"
+    "4 when there was nothing to collect, 1 when no bundle was written.\n";
 
-int main(int argc, char **argv)
+static int render(int json, const char *label, struct fmt_md *md)
+{
+    char first[512];
+    int status = 0;
+
+    snprintf(first, sizeof first, "%s", md->nwarnings ? md->warnings[0] : "");
+    /* show: every warning on stderr, beside the report; json: the warnings are in the object, and stderr gets
+     * one line so that a person running a tool still sees that something was wrong. */
+    if (json && md->nwarnings) {
+        size_t more = md->nwarnings - 1 + md->warnings_dropped;
+
+        if (more)
+            fprintf(stderr, "lastgasp: %s: %s (and %zu more warnings, see \"warnings\")\n", label, first, more);
+        else
+            fprintf(stderr, "lastgasp: %s: %s\n", label, first);
+    } else if (!json) {
+        for (size_t i = 0; i < md->nwarnings; i++)
+            fprintf(stderr, "lastgasp: %s: warning: %s\n", label, md->warnings[i]);
+        if (md->warnings_dropped)
+            fprintf(stderr, "lastgasp: %s: warning: %zu more warnings not kept\n", label, md->warnings_dropped);
+    }
+    if ((json ? fmt_render_json(stdout, md) : fmt_render_show(stdout, md)) != 0 || fflush(stdout) != 0) {
+        fprintf(stderr, "lastgasp: %s: could not write the report\n", label);
+        status = 1;
+    }
+    return status;
+}
+
+static int is_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* BUNDLE.zip:NAME.dmp — the bundle is the longest prefix before a ':' that is a file (paths may hold ':'). */
+static int show_entry(int json, const char *arg)
+{
+    char *path = strdup(arg), err[600];
+    char *colon = path ? strrchr(path, ':') : NULL;
+    struct fmt_bundle b;
+    struct fmt_md md;
+    uint8_t *buf;
+    size_t len;
+    int status = 1;
+
+    while (colon) {
+        *colon = '\0';
+        if (is_file(path))
+            break;
+        char *prev = strrchr(path, ':');
+        *colon = ':';
+        colon = prev;
+    }
+    if (!colon) {
+        fprintf(stderr, "lastgasp: %s: no such file, and no BUNDLE:ENTRY whose bundle exists\n", arg);
+        free(path);
+        return 1;
+    }
+    if (fmt_bundle_open(&b, path, err, sizeof err) != 0) {
+        fprintf(stderr, "lastgasp: %s: %s\n", path, err);
+    } else if (fmt_bundle_read(&b, colon + 1, &buf, &len, err, sizeof err) != 0) {
+        fprintf(stderr, "lastgasp: %s: %s\n", path, err);
+    } else {
+        int rc = fmt_md_open(&md, buf, len, err, sizeof err);
+        md.owned = buf;
+        if (rc != FMT_MD_OK)
+            fprintf(stderr, "lastgasp: %s: %s\n", arg, err);
+        else
+            status = render(json, arg, &md);
+        fmt_md_close(&md);
+    }
+    fmt_bundle_close(&b);
+    free(path);
+    return status;
+}
+
+static int show(int json, const char *path)
 {
     struct fmt_md md;
-    char err[512];
-    int json, rc, status = 0;
-    const char *path;
+    char err[600];
+    int status;
 
-    if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        fputs(usage, stdout);
-        return 0;
+    if (!is_file(path) && strchr(path, ':'))
+        return show_entry(json, path);
+    if (fmt_bundle_is_zip(path)) {
+        struct fmt_bundle b;
+        if (fmt_bundle_open(&b, path, err, sizeof err) != 0) {
+            fprintf(stderr, "lastgasp: %s: %s\n", path, err);
+            status = 1;
+        } else {
+            status = json ? fmt_bundle_json(stdout, path, &b) : fmt_bundle_show(stdout, path, &b);
+            if (status < 0 || fflush(stdout) != 0)
+                fprintf(stderr, "lastgasp: %s: could not write the report\n", path);
+            status = status != 0;
+        }
+        fmt_bundle_close(&b);
+        return status;
     }
-    if (argc != 3 || (strcmp(argv[1], "show") != 0 && strcmp(argv[1], "json") != 0)) {
-        fputs(usage, stderr);
-        return 2;
-    }
-    json = strcmp(argv[1], "json") == 0;
-    path = argv[2];
-    rc = fmt_md_open_file(&md, path, err, sizeof err);
-    if (rc != FMT_MD_OK) {
+    if (fmt_md_open_file(&md, path, err, sizeof err) != FMT_MD_OK) {
         fprintf(stderr, "lastgasp: %s: %s\n", path, err);
         fmt_md_close(&md);
         return 1;
     }
-    /* show: every warning on stderr, beside the report; json: the warnings are in the object, and stderr gets
-     * one line so that a person running a tool still sees that something was wrong. */
-    if (json && md.nwarnings) {
-        size_t more = md.nwarnings - 1 + md.warnings_dropped;
-
-        if (more)
-            fprintf(stderr, "lastgasp: %s: %s (and %zu more warnings, see \"warnings\")\n", path, err, more);
-        else
-            fprintf(stderr, "lastgasp: %s: %s\n", path, err);
-    } else if (!json) {
-        for (size_t i = 0; i < md.nwarnings; i++)
-            fprintf(stderr, "lastgasp: %s: warning: %s\n", path, md.warnings[i]);
-        if (md.warnings_dropped)
-            fprintf(stderr, "lastgasp: %s: warning: %zu more warnings not kept\n", path, md.warnings_dropped);
-    }
-    if ((json ? fmt_render_json(stdout, &md) : fmt_render_show(stdout, &md)) != 0 || fflush(stdout) != 0) {
-        fprintf(stderr, "lastgasp: %s: could not write the report\n", path);
-        status = 1;
-    }
+    status = render(json, path, &md);
     fmt_md_close(&md);
     return status;
+}
+
+static int collect(int argc, char **argv)
+{
+    struct fmt_collect_options o = {0};
+    char **dirs = calloc((size_t)argc + 1, sizeof *dirs);
+    int bad = 0;
+
+    if (!dirs)
+        return FMT_COLLECT_FAILED;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
+            o.output = argv[++i];
+        else if (strcmp(argv[i], "--remove") == 0)
+            o.remove = 1;
+        else if (strcmp(argv[i], "--with-binaries") == 0)
+            o.with_binaries = 1;
+        else if (argv[i][0] == '-')
+            bad = 1;
+        else
+            dirs[o.ndirs++] = argv[i];
+    }
+    if (bad || !o.output || o.ndirs == 0) {
+        fputs(usage, stderr);
+        free(dirs);
+        return FMT_COLLECT_USAGE;
+    }
+    o.dirs = dirs;
+    int status = fmt_collect(&o);
+    free(dirs);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    if (argc >= 2 && strcmp(argv[1], "collect") == 0)
+        return collect(argc - 2, argv + 2);
+    if (argc != 3 || (strcmp(argv[1], "show") != 0 && strcmp(argv[1], "json") != 0)) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    return show(strcmp(argv[1], "json") == 0, argv[2]);
 }

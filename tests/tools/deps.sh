@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # deps.sh — install what lastgasp needs, idempotently. Tools are reused when present.
-#   deps.sh build   what `make` needs: a C compiler and make, nothing else
+#   deps.sh build   what `make` needs: a C compiler, make, pkg-config, and minizip on zlib
+#                   (the `lastgasp collect` bundles; the library itself links neither)
 #   deps.sh demo    also curl, which `make demo` uses to send requests to the demo service
 #   deps.sh test    also what the tests need: lldb, clang (libFuzzer), pytest,
 #                   Breakpad's tools (npm minidump@0.26.0) and rust-minidump (cargo)
@@ -9,7 +10,7 @@ set -euo pipefail
 mode=${1:-test}
 TOOLS=${LASTGASP_TOOLS:-$HOME/.cache/lastgasp-tools}
 
-pkgs=(gcc make)
+pkgs=(gcc make pkg-config libminizip-dev zlib1g-dev)
 [ "$mode" = demo ] && pkgs+=(curl)
 [ "$mode" = test ] && pkgs+=(lldb clang)
 missing=()

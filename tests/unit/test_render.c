@@ -178,6 +178,23 @@ static void test_json(void)
     CHECK(strstr(out, "\"notes\":\"maps cut\\nno environ\"") != NULL);
     CHECK(strstr(out, "\"warnings\":[],\"go\":null}\n") != NULL);
     CHECK(strchr(out, '\n') == out + strlen(out) - 1); /* one line, one object */
+    CHECK(strstr(out, "\"process_name\":null,\"container\":null,") != NULL);
+    free(out);
+
+    /* Container identity: the hostname, and /proc/self/cgroup line by line; a missing half is null. */
+    m.md.process_name = "crasher";
+    m.md.hostname = (struct fmt_md_bytes){ (const uint8_t *)"pod-7\"x", 7 };
+    m.md.cgroup = (struct fmt_md_bytes){ (const uint8_t *)"1:cpu:/a\n0::/kubepods/p1/c2\n", 28 };
+    out = render(1, &m.md);
+    CHECK(out && strstr(out, "\"process_name\":\"crasher\",\"container\":{\"hostname\":\"pod-7\\\"x\","
+                             "\"cgroup\":[\"1:cpu:/a\",\"0::/kubepods/p1/c2\"]},") != NULL);
+    free(out);
+    out = render(0, &m.md);
+    CHECK(out && strstr(out, "\nHost: pod-7\"x, cgroup 1:cpu:/a; 0::/kubepods/p1/c2\n") != NULL);
+    free(out);
+    m.md.hostname = (struct fmt_md_bytes){ NULL, 0 };
+    out = render(1, &m.md);
+    CHECK(out && strstr(out, "\"container\":{\"hostname\":null,\"cgroup\":[") != NULL);
     free(out);
 
     /* Nothing known: nulls, never guesses. */
@@ -185,7 +202,7 @@ static void test_json(void)
     out = render(1, &m.md);
     CHECK(out && strcmp(out, "{\"signal\":null,\"pid\":null,\"crashing_tid\":null,\"sender\":null,\"time\":null,"
                              "\"threads\":[],\"modules\":[],\"notes\":null,\"system\":null,\"cmdline\":null,"
-                             "\"truncated\":null,\"streams\":[],\"warnings\":[],\"go\":null}\n") == 0);
+                             "\"process_name\":null,\"container\":null,\"truncated\":null,\"streams\":[],\"warnings\":[],\"go\":null}\n") == 0);
     free(out);
 }
 

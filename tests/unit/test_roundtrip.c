@@ -109,6 +109,8 @@ static struct fmt_dump make_model(struct md_context_amd64 ctx[2], struct fmt_thr
     d.read_mem = fake_read;
     d.proc_status = (struct fmt_blob){"Name:\tprog\nTgid:\t100\n", 21};
     d.cmdline = (struct fmt_blob){"prog\0--flag\0", 12};
+    d.cgroup = (struct fmt_blob){"0::/system.slice/docker-ab12.scope\n", 35};
+    d.hostname = (struct fmt_blob){"ab12", 4};
     d.maps = (struct fmt_blob){"555500000000-555500005000 r-xp 00000000 08:01 42 /usr/bin/prog\n", 64};
     return d;
 }
@@ -175,6 +177,9 @@ static void test_roundtrip(void)
     /* Raw streams */
     CHECK(md.cmdline.len == 12 && memcmp(md.cmdline.data, "prog\0--flag\0", 12) == 0);
     CHECK(md.proc_status.len == 21 && md.maps.len == 64 && md.environment.data == NULL);
+    CHECK(md.process_name && strcmp(md.process_name, "prog") == 0);
+    CHECK(md.cgroup.len == 35 && memcmp(md.cgroup.data, "0::/system.slice/docker-ab12.scope\n", 35) == 0);
+    CHECK(md.hostname.len == 4 && memcmp(md.hostname.data, "ab12", 4) == 0);
     /* lastgasp stream */
     CHECK(md.lg.present && md.lg.version == LG_CRASH_INFO_VERSION && md.lg.signal == 11 && md.lg.pid == 100);
     CHECK_EQ_U64(md.lg.time_ns, 1795000000123456789ull);

@@ -1,0 +1,179 @@
+/* binaries.c — `collect --with-binaries`: the executables and libraries the dumps name, so that the
+ * bundle can be symbolized elsewhere. A file goes in only when its GNU build-id on disk is the one the dump
+ * recorded (a deploy may have replaced it since the crash); otherwise the manifest says why it is missing.
+ *
+ * Normal context. The build-id is read from the same descriptor the file is then copied from.
+ */
+#include "bundle_int.h"
+#include "../render.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_PHDRS 256
+#define MAX_NOTES (64u << 10)
+
+static int read_at(int fd, void *p, size_t n, uint64_t off)
+{
+    ssize_t got = pread(fd, p, n, (off_t)off);
+    return got == (ssize_t)n ? 0 : -1;
+}
+
+/* Walk one note area for NT_GNU_BUILD_ID; the same note layout the reporter reads from memory. */
+static int build_id_in_notes(const uint8_t *notes, size_t size, char *hex, size_t hexcap)
+{
+    for (size_t off = 0; off + sizeof(Elf64_Nhdr) <= size;) {
+        Elf64_Nhdr nh;
+        memcpy(&nh, notes + off, sizeof nh);
+        uint64_t name_at = off + sizeof nh, desc_at = name_at + ((nh.n_namesz + 3ull) & ~3ull);
+        uint64_t next = desc_at + ((nh.n_descsz + 3ull) & ~3ull);
+        if (next > size || next <= off)
+            return -1;
+        if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 && memcmp(notes + name_at, "GNU", 4) == 0 &&
+            nh.n_descsz > 0 && 2 * (size_t)nh.n_descsz < hexcap) {
+            for (uint32_t i = 0; i < nh.n_descsz; i++)
+                snprintf(hex + 2 * i, 3, "%02x", notes[desc_at + i]);
+            return 0;
+        }
+        off = (size_t)next;
+    }
+    return -1;
+}
+
+int fmt_elf_build_id(int fd, char *hex, size_t hexcap)
+{
+    Elf64_Ehdr eh;
+    uint8_t *notes = malloc(MAX_NOTES);
+    int rc = -1;
+
+    if (!notes)
+        return -1;
+    if (read_at(fd, &eh, sizeof eh, 0) != 0 || memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
+        eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_phentsize != sizeof(Elf64_Phdr))
+        goto out;
+    for (uint32_t i = 0; i < eh.e_phnum && i < MAX_PHDRS && rc != 0; i++) {
+        Elf64_Phdr ph;
+        if (read_at(fd, &ph, sizeof ph, eh.e_phoff + (uint64_t)i * sizeof ph) != 0)
+            break;
+        if (ph.p_type != PT_NOTE)
+            continue;
+        size_t n = ph.p_filesz < MAX_NOTES ? (size_t)ph.p_filesz : MAX_NOTES;
+        if (read_at(fd, notes, n, ph.p_offset) == 0)
+            rc = build_id_in_notes(notes, n, hex, hexcap);
+    }
+out:
+    free(notes);
+    return rc;
+}
+
+/* By build-id (modules without one last), then path: equal pairs, from many dumps, end up adjacent. */
+static int by_build_id(const void *a, const void *b)
+{
+    const struct fmt_modref *x = a, *y = b;
+    int c = (x->build_id == NULL) - (y->build_id == NULL);
+
+    if (c == 0 && x->build_id)
+        c = strcmp(x->build_id, y->build_id);
+    return c ? c : strcmp(x->path, y->path);
+}
+
+static int same_id(const struct fmt_modref *a, const struct fmt_modref *b)
+{
+    return a->build_id && b->build_id ? strcmp(a->build_id, b->build_id) == 0
+                                      : !a->build_id && !b->build_id && strcmp(a->path, b->path) == 0;
+}
+
+static void missing_entry(FILE *missing, int *first, const struct fmt_modref *m, const char *why)
+{
+    fputs(*first ? "{\"build_id\":" : ",{\"build_id\":", missing);
+    *first = 0;
+    fmt_json_str_n(missing, m->build_id, m->build_id ? strlen(m->build_id) : 0);
+    fputs(",\"path\":", missing);
+    fmt_json_str_n(missing, m->path, strlen(m->path));
+    fputs(",\"reason\":", missing);
+    fmt_json_str_n(missing, why, strlen(why));
+    fputc('}', missing);
+}
+
+/* Open path and check that it is a regular file with the expected build-id: the fd, or -1 with why. */
+static int open_matching(const struct fmt_modref *m, struct stat *st, char *why, size_t whylen)
+{
+    char found[160];
+    int fd = open(m->path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0) {
+        snprintf(why, whylen, "cannot open: %s", strerror(errno));
+        return -1;
+    }
+    if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
+        snprintf(why, whylen, "not a regular file");
+    } else if (fmt_elf_build_id(fd, found, sizeof found) != 0) {
+        snprintf(why, whylen, "the file on disk has no build-id");
+    } else if (strcmp(found, m->build_id) != 0) {
+        snprintf(why, whylen, "the file on disk has another build-id (%s): replaced since the crash", found);
+    } else {
+        return fd;
+    }
+    close(fd);
+    return -1;
+}
+
+int fmt_collect_binaries(struct fmt_zout *zo, struct fmt_modref *refs, size_t n, FILE *bins, FILE *missing,
+                         char *err, size_t errlen)
+{
+    int first_bin = 1, first_missing = 1;
+
+    qsort(refs, n, sizeof *refs, by_build_id);
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        while (j < n && same_id(&refs[i], &refs[j]))
+            j++;
+        if (!refs[i].build_id) { /* nothing to check a file against: never guess */
+            missing_entry(missing, &first_missing, &refs[i], "the dump has no build-id for this module");
+            i = j;
+            continue;
+        }
+        /* One build-id, maybe under several paths (a symlink, a bind mount): the first that matches. */
+        char why[256] = "";
+        size_t k;
+        for (k = i; k < j; k++) {
+            struct stat st;
+            char w[256], name[512], sha[65];
+            uint64_t size;
+            if (k > i && strcmp(refs[k].path, refs[k - 1].path) == 0)
+                continue; /* the same file, named by another dump */
+            int fd = open_matching(&refs[k], &st, w, sizeof w);
+
+            if (fd < 0) {
+                if (!why[0])
+                    snprintf(why, sizeof why, "%s", w);
+                continue;
+            }
+            const char *base = fmt_path_basename(refs[k].path);
+            snprintf(name, sizeof name, "%s%s/%s", FMT_BUNDLE_BINARIES, refs[k].build_id, base);
+            int r = fmt_zout_add_fd(zo, name, fd, st.st_mtime, st.st_mode, &size, sha, err, errlen);
+            close(fd);
+            if (r != 0)
+                return -1;
+            fputs(first_bin ? "{\"name\":" : ",{\"name\":", bins);
+            first_bin = 0;
+            fmt_json_str_n(bins, name, strlen(name));
+            fputs(",\"build_id\":", bins);
+            fmt_json_str_n(bins, refs[k].build_id, strlen(refs[k].build_id));
+            fputs(",\"path\":", bins);
+            fmt_json_str_n(bins, refs[k].path, strlen(refs[k].path));
+            fprintf(bins, ",\"size\":%" PRIu64 ",\"sha256\":\"%s\"}", size, sha);
+            break;
+        }
+        if (k == j)
+            missing_entry(missing, &first_missing, &refs[i], why);
+        i = j;
+    }
+    return 0;
+}

@@ -1,0 +1,155 @@
+/* bundle_show.c — `lastgasp show BUNDLE.zip` (one line per dump, for a person to pick one) and
+ * `lastgasp json BUNDLE.zip` (every dump's full `json` object, in one object, for tools).
+ *
+ * Normal context. The dumps themselves are read, not the manifest: what is shown is what the bundle holds.
+ */
+#include "bundle.h"
+#include "../mdread.h"
+#include "../render.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static int is_dump(const char *name)
+{
+    size_t n = strlen(name);
+    return n > 4 && strcmp(name + n - 4, ".dmp") == 0 && strncmp(name, FMT_BUNDLE_BINARIES, 9) != 0;
+}
+
+/* Read and parse one entry; md owns the bytes afterwards. 0, or -1 with err. */
+static int open_entry(struct fmt_bundle *b, const char *name, struct fmt_md *md, char *err, size_t errlen)
+{
+    uint8_t *buf;
+    size_t len;
+
+    memset(md, 0, sizeof *md);
+    if (fmt_bundle_read(b, name, &buf, &len, err, errlen) != 0)
+        return -1;
+    int rc = fmt_md_open(md, buf, len, err, errlen);
+    md->owned = buf;
+    return rc == FMT_MD_OK ? 0 : -1;
+}
+
+static void summary_line(FILE *out, const char *name, const struct fmt_md *md)
+{
+    struct fmt_report r;
+    const char *sig = NULL, *fn = NULL;
+
+    fputs("  ", out);
+    fmt_put_text(out, name, NULL, 0);
+    if (fmt_report_build(&r, md) != 0) {
+        fputs("  (out of memory)\n", out);
+        return;
+    }
+    if (r.has_signal)
+        sig = fmt_signal_name(r.signo);
+    for (size_t i = 0; i < r.nthreads; i++)
+        if (r.threads[i].crashed && r.threads[i].nframes)
+            fn = r.threads[i].frames[0].function;
+    fprintf(out, "  %s in ", sig ? sig : r.has_signal ? "signal" : "no signal");
+    fmt_put_text(out, fn, "??", 0);
+    fputs(", ", out);
+    fmt_put_text(out, md->process_name, "(process name unknown)", 0);
+    if (r.has_pid)
+        fprintf(out, " pid %" PRIu32, r.pid);
+    if (r.has_time) {
+        time_t secs = (time_t)(r.time_ns / 1000000000u);
+        struct tm tm;
+        char when[40];
+        if (gmtime_r(&secs, &tm) && strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &tm))
+            fprintf(out, ", %s", when);
+    }
+    if (md->hostname.data) {
+        char host[80];
+        snprintf(host, sizeof host, "%.*s", (int)md->hostname.len, (const char *)md->hostname.data);
+        fputs(", host ", out);
+        fmt_put_text(out, host, NULL, 0);
+    }
+    if (md->nwarnings)
+        fprintf(out, " (%zu warning%s)", md->nwarnings, md->nwarnings == 1 ? "" : "s");
+    fputc('\n', out);
+    fmt_report_free(&r);
+}
+
+int fmt_bundle_show(FILE *out, const char *path, struct fmt_bundle *b)
+{
+    size_t ndumps = 0, nbin = 0, bad = 0;
+    const char *example = NULL;
+    char err[512];
+
+    for (size_t i = 0; i < b->n; i++) {
+        ndumps += is_dump(b->names[i]);
+        nbin += strncmp(b->names[i], FMT_BUNDLE_BINARIES, 9) == 0;
+    }
+    fputs("Bundle ", out);
+    fmt_put_text(out, path, NULL, 0);
+    fprintf(out, ": %zu dump%s, %zu binar%s\n", ndumps, ndumps == 1 ? "" : "s", nbin, nbin == 1 ? "y" : "ies");
+    for (size_t i = 0; i < b->n; i++) {
+        struct fmt_md md;
+        if (!is_dump(b->names[i]))
+            continue;
+        if (open_entry(b, b->names[i], &md, err, sizeof err) != 0) {
+            fprintf(stderr, "lastgasp: %s:%s: %s\n", path, b->names[i], err);
+            bad++;
+        } else {
+            summary_line(out, b->names[i], &md);
+            example = example ? example : b->names[i];
+        }
+        fmt_md_close(&md);
+    }
+    if (example) {
+        fputs("One dump in full: lastgasp show ", out);
+        fmt_put_text(out, path, NULL, 0);
+        fputc(':', out);
+        fmt_put_text(out, example, NULL, 0);
+        fputc('\n', out);
+    }
+    return ferror(out) ? -1 : bad ? 1 : 0;
+}
+
+int fmt_bundle_json(FILE *out, const char *path, struct fmt_bundle *b)
+{
+    char err[512];
+    size_t bad = 0;
+    int first = 1;
+
+    fputs("{\"bundle\":", out);
+    fmt_json_str_n(out, path, strlen(path));
+    fputs(",\"dumps\":[", out);
+    for (size_t i = 0; i < b->n; i++) {
+        struct fmt_md md;
+        char *one = NULL;
+        size_t len = 0;
+        if (!is_dump(b->names[i]))
+            continue;
+        fputs(first ? "{\"name\":" : ",{\"name\":", out);
+        first = 0;
+        fmt_json_str_n(out, b->names[i], strlen(b->names[i]));
+        int ok = open_entry(b, b->names[i], &md, err, sizeof err) == 0;
+        if (ok) {
+            FILE *m = open_memstream(&one, &len);
+            ok = m && fmt_render_json(m, &md) == 0;
+            if (m && fclose(m) != 0)
+                ok = 0;
+            if (!(ok = ok && len > 0))
+                snprintf(err, sizeof err, "could not render it");
+        }
+        if (ok) {
+            fputs(",\"error\":null,\"dump\":", out);
+            fwrite(one, 1, len - 1, out); /* without the object's newline */
+        } else {
+            fprintf(stderr, "lastgasp: %s:%s: %s\n", path, b->names[i], err);
+            fputs(",\"error\":", out);
+            fmt_json_str_n(out, err, strlen(err));
+            fputs(",\"dump\":null", out);
+            bad++;
+        }
+        fputc('}', out);
+        free(one);
+        fmt_md_close(&md);
+    }
+    fputs("]}\n", out);
+    return ferror(out) ? -1 : bad ? 1 : 0;
+}

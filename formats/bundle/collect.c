@@ -1,0 +1,374 @@
+/* collect.c — `lastgasp collect DIR... -o BUNDLE.zip [--remove] [--with-binaries]`: the complete dumps of
+ * some directories in one zip, with a manifest.json describing each (formats/README.md).
+ *
+ * Normal context (the `lastgasp` tool). The order of things is what makes it safe: every dump is read once
+ * into memory, and the bytes parsed, hashed and zipped are the same bytes; the bundle is checked and renamed
+ * into place (zipout.c) before any dump is removed, and a dump is removed only if the file at its path is
+ * still the one that was read. Files that are not minidumps are reported and skipped, never lost: they stay.
+ */
+#include "bundle_int.h"
+#include "../mdread.h"
+#include "../render.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+/* Every offset in a minidump is 32-bit: a larger file is not one. */
+#define MAX_DUMP ((uint64_t)UINT32_MAX + 1)
+
+struct dump {
+    char *path;              /* absolute: DIR made absolute, then the file name */
+    char *name;              /* the entry's name in the bundle */
+    int collected;
+    struct stat st;          /* of the file that was read, to remove only that file */
+};
+
+struct run {
+    const struct fmt_collect_options *o;
+    struct dump *dumps;
+    size_t n, cap;
+    struct fmt_modref *refs;
+    size_t nrefs, refcap;
+    size_t ncollected, nskipped;
+    char err[1024];
+};
+
+static int add_dump(struct run *r, const char *dir, const char *name)
+{
+    if (r->n == r->cap) {
+        size_t ncap = r->cap ? r->cap * 2 : 256;
+        struct dump *d = realloc(r->dumps, ncap * sizeof *d);
+        if (!d)
+            return -1;
+        r->dumps = d;
+        r->cap = ncap;
+    }
+    struct dump *d = &r->dumps[r->n];
+    memset(d, 0, sizeof *d);
+    if (asprintf(&d->path, "%s%s%s", dir, strcmp(dir, "/") ? "/" : "", name) < 0)
+        return -1;
+    d->name = strdup(name);
+    if (!d->name) {
+        free(d->path);
+        return -1;
+    }
+    r->n++;
+    return 0;
+}
+
+/* The *.dmp files of each directory. Temporary files (.lastgasp-*.tmp) and other hidden files are not
+ * dumps: the reporter renames a dump to its .dmp name only once it is complete. */
+static int scan(struct run *r)
+{
+    for (size_t i = 0; i < r->o->ndirs; i++) {
+        char abs[PATH_MAX];
+        DIR *dir;
+        struct dirent *e;
+
+        if (!realpath(r->o->dirs[i], abs) || !(dir = opendir(abs))) {
+            fprintf(stderr, "lastgasp: collect: %s: %s\n", r->o->dirs[i], strerror(errno));
+            return -1;
+        }
+        while ((e = readdir(dir))) {
+            size_t len = strlen(e->d_name);
+            if (e->d_name[0] == '.' || len < 5 || strcmp(e->d_name + len - 4, ".dmp") != 0)
+                continue;
+            if (add_dump(r, abs, e->d_name) != 0) {
+                closedir(dir);
+                fprintf(stderr, "lastgasp: collect: out of memory\n");
+                return -1;
+            }
+        }
+        closedir(dir);
+    }
+    return 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    const struct dump *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    return c ? c : strcmp(x->path, y->path);
+}
+
+/* Sorted by name; a name met in two directories gets "~2", "~3" before ".dmp" in the bundle. */
+static int name_entries(struct run *r)
+{
+    qsort(r->dumps, r->n, sizeof *r->dumps, by_name);
+    for (size_t i = 1, k = 2; i < r->n; i++) {
+        const char *prev = strrchr(r->dumps[i - 1].path, '/') + 1;
+        if (strcmp(r->dumps[i].name, prev) != 0) {
+            k = 2;
+            continue;
+        }
+        char *renamed;
+        size_t stem = strlen(r->dumps[i].name) - 4;
+        if (asprintf(&renamed, "%.*s~%zu.dmp", (int)stem, r->dumps[i].name, k++) < 0)
+            return -1;
+        free(r->dumps[i].name);
+        r->dumps[i].name = renamed;
+    }
+    return 0;
+}
+
+/* The whole file, read through one descriptor that is checked to be a regular file (not followed if a
+ * symbolic link, not waited on if a FIFO). 0, or -1 with why. */
+static int read_file(struct dump *d, uint8_t **buf, size_t *len, char *why, size_t whylen)
+{
+    int fd = open(d->path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    size_t got = 0;
+
+    *buf = NULL;
+    if (fd < 0) {
+        snprintf(why, whylen, errno == ELOOP ? "a symbolic link, not followed" : "cannot open: %s",
+                 strerror(errno));
+        return -1;
+    }
+    if (fstat(fd, &d->st) != 0 || !S_ISREG(d->st.st_mode) || (uint64_t)d->st.st_size > MAX_DUMP) {
+        int big = S_ISREG(d->st.st_mode);
+        snprintf(why, whylen, "%s", big ? "larger than any minidump (4 GiB)" : "not a regular file");
+        close(fd);
+        return -1;
+    }
+    *len = (size_t)d->st.st_size;
+    *buf = malloc(*len ? *len : 1);
+    while (*buf && got < *len) {
+        ssize_t k = read(fd, *buf + got, *len - got);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            break;
+        got += (size_t)k;
+    }
+    close(fd);
+    if (!*buf || got != *len) {
+        snprintf(why, whylen, "%s", *buf ? "cannot read it whole (short read)" : "out of memory");
+        free(*buf);
+        *buf = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+static void skipped(struct run *r, FILE *json, const struct dump *d, const char *why)
+{
+    fprintf(stderr, "lastgasp: collect: skipped %s: %s\n", d->path, why);
+    fputs(r->nskipped++ ? ",{\"source\":" : "{\"source\":", json);
+    fmt_json_str_n(json, d->path, strlen(d->path));
+    fputs(",\"reason\":", json);
+    fmt_json_str_n(json, why, strlen(why));
+    fputc('}', json);
+}
+
+static int remember_modules(struct run *r, const struct fmt_md *md)
+{
+    for (size_t i = 0; i < md->nmodules; i++) {
+        const struct fmt_md_module *m = &md->modules[i];
+        if (!m->path || m->path[0] != '/')
+            continue; /* [vdso] and unreadable names are not files */
+        if (r->nrefs == r->refcap) {
+            size_t ncap = r->refcap ? r->refcap * 2 : 256;
+            struct fmt_modref *p = realloc(r->refs, ncap * sizeof *p);
+            if (!p)
+                return -1;
+            r->refs = p;
+            r->refcap = ncap;
+        }
+        struct fmt_modref *ref = &r->refs[r->nrefs];
+        ref->path = strdup(m->path);
+        ref->build_id = m->build_id ? strdup(m->build_id) : NULL;
+        if (!ref->path || (m->build_id && !ref->build_id))
+            return -1;
+        r->nrefs++;
+    }
+    return 0;
+}
+
+/* Read, parse, zip and describe one dump. 0 (collected or skipped), or -1 when the bundle failed. */
+static int collect_one(struct run *r, struct fmt_zout *zo, struct dump *d, FILE *dumps_json, FILE *skipped_json)
+{
+    uint8_t *buf;
+    size_t len;
+    char why[600], sha[65];
+    struct fmt_md md;
+
+    if (read_file(d, &buf, &len, why, sizeof why) != 0) {
+        skipped(r, skipped_json, d, why);
+        return 0;
+    }
+    if (fmt_md_open(&md, buf, len, why, sizeof why) != FMT_MD_OK) {
+        skipped(r, skipped_json, d, why);
+        fmt_md_close(&md);
+        free(buf);
+        return 0;
+    }
+    int rc = fmt_zout_add_mem(zo, d->name, buf, len, d->st.st_mtime, d->st.st_mode, sha, r->err, sizeof r->err);
+    if (rc == 0) {
+        if (r->ncollected++)
+            fputc(',', dumps_json);
+        fmt_manifest_dump(dumps_json, d->name, d->path, len, sha, &md);
+        d->collected = 1;
+        if (r->o->with_binaries && remember_modules(r, &md) != 0) {
+            snprintf(r->err, sizeof r->err, "out of memory");
+            rc = -1;
+        }
+    }
+    fmt_md_close(&md);
+    free(buf);
+    return rc;
+}
+
+/* manifest.json: the arrays built while collecting, inside the one object. */
+static int add_manifest(struct run *r, struct fmt_zout *zo, char *const parts[4])
+{
+    char *text = NULL, when[32], sha[65];
+    size_t len = 0;
+    time_t now = time(NULL);
+    struct tm tm;
+    struct utsname u;
+    FILE *m = open_memstream(&text, &len);
+
+    if (!m)
+        return -1;
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+    fprintf(m, "{\"format\":\"lastgasp-bundle\",\"version\":1,\"created\":\"%s\",\"collected_on\":", when);
+    if (uname(&u) == 0)
+        fmt_json_str_n(m, u.nodename, strlen(u.nodename));
+    else
+        fputs("null", m);
+    fprintf(m, ",\"dumps\":[%s],\"skipped\":[%s],", parts[0], parts[1]);
+    if (r->o->with_binaries)
+        fprintf(m, "\"binaries\":[%s],\"missing_binaries\":[%s]}\n", parts[2], parts[3]);
+    else
+        fputs("\"binaries\":null,\"missing_binaries\":null}\n", m);
+    if (fclose(m) != 0) {
+        free(text);
+        return -1;
+    }
+    int rc = fmt_zout_add_mem(zo, FMT_BUNDLE_MANIFEST, text, len, now, 0600, sha, r->err, sizeof r->err);
+    free(text);
+    return rc;
+}
+
+/* Remove what the bundle holds, only if the file at the path is still the one read. Returns failures. */
+static size_t remove_collected(struct run *r, size_t *removed)
+{
+    size_t failed = 0;
+
+    for (size_t i = 0; i < r->n; i++) {
+        const struct dump *d = &r->dumps[i];
+        struct stat now;
+        if (!d->collected)
+            continue;
+        if (lstat(d->path, &now) != 0 || now.st_dev != d->st.st_dev || now.st_ino != d->st.st_ino ||
+            now.st_size != d->st.st_size || now.st_mtim.tv_sec != d->st.st_mtim.tv_sec ||
+            now.st_mtim.tv_nsec != d->st.st_mtim.tv_nsec) {
+            fprintf(stderr, "lastgasp: collect: not removing %s: it changed after it was collected\n", d->path);
+            failed++;
+        } else if (unlink(d->path) != 0) {
+            fprintf(stderr, "lastgasp: collect: cannot remove %s: %s\n", d->path, strerror(errno));
+            failed++;
+        } else {
+            (*removed)++;
+        }
+    }
+    return failed;
+}
+
+static void run_free(struct run *r)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        free(r->dumps[i].path);
+        free(r->dumps[i].name);
+    }
+    for (size_t i = 0; i < r->nrefs; i++) {
+        free(r->refs[i].path);
+        free(r->refs[i].build_id);
+    }
+    free(r->dumps);
+    free(r->refs);
+}
+
+int fmt_collect(const struct fmt_collect_options *o)
+{
+    struct run r = {.o = o};
+    struct fmt_zout zo;
+    struct stat st;
+    char *parts[4] = {0};
+    size_t plen[4];
+    FILE *pf[4] = {0};
+    int status = FMT_COLLECT_FAILED, zip_open = 0;
+
+    if (lstat(o->output, &st) == 0) {
+        fprintf(stderr, "lastgasp: collect: %s already exists; not overwritten\n", o->output);
+        return FMT_COLLECT_FAILED;
+    }
+    if (scan(&r) != 0 || name_entries(&r) != 0)
+        goto out;
+    if (r.n == 0) {
+        fprintf(stderr, "lastgasp: collect: no dumps to collect; no bundle written\n");
+        status = FMT_COLLECT_NOTHING;
+        goto out;
+    }
+    for (int k = 0; k < 4; k++)
+        if (!(pf[k] = open_memstream(&parts[k], &plen[k])))
+            goto fail;
+    zip_open = 1; /* from here on, fmt_zout_abort() removes whatever part of the bundle exists */
+    if (fmt_zout_open(&zo, o->output, r.err, sizeof r.err) != 0)
+        goto fail;
+    for (size_t i = 0; i < r.n; i++)
+        if (collect_one(&r, &zo, &r.dumps[i], pf[0], pf[1]) != 0)
+            goto fail;
+    if (r.ncollected == 0) {
+        fprintf(stderr, "lastgasp: collect: none of the %zu files is a readable dump; no bundle written\n", r.n);
+        status = FMT_COLLECT_NOTHING;
+        goto out;
+    }
+    if (o->with_binaries &&
+        fmt_collect_binaries(&zo, r.refs, r.nrefs, pf[2], pf[3], r.err, sizeof r.err) != 0)
+        goto fail;
+    size_t nbin = zo.n - r.ncollected;
+    for (int k = 0; k < 4; k++) {
+        int bad = fclose(pf[k]);
+        pf[k] = NULL;
+        if (bad)
+            goto fail;
+    }
+    if (add_manifest(&r, &zo, parts) != 0)
+        goto fail;
+    zip_open = 0;
+    if (fmt_zout_finish(&zo, o->output, r.err, sizeof r.err) != 0)
+        goto fail;
+    size_t removed = 0, not_removed = o->remove ? remove_collected(&r, &removed) : 0;
+    stat(o->output, &st);
+    printf("lastgasp: collected %zu dump%s into %s (%lld bytes)", r.ncollected, r.ncollected == 1 ? "" : "s",
+           o->output, (long long)st.st_size);
+    if (o->with_binaries)
+        printf(", %zu binar%s", nbin, nbin == 1 ? "y" : "ies");
+    if (r.nskipped)
+        printf(", %zu skipped", r.nskipped);
+    if (o->remove)
+        printf(", %zu removed", removed);
+    printf("\n");
+    status = r.nskipped || not_removed ? FMT_COLLECT_PARTIAL : FMT_COLLECT_OK;
+    goto out;
+fail:
+    fprintf(stderr, "lastgasp: collect: %s; no bundle written, nothing removed\n", r.err[0] ? r.err : "out of memory");
+out:
+    if (zip_open)
+        fmt_zout_abort(&zo);
+    for (int k = 0; k < 4; k++) {
+        if (pf[k])
+            fclose(pf[k]);
+        free(parts[k]);
+    }
+    run_free(&r);
+    return status;
+}
