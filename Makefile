@@ -17,7 +17,8 @@ CFLAGS_LIB := $(CFLAGS_BASE) -fvisibility=hidden
 SAFE_SRC := sigsafe/sys.c sigsafe/mem.c sigsafe/fmt.c sigsafe/memread.c sigsafe/arena.c sigsafe/procfs.c \
             sigsafe/bufw.c formats/mdwrite.c reporter/handler.c reporter/capture.c reporter/report.c \
             reporter/unwind.c reporter/symbols.c reporter/strtab.c reporter/modules.c reporter/x86_64/context.c \
-            reporter/x86_64/unwind_cfi.c reporter/go_pcln.c reporter/go_offsets.c reporter/go_capture.c
+            reporter/x86_64/unwind_cfi.c reporter/go_pcln.c reporter/go_offsets.c reporter/go_capture.c \
+            reporter/go_reason.c
 SAFE_ASM := sigsafe/x86_64/jmp.S
 INSTALL_SRC := reporter/install.c reporter/altstack.c reporter/go_inspect.c reporter/go_install.c
 READER_SRC := formats/mdread.c formats/mdread_streams.c formats/mdread_lg.c formats/mdread_go.c formats/mdread_lookup.c
