@@ -98,7 +98,7 @@ U := $(T)/unit
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 SIGSAFE_OBJ := $(filter $(B)/obj/sigsafe/%,$(SAFE_OBJ))
 unit-bins: $(U)/test_sigsafe $(U)/test_sigsafe_asan $(U)/test_mdread $(U)/test_render $(U)/test_roundtrip \
-           $(U)/test_unwind
+           $(U)/test_unwind $(U)/test_go_reason
 UNWIND_OBJ := $(addprefix $(B)/obj/reporter/,unwind.o x86_64/unwind_cfi.o symbols.o modules.o)
 
 $(U)/test_sigsafe: tests/unit/test_sigsafe.c tests/unit/check.h $(SIGSAFE_OBJ) $(HEADERS)
@@ -128,6 +128,12 @@ $(U)/test_unwind: tests/unit/test_unwind.c $(UNWIND_OBJ) $(SIGSAFE_OBJ) $(HEADER
 	@mkdir -p $(U)
 	$(CC) $(filter-out -fno-omit-frame-pointer,$(CFLAGS_BASE)) -fomit-frame-pointer -o $@ $< $(UNWIND_OBJ) \
 	    $(SIGSAFE_OBJ) -lpthread
+
+# The Go reason reader as shipped (handler objects), on runtime structures the test lays out itself.
+GO_REASON_OBJ := $(addprefix $(B)/obj/reporter/,go_reason.o go_offsets.o)
+$(U)/test_go_reason: tests/unit/test_go_reason.c $(GO_REASON_OBJ) $(SIGSAFE_OBJ) $(HEADERS)
+	@mkdir -p $(U)
+	$(CC) $(CFLAGS_BASE) -o $@ $< $(GO_REASON_OBJ) $(SIGSAFE_OBJ)
 
 $(T)/fuzz_mdread: tests/fuzz/fuzz_mdread.c $(READER_SRC) $(RENDER_SRC) $(HEADERS)
 	@mkdir -p $(T)

@@ -264,7 +264,7 @@ static int rr_put_panics(struct rr_state *s, uint64_t p)
     }
     if (n == 0)
         return -1;
-    if (chain[n - 1].link && n == CHAIN_MAX)
+    if (chain[n - 1].link) /* CHAIN_MAX reached, or an older record unreadable: say so */
         rr_put(s, "[lastgasp: older panics not shown]\n");
     for (int i = n - 1; i >= 0; i--) {
         const struct rr_panic *r = &chain[i];
