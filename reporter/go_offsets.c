@@ -6,7 +6,7 @@
  *
  * Sources: every number and string here was read from binaries built by the Go toolchain of that
  * version (linux/amd64 and linux/arm64 give the same values): offsets from the DWARF of runtime.g,
- * runtime.m, runtime.gobuf and runtime.stack; strings from the runtime.waitReasonStrings and
+ * runtime.m, runtime.gobuf, runtime.stack, runtime._panic, runtime.moduledata and internal/abi.Type; strings from the runtime.waitReasonStrings and
  * runtime.gStatusStrings arrays in the binary, which are what runtime/runtime2.go and
  * runtime/traceback.go declare. tests/go/offsets/run.sh re-checks all of it for each toolchain it
  * can build with: run it when adding a version.

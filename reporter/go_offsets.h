@@ -1,7 +1,7 @@
 /* go_offsets.h — the Go runtime's struct layouts and names, keyed by Go version (prefix go_).
  *
- * What the handler needs to walk goroutines without DWARF: the byte offsets of the runtime.g and
- * runtime.m fields it reads, and the text the Go traceback prints for a goroutine's status and wait
+ * What the handler needs to walk goroutines without DWARF: the byte offsets of the runtime.g,
+ * runtime.m, runtime._panic, runtime.moduledata and internal/abi.Type fields it reads, and the text the Go traceback prints for a goroutine's status and wait
  * reason. Go 1.22 to 1.27, linux/amd64 and linux/arm64 (identical there).
  *
  * Where the values come from: the DWARF of real binaries built by each toolchain (runtime.g,
@@ -20,7 +20,7 @@
 /* An offset for a field this Go version does not have (g.syscallbp before 1.23). */
 #define GO_OFF_ABSENT 0xffffu
 
-/* Byte offsets into runtime.g and runtime.m. The width the handler may read at each offset is in
+/* Byte offsets into runtime.g, runtime.m and the rest. The width the handler may read at each offset is in
  * the comment; tests/go/offsets checks it against DWARF too. Pointers and uintptrs are 8 bytes. */
 struct go_offsets {
     /* runtime.g */
