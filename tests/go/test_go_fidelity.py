@@ -122,7 +122,7 @@ def test_reason_matches_go_output(version, mode, prog):
     the values lastgasp does not decode, which must read as documented (fidelity.REASON_FALLBACKS)."""
     p, dumps, j = crash_once(version, mode, prog)
     assert len(dumps) == 1 and j["go"], f"no Go dump\n{p.stderr[-3000:]}"
-    want = fidelity.expected_reason(prog, p.stderr)
+    want = fidelity.expected_reason(prog, p.stderr, j["go"]["version"])
     assert want, f"the runtime printed no reason:\n{p.stderr[:2000]}"
     assert j["go"]["reason"] == want, f"\n  dump:    {j['go']['reason']!r}\n  runtime: {want!r}"
 
