@@ -18,7 +18,8 @@ CFLAGS_LIB := $(CFLAGS_BASE) -fvisibility=hidden
 SAFE_SRC := sigsafe/sys.c sigsafe/mem.c sigsafe/fmt.c sigsafe/memread.c sigsafe/arena.c sigsafe/procfs.c \
             sigsafe/bufw.c formats/mdwrite.c reporter/handler.c reporter/capture.c reporter/report.c \
             reporter/unwind.c reporter/symbols.c reporter/strtab.c reporter/modules.c reporter/x86_64/context.c \
-            reporter/x86_64/unwind_cfi.c reporter/go_pcln.c reporter/go_offsets.c reporter/go_capture.c
+            reporter/x86_64/unwind_cfi.c reporter/go_pcln.c reporter/go_offsets.c reporter/go_capture.c \
+            reporter/go_reason.c
 SAFE_ASM := sigsafe/x86_64/jmp.S
 INSTALL_SRC := reporter/install.c reporter/altstack.c reporter/go_inspect.c reporter/go_install.c
 READER_SRC := formats/mdread.c formats/mdread_streams.c formats/mdread_lg.c formats/mdread_go.c formats/mdread_lookup.c
@@ -103,7 +104,7 @@ U := $(T)/unit
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 SIGSAFE_OBJ := $(filter $(B)/obj/sigsafe/%,$(SAFE_OBJ))
 unit-bins: $(U)/test_sigsafe $(U)/test_sigsafe_asan $(U)/test_mdread $(U)/test_render $(U)/test_roundtrip \
-           $(U)/test_unwind $(U)/test_sha256
+           $(U)/test_unwind $(U)/test_sha256 $(U)/test_go_reason
 UNWIND_OBJ := $(addprefix $(B)/obj/reporter/,unwind.o x86_64/unwind_cfi.o symbols.o modules.o)
 
 $(U)/test_sigsafe: tests/unit/test_sigsafe.c tests/unit/check.h $(SIGSAFE_OBJ) $(HEADERS)
@@ -137,6 +138,12 @@ $(U)/test_unwind: tests/unit/test_unwind.c $(UNWIND_OBJ) $(SIGSAFE_OBJ) $(HEADER
 $(U)/test_sha256: tests/unit/test_sha256.c formats/bundle/sha256.c $(HEADERS)
 	@mkdir -p $(U)
 	$(CC) $(CFLAGS_BASE) $(SAN) -o $@ $< formats/bundle/sha256.c
+
+# The Go reason reader as shipped (handler objects), on runtime structures the test lays out itself.
+GO_REASON_OBJ := $(addprefix $(B)/obj/reporter/,go_reason.o go_offsets.o)
+$(U)/test_go_reason: tests/unit/test_go_reason.c $(GO_REASON_OBJ) $(SIGSAFE_OBJ) $(HEADERS)
+	@mkdir -p $(U)
+	$(CC) $(CFLAGS_BASE) -o $@ $< $(GO_REASON_OBJ) $(SIGSAFE_OBJ)
 
 $(T)/fuzz_mdread: tests/fuzz/fuzz_mdread.c $(READER_SRC) $(RENDER_SRC) $(HEADERS)
 	@mkdir -p $(T)

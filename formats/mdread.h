@@ -191,6 +191,8 @@ struct fmt_go_info {
     uint32_t header_size;
     const char *go_version;   /* "go1.26.8", or NULL */
     const char *build_info;   /* module path, deps and build settings as `go version -m` prints them, or NULL */
+    const char *reason;       /* v2: why it died, the runtime's first lines ("panic: ...\n"); NULL in v1 or
+                               * when the writer found none */
     uint32_t flags;           /* LG_GO_* */
     uint64_t crashing_goid;   /* 0 when no goroutine ran on the crashing thread */
     uint64_t now_ns;          /* CLOCK_MONOTONIC at capture */

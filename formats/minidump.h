@@ -221,8 +221,8 @@ struct lg_frame_record {
     uint8_t pad[3];
 };
 
-/* lastgasp Go stream (LG_STREAM_GO), version 1. See formats/README.md. */
-#define LG_GO_VERSION 1
+/* lastgasp Go stream (LG_STREAM_GO), version 2 (v1 had no reason). See formats/README.md. */
+#define LG_GO_VERSION 2
 
 struct lg_go_header {
     uint32_t version;
@@ -238,7 +238,8 @@ struct lg_go_header {
     uint32_t strings_size;
     uint32_t notes_off;        /* string offset of notes (what could not be read, and why), or LG_NONE */
     uint32_t build_info_off;   /* string offset of the module information (go version -m), or LG_NONE */
-    uint32_t reserved;
+    uint32_t reason_off;       /* v2: string offset of why it died, as the runtime's first lines, or LG_NONE
+                                * (v1: reserved, 0; not a string offset) */
 };
 
 #define LG_GO_GOROUTINES_TRUNCATED 0x1u

@@ -410,6 +410,8 @@ static void json_go(FILE *out, const struct fmt_md *md)
     fputs("{\"version\":", out);
     json_str(out, go->go_version);
     json_build_info(out, go->build_info);
+    fputs(",\"reason\":", out);
+    json_str(out, go->reason);
     fputs(",\"crashing_goroutine\":", out);
     json_u64_or_null(out, go->crashing_goid != 0, go->crashing_goid);
     fprintf(out, ",\"truncated\":{\"goroutines\":%s,\"frames\":%s},\"goroutine_list\":%s,\"goroutines\":[",

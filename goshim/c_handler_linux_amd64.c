@@ -28,3 +28,4 @@
 #include "reporter/go_pcln.c"
 #include "reporter/go_offsets.c"
 #include "reporter/go_capture.c"
+#include "reporter/go_reason.c"

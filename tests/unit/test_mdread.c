@@ -29,10 +29,12 @@ struct opts {
     uint32_t go_header_size;   /* 64 in v1 */
     uint32_t go_goroutine_size; /* 64 in v1 */
     uint32_t go_frame_size;    /* 24 in v1 */
+    uint32_t go_stream_version; /* the Go stream's version: 0 or 1 writes v1 (no reason), 2 a reason */
 };
 
-static const struct opts v1 = { 80, 24, 32, MD_CPU_ARCHITECTURE_AMD64, 0, 0, 0, 0, 0 };
-static const struct opts go_v1 = { 80, 24, 32, MD_CPU_ARCHITECTURE_AMD64, 0, 1, 64, 64, 24 };
+static const struct opts v1 = { 80, 24, 32, MD_CPU_ARCHITECTURE_AMD64, 0, 0, 0, 0, 0, 0 };
+static const struct opts go_v1 = { 80, 24, 32, MD_CPU_ARCHITECTURE_AMD64, 0, 1, 64, 64, 24, 1 };
+static const struct opts go_v2 = { 80, 24, 32, MD_CPU_ARCHITECTURE_AMD64, 0, 1, 64, 64, 24, 2 };
 
 /* Where things landed, so the malformed cases can patch them. */
 struct dump {
@@ -175,8 +177,9 @@ static void add_lg(struct dump *d, const struct opts *o)
 
 /* The Go stream of a crash in main.crash (inlined into main.main) while goroutines 7 and 8 wait in main.worker:
  * their identical stacks share frame records 2..3, as the writer shares them. */
+#define GO_REASON "panic: a [recovered]\n\tpanic: b\n[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x1]\n"
 static const char go_strings[] = "go1.26.8\0main.crash\0/src/app/main.go\0main.main\0runtime.gopark\0"
-                                 "/usr/local/go/src/runtime/proc.go\0main.worker\0chan receive";
+                                 "/usr/local/go/src/runtime/proc.go\0main.worker\0" GO_REASON "\0chan receive";
 #define GO_NOW 500000000000000ull /* now_ns: about 5.8 days of CLOCK_MONOTONIC */
 
 static uint32_t go_off(const char *str)
@@ -209,8 +212,10 @@ static void add_go(struct dump *d, const struct opts *o)
     g[2].goid = 8;
     g[2].wait_since_ns = GO_NOW - 10000000000ull;
     memset(&h, 0, sizeof h);
-    h.version = 1;
+    h.version = o->go_stream_version > 1 ? o->go_stream_version : 1;
     h.header_size = o->go_header_size;
+    if (h.version >= 2)
+        h.reason_off = go_off(GO_REASON);
     h.go_version_off = go_off("go1.26.8");
     h.crashing_goid = 1;
     h.now_ns = GO_NOW;
@@ -796,6 +801,7 @@ static void test_go_valid(void)
 
     CHECK(md.go.present && md.go.version == 1 && md.go.header_size == 64);
     CHECK(md.go.go_version && strcmp(md.go.go_version, "go1.26.8") == 0);
+    CHECK(md.go.reason == NULL); /* v1: the field was reserved, 0, and 0 is no reason */
     CHECK(md.go.flags == 0 && md.go.crashing_goid == 1);
     CHECK_EQ_U64(md.go.now_ns, GO_NOW);
     CHECK(md.go.notes == NULL);
@@ -966,6 +972,44 @@ static void test_go_frame_ranges(void)
     CHECK(md.nwarnings == 0);
     for (int i = 0; i < 3; i++)
         CHECK(md.go.goroutines[i].frames == md.go.frames && md.go.goroutines[i].nframes == 4);
+    fmt_md_close(&md);
+}
+
+/* v2 has the reason: read from its offset; LG_NONE is none; an offset past the strings is a warning, not a
+ * string. A future version keeps it. */
+static void test_go_reason(void)
+{
+    struct dump d;
+    struct fmt_md md;
+    struct opts o = go_v2;
+    char err[256];
+
+    build(&d, &go_v2);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(md.nwarnings == 0);
+    CHECK(md.go.present && md.go.version == 2);
+    CHECK(md.go.reason && strcmp(md.go.reason, GO_REASON) == 0);
+    CHECK(md.go.go_version && strcmp(md.go.go_version, "go1.26.8") == 0 && md.go.ngoroutines == 3);
+    fmt_md_close(&md);
+
+    put32(&d, d.go + 60, LG_NONE);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(md.nwarnings == 0 && md.go.reason == NULL);
+    fmt_md_close(&md);
+
+    put32(&d, d.go + 60, 0x8000);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(md.go.reason == NULL && md.nwarnings == 1);
+    if (md.nwarnings == 1)
+        CHECK(strstr(md.warnings[0], "reason") != NULL);
+    fmt_md_close(&md);
+
+    o.go_stream_version = 3;
+    o.go_header_size = 72;
+    build(&d, &o);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(md.nwarnings == 0 && md.go.version == 3 && md.go.header_size == 72);
+    CHECK(md.go.reason && strcmp(md.go.reason, GO_REASON) == 0);
     fmt_md_close(&md);
 }
 
@@ -1226,6 +1270,8 @@ static int write_corpus(const char *dir)
     rc |= write_file(dir, "arm64.dmp", d.b, d.len);
     build(&d, &go_v1);
     rc |= write_file(dir, "go.dmp", d.b, d.len);
+    build(&d, &go_v2);
+    rc |= write_file(dir, "go_v2.dmp", d.b, d.len);
     return rc;
 }
 
@@ -1249,6 +1295,7 @@ int main(int argc, char **argv)
     test_go_strings();
     test_go_frame_ranges();
     test_go_frame_bound();
+    test_go_reason();
     test_go_sizes();
     test_go_truncated();
     test_go_duplicate();

@@ -340,6 +340,42 @@ static void test_go_show(void)
     free(out);
 }
 
+/* The reason (Go stream v2): in show right after the summary lines and before the goroutines, as the runtime
+ * prints it (tabs and newlines kept, other controls not); in json a string at go.reason. */
+static void test_go_reason(void)
+{
+    struct gomodel g;
+    char *out;
+
+    fill_go(&g);
+    g.m.md.go.version = 2;
+    g.m.md.go.reason = "panic: boom [recovered]\n\tpanic: main.label(\"a\n\tb\x1b\")\n"
+                       "[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x55d0c0de2100]\n";
+    out = render(0, &g.m.md);
+    CHECK(out != NULL);
+    if (!out)
+        return;
+    CHECK(strstr(out, "Go: go1.26.8, 5 goroutines\n"
+                      "\n"
+                      "panic: boom [recovered]\n"
+                      "\tpanic: main.label(\"a\n\tb?\")\n"
+                      "[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x55d0c0de2100]\n"
+                      "\n"
+                      "goroutine 1 [running, locked to thread]:\n") != NULL);
+    free(out);
+
+    g.m.md.go.reason = "fatal error: no newline at the end";
+    out = render(0, &g.m.md);
+    CHECK(out && strstr(out, "\nfatal error: no newline at the end\n\ngoroutine 1 [") != NULL);
+    free(out);
+
+    g.m.md.go.reason = "panic: boom\n\tpanic: \"q\"\n";
+    out = render(1, &g.m.md);
+    CHECK(out && strstr(out, "\"build_info\":null,\"reason\":\"panic: boom\\n\\tpanic: \\\"q\\\"\\n\","
+                             "\"crashing_goroutine\":1,") != NULL);
+    free(out);
+}
+
 static void test_go_json(void)
 {
     struct gomodel g;
@@ -350,7 +386,8 @@ static void test_go_json(void)
     CHECK(out != NULL);
     if (!out)
         return;
-    CHECK(strstr(out, "\"warnings\":[],\"go\":{\"version\":\"go1.26.8\",\"build_info\":null,\"crashing_goroutine\":1,"
+    CHECK(strstr(out, "\"warnings\":[],\"go\":{\"version\":\"go1.26.8\",\"build_info\":null,\"reason\":null,"
+                      "\"crashing_goroutine\":1,"
                       "\"truncated\":{\"goroutines\":false,\"frames\":false},\"goroutine_list\":true,"
                       "\"goroutines\":["
                       "{\"id\":7,\"status\":\"waiting\",\"wait_reason\":\"chan receive\",\"wait_minutes\":3,"
@@ -394,7 +431,7 @@ static void test_go_json(void)
     g.m.md.go.go_version = NULL;
     g.m.md.go.flags = LG_GO_GOROUTINES_TRUNCATED | LG_GO_NO_GOROUTINE_LIST;
     out = render(1, &g.m.md);
-    CHECK(out && strstr(out, "\"go\":{\"version\":null,\"build_info\":null,\"crashing_goroutine\":null,"
+    CHECK(out && strstr(out, "\"go\":{\"version\":null,\"build_info\":null,\"reason\":null,\"crashing_goroutine\":null,"
                              "\"truncated\":{\"goroutines\":true,\"frames\":true},\"goroutine_list\":false,"
                              "\"goroutines\":[{\"id\":7,\"status\":null,\"wait_reason\":\"chan receive\","
                              "\"wait_minutes\":null,") != NULL);
@@ -470,6 +507,7 @@ int main(void)
     test_json();
     test_fallback();
     test_go_show();
+    test_go_reason();
     test_go_json();
     return check_summary();
 }
