@@ -32,6 +32,8 @@ const char *fmt_md_stream_name(uint32_t type)
     case 0x4767000a: return "LinuxDsoDebug";
     case LG_STREAM_CRASH_INFO: return "lastgasp";
     case LG_STREAM_GO: return "lastgasp Go";
+    case LG_STREAM_GO_CRASH_TEXT: return "lastgasp Go crash text";
+    case MD_CRASHPAD_INFO_STREAM: return "CrashpadInfo";
     default: return NULL;
     }
 }
