@@ -313,6 +313,23 @@ static void capture_goroutines(void)
     }
 }
 
+/* The annotations as the process last set them, copied while the other threads still run (a writer caught
+ * inside a slot can then finish it); before the capture stops them. */
+static void copy_annotations(void)
+{
+    struct rep_annotation *copies = alloc(LASTGASP_ANNOTATIONS_MAX * sizeof *copies);
+    struct fmt_annotation *out = alloc(LASTGASP_ANNOTATIONS_MAX * sizeof *out);
+    uint32_t skipped = 0;
+    if (!copies || !out)
+        return;
+    R.d.annotations = out;
+    R.d.annotation_count = rep_annotations_snapshot(copies, out, &skipped);
+    if (skipped) {
+        ss_str_u64(&R.notes, skipped);
+        ss_str_add(&R.notes, " annotation(s) left out: being changed at the crash, through every retry\n");
+    }
+}
+
 static void memory_around_pc(void)
 {
     uint64_t pc = rep_context_pc(&rep_c.uc);
@@ -534,6 +551,7 @@ void rep_report(void *unused)
     if (!R.comm[0])
         ss_strlcpy(R.comm, "process", sizeof R.comm);
 
+    copy_annotations();
     read_maps();
     R.modules = alloc(REP_MAX_MODULES * sizeof *R.modules);
     if (R.modules)
