@@ -21,8 +21,8 @@ SAFE_SRC := sigsafe/sys.c sigsafe/mem.c sigsafe/fmt.c sigsafe/memread.c sigsafe/
             reporter/annotate_read.c
 SAFE_ASM := sigsafe/x86_64/jmp.S
 INSTALL_SRC := reporter/install.c reporter/altstack.c reporter/go_inspect.c reporter/go_install.c reporter/annotate.c
-READER_SRC := formats/mdread.c formats/mdread_streams.c formats/mdread_lg.c formats/mdread_go.c formats/mdread_crashpad.c \
-              formats/mdread_lookup.c
+READER_SRC := formats/mdread.c formats/mdread_streams.c formats/mdread_lg.c formats/mdread_go.c \
+              formats/mdread_crashpad.c formats/mdread_lookup.c
 RENDER_SRC := formats/render_view.c formats/render.c formats/render_json.c formats/render_go.c formats/signames.c
 
 SAFE_OBJ := $(SAFE_SRC:%.c=$(B)/obj/%.o) $(SAFE_ASM:%.S=$(B)/obj/%.o)

@@ -185,7 +185,8 @@ static void test_json(void)
     out = render(1, &m.md);
     CHECK(out && strcmp(out, "{\"signal\":null,\"pid\":null,\"crashing_tid\":null,\"sender\":null,\"time\":null,"
                              "\"threads\":[],\"modules\":[],\"notes\":null,\"system\":null,\"cmdline\":null,"
-                             "\"annotations\":null,\"truncated\":null,\"streams\":[],\"warnings\":[],\"go\":null}\n") == 0);
+                             "\"annotations\":null,\"truncated\":null,\"streams\":[],\"warnings\":[],"
+                             "\"go\":null}\n") == 0);
     free(out);
 }
 
@@ -358,7 +359,8 @@ static void test_go_json(void)
     CHECK(strstr(out, ",{\"id\":10,\"status\":\"syscall\",\"wait_reason\":null,\"wait_minutes\":null,"
                       "\"crashed\":false,\"locked_to_thread\":false,\"thread\":1235,\"frames\":["
                       "{\"pc\":\"0x7f0000029d90\",\"function\":null,\"file\":null,\"line\":null,"
-                      "\"module\":\"libc.so.6\",\"inlined\":false,\"native\":true}],\"elided_frames\":null,\"created_by\":null}],"
+                      "\"module\":\"libc.so.6\",\"inlined\":false,\"native\":true}],\"elided_frames\":null,"
+                      "\"created_by\":null}],"
                       "\"crash_text\":null}}\n") != NULL);
     /* The keys before "go" are those of any dump. */
     CHECK(starts_with(out, "{\"signal\":{\"number\":11,\"name\":\"SIGSEGV\","));
