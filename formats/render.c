@@ -270,11 +270,11 @@ static void modules(FILE *out, const struct fmt_md *md)
 
 static void go_crash_text(FILE *out, const struct fmt_md_bytes *b)
 {
-    const char *p = (const char *)b->data, *end = p + b->len;
     size_t shown = 0, left = 0;
 
     if (!b->data || b->len == 0)
         return;
+    const char *p = (const char *)b->data, *end = p + b->len;
     fputs("\nGo runtime output:\n", out);
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
