@@ -282,6 +282,54 @@ static void modules(FILE *out, const struct fmt_md *md)
     }
 }
 
+/* The Go runtime's own crash output, as it printed it: what a Go programmer reads first. A goroutine dump can
+ * run to thousands of lines; `show` keeps the head (the panic and the crashing goroutine) and says how much it
+ * left out, and `lastgasp json` has it all. */
+#define GO_TEXT_SHOW_LINES 40
+
+static void go_crash_text(FILE *out, const struct fmt_md_bytes *b)
+{
+    size_t shown = 0, left = 0;
+
+    if (!b->data || b->len == 0)
+        return;
+    const char *p = (const char *)b->data, *end = p + b->len;
+    fputs("\nGo runtime output:\n", out);
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+
+        if (shown < GO_TEXT_SHOW_LINES) {
+            fputs("  ", out);
+            put_text_n(out, p, n, 1, 0); /* one line: keeps its tabs */
+            fputc('\n', out);
+            shown++;
+        } else {
+            left++;
+        }
+        p += n + (nl != NULL);
+    }
+    if (left)
+        fprintf(out, "  ... %zu more line%s (lastgasp json has them all)\n", left, left == 1 ? "" : "s");
+}
+
+/* The process annotations (lastgasp_set_annotation), one "key: value" a line. */
+static void annotations(FILE *out, const struct fmt_md_crashpad *cp)
+{
+    if (cp->nannotations == 0)
+        return;
+    fputs("\nAnnotations:\n", out);
+    for (size_t i = 0; i < cp->nannotations; i++) {
+        const struct fmt_md_annotation *a = &cp->annotations[i];
+
+        fputs("  ", out);
+        put_text_n(out, a->key, a->key_len, 0, 0);
+        fputs(": ", out);
+        put_text_n(out, a->value, a->value_len, 0, 0);
+        fputc('\n', out);
+    }
+}
+
 /* The notes of the crash-info stream, then those of the Go stream, under one heading. */
 static void notes(FILE *out, const char *text, const char *go_text)
 {
@@ -315,6 +363,8 @@ int fmt_render_show(FILE *out, const struct fmt_md *md)
         return -1;
     headline(out, &r);
     details(out, &r, md);
+    go_crash_text(out, &md->go_crash_text);
+    annotations(out, &md->crashpad);
     /* A Go program's goroutines first: they are what its programmer reads; the native threads follow, as the
      * crashing thread's C frames are what explains a crash in cgo. */
     if (fmt_show_go(out, md) != 0) {

@@ -36,6 +36,7 @@ func child(what string) {
 		fmt.Println("install:", err)
 		os.Exit(98)
 	}
+	SetAnnotation("request_id", "req-4711")
 	switch what {
 	case "panic":
 		panic("goshim test panic")
@@ -98,6 +99,9 @@ func TestUnrecoveredPanicWritesADumpAndDiesOfSIGABRT(t *testing.T) {
 	b, err := os.ReadFile(dumps[0])
 	if err != nil || len(b) < 32 || string(b[:4]) != "MDMP" {
 		t.Fatalf("not a minidump: %v %q", err, b[:min(len(b), 4)])
+	}
+	if !strings.Contains(string(b), "request_id") || !strings.Contains(string(b), "req-4711") {
+		t.Errorf("the dump does not hold the annotation set before the crash")
 	}
 	if !strings.Contains(string(b), "goshim test panic") {
 		t.Errorf("the dump does not hold the runtime's crash output (debug.SetCrashOutput)")
