@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # deps.sh — install what lastgasp needs, idempotently. Tools are reused when present.
 #   deps.sh build   what `make` needs: a C compiler and make, nothing else
+#   deps.sh bench   also what `make bench` needs: wrk (the HTTP load generator) and Go
 #   deps.sh test    also what the tests need: lldb, clang (libFuzzer), pytest,
 #                   Breakpad's tools (npm minidump@0.26.0) and rust-minidump (cargo)
 # Downloaded tools go to $LASTGASP_TOOLS (default ~/.cache/lastgasp-tools), outside the tree.
 set -euo pipefail
 mode=${1:-test}
+case $mode in build|bench|test) ;; *) echo "usage: deps.sh [build|bench|test]" >&2; exit 2;; esac
 TOOLS=${LASTGASP_TOOLS:-$HOME/.cache/lastgasp-tools}
 
 pkgs=(gcc make)
 [ "$mode" = test ] && pkgs+=(lldb clang)
+[ "$mode" = bench ] && pkgs+=(wrk)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -24,9 +27,10 @@ if [ ${#missing[@]} -gt 0 ]; then
     exit 1
   fi
 fi
-[ "$mode" = test ] || exit 0
+[ "$mode" = build ] && exit 0
 
 command -v go >/dev/null || { echo "deps: the tests build a cgo program and need Go (golang.org toolchain)" >&2; exit 1; }
+[ "$mode" = bench ] && exit 0
 if ! python3 -m pytest --version >/dev/null 2>&1; then
   echo "deps: pip install pytest"
   python3 -m pip install -q pytest
