@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# make bench: build the crash program and measure (see run.py for the method).
+# make bench: build the benchmark programs and measure (each .py says its method).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-make -s build/tests/crashbench build/tests/gocrash
+bash tests/tools/deps.sh bench
+make -s build/tests/crashbench build/tests/gocrash build/tests/gohttp
 python3 tests/bench/run.py
 python3 tests/bench/gorun.py
+python3 tests/bench/gohttp.py

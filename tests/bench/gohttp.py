@@ -1,0 +1,192 @@
+"""Steady-state cost of lastgasp in a Go HTTP service, and what loading it costs the service's start.
+
+The service is tests/bench/gohttp (cgo, so LD_PRELOAD reaches it): GET /item?id=N, a map lookup and
+a JSON encoding per request. The load generator is wrk on loopback (127.0.0.1 only), one thread,
+CONNS connections, SECONDS per run after a 1 s warm-up run on the same service process.
+
+Modes: "without" (no lastgasp) and "lastgasp" (LD_PRELOAD, LASTGASP_DIR set). For each of ROUNDS
+rounds each mode gets a fresh service process and one measured run; the order alternates between
+rounds, so drift on this shared machine hits both modes alike. Reported per mode: median requests/s,
+median p99 latency and median resident memory after the load; then the ratio lastgasp/without of the
+medians, the per-round (paired) ratios, and the spread of the baseline's own rounds (max/min), which
+is what noise looks like here. Also the service's CPU time per request (utime+stime from
+/proc/PID/stat over the measured run, divided by the requests wrk counted): contention from other
+processes on the machine moves it less than it moves requests/s and latency.
+
+Pinning: by default the service runs on CPU 1 (so GOMAXPROCS is 1) and wrk on CPU 0, set with
+sched_setaffinity as taskset does: the two do not take each other's CPU, and the service's
+parallelism is the same in every run. GOHTTP_PIN=0 leaves both to the scheduler.
+
+Startup: STARTS fresh processes per mode, interleaved: time from spawn to the first response, and
+the resident memory right after that response.
+"""
+import http.client
+import os
+import re
+import selectors
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PROG = ROOT / "build/tests/gohttp"
+LIB = ROOT / "build/liblastgasp.so"
+ROUNDS = int(os.environ.get("BENCH_RUNS", "7"))
+SECONDS = int(os.environ.get("GOHTTP_SECONDS", "5"))
+CONNS = int(os.environ.get("GOHTTP_CONNS", "32"))
+STARTS = 3 * ROUNDS
+PIN = os.environ.get("GOHTTP_PIN", "1") != "0"
+SERVICE_CPU, LOAD_CPU = 1, 0
+MODES = ("without", "lastgasp")
+
+
+def pin(cpu):
+    """preexec_fn pinning the child to one CPU, or None when pinning is off."""
+    if not PIN or os.cpu_count() < 2:
+        return None
+    return lambda: os.sched_setaffinity(0, {cpu})
+
+
+class Service:
+    """The service in one mode; `with` ends it (stdin closed, then killed if it lingers)."""
+
+    def __init__(self, mode, dumps):
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("LASTGASP_", "LD_PRELOAD", "GOMAXPROCS"))}
+        if mode == "lastgasp":
+            env.update(LD_PRELOAD=str(LIB), LASTGASP_DIR=str(dumps), LASTGASP_QUIET="1")
+        self.p = subprocess.Popen([str(PROG)], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  preexec_fn=pin(SERVICE_CPU))
+        sel = selectors.DefaultSelector()
+        sel.register(self.p.stdout, selectors.EVENT_READ)
+        ready = sel.select(timeout=10)
+        sel.close()
+        line = self.p.stdout.readline().decode() if ready else ""
+        m = re.match(r"listening (127\.0\.0\.1):(\d+) pid (\d+)", line)
+        if not m:
+            self.close()
+            raise RuntimeError(f"gohttp did not start ({mode}): {line!r}")
+        self.host, self.port = m.group(1), int(m.group(2))
+        assert int(m.group(3)) == self.p.pid
+
+    def memory(self):
+        """Resident KiB: VmRSS, RssAnon and RssFile from /proc/PID/status."""
+        status = Path(f"/proc/{self.p.pid}/status").read_text()
+        return {k: int(re.search(rf"^{k}:\s+(\d+) kB", status, re.M).group(1)) for k in ("VmRSS", "RssAnon", "RssFile")}
+
+    def cpu_s(self):
+        """User plus system CPU seconds of the whole process so far."""
+        stat = Path(f"/proc/{self.p.pid}/stat").read_text()
+        fields = stat[stat.rindex(")") + 2:].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def close(self):
+        self.p.stdin.close()
+        try:
+            self.p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait()
+        self.p.stdout.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+UNIT_MS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+
+
+def wrk(svc, seconds):
+    """One wrk run against the service: (requests/s, p99 ms, requests). Errors and non-2xx fail it."""
+    url = f"http://{svc.host}:{svc.port}/item?id=42"
+    cmd = ["wrk", "-t1", f"-c{CONNS}", f"-d{seconds}s", "--timeout", "2s", "--latency", url]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 30, check=True,
+                         preexec_fn=pin(LOAD_CPU)).stdout
+    if "Socket errors" in out or "Non-2xx" in out:
+        raise RuntimeError(f"wrk reported errors:\n{out}")
+    rps = float(re.search(r"^Requests/sec:\s+([\d.]+)", out, re.M).group(1))
+    v, unit = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
+    n = int(re.search(r"^\s+(\d+) requests in", out, re.M).group(1))
+    return rps, float(v) * UNIT_MS[unit], n
+
+
+def first_response_ms(mode, dumps):
+    """Spawn to the first answered request, and the memory right after it."""
+    t0 = time.perf_counter_ns()
+    with Service(mode, dumps) as svc:
+        c = http.client.HTTPConnection(svc.host, svc.port, timeout=10)
+        c.request("GET", "/item?id=1")
+        r = c.getresponse()
+        r.read()
+        t1 = time.perf_counter_ns()
+        c.close()
+        assert r.status == 200, r.status
+        return (t1 - t0) / 1e6, svc.memory()
+
+
+def startup(dumps):
+    res = {m: [] for m in MODES}
+    for _ in range(STARTS):
+        for mode in MODES:
+            res[mode].append(first_response_ms(mode, dumps))
+    print(f"Go HTTP service start, median of {STARTS} fresh processes per mode, interleaved:")
+    print(f"{'mode':>9} {'spawn to 1st response':>22} {'VmRSS':>10} {'RssAnon':>10} {'RssFile':>10}")
+    med = {}
+    for mode in MODES:
+        ms = statistics.median(t for t, _ in res[mode])
+        mem = {k: statistics.median(m[k] for _, m in res[mode]) for k in res[mode][0][1]}
+        med[mode] = (ms, mem)
+        print(f"{mode:>9} {ms:>19.2f} ms" + "".join(f" {mem[k]:>6.0f} KiB" for k in ("VmRSS", "RssAnon", "RssFile")))
+    (b, bm), (w, wm) = med["without"], med["lastgasp"]
+    print(f"  lastgasp adds {w - b:+.2f} ms ({w / b:.2f}x); " +
+          ", ".join(f"{k} {wm[k] - bm[k]:+.0f} KiB" for k in ("VmRSS", "RssAnon", "RssFile")))
+    sys.stdout.flush()
+
+
+def steady(dumps):
+    """ROUNDS rounds of both modes; per round and mode: req/s, p99 ms, service CPU us per request."""
+    rounds = []
+    rss = {m: [] for m in MODES}
+    for i in range(ROUNDS):
+        r = {}
+        for mode in MODES if i % 2 == 0 else reversed(MODES):
+            with Service(mode, dumps) as svc:
+                wrk(svc, 1)  # warm-up: connections, heap and scheduler settle
+                cpu0 = svc.cpu_s()
+                rps, p99, n = wrk(svc, SECONDS)
+                r[mode] = {"req/s": rps, "p99 ms": p99, "CPU us/req": (svc.cpu_s() - cpu0) * 1e6 / n}
+                rss[mode].append(svc.memory()["VmRSS"])
+        rounds.append(r)
+    where = (f"service on CPU {SERVICE_CPU} (GOMAXPROCS 1), wrk on CPU {LOAD_CPU}" if pin(0)
+             else "not pinned")
+    print(f"Go HTTP service under load: wrk -t1 -c{CONNS} -d{SECONDS}s on 127.0.0.1 after a 1 s warm-up, {where};")
+    print(f"{ROUNDS} rounds, a fresh process per mode and round, modes interleaved; medians over rounds.")
+    print("ratio = lastgasp/without of the medians; paired = the per-round ratios, median [min..max];")
+    print("noise = the baseline against itself: max/min of its rounds")
+    print(f"{'':>11} {'without':>9} {'lastgasp':>9} {'ratio':>6} {'paired':>21} {'noise':>6}")
+    for k in ("req/s", "p99 ms", "CPU us/req"):
+        base = [r["without"][k] for r in rounds]
+        lg = [r["lastgasp"][k] for r in rounds]
+        per = [r["lastgasp"][k] / r["without"][k] for r in rounds]
+        b, w = statistics.median(base), statistics.median(lg)
+        print(f"{k:>11} {b:>9.2f} {w:>9.2f} {w / b:>6.3f} {statistics.median(per):>6.3f} "
+              f"[{min(per):.3f}..{max(per):.3f}] {max(base) / min(base):>6.3f}")
+    b, w = statistics.median(rss["without"]), statistics.median(rss["lastgasp"])
+    print(f"{'VmRSS KiB':>11} {b:>9.0f} {w:>9.0f}   (after the load; {w - b:+.0f} KiB)")
+    sys.stdout.flush()
+
+
+def main():
+    with tempfile.TemporaryDirectory() as d:
+        startup(d)
+        steady(d)
+        assert not list(Path(d).iterdir()), "a dump was written: the service crashed"
+
+
+if __name__ == "__main__":
+    main()
