@@ -3,7 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bash tests/tools/deps.sh bench
-make -s build/tests/crashbench build/tests/gocrash build/tests/gohttp
+make -s build/tests/crashbench build/tests/gocrash build/tests/gohttp build/tests/installbench
 python3 tests/bench/run.py
 python3 tests/bench/gorun.py
+python3 tests/bench/install.py
 python3 tests/bench/gohttp.py
