@@ -5,8 +5,10 @@ a JSON encoding per request. The load generator is wrk on loopback (127.0.0.1 on
 CONNS connections, SECONDS per run after a 1 s warm-up run on the same service process.
 
 Modes: "without" (no lastgasp) and "lastgasp" (LD_PRELOAD, LASTGASP_DIR set). For each of ROUNDS
-rounds each mode gets a fresh service process and one measured run; the order alternates between
-rounds, so drift on this shared machine hits both modes alike. Reported per mode: median requests/s,
+rounds each mode gets a fresh service process and one measured run, the two runs back to back, in
+an order that alternates between rounds, so drift on this shared machine hits both modes alike.
+Many short rounds rather than a few long ones: other work on the machine comes in bursts, and the
+median of many paired ratios stands through a burst that spoils a few rounds. Reported per mode: median requests/s,
 median p99 latency and median resident memory after the load; then the ratio lastgasp/without of the
 medians, the per-round (paired) ratios, and the spread of the baseline's own rounds (max/min), which
 is what noise looks like here. Also the service's CPU time per request (utime+stime from
@@ -20,6 +22,7 @@ parallelism is the same in every run. GOHTTP_PIN=0 leaves both to the scheduler.
 Startup: STARTS fresh processes per mode, interleaved: time from spawn to the first response, and
 the resident memory right after that response.
 """
+import contextlib
 import http.client
 import os
 import re
@@ -34,8 +37,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 PROG = ROOT / "build/tests/gohttp"
 LIB = ROOT / "build/liblastgasp.so"
-ROUNDS = int(os.environ.get("BENCH_RUNS", "7"))
-SECONDS = int(os.environ.get("GOHTTP_SECONDS", "5"))
+ROUNDS = 2 * int(os.environ.get("BENCH_RUNS", "7")) + 1
+SECONDS = int(os.environ.get("GOHTTP_SECONDS", "2"))
 CONNS = int(os.environ.get("GOHTTP_CONNS", "32"))
 STARTS = 3 * ROUNDS
 PIN = os.environ.get("GOHTTP_PIN", "1") != "0"
@@ -153,10 +156,16 @@ def steady(dumps):
     rounds = []
     rss = {m: [] for m in MODES}
     for i in range(ROUNDS):
+        order = MODES if i % 2 == 0 else MODES[::-1]
         r = {}
-        for mode in MODES if i % 2 == 0 else reversed(MODES):
-            with Service(mode, dumps) as svc:
-                wrk(svc, 1)  # warm-up: connections, heap and scheduler settle
+        # Both processes start together and idle while the other is measured: the two measured
+        # runs of a round are back to back, so what else the machine does hits both alike.
+        with contextlib.ExitStack() as stack:
+            svcs = {mode: stack.enter_context(Service(mode, dumps)) for mode in order}
+            for mode in order:
+                wrk(svcs[mode], 1)  # warm-up: connections, heap and scheduler settle
+            for mode in order:
+                svc = svcs[mode]
                 cpu0 = svc.cpu_s()
                 rps, p99, n = wrk(svc, SECONDS)
                 r[mode] = {"req/s": rps, "p99 ms": p99, "CPU us/req": (svc.cpu_s() - cpu0) * 1e6 / n}
@@ -165,7 +174,8 @@ def steady(dumps):
     where = (f"service on CPU {SERVICE_CPU} (GOMAXPROCS 1), wrk on CPU {LOAD_CPU}" if pin(0)
              else "not pinned")
     print(f"Go HTTP service under load: wrk -t1 -c{CONNS} -d{SECONDS}s on 127.0.0.1 after a 1 s warm-up, {where};")
-    print(f"{ROUNDS} rounds, a fresh process per mode and round, modes interleaved; medians over rounds.")
+    print(f"{ROUNDS} rounds, fresh processes each round, modes measured back to back in alternating order;")
+    print("medians over rounds.")
     print("ratio = lastgasp/without of the medians; paired = the per-round ratios, median [min..max];")
     print("noise = the baseline against itself: max/min of its rounds")
     print(f"{'':>11} {'without':>9} {'lastgasp':>9} {'ratio':>6} {'paired':>21} {'noise':>6}")
