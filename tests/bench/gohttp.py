@@ -37,10 +37,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 PROG = ROOT / "build/tests/gohttp"
 LIB = ROOT / "build/liblastgasp.so"
-ROUNDS = 2 * int(os.environ.get("BENCH_RUNS", "7")) + 1
+RUNS = int(os.environ.get("BENCH_RUNS", "7"))
+ROUNDS = 2 * RUNS + 1
 SECONDS = int(os.environ.get("GOHTTP_SECONDS", "2"))
 CONNS = int(os.environ.get("GOHTTP_CONNS", "32"))
-STARTS = 3 * ROUNDS
+STARTS = 3 * RUNS
 PIN = os.environ.get("GOHTTP_PIN", "1") != "0"
 SERVICE_CPU, LOAD_CPU = 1, 0
 MODES = ("without", "lastgasp")
