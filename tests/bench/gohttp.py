@@ -147,8 +147,11 @@ def startup(dumps):
         med[mode] = (ms, mem)
         print(f"{mode:>9} {ms:>19.2f} ms" + "".join(f" {mem[k]:>6.0f} KiB" for k in ("VmRSS", "RssAnon", "RssFile")))
     (b, bm), (w, wm) = med["without"], med["lastgasp"]
-    print(f"  lastgasp adds {w - b:+.2f} ms ({w / b:.2f}x); " +
+    paired = [lg[0] - base[0] for base, lg in zip(res["without"], res["lastgasp"])]
+    base = sorted(t for t, _ in res["without"])
+    print(f"  lastgasp adds {w - b:+.2f} ms ({w / b:.2f}x), paired median {statistics.median(paired):+.2f} ms; " +
           ", ".join(f"{k} {wm[k] - bm[k]:+.0f} KiB" for k in ("VmRSS", "RssAnon", "RssFile")))
+    print(f"  noise: the baseline's middle half spans {base[len(base) // 4]:.2f}..{base[3 * len(base) // 4]:.2f} ms")
     sys.stdout.flush()
 
 
@@ -172,11 +175,12 @@ def steady(dumps):
                 r[mode] = {"req/s": rps, "p99 ms": p99, "CPU us/req": (svc.cpu_s() - cpu0) * 1e6 / n}
                 rss[mode].append(svc.memory()["VmRSS"])
         rounds.append(r)
+    load = os.getloadavg()[0]
     where = (f"service on CPU {SERVICE_CPU} (GOMAXPROCS 1), wrk on CPU {LOAD_CPU}" if pin(0)
              else "not pinned")
     print(f"Go HTTP service under load: wrk -t1 -c{CONNS} -d{SECONDS}s on 127.0.0.1 after a 1 s warm-up, {where};")
     print(f"{ROUNDS} rounds, fresh processes each round, modes measured back to back in alternating order;")
-    print("medians over rounds.")
+    print(f"medians over rounds. Load average (1 min) at the end: {load:.1f} on {os.cpu_count()} CPUs, about 2 of it ours.")
     print("ratio = lastgasp/without of the medians; paired = the per-round ratios, median [min..max];")
     print("noise = the baseline against itself: max/min of its rounds")
     print(f"{'':>11} {'without':>9} {'lastgasp':>9} {'ratio':>6} {'paired':>21} {'noise':>6}")
