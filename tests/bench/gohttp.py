@@ -61,7 +61,10 @@ class Service:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("LASTGASP_", "LD_PRELOAD", "GOMAXPROCS"))}
         if mode == "lastgasp":
             env.update(LD_PRELOAD=str(LIB), LASTGASP_DIR=str(dumps), LASTGASP_QUIET="1")
+        elif mode == "loaded":  # the library loads, its install stops at the missing LASTGASP_DIR
+            env.update(LD_PRELOAD=str(LIB))
         self.p = subprocess.Popen([str(PROG)], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.DEVNULL if mode == "loaded" else None,
                                   preexec_fn=pin(SERVICE_CPU))
         sel = selectors.DefaultSelector()
         sel.register(self.p.stdout, selectors.EVENT_READ)
@@ -81,10 +84,10 @@ class Service:
         return {k: int(re.search(rf"^{k}:\s+(\d+) kB", status, re.M).group(1)) for k in ("VmRSS", "RssAnon", "RssFile")}
 
     def cpu_s(self):
-        """User plus system CPU seconds of the whole process so far."""
-        stat = Path(f"/proc/{self.p.pid}/stat").read_text()
-        fields = stat[stat.rindex(")") + 2:].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """CPU seconds the process's threads have run so far: the sum of their schedstat run times
+        (nanoseconds; /proc/PID/stat counts in 10 ms ticks, too coarse for a start-up)."""
+        tasks = Path(f"/proc/{self.p.pid}/task")
+        return sum(int((t / "schedstat").read_text().split()[0]) for t in tasks.iterdir()) / 1e9
 
     def close(self):
         self.p.stdin.close()
@@ -119,8 +122,8 @@ def wrk(svc, seconds):
     return rps, float(v) * UNIT_MS[unit], n
 
 
-def first_response_ms(mode, dumps):
-    """Spawn to the first answered request, and the memory right after it."""
+def first_response(mode, dumps):
+    """Spawn to the first answered request: wall and CPU ms, and the memory right after it."""
     t0 = time.perf_counter_ns()
     with Service(mode, dumps) as svc:
         c = http.client.HTTPConnection(svc.host, svc.port, timeout=10)
@@ -130,28 +133,31 @@ def first_response_ms(mode, dumps):
         t1 = time.perf_counter_ns()
         c.close()
         assert r.status == 200, r.status
-        return (t1 - t0) / 1e6, svc.memory()
+        return {"wall ms": (t1 - t0) / 1e6, "CPU ms": svc.cpu_s() * 1e3, **svc.memory()}
 
 
 def startup(dumps):
-    res = {m: [] for m in MODES}
+    """Also a third mode, "loaded": LD_PRELOAD without LASTGASP_DIR, so what loading the library
+    costs is told apart from what installing it (Go inspection included) costs."""
+    modes = ("without", "loaded", "lastgasp")
+    res = {m: [] for m in modes}
     for _ in range(STARTS):
-        for mode in MODES:
-            res[mode].append(first_response_ms(mode, dumps))
-    print(f"Go HTTP service start, median of {STARTS} fresh processes per mode, interleaved:")
-    print(f"{'mode':>9} {'spawn to 1st response':>22} {'VmRSS':>10} {'RssAnon':>10} {'RssFile':>10}")
-    med = {}
-    for mode in MODES:
-        ms = statistics.median(t for t, _ in res[mode])
-        mem = {k: statistics.median(m[k] for _, m in res[mode]) for k in res[mode][0][1]}
-        med[mode] = (ms, mem)
-        print(f"{mode:>9} {ms:>19.2f} ms" + "".join(f" {mem[k]:>6.0f} KiB" for k in ("VmRSS", "RssAnon", "RssFile")))
-    (b, bm), (w, wm) = med["without"], med["lastgasp"]
-    paired = [lg[0] - base[0] for base, lg in zip(res["without"], res["lastgasp"])]
-    base = sorted(t for t, _ in res["without"])
-    print(f"  lastgasp adds {w - b:+.2f} ms ({w / b:.2f}x), paired median {statistics.median(paired):+.2f} ms; " +
-          ", ".join(f"{k} {wm[k] - bm[k]:+.0f} KiB" for k in ("VmRSS", "RssAnon", "RssFile")))
-    print(f"  noise: the baseline's middle half spans {base[len(base) // 4]:.2f}..{base[3 * len(base) // 4]:.2f} ms")
+        for mode in modes:
+            res[mode].append(first_response(mode, dumps))
+    keys = list(res["without"][0])
+    med = {m: {k: statistics.median(r[k] for r in res[m]) for k in keys} for m in modes}
+    print(f"Go HTTP service, spawn to first response; median of {STARTS} fresh processes per mode, interleaved;")
+    print("loaded = LD_PRELOAD without LASTGASP_DIR (install stops at once). added = lastgasp - without;")
+    print("paired = median of that difference over consecutive starts; noise = the baseline's middle half")
+    print(f"{'':>8} {'without':>9} {'loaded':>9} {'lastgasp':>9} {'added':>9} {'paired':>9} {'noise':>15}")
+    for k in keys:
+        b, l, w = (med[m][k] for m in modes)
+        paired = statistics.median(lg[k] - base[k] for base, lg in zip(res["without"], res["lastgasp"]))
+        base = sorted(r[k] for r in res["without"])
+        fmt = ".2f" if k.endswith("ms") else ".0f"
+        print(f"{k:>8} {b:>9{fmt}} {l:>9{fmt}} {w:>9{fmt}} {w - b:>+9{fmt}} {paired:>+9{fmt}} "
+              f"{base[len(base) // 4]:>7{fmt}}..{base[3 * len(base) // 4]:<7{fmt}}")
+    print("(memory in KiB)")
     sys.stdout.flush()
 
 
