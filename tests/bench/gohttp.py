@@ -8,19 +8,20 @@ Modes: "without" (no lastgasp) and "lastgasp" (LD_PRELOAD, LASTGASP_DIR set). Fo
 rounds each mode gets a fresh service process and one measured run, the two runs back to back, in
 an order that alternates between rounds, so drift on this shared machine hits both modes alike.
 Many short rounds rather than a few long ones: other work on the machine comes in bursts, and the
-median of many paired ratios stands through a burst that spoils a few rounds. Reported per mode: median requests/s,
-median p99 latency and median resident memory after the load; then the ratio lastgasp/without of the
-medians, the per-round (paired) ratios, and the spread of the baseline's own rounds (max/min), which
-is what noise looks like here. Also the service's CPU time per request (utime+stime from
-/proc/PID/stat over the measured run, divided by the requests wrk counted): contention from other
-processes on the machine moves it less than it moves requests/s and latency.
+median of many paired ratios stands through a burst that spoils a few rounds.
+
+Reported per mode: median requests/s, median p99 latency, median CPU time of the service per
+request (its threads' run time over the measured run, divided by the requests wrk counted:
+contention from other processes moves it less than it moves requests/s and latency) and median
+resident memory after the load; then the ratio lastgasp/without of the medians, the per-round
+(paired) ratios, and the spread of the baseline's own rounds (max/min): what noise looks like here.
 
 Pinning: by default the service runs on CPU 1 (so GOMAXPROCS is 1) and wrk on CPU 0, set with
 sched_setaffinity as taskset does: the two do not take each other's CPU, and the service's
 parallelism is the same in every run. GOHTTP_PIN=0 leaves both to the scheduler.
 
-Startup: STARTS fresh processes per mode, interleaved: time from spawn to the first response, and
-the resident memory right after that response.
+Startup: STARTS fresh processes per mode, interleaved: wall time from spawn to the first response,
+the CPU time the process has used by then, and its resident memory right after that response.
 """
 import contextlib
 import http.client
@@ -42,14 +43,14 @@ ROUNDS = 2 * RUNS + 1
 SECONDS = int(os.environ.get("GOHTTP_SECONDS", "2"))
 CONNS = int(os.environ.get("GOHTTP_CONNS", "32"))
 STARTS = 3 * RUNS
-PIN = os.environ.get("GOHTTP_PIN", "1") != "0"
+PINNED = os.environ.get("GOHTTP_PIN", "1") != "0" and os.cpu_count() >= 2
 SERVICE_CPU, LOAD_CPU = 1, 0
 MODES = ("without", "lastgasp")
 
 
 def pin(cpu):
     """preexec_fn pinning the child to one CPU, or None when pinning is off."""
-    if not PIN or os.cpu_count() < 2:
+    if not PINNED:
         return None
     return lambda: os.sched_setaffinity(0, {cpu})
 
@@ -182,8 +183,7 @@ def steady(dumps):
                 rss[mode].append(svc.memory()["VmRSS"])
         rounds.append(r)
     load = os.getloadavg()[0]
-    where = (f"service on CPU {SERVICE_CPU} (GOMAXPROCS 1), wrk on CPU {LOAD_CPU}" if pin(0)
-             else "not pinned")
+    where = f"service on CPU {SERVICE_CPU} (GOMAXPROCS 1), wrk on CPU {LOAD_CPU}" if PINNED else "not pinned"
     print(f"Go HTTP service under load: wrk -t1 -c{CONNS} -d{SECONDS}s on 127.0.0.1 after a 1 s warm-up, {where};")
     print(f"{ROUNDS} rounds, fresh processes each round, modes measured back to back in alternating order;")
     print(f"medians over rounds. Load average (1 min) at the end: {load:.1f} on {os.cpu_count()} CPUs, about 2 of it ours.")
