@@ -96,6 +96,14 @@ $(T)/gocrash: tests/bench/gocrash/main.go tests/bench/gocrash/go.mod
 	@mkdir -p $(T)
 	cd tests/bench/gocrash && CGO_ENABLED=1 go build -o ../../../$@ .
 
+$(T)/gohttp: tests/bench/gohttp/main.go tests/bench/gohttp/goshim_on.go tests/bench/gohttp/go.mod
+	@mkdir -p $(T)
+	cd tests/bench/gohttp && CGO_ENABLED=1 go build -o ../../../$@ .
+
+$(T)/installbench: tests/bench/installbench.c reporter/lastgasp.h $(B)/liblastgasp.a
+	@mkdir -p $(T)
+	$(CC) $(CRASHER_CFLAGS) -Ireporter -o $@ $< $(B)/liblastgasp.a -lpthread -ldl
+
 $(T)/tripwire.so: tests/crash/tripwire.c
 	@mkdir -p $(T)
 	$(CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -shared -fPIC -o $@ $< -ldl

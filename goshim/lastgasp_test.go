@@ -154,9 +154,17 @@ func sigmasks(t *testing.T) map[string]string {
 	return m
 }
 
-// Install in this process (the test binary) and inspect what it changed. Runs last: lastgasp
-// stays installed for the rest of the process.
+// Install in a process of its own (this test, run again) and inspect what Install changed there;
+// the test process itself stays without lastgasp for the examples.
 func TestInstallInProcess(t *testing.T) {
+	if os.Getenv("LASTGASP_TEST_INPROCESS") == "" {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestInstallInProcess$")
+		cmd.Env = append(os.Environ(), "LASTGASP_TEST_INPROCESS=1", "GOTRACEBACK=")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		return
+	}
 	var ie *InstallError
 	if err := Install(Options{}); !errors.As(err, &ie) || ie.Code != 1 {
 		t.Fatalf("no dir: %v", err)

@@ -1,0 +1,3 @@
+module lastgasp.bench/gohttp
+
+go 1.22
