@@ -100,6 +100,16 @@ $(T)/gohttp: tests/bench/gohttp/main.go tests/bench/gohttp/goshim_on.go tests/be
 	@mkdir -p $(T)
 	cd tests/bench/gohttp && CGO_ENABLED=1 go build -o ../../../$@ .
 
+$(T)/goinstall: tests/bench/goinstall/main.go tests/bench/goinstall/go.mod \
+                $(wildcard goshim/*.go goshim/*/*.go) $(SAFE_SRC) $(INSTALL_SRC) $(HEADERS)
+	@mkdir -p $(T)
+	cd tests/bench/goinstall && CGO_ENABLED=1 go build -o ../../../$@ .
+
+$(T)/gohttp_goshim: tests/bench/gohttp/main.go tests/bench/gohttp/goshim_on.go tests/bench/gohttp/go.mod \
+                    $(wildcard goshim/*.go goshim/*/*.go) $(SAFE_SRC) $(INSTALL_SRC) $(HEADERS)
+	@mkdir -p $(T)
+	cd tests/bench/gohttp && CGO_ENABLED=1 go build -tags goshim -o ../../../$@ .
+
 $(T)/installbench: tests/bench/installbench.c reporter/lastgasp.h $(B)/liblastgasp.a
 	@mkdir -p $(T)
 	$(CC) $(CRASHER_CFLAGS) -Ireporter -o $@ $< $(B)/liblastgasp.a -lpthread -ldl

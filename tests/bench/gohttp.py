@@ -4,7 +4,8 @@ The service is tests/bench/gohttp (cgo, so LD_PRELOAD reaches it): GET /item?id=
 a JSON encoding per request. The load generator is wrk on loopback (127.0.0.1 only), one thread,
 CONNS connections, SECONDS per run after a 1 s warm-up run on the same service process.
 
-Modes: "without" (no lastgasp) and "lastgasp" (LD_PRELOAD, LASTGASP_DIR set). For each of ROUNDS
+Modes: "without" (no lastgasp), "lastgasp" (LD_PRELOAD, LASTGASP_DIR set) and "goshim" (the same
+service built with -tags goshim, LASTGASP_DIR set). For each of ROUNDS
 rounds each mode gets a fresh service process and one measured run, the two runs back to back, in
 an order that alternates between rounds, so drift on this shared machine hits both modes alike.
 Many short rounds rather than a few long ones: other work on the machine comes in bursts, and the
@@ -37,6 +38,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 PROG = ROOT / "build/tests/gohttp"
+PROG_GOSHIM = ROOT / "build/tests/gohttp_goshim"
 LIB = ROOT / "build/liblastgasp.so"
 RUNS = int(os.environ.get("BENCH_RUNS", "7"))
 ROUNDS = 2 * RUNS + 1
@@ -45,7 +47,7 @@ CONNS = int(os.environ.get("GOHTTP_CONNS", "32"))
 STARTS = 3 * RUNS
 PINNED = os.environ.get("GOHTTP_PIN", "1") != "0" and os.cpu_count() >= 2
 SERVICE_CPU, LOAD_CPU = 1, 0
-MODES = ("without", "lastgasp")
+MODES = ("without", "lastgasp", "goshim")
 
 
 def pin(cpu):
@@ -62,9 +64,11 @@ class Service:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("LASTGASP_", "LD_PRELOAD", "GOMAXPROCS"))}
         if mode == "lastgasp":
             env.update(LD_PRELOAD=str(LIB), LASTGASP_DIR=str(dumps), LASTGASP_QUIET="1")
+        elif mode == "goshim":  # the same service built with -tags goshim: lastgasp's Go package inside
+            env.update(LASTGASP_DIR=str(dumps), LASTGASP_QUIET="1")
         elif mode == "loaded":  # the library loads, its install stops at the missing LASTGASP_DIR
             env.update(LD_PRELOAD=str(LIB))
-        self.p = subprocess.Popen([str(PROG)], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        self.p = subprocess.Popen([str(PROG_GOSHIM if mode == "goshim" else PROG)], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                   stderr=subprocess.DEVNULL if mode == "loaded" else None,
                                   preexec_fn=pin(SERVICE_CPU))
         sel = selectors.DefaultSelector()
@@ -140,7 +144,7 @@ def first_response(mode, dumps):
 def startup(dumps):
     """Also a third mode, "loaded": LD_PRELOAD without LASTGASP_DIR, so what loading the library
     costs is told apart from what installing it (Go inspection included) costs."""
-    modes = ("without", "loaded", "lastgasp")
+    modes = ("without", "loaded", "lastgasp", "goshim")
     res = {m: [] for m in modes}
     for _ in range(STARTS):
         for mode in modes:
@@ -148,15 +152,19 @@ def startup(dumps):
     keys = list(res["without"][0])
     med = {m: {k: statistics.median(r[k] for r in res[m]) for k in keys} for m in modes}
     print(f"Go HTTP service, spawn to first response; median of {STARTS} fresh processes per mode, interleaved;")
-    print("loaded = LD_PRELOAD without LASTGASP_DIR (install stops at once). added = lastgasp - without;")
-    print("paired = median of that difference over consecutive starts; noise = the baseline's middle half")
-    print(f"{'':>8} {'without':>9} {'loaded':>9} {'lastgasp':>9} {'added':>9} {'paired':>9} {'noise':>15}")
+    print("loaded = LD_PRELOAD without LASTGASP_DIR (install stops at once); lastgasp = LD_PRELOAD;")
+    print("goshim = built with the Go package. +X = X - without; paired = median of that difference over")
+    print("consecutive starts; noise = the baseline's middle half")
+    print(f"{'':>8} {'without':>9} {'loaded':>9} {'lastgasp':>9} {'goshim':>9} {'+lastgasp':>9} {'paired':>9} "
+          f"{'+goshim':>9} {'paired':>9} {'noise':>15}")
     for k in keys:
-        b, l, w = (med[m][k] for m in modes)
-        paired = statistics.median(lg[k] - base[k] for base, lg in zip(res["without"], res["lastgasp"]))
+        b, l, w, g = (med[m][k] for m in modes)
+        paired = {m: statistics.median(x[k] - base[k] for base, x in zip(res["without"], res[m]))
+                  for m in ("lastgasp", "goshim")}
         base = sorted(r[k] for r in res["without"])
         fmt = ".2f" if k.endswith("ms") else ".0f"
-        print(f"{k:>8} {b:>9{fmt}} {l:>9{fmt}} {w:>9{fmt}} {w - b:>+9{fmt}} {paired:>+9{fmt}} "
+        print(f"{k:>8} {b:>9{fmt}} {l:>9{fmt}} {w:>9{fmt}} {g:>9{fmt}} {w - b:>+9{fmt}} {paired['lastgasp']:>+9{fmt}} "
+              f"{g - b:>+9{fmt}} {paired['goshim']:>+9{fmt}} "
               f"{base[len(base) // 4]:>7{fmt}}..{base[3 * len(base) // 4]:<7{fmt}}")
     print("(memory in KiB)")
     sys.stdout.flush()
@@ -187,18 +195,21 @@ def steady(dumps):
     print(f"Go HTTP service under load: wrk -t1 -c{CONNS} -d{SECONDS}s on 127.0.0.1 after a 1 s warm-up, {where};")
     print(f"{ROUNDS} rounds, fresh processes each round, modes measured back to back in alternating order;")
     print(f"medians over rounds. Load average (1 min) at the end: {load:.1f} on {os.cpu_count()} CPUs, about 2 of it ours.")
-    print("ratio = lastgasp/without of the medians; paired = the per-round ratios, median [min..max];")
-    print("noise = the baseline against itself: max/min of its rounds")
-    print(f"{'':>11} {'without':>9} {'lastgasp':>9} {'ratio':>6} {'paired':>21} {'noise':>6}")
+    print("ratio = X/without of the medians, X = lastgasp (LD_PRELOAD) or goshim (the Go package);")
+    print("paired = the per-round ratios, median [min..max]; noise = the baseline against itself: max/min")
+    print(f"{'':>11} {'without':>9} {'mode':>9} {'value':>9} {'ratio':>6} {'paired':>21} {'noise':>6}")
     for k in ("req/s", "p99 ms", "CPU us/req"):
         base = [r["without"][k] for r in rounds]
-        lg = [r["lastgasp"][k] for r in rounds]
-        per = [r["lastgasp"][k] / r["without"][k] for r in rounds]
-        b, w = statistics.median(base), statistics.median(lg)
-        print(f"{k:>11} {b:>9.2f} {w:>9.2f} {w / b:>6.3f} {statistics.median(per):>6.3f} "
-              f"[{min(per):.3f}..{max(per):.3f}] {max(base) / min(base):>6.3f}")
-    b, w = statistics.median(rss["without"]), statistics.median(rss["lastgasp"])
-    print(f"{'VmRSS KiB':>11} {b:>9.0f} {w:>9.0f}   (after the load; {w - b:+.0f} KiB)")
+        b = statistics.median(base)
+        for m in ("lastgasp", "goshim"):
+            per = [r[m][k] / r["without"][k] for r in rounds]
+            w = statistics.median(r[m][k] for r in rounds)
+            print(f"{k:>11} {b:>9.2f} {m:>9} {w:>9.2f} {w / b:>6.3f} {statistics.median(per):>6.3f} "
+                  f"[{min(per):.3f}..{max(per):.3f}] {max(base) / min(base):>6.3f}")
+    b = statistics.median(rss["without"])
+    for m in ("lastgasp", "goshim"):
+        w = statistics.median(rss[m])
+        print(f"{'VmRSS KiB':>11} {b:>9.0f} {m:>9} {w:>9.0f}   (after the load; {w - b:+.0f} KiB)")
     sys.stdout.flush()
 
 

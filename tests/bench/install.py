@@ -1,4 +1,6 @@
-"""What lastgasp_install() costs: wall time and resident memory, one install per fresh process.
+"""What lastgasp_install() costs: wall time and resident memory, one install per fresh process,
+in a C program and in a Go program through the goshim package (tests/bench/goinstall: the same
+readings around lastgasp.Install, which also inspects the Go runtime and sets the crash output).
 
 build/tests/installbench (tests/bench/installbench.c, linking liblastgasp.a) reads its memory from
 /proc/self/status and /proc/self/smaps_rollup, times lastgasp_install() with CLOCK_MONOTONIC and
@@ -14,13 +16,14 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PROG = ROOT / "build/tests/installbench"
+PROGS = {"lastgasp_install() in a C program": ROOT / "build/tests/installbench",
+         "lastgasp.Install() in a Go program (goshim)": ROOT / "build/tests/goinstall"}
 RUNS = 3 * int(os.environ.get("BENCH_RUNS", "7"))
 TARGET_MS, TARGET_KIB = 1.0, 1024
 
 
-def once(d):
-    out = subprocess.run([str(PROG), d], capture_output=True, text=True, timeout=30, check=True).stdout
+def once(prog, d):
+    out = subprocess.run([str(prog), d], capture_output=True, text=True, timeout=30, check=True).stdout
     f = dict(re.findall(r"(\w+)=([\d,]+)", out))
     delta = lambda k: (lambda a, b: b - a)(*map(int, f[k].split(",")))
     return {"ms": int(f["install_ns"]) / 1e6, "VmRSS": delta("rss"), "RssAnon": delta("anon"),
@@ -28,11 +31,16 @@ def once(d):
 
 
 def main():
+    for what, prog in PROGS.items():
+        report(what, prog)
+
+
+def report(what, prog):
     with tempfile.TemporaryDirectory() as d:
-        runs = [once(d) for _ in range(RUNS)]
+        runs = [once(prog, d) for _ in range(RUNS)]
     med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
     ms = med["ms"]
-    print(f"lastgasp_install() in a C program, median of {RUNS} fresh processes (one install each):")
+    print(f"{what}, median of {RUNS} fresh processes (one install each):")
     print(f"  wall time {ms * 1000:.0f} us (runs {min(r['ms'] for r in runs) * 1000:.0f}.."
           f"{max(r['ms'] for r in runs) * 1000:.0f} us); target <= {TARGET_MS:g} ms: "
           f"{'met' if ms <= TARGET_MS else 'NOT met'}")

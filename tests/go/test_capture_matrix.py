@@ -55,6 +55,7 @@ CRASH = {
     "mapwrites": (2, ABRT, ABRT, signal.SIGABRT, "main.mapWrites.func1"),
     "stackoverflow": (2, ABRT, ABRT, signal.SIGABRT, "main.recurse"),
     "cfault": (2, SEGV, ABRT, signal.SIGSEGV, "main.cFault"),
+    "cgotraceback": (2, SEGV, ABRT, signal.SIGSEGV, "main.cFault"),  # after runtime.SetCgoTraceback
     "cabort": (2, ABRT, ABRT, signal.SIGABRT, "abort"),
     "callbackpanic": (2, ABRT, ABRT, signal.SIGABRT, "main.matrixGoCallback"),
     "cthread": (SEGV, SEGV, SEGV, signal.SIGSEGV, "c_thread"),

@@ -22,8 +22,20 @@ static void matrix_c_thread_fault(void)
 	pthread_create(&t, 0, c_thread, 0);
 	pthread_join(t, 0);
 }
+// A cgo traceback function as another library would install with runtime.SetCgoTraceback: it
+// reports no C frames (buf[0] = 0 ends the list).
+struct matrix_tb_arg { unsigned long context, sigcontext; unsigned long *buf; unsigned long max; };
+static void matrix_cgo_traceback(void *p) { struct matrix_tb_arg *a = p; if (a->max) a->buf[0] = 0; }
 */
 import "C"
+
+import (
+	"runtime"
+	"unsafe"
+)
+
+// setCgoTraceback does what another library may do once per process; lastgasp never calls it.
+func setCgoTraceback() { runtime.SetCgoTraceback(0, unsafe.Pointer(C.matrix_cgo_traceback), nil, nil) }
 
 func cFault()       { C.matrix_c_fault() }
 func cAbort()       { C.matrix_c_abort() }
