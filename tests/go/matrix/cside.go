@@ -22,10 +22,7 @@ static void matrix_c_thread_fault(void)
 	pthread_create(&t, 0, c_thread, 0);
 	pthread_join(t, 0);
 }
-// A cgo traceback function as another library would install with runtime.SetCgoTraceback: it
-// reports no C frames (buf[0] = 0 ends the list).
-struct matrix_tb_arg { unsigned long context, sigcontext; unsigned long *buf; unsigned long max; };
-static void matrix_cgo_traceback(void *p) { struct matrix_tb_arg *a = p; if (a->max) a->buf[0] = 0; }
+void matrix_cgo_traceback(void *arg); // tb.c: this file's //export allows only declarations here
 */
 import "C"
 
