@@ -282,35 +282,49 @@ static void modules(FILE *out, const struct fmt_md *md)
     }
 }
 
-/* The Go runtime's own crash output, as it printed it: what a Go programmer reads first. A goroutine dump can
- * run to thousands of lines; `show` keeps the head (the panic and the crashing goroutine) and says how much it
- * left out, and `lastgasp json` has it all. */
+/* The Go runtime's own crash output, as it printed it. With the Go stream present, `show` prints the
+ * goroutines itself (in Go's format, below), so only the text's head is shown: the lines before the first
+ * "goroutine N [...]:" line, i.e. the panic as Go printed it; and not even that when it is already all in
+ * the reason read from memory (which has the "fatal error:" line the copy lacks). Without the Go stream,
+ * its first lines. `lastgasp json` has the text whole. */
 #define GO_TEXT_SHOW_LINES 40
 
-static void go_crash_text(FILE *out, const struct fmt_md_bytes *b)
+static void go_crash_text(FILE *out, const struct fmt_md_bytes *b, const struct fmt_go_info *go)
 {
-    size_t shown = 0, left = 0;
+    size_t shown = 0, left = 0, head_len = 0, lines = 0;
 
     if (!b->data || b->len == 0)
         return;
-    const char *p = (const char *)b->data, *end = p + b->len;
-    fputs("\nGo runtime output:\n", out);
-    while (p < end) {
+    const char *text = (const char *)b->data, *p = text, *end = p + b->len;
+    /* the head: whole lines, up to the first goroutine header (Go stream) or GO_TEXT_SHOW_LINES */
+    while (p < end && lines < GO_TEXT_SHOW_LINES) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
 
-        if (shown < GO_TEXT_SHOW_LINES) {
-            fputs("  ", out);
-            put_text_n(out, p, n, 1, 0); /* one line: keeps its tabs */
-            fputc('\n', out);
-            shown++;
-        } else {
-            left++;
-        }
+        if (go->present && n >= 10 && memcmp(p, "goroutine ", 10) == 0)
+            break;
+        p += n + (nl != NULL);
+        lines++;
+        if (n)
+            head_len = (size_t)(p - text);
+    }
+    for (const char *q = text + head_len; q < end; q++)
+        left += *q == '\n' || q + 1 == end;
+    if (go->present && go->reason && head_len && memmem(go->reason, strlen(go->reason), text, head_len))
+        return; /* the reason below says it all */
+    fputs("\nGo runtime output:\n", out);
+    for (p = text; p < text + head_len; shown++) {
+        const char *nl = memchr(p, '\n', (size_t)(text + head_len - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(text + head_len - p);
+
+        fputs("  ", out);
+        put_text_n(out, p, n, 1, 0); /* one line: keeps its tabs */
+        fputc('\n', out);
         p += n + (nl != NULL);
     }
     if (left)
-        fprintf(out, "  ... %zu more line%s (lastgasp json has them all)\n", left, left == 1 ? "" : "s");
+        fprintf(out, "  ... %zu more line%s%s (lastgasp json has them all)\n", left, left == 1 ? "" : "s",
+                go->present ? ": the goroutines, shown below" : "");
 }
 
 /* The process annotations (lastgasp_set_annotation), one "key: value" a line. */
@@ -363,7 +377,7 @@ int fmt_render_show(FILE *out, const struct fmt_md *md)
         return -1;
     headline(out, &r);
     details(out, &r, md);
-    go_crash_text(out, &md->go_crash_text);
+    go_crash_text(out, &md->go_crash_text, &md->go);
     annotations(out, &md->crashpad);
     /* A Go program's goroutines first: they are what its programmer reads; the native threads follow, as the
      * crashing thread's C frames are what explains a crash in cgo. */
