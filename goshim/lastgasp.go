@@ -59,6 +59,9 @@ const (
 // ErrUnsupported is returned by Install on a platform lastgasp does not support.
 var ErrUnsupported = errors.New("lastgasp: needs linux/amd64 and cgo (CGO_ENABLED=1 and a C compiler)")
 
+// errPreloaded: the LD_PRELOAD library was in the process first and handles its crashes.
+var errPreloaded = &InstallError{Code: 7, Msg: "lastgasp is already loaded with LD_PRELOAD, which handles this process"}
+
 // InstallError is returned by Install when the crash handler could not be installed. Nothing
 // stays installed then: the program runs on without crash dumps.
 type InstallError struct {

@@ -7,3 +7,5 @@ func Install(o Options) error { return ErrUnsupported }
 
 // SetAnnotation returns ErrUnsupported.
 func SetAnnotation(key, value string) error { return ErrUnsupported }
+
+func preloaded() bool { return false }

@@ -288,3 +288,16 @@ def test_traceback_level_choices(version, way, env, want, dump):
         assert "panic: explicit panic" in run.stderr
     finally:
         run.close()
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_both_ways_in_one_process(version):
+    """goshim in a program that is also preloaded: the package leaves the crash to the preloaded
+    library (which was there first) and says so; one crash, one dump."""
+    run = Run(build(version, "default", "goshim"), "panic", "preload")
+    try:
+        assert run.finish() == ABRT
+        assert len(run.dumps) == 1, run.dumps
+        assert "already loaded with LD_PRELOAD" in run.stderr
+    finally:
+        run.close()
