@@ -136,8 +136,23 @@ func sigaction(t *testing.T, sig syscall.Signal) kaction {
 	return k
 }
 
-// sigmasks reads every thread's blocked-signal mask.
+// sigmasks reads every thread's blocked-signal mask once the runtime has settled: a thread the
+// runtime is starting has every signal blocked for a moment, so read until two readings agree.
 func sigmasks(t *testing.T) map[string]string {
+	prev := sigmasksOnce(t)
+	for i := 0; i < 100; i++ {
+		time.Sleep(10 * time.Millisecond)
+		cur := sigmasksOnce(t)
+		if fmt.Sprint(cur) == fmt.Sprint(prev) {
+			return cur
+		}
+		prev = cur
+	}
+	t.Fatal("the threads' signal masks never settled")
+	return nil
+}
+
+func sigmasksOnce(t *testing.T) map[string]string {
 	m := map[string]string{}
 	tasks, _ := filepath.Glob("/proc/self/task/*/status")
 	for _, f := range tasks {
