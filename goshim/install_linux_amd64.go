@@ -2,7 +2,7 @@ package lastgasp
 
 /*
 #cgo CFLAGS: -I${SRCDIR}/.. -I${SRCDIR}/../reporter -std=gnu11 -D_GNU_SOURCE -O2 -g -fno-omit-frame-pointer
-#cgo CFLAGS: -fvisibility=hidden -fno-stack-protector -fno-exceptions -fno-builtin-memset -fno-builtin-memcpy
+#cgo CFLAGS: -fvisibility=hidden -fno-stack-protector -fno-exceptions
 #cgo LDFLAGS: -ldl -lpthread
 #include <dlfcn.h>
 #include <errno.h>
