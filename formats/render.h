@@ -87,8 +87,34 @@ int fmt_go_crashed(const struct fmt_go_info *go, const struct fmt_go_goroutine *
  * known: wait_since_ns is 0, or later than now_ns. */
 int fmt_go_wait_minutes(const struct fmt_go_info *go, const struct fmt_go_goroutine *g, uint64_t *minutes);
 
-/* Basename of the ModuleList entry holding frame k of g (k < g->nframes), or NULL. */
+/* The ModuleList entry holding frame k of g (k < g->nframes), or NULL; fmt_go_frame_module(): its basename. */
+const struct fmt_md_module *fmt_go_frame_module_at(const struct fmt_md *md, const struct fmt_go_goroutine *g,
+                                                   size_t k);
 const char *fmt_go_frame_module(const struct fmt_md *md, const struct fmt_go_goroutine *g, size_t k);
+
+/* The word a traceback puts in brackets: the wait reason of a waiting goroutine, else the status name; NULL for
+ * a status without a name (print its number). fmt_go_shows_wait(): 1 with *minutes when the runtime would add
+ * ", N minutes" (a waiting or syscall goroutine, waiting for one minute or more). */
+const char *fmt_go_state(const struct fmt_go_goroutine *g);
+int fmt_go_shows_wait(const struct fmt_go_info *go, const struct fmt_go_goroutine *g, uint64_t *minutes);
+
+/* Goroutines other than the crashing one, grouped: those with the same state, creator and stack print once.
+ * Groups come in the dump order of their first member; members in dump order. */
+struct fmt_go_group {
+    const struct fmt_go_goroutine *const *members;
+    size_t count;
+    uint64_t parent_goid;         /* the creating goroutine when all members share it, else 0 */
+};
+
+struct fmt_go_groups {
+    struct fmt_go_group *groups;
+    size_t ngroups;
+    const struct fmt_go_goroutine **members; /* storage the groups point into */
+};
+
+/* 0 (no groups for a dump without goroutines), or -1 when memory ran out. Release with fmt_go_groups_free(). */
+int fmt_go_group(struct fmt_go_groups *gs, const struct fmt_go_info *go);
+void fmt_go_groups_free(struct fmt_go_groups *gs);
 
 /* `show`'s goroutines, when the dump has a Go stream: the crashing goroutine first, in the runtime's own
  * traceback format, then the others grouped by identical stack. 0, or -1 when memory ran out. */
