@@ -67,6 +67,14 @@ void fmt_json_signal(FILE *out, const struct fmt_report *r);
 void fmt_json_time(FILE *out, const struct fmt_report *r);
 void fmt_json_container(FILE *out, const struct fmt_md *md);
 
+/* "2026-11-22 02:16:38.123 UTC" of a CLOCK_REALTIME time in nanoseconds into buf; 0, or -1 when it does not
+ * fit or the time cannot be represented. */
+int fmt_time_utc(uint64_t ns, char *buf, size_t n);
+
+/* The module path of a Go program ("example.com/svc/cmd/svc") from its build info's "path" line, n bytes long
+ * (not NUL-terminated); NULL when the build info is NULL or has no such line. */
+const char *fmt_go_program_path(const char *build_info, size_t *n);
+
 /* "SIGSEGV", or NULL for a number without a name. */
 const char *fmt_signal_name(uint32_t signo);
 /* "SEGV_MAPERR", "SI_TKILL", or NULL when the code has no name for that signal. */
