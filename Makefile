@@ -22,7 +22,8 @@ SAFE_SRC := sigsafe/sys.c sigsafe/mem.c sigsafe/fmt.c sigsafe/memread.c sigsafe/
 SAFE_ASM := sigsafe/x86_64/jmp.S
 INSTALL_SRC := reporter/install.c reporter/altstack.c reporter/go_inspect.c reporter/go_install.c
 READER_SRC := formats/mdread.c formats/mdread_streams.c formats/mdread_lg.c formats/mdread_go.c formats/mdread_lookup.c
-RENDER_SRC := formats/render_view.c formats/render.c formats/render_json.c formats/render_go.c formats/signames.c
+RENDER_SRC := formats/render_view.c formats/render.c formats/render_json.c formats/render_go.c formats/signames.c \
+              formats/render_html.c formats/render_html_summary.c formats/render_html_go.c
 # Bundles (`lastgasp collect`, and show/json of a bundle): the command-line tool only, on minizip and zlib.
 BUNDLE_SRC := formats/bundle/collect.c formats/bundle/zipout.c formats/bundle/manifest.c formats/bundle/binaries.c \
               formats/bundle/bundle_read.c formats/bundle/bundle_show.c formats/bundle/sha256.c
