@@ -26,7 +26,8 @@ RENDER_SRC := formats/render_view.c formats/render.c formats/render_json.c forma
               formats/render_html.c formats/render_html_summary.c formats/render_html_go.c
 # Bundles (`lastgasp collect`, and show/json of a bundle): the command-line tool only, on minizip and zlib.
 BUNDLE_SRC := formats/bundle/collect.c formats/bundle/zipout.c formats/bundle/manifest.c formats/bundle/binaries.c \
-              formats/bundle/bundle_read.c formats/bundle/bundle_show.c formats/bundle/sha256.c
+              formats/bundle/bundle_read.c formats/bundle/bundle_show.c formats/bundle/sha256.c \
+              formats/bundle/bundle_html.c
 MINIZIP_LIBS := $(shell pkg-config --libs minizip 2>/dev/null || echo -lminizip) -lz
 
 SAFE_OBJ := $(SAFE_SRC:%.c=$(B)/obj/%.o) $(SAFE_ASM:%.S=$(B)/obj/%.o)
