@@ -25,5 +25,6 @@ echo "== Go: the runtime offsets and wait reasons against DWARF and the binaries
 bash tests/go/offsets/run.sh
 
 echo "== crash matrix (C and cgo) read back by Breakpad, rust-minidump, LLDB and lastgasp;"
-echo "   Go dumps against the Go runtime's own traceback of the same crash"
-python3 -m pytest -q -p no:cacheprovider tests/crash tests/go
+echo "   Go dumps against the Go runtime's own traceback of the same crash; html pages in headless Chromium"
+echo "   (screenshots in build/test-artifacts/)"
+python3 -m pytest -q -p no:cacheprovider tests/crash tests/go tests/html

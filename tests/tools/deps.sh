@@ -3,7 +3,7 @@
 #   deps.sh build   what `make` needs: a C compiler, make, pkg-config, and minizip on zlib
 #                   (the `lastgasp collect` bundles; the library itself links neither)
 #   deps.sh demo    also curl, which `make demo` uses to send requests to the demo service
-#   deps.sh test    also what the tests need: lldb, clang (libFuzzer), pytest,
+#   deps.sh test    also what the tests need: lldb, clang (libFuzzer), chromium (the html pages), pytest,
 #                   Breakpad's tools (npm minidump@0.26.0) and rust-minidump (cargo)
 # Downloaded tools go to $LASTGASP_TOOLS (default ~/.cache/lastgasp-tools), outside the tree.
 set -euo pipefail
@@ -12,7 +12,7 @@ TOOLS=${LASTGASP_TOOLS:-$HOME/.cache/lastgasp-tools}
 
 pkgs=(gcc make pkg-config libminizip-dev zlib1g-dev)
 [ "$mode" = demo ] && pkgs+=(curl)
-[ "$mode" = test ] && pkgs+=(lldb clang)
+[ "$mode" = test ] && pkgs+=(lldb clang chromium)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
