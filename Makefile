@@ -105,7 +105,7 @@ U := $(T)/unit
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 SIGSAFE_OBJ := $(filter $(B)/obj/sigsafe/%,$(SAFE_OBJ))
 unit-bins: $(U)/test_sigsafe $(U)/test_sigsafe_asan $(U)/test_mdread $(U)/test_render $(U)/test_roundtrip \
-           $(U)/test_unwind $(U)/test_sha256
+           $(U)/test_unwind $(U)/test_sha256 $(U)/test_render_html
 UNWIND_OBJ := $(addprefix $(B)/obj/reporter/,unwind.o x86_64/unwind_cfi.o symbols.o modules.o)
 
 $(U)/test_sigsafe: tests/unit/test_sigsafe.c tests/unit/check.h $(SIGSAFE_OBJ) $(HEADERS)
@@ -121,7 +121,13 @@ $(U)/test_mdread: tests/unit/test_mdread.c $(READER_SRC) $(HEADERS)
 	@mkdir -p $(U)
 	$(CC) $(CFLAGS_BASE) $(SAN) -o $@ $< $(READER_SRC)
 
-$(U)/test_render: tests/unit/test_render.c $(READER_SRC) $(RENDER_SRC) $(HEADERS)
+$(U)/test_render: tests/unit/test_render.c tests/unit/render_fixtures.h $(READER_SRC) $(RENDER_SRC) $(HEADERS)
+	@mkdir -p $(U)
+	$(CC) $(CFLAGS_BASE) $(SAN) -o $@ $< $(READER_SRC) $(RENDER_SRC)
+
+# lastgasp html: escaping, what a missing value leaves out, grouping, the caps (and the page check the fuzzer uses)
+$(U)/test_render_html: tests/unit/test_render_html.c tests/unit/render_fixtures.h tests/unit/html_check.h \
+                       $(READER_SRC) $(RENDER_SRC) $(HEADERS)
 	@mkdir -p $(U)
 	$(CC) $(CFLAGS_BASE) $(SAN) -o $@ $< $(READER_SRC) $(RENDER_SRC)
 
@@ -140,7 +146,7 @@ $(U)/test_sha256: tests/unit/test_sha256.c formats/bundle/sha256.c $(HEADERS)
 	@mkdir -p $(U)
 	$(CC) $(CFLAGS_BASE) $(SAN) -o $@ $< formats/bundle/sha256.c
 
-$(T)/fuzz_mdread: tests/fuzz/fuzz_mdread.c $(READER_SRC) $(RENDER_SRC) $(HEADERS)
+$(T)/fuzz_mdread: tests/fuzz/fuzz_mdread.c tests/unit/html_check.h $(READER_SRC) $(RENDER_SRC) $(HEADERS)
 	@mkdir -p $(T)
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	    -o $@ $< $(READER_SRC) $(RENDER_SRC)
