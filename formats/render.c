@@ -85,6 +85,30 @@ void fmt_put_text(FILE *out, const char *s, const char *fallback, int keep_newli
         put_text_n(out, s, strlen(s), keep_newlines, 0);
 }
 
+int fmt_time_utc(uint64_t ns, char *buf, size_t n)
+{
+    time_t secs = (time_t)(ns / 1000000000u);
+    struct tm tm;
+    char when[48];
+
+    if (!gmtime_r(&secs, &tm) || !strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm))
+        return -1;
+    return snprintf(buf, n, "%s.%03u UTC", when, (unsigned)(ns % 1000000000u / 1000000u)) < (int)n ? 0 : -1;
+}
+
+const char *fmt_go_program_path(const char *build_info, size_t *n)
+{
+    const char *p = build_info ? strstr(build_info, "path\t") : NULL;
+
+    /* the first line that starts with the key: "path" inside a dep's line does not count */
+    while (p && p != build_info && p[-1] != '\n')
+        p = strstr(p + 1, "path\t");
+    if (!p)
+        return NULL;
+    *n = strcspn(p + 5, "\n");
+    return p + 5;
+}
+
 /* ---- show ---- */
 
 static const struct fmt_rthread *crashing_thread(const struct fmt_report *r)
@@ -136,14 +160,12 @@ static void details(FILE *out, const struct fmt_report *r, const struct fmt_md *
 {
     const struct fmt_md_sysinfo *si = &md->sysinfo;
 
-    if (r->has_time) {
-        time_t secs = (time_t)(r->time_ns / 1000000000u);
-        struct tm tm;
-        char when[64];
+    char when[64];
+    const char *path;
+    size_t path_n;
 
-        if (gmtime_r(&secs, &tm) && strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm))
-            fprintf(out, "Time: %s.%03u UTC\n", when, (unsigned)(r->time_ns % 1000000000u / 1000000u));
-    }
+    if (r->has_time && fmt_time_utc(r->time_ns, when, sizeof when) == 0)
+        fprintf(out, "Time: %s\n", when);
     if (md->cmdline.data && md->cmdline.len) {
         size_t n = md->cmdline.len;
 
@@ -188,15 +210,9 @@ static void details(FILE *out, const struct fmt_report *r, const struct fmt_md *
         fputs("Go: ", out);
         fmt_put_text(out, md->go.go_version, "(version unreadable)", 0);
         fprintf(out, ", %zu goroutine%s\n", md->go.ngoroutines, md->go.ngoroutines == 1 ? "" : "s");
-        const char *p = md->go.build_info ? strstr(md->go.build_info, "path\t") : NULL;
-        if (p && (p == md->go.build_info || p[-1] == '\n')) {
-            char path[512];
-            size_t n = strcspn(p + 5, "\n");
-            n = n < sizeof path - 1 ? n : sizeof path - 1;
-            memcpy(path, p + 5, n);
-            path[n] = 0;
+        if ((path = fmt_go_program_path(md->go.build_info, &path_n)) != NULL) {
             fputs("Program: ", out);
-            fmt_put_text(out, path, "", 0);
+            put_text_n(out, path, path_n, 0, 0);
             fputc('\n', out);
         }
         if (md->go.flags & LG_GO_GOROUTINES_TRUNCATED)

@@ -19,6 +19,7 @@ struct fmt_rframe {
     uint32_t offset;              /* pc - function start, when has_offset */
     const char *module;           /* basename of the module's path, or NULL */
     uint64_t module_base;         /* when module != NULL */
+    const struct fmt_md_module *module_entry; /* the ModuleList entry, when module != NULL */
     const char *trust;            /* "context", "cfi", "fp", or NULL */
 };
 
@@ -67,6 +68,14 @@ void fmt_json_signal(FILE *out, const struct fmt_report *r);
 void fmt_json_time(FILE *out, const struct fmt_report *r);
 void fmt_json_container(FILE *out, const struct fmt_md *md);
 
+/* "2026-11-22 02:16:38.123 UTC" of a CLOCK_REALTIME time in nanoseconds into buf; 0, or -1 when it does not
+ * fit or the time cannot be represented. */
+int fmt_time_utc(uint64_t ns, char *buf, size_t n);
+
+/* The module path of a Go program ("example.com/svc/cmd/svc") from its build info's "path" line, n bytes long
+ * (not NUL-terminated); NULL when the build info is NULL or has no such line. */
+const char *fmt_go_program_path(const char *build_info, size_t *n);
+
 /* "SIGSEGV", or NULL for a number without a name. */
 const char *fmt_signal_name(uint32_t signo);
 /* "SEGV_MAPERR", "SI_TKILL", or NULL when the code has no name for that signal. */
@@ -87,12 +96,87 @@ int fmt_go_crashed(const struct fmt_go_info *go, const struct fmt_go_goroutine *
  * known: wait_since_ns is 0, or later than now_ns. */
 int fmt_go_wait_minutes(const struct fmt_go_info *go, const struct fmt_go_goroutine *g, uint64_t *minutes);
 
-/* Basename of the ModuleList entry holding frame k of g (k < g->nframes), or NULL. */
+/* The ModuleList entry holding frame k of g (k < g->nframes), or NULL; fmt_go_frame_module(): its basename. */
+const struct fmt_md_module *fmt_go_frame_module_at(const struct fmt_md *md, const struct fmt_go_goroutine *g,
+                                                   size_t k);
 const char *fmt_go_frame_module(const struct fmt_md *md, const struct fmt_go_goroutine *g, size_t k);
+
+/* The word a traceback puts in brackets: the wait reason of a waiting goroutine, else the status name; NULL for
+ * a status without a name (print its number). fmt_go_shows_wait(): 1 with *minutes when the runtime would add
+ * ", N minutes" (a waiting or syscall goroutine, waiting for one minute or more). */
+const char *fmt_go_state(const struct fmt_go_goroutine *g);
+int fmt_go_shows_wait(const struct fmt_go_info *go, const struct fmt_go_goroutine *g, uint64_t *minutes);
+
+/* Goroutines other than the crashing one, grouped: those with the same state, creator and stack print once.
+ * Groups come in the dump order of their first member; members in dump order. */
+struct fmt_go_group {
+    const struct fmt_go_goroutine *const *members;
+    size_t count;
+    uint64_t parent_goid;         /* the creating goroutine when all members share it, else 0 */
+};
+
+struct fmt_go_groups {
+    struct fmt_go_group *groups;
+    size_t ngroups;
+    const struct fmt_go_goroutine **members; /* storage the groups point into */
+};
+
+/* 0 (no groups for a dump without goroutines), or -1 when memory ran out. Release with fmt_go_groups_free(). */
+int fmt_go_group(struct fmt_go_groups *gs, const struct fmt_go_info *go);
+void fmt_go_groups_free(struct fmt_go_groups *gs);
 
 /* `show`'s goroutines, when the dump has a Go stream: the crashing goroutine first, in the runtime's own
  * traceback format, then the others grouped by identical stack. 0, or -1 when memory ran out. */
 int fmt_show_go(FILE *out, const struct fmt_md *md);
+
+/* ---- HTML (render_html.c, render_html_go.c): `lastgasp html`, one self-contained page ---- */
+
+/* The whole page of one dump. 0, or -1 on a write error or lack of memory. */
+int fmt_render_html(FILE *out, const struct fmt_md *md);
+
+/* Pieces of a page, for a page of several dumps (a bundle): the document head (title escaped here), one dump's
+ * section (its element ids start with id, which must be a plain token such as "d3"; heading, escaped, leads
+ * the section when not NULL), and the end of the document. fmt_html_dump returns 0, or -1 when memory ran out. */
+void fmt_html_begin(FILE *out, const char *title);
+int fmt_html_dump(FILE *out, const struct fmt_md *md, const char *id, const char *heading);
+void fmt_html_end(FILE *out);
+
+/* Text from a dump as HTML: & < > " ' escaped, invalid UTF-8 as U+FFFD, control and bidirectional-override
+ * characters as '?' (newlines and tabs kept when keep_newlines, for <pre>). NULL prints fallback (escaped too). */
+void fmt_html_text_n(FILE *out, const char *s, size_t n, int keep_newlines);
+void fmt_html_text(FILE *out, const char *s, const char *fallback);
+
+/* The function a crash summary names: for a Go crash the crashing goroutine's first frame outside the runtime
+ * (where the program was), else the crashing thread's innermost frame; NULL when the dump names none. For a Go
+ * frame, *file and *line give its source (else NULL and 0). */
+const char *fmt_crash_site(const struct fmt_report *r, const struct fmt_md *md, const char **file, int32_t *line);
+
+/* A frame table of one stack (render_html.c), rows from either kind of frame. */
+struct fmt_html_frame {
+    const char *function;         /* NULL prints "??" */
+    int has_offset;
+    uint32_t offset;              /* pc - function start */
+    const char *file;             /* NULL: no source cell */
+    int32_t line;                 /* 0 when unknown */
+    const struct fmt_md_module *module; /* NULL when the pc is in no module */
+    uint64_t pc;
+    const char *note;             /* "inlined", "C", "cfi"...; NULL for none */
+};
+void fmt_html_frames_begin(FILE *out);
+void fmt_html_frame_row(FILE *out, size_t index, const struct fmt_html_frame *f);
+void fmt_html_frames_note(FILE *out, const char *text); /* a full-width row of our own text (not escaped) */
+void fmt_html_frames_end(FILE *out);
+
+/* Stacks are cut at this many rows on the page (`json` has them all): a hostile dump must not make a page
+ * that no browser can open. */
+#define FMT_HTML_MAX_FRAMES 300
+
+/* The crash summary box (render_html_summary.c). */
+void fmt_html_summary(FILE *out, const struct fmt_report *r, const struct fmt_md *md);
+
+/* The goroutines (render_html_go.c): the crashing goroutine expanded, the others grouped and collapsed.
+ * Prints nothing for a dump without a Go stream. 0, or -1 when memory ran out. */
+int fmt_html_go(FILE *out, const struct fmt_md *md, const char *id);
 
 /* Decode one UTF-8 character at s[0..n) (n >= 1). Returns the bytes it spans (>= 1); *cp is U+FFFD for an
  * invalid or truncated sequence, which then spans its longest valid prefix (at least one byte). */

@@ -1,4 +1,4 @@
-/* render_go.c — the goroutines of `lastgasp show`, and the Go helpers both renderers share.
+/* render_go.c — the goroutines of `lastgasp show`, and the Go helpers (grouping included) the renderers share.
  *
  * Normal context. The crashing goroutine comes first, printed as the Go runtime prints a traceback
  * (runtime/traceback.go: goroutineheader, traceback1, printcreatedby), so that it reads like any Go crash.
@@ -42,15 +42,130 @@ int fmt_go_wait_minutes(const struct fmt_go_info *go, const struct fmt_go_gorout
     return 1;
 }
 
-const char *fmt_go_frame_module(const struct fmt_md *md, const struct fmt_go_goroutine *g, size_t k)
+const struct fmt_md_module *fmt_go_frame_module_at(const struct fmt_md *md, const struct fmt_go_goroutine *g,
+                                                   size_t k)
 {
     const struct fmt_go_frame *f = &g->frames[k];
     /* The innermost physical frame (frame 0, and the inlined frames sharing its pc) holds an exact pc; the
      * others hold return addresses, which may lie one past the end of the caller's module. */
     uint64_t where = f->pc != g->frames[0].pc && f->pc > 0 ? f->pc - 1 : f->pc;
-    const struct fmt_md_module *m = fmt_md_module_at(md, where);
+
+    return fmt_md_module_at(md, where);
+}
+
+const char *fmt_go_frame_module(const struct fmt_md *md, const struct fmt_go_goroutine *g, size_t k)
+{
+    const struct fmt_md_module *m = fmt_go_frame_module_at(md, g, k);
 
     return m ? fmt_path_basename(m->path) : NULL;
+}
+
+const char *fmt_go_state(const struct fmt_go_goroutine *g)
+{
+    if (g->status == GO_STATUS_WAITING && g->wait_reason && g->wait_reason[0])
+        return g->wait_reason;
+    return fmt_go_status_name(g->status);
+}
+
+int fmt_go_shows_wait(const struct fmt_go_info *go, const struct fmt_go_goroutine *g, uint64_t *minutes)
+{
+    /* As the runtime does: the wait is shown for waiting and syscall goroutines only, from one minute on. */
+    return (g->status == GO_STATUS_WAITING || g->status == GO_STATUS_SYSCALL) && fmt_go_wait_minutes(go, g, minutes) &&
+           *minutes >= 1;
+}
+
+/* ---- grouping: shared by show and html ---- */
+
+static int cmp_str(const char *a, const char *b)
+{
+    if (!a || !b)
+        return (a != NULL) - (b != NULL);
+    return strcmp(a, b);
+}
+
+static int cmp_u64(uint64_t a, uint64_t b) { return (a > b) - (a < b); }
+
+/* A total order on what a group prints once (state, stack, creator); 0 when two goroutines print alike. */
+static int group_cmp(const struct fmt_go_goroutine *a, const struct fmt_go_goroutine *b)
+{
+    int c;
+
+    if ((c = cmp_u64(a->status, b->status)) || (c = cmp_str(a->wait_reason, b->wait_reason)) ||
+        (c = cmp_u64(a->flags & LG_GOROUTINE_TRUNCATED, b->flags & LG_GOROUTINE_TRUNCATED)) ||
+        (c = cmp_str(a->created_by_function, b->created_by_function)) ||
+        (c = cmp_str(a->created_by_file, b->created_by_file)) ||
+        (c = cmp_u64((uint64_t)(int64_t)a->created_by_line, (uint64_t)(int64_t)b->created_by_line)) ||
+        (c = cmp_u64(a->nframes, b->nframes)))
+        return c;
+    if (a->frames == b->frames) /* shared records: the writer found the stacks identical */
+        return 0;
+    for (size_t k = 0; k < a->nframes; k++) {
+        const struct fmt_go_frame *x = &a->frames[k], *y = &b->frames[k];
+
+        if ((c = cmp_u64(x->pc, y->pc)) || (c = x->inlined - y->inlined) ||
+            (c = cmp_u64((uint64_t)(int64_t)x->line, (uint64_t)(int64_t)y->line)) ||
+            (c = cmp_str(x->function, y->function)) || (c = cmp_str(x->file, y->file)))
+            return c;
+    }
+    return 0;
+}
+
+/* Goroutines by group, and within one group in dump order (the records are an array: address order). */
+static int member_cmp(const void *x, const void *y)
+{
+    const struct fmt_go_goroutine *a = *(const struct fmt_go_goroutine *const *)x;
+    const struct fmt_go_goroutine *b = *(const struct fmt_go_goroutine *const *)y;
+    int c = group_cmp(a, b);
+
+    return c ? c : (a > b) - (a < b);
+}
+
+/* Groups in the dump order of their first goroutine. */
+static int group_order_cmp(const void *x, const void *y)
+{
+    const struct fmt_go_goroutine *a = ((const struct fmt_go_group *)x)->members[0];
+    const struct fmt_go_goroutine *b = ((const struct fmt_go_group *)y)->members[0];
+
+    return (a > b) - (a < b);
+}
+
+int fmt_go_group(struct fmt_go_groups *gs, const struct fmt_go_info *go)
+{
+    size_t n = 0;
+
+    memset(gs, 0, sizeof *gs);
+    if (!go->present || go->ngoroutines == 0)
+        return 0;
+    gs->members = calloc(go->ngoroutines, sizeof *gs->members);
+    gs->groups = calloc(go->ngoroutines, sizeof *gs->groups);
+    if (!gs->members || !gs->groups) {
+        fmt_go_groups_free(gs);
+        return -1;
+    }
+    for (size_t i = 0; i < go->ngoroutines; i++)
+        if (!fmt_go_crashed(go, &go->goroutines[i]))
+            gs->members[n++] = &go->goroutines[i];
+    qsort(gs->members, n, sizeof *gs->members, member_cmp);
+    for (size_t i = 0; i < n; i++) {
+        struct fmt_go_group *gr;
+
+        if (i == 0 || group_cmp(gs->members[i - 1], gs->members[i]) != 0)
+            gs->groups[gs->ngroups++] = (struct fmt_go_group){ &gs->members[i], 0, gs->members[i]->parent_goid };
+        gr = &gs->groups[gs->ngroups - 1];
+        /* "in goroutine N" only when it is true of them all. */
+        if (gs->members[i]->parent_goid != gr->parent_goid)
+            gr->parent_goid = 0;
+        gr->count++;
+    }
+    qsort(gs->groups, gs->ngroups, sizeof *gs->groups, group_order_cmp);
+    return 0;
+}
+
+void fmt_go_groups_free(struct fmt_go_groups *gs)
+{
+    free(gs->members);
+    free(gs->groups);
+    memset(gs, 0, sizeof *gs);
 }
 
 /* ---- show ---- */
@@ -58,12 +173,10 @@ const char *fmt_go_frame_module(const struct fmt_md *md, const struct fmt_go_gor
 /* The word in brackets: the wait reason of a waiting goroutine, else its status. */
 static void put_state(FILE *out, const struct fmt_go_goroutine *g)
 {
-    const char *word = fmt_go_status_name(g->status);
+    const char *word = fmt_go_state(g);
 
-    if (g->status == GO_STATUS_WAITING && g->wait_reason && g->wait_reason[0])
-        fmt_put_text(out, g->wait_reason, NULL, 0);
-    else if (word)
-        fputs(word, out);
+    if (word)
+        fmt_put_text(out, word, NULL, 0);
     else
         fprintf(out, "status %" PRIu32, g->status);
 }
@@ -75,9 +188,7 @@ static void header(FILE *out, const struct fmt_go_info *go, const struct fmt_go_
 
     fprintf(out, "\ngoroutine %" PRIu64 " [", g->goid);
     put_state(out, g);
-    /* As the runtime does: the wait is shown for waiting and syscall goroutines only, from one minute on. */
-    if ((g->status == GO_STATUS_WAITING || g->status == GO_STATUS_SYSCALL) && fmt_go_wait_minutes(go, g, &minutes) &&
-        minutes >= 1)
+    if (fmt_go_shows_wait(go, g, &minutes))
         fprintf(out, ", %" PRIu64 " minutes", minutes);
     if (g->flags & LG_GOROUTINE_LOCKED)
         fputs(", locked to thread", out);
@@ -130,70 +241,11 @@ static void created_by(FILE *out, const struct fmt_go_goroutine *g, uint64_t par
     fputc('\n', out);
 }
 
-static int cmp_str(const char *a, const char *b)
-{
-    if (!a || !b)
-        return (a != NULL) - (b != NULL);
-    return strcmp(a, b);
-}
-
-static int cmp_u64(uint64_t a, uint64_t b) { return (a > b) - (a < b); }
-
-/* A total order on what a group prints once (state, stack, creator); 0 when two goroutines print alike. */
-static int group_cmp(const struct fmt_go_goroutine *a, const struct fmt_go_goroutine *b)
-{
-    int c;
-
-    if ((c = cmp_u64(a->status, b->status)) || (c = cmp_str(a->wait_reason, b->wait_reason)) ||
-        (c = cmp_u64(a->flags & LG_GOROUTINE_TRUNCATED, b->flags & LG_GOROUTINE_TRUNCATED)) ||
-        (c = cmp_str(a->created_by_function, b->created_by_function)) ||
-        (c = cmp_str(a->created_by_file, b->created_by_file)) ||
-        (c = cmp_u64((uint64_t)(int64_t)a->created_by_line, (uint64_t)(int64_t)b->created_by_line)) ||
-        (c = cmp_u64(a->nframes, b->nframes)))
-        return c;
-    if (a->frames == b->frames) /* shared records: the writer found the stacks identical */
-        return 0;
-    for (size_t k = 0; k < a->nframes; k++) {
-        const struct fmt_go_frame *x = &a->frames[k], *y = &b->frames[k];
-
-        if ((c = cmp_u64(x->pc, y->pc)) || (c = x->inlined - y->inlined) ||
-            (c = cmp_u64((uint64_t)(int64_t)x->line, (uint64_t)(int64_t)y->line)) ||
-            (c = cmp_str(x->function, y->function)) || (c = cmp_str(x->file, y->file)))
-            return c;
-    }
-    return 0;
-}
-
-/* Goroutines by group, and within one group in dump order (the records are an array: address order). */
-static int member_cmp(const void *x, const void *y)
-{
-    const struct fmt_go_goroutine *a = *(const struct fmt_go_goroutine *const *)x;
-    const struct fmt_go_goroutine *b = *(const struct fmt_go_goroutine *const *)y;
-    int c = group_cmp(a, b);
-
-    return c ? c : (a > b) - (a < b);
-}
-
-struct group {
-    const struct fmt_go_goroutine *const *members; /* into the sorted member array */
-    size_t count;
-};
-
-/* Groups in the dump order of their first goroutine. */
-static int group_order_cmp(const void *x, const void *y)
-{
-    const struct fmt_go_goroutine *a = ((const struct group *)x)->members[0];
-    const struct fmt_go_goroutine *b = ((const struct group *)y)->members[0];
-
-    return (a > b) - (a < b);
-}
-
 /* A group of one prints as the runtime would print it; a larger one as
  * "3 goroutines [chan receive]: 7, 8, 9" and the stack they share. */
-static void group_block(FILE *out, const struct fmt_go_info *go, const struct group *gr)
+static void group_block(FILE *out, const struct fmt_go_info *go, const struct fmt_go_group *gr)
 {
     const struct fmt_go_goroutine *g = gr->members[0];
-    uint64_t parent = g->parent_goid;
 
     if (gr->count == 1) {
         header(out, go, g);
@@ -204,21 +256,16 @@ static void group_block(FILE *out, const struct fmt_go_info *go, const struct gr
         for (size_t i = 0; i < gr->count && i < GO_GROUP_IDS; i++)
             fprintf(out, "%s %" PRIu64, i ? "," : "", gr->members[i]->goid);
         fputs(gr->count > GO_GROUP_IDS ? ", ...\n" : "\n", out);
-        /* "in goroutine N" only when it is true of them all. */
-        for (size_t i = 1; i < gr->count; i++)
-            if (gr->members[i]->parent_goid != parent)
-                parent = 0;
     }
     stack(out, g);
-    created_by(out, g, parent);
+    created_by(out, g, gr->parent_goid);
 }
 
 int fmt_show_go(FILE *out, const struct fmt_md *md)
 {
     const struct fmt_go_info *go = &md->go;
-    const struct fmt_go_goroutine **others;
-    struct group *groups;
-    size_t nothers = 0, ngroups = 0, ncrashed = 0;
+    struct fmt_go_groups gs;
+    size_t ncrashed = 0;
 
     if (!go->present)
         return 0;
@@ -235,20 +282,13 @@ int fmt_show_go(FILE *out, const struct fmt_md *md)
         fputs("\nNo goroutines in the Go stream.\n", out);
         return 0;
     }
-    others = calloc(go->ngoroutines, sizeof *others);
-    groups = calloc(go->ngoroutines, sizeof *groups);
-    if (!others || !groups) {
-        free(others);
-        free(groups);
+    if (fmt_go_group(&gs, go) != 0)
         return -1;
-    }
     for (size_t i = 0; i < go->ngoroutines; i++) {
         const struct fmt_go_goroutine *g = &go->goroutines[i];
 
-        if (!fmt_go_crashed(go, g)) {
-            others[nothers++] = g;
+        if (!fmt_go_crashed(go, g))
             continue;
-        }
         header(out, go, g);
         stack(out, g);
         created_by(out, g, g->parent_goid);
@@ -258,16 +298,8 @@ int fmt_show_go(FILE *out, const struct fmt_md *md)
         fputs("\nNo goroutine was running on the crashing thread (a C thread, or the Go scheduler).\n", out);
     else if (ncrashed == 0)
         fprintf(out, "\nThe crashing goroutine %" PRIu64 " is not in the dump.\n", go->crashing_goid);
-    qsort(others, nothers, sizeof *others, member_cmp);
-    for (size_t i = 0; i < nothers; i++) {
-        if (i == 0 || group_cmp(others[i - 1], others[i]) != 0)
-            groups[ngroups++] = (struct group){ &others[i], 0 };
-        groups[ngroups - 1].count++;
-    }
-    qsort(groups, ngroups, sizeof *groups, group_order_cmp);
-    for (size_t i = 0; i < ngroups; i++)
-        group_block(out, go, &groups[i]);
-    free(others);
-    free(groups);
+    for (size_t i = 0; i < gs.ngroups; i++)
+        group_block(out, go, &gs.groups[i]);
+    fmt_go_groups_free(&gs);
     return 0;
 }

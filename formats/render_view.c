@@ -53,6 +53,7 @@ static void set_module(struct fmt_rframe *f, const struct fmt_md_module *m)
     if (m && m->path) {
         f->module = fmt_path_basename(m->path);
         f->module_base = m->base;
+        f->module_entry = m;
     }
 }
 

@@ -51,10 +51,19 @@ int fmt_bundle_open(struct fmt_bundle *b, const char *path, char *err, size_t er
 int fmt_bundle_read(struct fmt_bundle *b, const char *name, uint8_t **buf, size_t *len, char *err, size_t errlen);
 void fmt_bundle_close(struct fmt_bundle *b);
 
+struct fmt_md;
+/* 1 when the entry called name is one of the bundle's dumps (NAME.dmp, not under binaries/). */
+int fmt_bundle_is_dump(const char *name);
+/* Read and parse the entry called name; md owns the bytes afterwards and is always released with
+ * fmt_md_close(). 0, or -1 with err. */
+int fmt_bundle_read_dump(struct fmt_bundle *b, const char *name, struct fmt_md *md, char *err, size_t errlen);
+
 /* `show BUNDLE`: one line per dump; `json BUNDLE`: {"bundle", "dumps": [{"name", "error", "dump"}]} where
  * "dump" is the dump's `json` object. 0, 1 when some dump could not be read (the others are printed), -1 on a
  * write error. */
 int fmt_bundle_show(FILE *out, const char *path, struct fmt_bundle *b);
 int fmt_bundle_json(FILE *out, const char *path, struct fmt_bundle *b);
+/* `html BUNDLE`: one page, an index of the dumps, then each dump's section (bundle_html.c). Same returns. */
+int fmt_bundle_html(FILE *out, const char *path, struct fmt_bundle *b);
 
 #endif

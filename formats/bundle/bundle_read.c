@@ -6,6 +6,7 @@
  * minidump, so a size field that lies cannot make us allocate more than what is there.
  */
 #include "bundle.h"
+#include "../mdread.h"
 
 #include <minizip/unzip.h>
 #include <stdio.h>
@@ -143,4 +144,23 @@ void fmt_bundle_close(struct fmt_bundle *b)
         free(b->names[i]);
     free(b->names);
     memset(b, 0, sizeof *b);
+}
+
+int fmt_bundle_is_dump(const char *name)
+{
+    size_t n = strlen(name);
+    return n > 4 && strcmp(name + n - 4, ".dmp") == 0 && strncmp(name, FMT_BUNDLE_BINARIES, 9) != 0;
+}
+
+int fmt_bundle_read_dump(struct fmt_bundle *b, const char *name, struct fmt_md *md, char *err, size_t errlen)
+{
+    uint8_t *buf;
+    size_t len;
+
+    memset(md, 0, sizeof *md);
+    if (fmt_bundle_read(b, name, &buf, &len, err, errlen) != 0)
+        return -1;
+    int rc = fmt_md_open(md, buf, len, err, errlen);
+    md->owned = buf;
+    return rc == FMT_MD_OK ? 0 : -1;
 }

@@ -12,26 +12,6 @@
 #include <string.h>
 #include <time.h>
 
-static int is_dump(const char *name)
-{
-    size_t n = strlen(name);
-    return n > 4 && strcmp(name + n - 4, ".dmp") == 0 && strncmp(name, FMT_BUNDLE_BINARIES, 9) != 0;
-}
-
-/* Read and parse one entry; md owns the bytes afterwards. 0, or -1 with err. */
-static int open_entry(struct fmt_bundle *b, const char *name, struct fmt_md *md, char *err, size_t errlen)
-{
-    uint8_t *buf;
-    size_t len;
-
-    memset(md, 0, sizeof *md);
-    if (fmt_bundle_read(b, name, &buf, &len, err, errlen) != 0)
-        return -1;
-    int rc = fmt_md_open(md, buf, len, err, errlen);
-    md->owned = buf;
-    return rc == FMT_MD_OK ? 0 : -1;
-}
-
 static void summary_line(FILE *out, const char *name, const struct fmt_md *md)
 {
     struct fmt_report r;
@@ -80,7 +60,7 @@ int fmt_bundle_show(FILE *out, const char *path, struct fmt_bundle *b)
     char err[512];
 
     for (size_t i = 0; i < b->n; i++) {
-        ndumps += is_dump(b->names[i]);
+        ndumps += fmt_bundle_is_dump(b->names[i]);
         nbin += strncmp(b->names[i], FMT_BUNDLE_BINARIES, 9) == 0;
     }
     fputs("Bundle ", out);
@@ -88,9 +68,9 @@ int fmt_bundle_show(FILE *out, const char *path, struct fmt_bundle *b)
     fprintf(out, ": %zu dump%s, %zu binar%s\n", ndumps, ndumps == 1 ? "" : "s", nbin, nbin == 1 ? "y" : "ies");
     for (size_t i = 0; i < b->n; i++) {
         struct fmt_md md;
-        if (!is_dump(b->names[i]))
+        if (!fmt_bundle_is_dump(b->names[i]))
             continue;
-        if (open_entry(b, b->names[i], &md, err, sizeof err) != 0) {
+        if (fmt_bundle_read_dump(b, b->names[i], &md, err, sizeof err) != 0) {
             fprintf(stderr, "lastgasp: %s:%s: %s\n", path, b->names[i], err);
             bad++;
         } else {
@@ -122,12 +102,12 @@ int fmt_bundle_json(FILE *out, const char *path, struct fmt_bundle *b)
         struct fmt_md md;
         char *one = NULL;
         size_t len = 0;
-        if (!is_dump(b->names[i]))
+        if (!fmt_bundle_is_dump(b->names[i]))
             continue;
         fputs(first ? "{\"name\":" : ",{\"name\":", out);
         first = 0;
         fmt_json_str_n(out, b->names[i], strlen(b->names[i]));
-        int ok = open_entry(b, b->names[i], &md, err, sizeof err) == 0;
+        int ok = fmt_bundle_read_dump(b, b->names[i], &md, err, sizeof err) == 0;
         if (ok) {
             FILE *m = open_memstream(&one, &len);
             ok = m && fmt_render_json(m, &md) == 0;

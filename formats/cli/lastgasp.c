@@ -1,8 +1,8 @@
-/* lastgasp.c — the `lastgasp` command: render a dump for a person (show) or a tool (json); pack dumps into a
- * zip bundle (collect).
+/* lastgasp.c — the `lastgasp` command: render a dump for a person (show, html) or a tool (json); pack dumps
+ * into a zip bundle (collect).
  *
  * Normal context. A thin main(): parsing lives in formats/mdread*.c, rendering in formats/render*.c (so the
- * fuzzer exercises exactly what this command runs), bundles in formats/bundle/. Exit status of show and json:
+ * fuzzer exercises exactly what this command runs), bundles in formats/bundle/. Exit status of show, json, html:
  * 0 when the dump rendered (even with warnings), 1 when a file could not be read or is not a minidump (or a
  * bundle was refused, or one of its dumps could not be read), 2 for a usage error. collect: see bundle.h.
  */
@@ -18,15 +18,20 @@
 static const char usage[] =
     "usage: lastgasp show FILE   print a crash report for a person\n"
     "       lastgasp json FILE   print the dump as one JSON object\n"
+    "       lastgasp html FILE   print one self-contained HTML page (lastgasp html FILE > report.html)\n"
     "       lastgasp collect DIR... -o BUNDLE.zip [--remove] [--with-binaries]\n"
     "                            pack the dumps of DIR... into a zip bundle with a manifest.json\n"
     "       lastgasp --help      print this help\n"
-    "FILE is a dump, a bundle (show lists its dumps, json prints them all), or BUNDLE.zip:NAME.dmp.\n"
+    "FILE is a dump, a bundle (show lists its dumps, json and html print them all), or BUNDLE.zip:NAME.dmp.\n"
     "collect exits 0 when every dump is in the bundle, 3 when some file was skipped or not removed,\n"
     "4 when there was nothing to collect, 1 when no bundle was written.\n";
 
-static int render(int json, const char *label, struct fmt_md *md)
+/* What show, json and html print. json and html carry the reader's warnings in their output. */
+enum out { OUT_SHOW, OUT_JSON, OUT_HTML };
+
+static int render(enum out how, const char *label, struct fmt_md *md)
 {
+    int json = how != OUT_SHOW;
     char first[512];
     int status = 0;
 
@@ -46,7 +51,9 @@ static int render(int json, const char *label, struct fmt_md *md)
         if (md->warnings_dropped)
             fprintf(stderr, "lastgasp: %s: warning: %zu more warnings not kept\n", label, md->warnings_dropped);
     }
-    if ((json ? fmt_render_json(stdout, md) : fmt_render_show(stdout, md)) != 0 || fflush(stdout) != 0) {
+    int rc = how == OUT_JSON ? fmt_render_json(stdout, md)
+             : how == OUT_HTML ? fmt_render_html(stdout, md) : fmt_render_show(stdout, md);
+    if (rc != 0 || fflush(stdout) != 0) {
         fprintf(stderr, "lastgasp: %s: could not write the report\n", label);
         status = 1;
     }
@@ -60,7 +67,7 @@ static int is_file(const char *path)
 }
 
 /* BUNDLE.zip:NAME.dmp — the bundle is the longest prefix before a ':' that is a file (paths may hold ':'). */
-static int show_entry(int json, const char *arg)
+static int show_entry(enum out how, const char *arg)
 {
     char *path = strdup(arg), err[600];
     char *colon = path ? strrchr(path, ':') : NULL;
@@ -93,7 +100,7 @@ static int show_entry(int json, const char *arg)
         if (rc != FMT_MD_OK)
             fprintf(stderr, "lastgasp: %s: %s\n", arg, err);
         else
-            status = render(json, arg, &md);
+            status = render(how, arg, &md);
         fmt_md_close(&md);
     }
     fmt_bundle_close(&b);
@@ -101,21 +108,22 @@ static int show_entry(int json, const char *arg)
     return status;
 }
 
-static int show(int json, const char *path)
+static int show(enum out how, const char *path)
 {
     struct fmt_md md;
     char err[600];
     int status;
 
     if (!is_file(path) && strchr(path, ':'))
-        return show_entry(json, path);
+        return show_entry(how, path);
     if (fmt_bundle_is_zip(path)) {
         struct fmt_bundle b;
         if (fmt_bundle_open(&b, path, err, sizeof err) != 0) {
             fprintf(stderr, "lastgasp: %s: %s\n", path, err);
             status = 1;
         } else {
-            status = json ? fmt_bundle_json(stdout, path, &b) : fmt_bundle_show(stdout, path, &b);
+            status = how == OUT_JSON ? fmt_bundle_json(stdout, path, &b)
+                     : how == OUT_HTML ? fmt_bundle_html(stdout, path, &b) : fmt_bundle_show(stdout, path, &b);
             if (status < 0 || fflush(stdout) != 0)
                 fprintf(stderr, "lastgasp: %s: could not write the report\n", path);
             status = status != 0;
@@ -128,7 +136,7 @@ static int show(int json, const char *path)
         fmt_md_close(&md);
         return 1;
     }
-    status = render(json, path, &md);
+    status = render(how, path, &md);
     fmt_md_close(&md);
     return status;
 }
@@ -172,9 +180,11 @@ int main(int argc, char **argv)
     }
     if (argc >= 2 && strcmp(argv[1], "collect") == 0)
         return collect(argc - 2, argv + 2);
-    if (argc != 3 || (strcmp(argv[1], "show") != 0 && strcmp(argv[1], "json") != 0)) {
+    if (argc != 3 || (strcmp(argv[1], "show") != 0 && strcmp(argv[1], "json") != 0 &&
+                      strcmp(argv[1], "html") != 0)) {
         fputs(usage, stderr);
         return 2;
     }
-    return show(strcmp(argv[1], "json") == 0, argv[2]);
+    return show(strcmp(argv[1], "json") == 0 ? OUT_JSON : strcmp(argv[1], "html") == 0 ? OUT_HTML : OUT_SHOW,
+                argv[2]);
 }

@@ -1,10 +1,12 @@
 /* fuzz_mdread.c — libFuzzer target for the minidump reader and both renderers.
  *
- * Each input is parsed with fmt_md_open() and rendered with `show` and `json` into memory; beyond "no crash,
- * no out-of-bounds read" (ASan/UBSan), the target checks the promises the reader and the renderers make about
- * hostile input: every goroutine's frames lie inside the Go stream's frame records, within the reader's bound;
- * the JSON is one valid JSON object (strict RFC 8259, valid UTF-8); and the text report holds no control
- * characters but newlines and tabs, so a dump cannot drive the terminal that shows it.
+ * Each input is parsed with fmt_md_open() and rendered with `show`, `json` and `html` into memory; beyond "no
+ * crash, no out-of-bounds read" (ASan/UBSan), the target checks the promises the reader and the renderers make
+ * about hostile input: every goroutine's frames lie inside the Go stream's frame records, within the reader's
+ * bound; the JSON is one valid JSON object (strict RFC 8259, valid UTF-8); the text report holds no control
+ * characters but newlines and tabs, so a dump cannot drive the terminal that shows it; and the HTML page holds
+ * none either, and no markup but the renderer's own tags (tests/unit/html_check.h), so a dump cannot put
+ * markup or script on the page.
  *
  * Build: clang -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE formats/mdread*.c formats/render*.c
  *        formats/signames.c tests/fuzz/fuzz_mdread.c
@@ -13,6 +15,7 @@
  */
 #include "../../formats/mdread.h"
 #include "../../formats/render.h"
+#include "../unit/html_check.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -275,6 +278,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         out = open_memstream(&buf, &len);
         if (out && fmt_render_show(out, &md) == 0 && fflush(out) == 0)
             check_text(buf, len);
+        if (out)
+            fclose(out);
+        free(buf);
+        buf = NULL;
+
+        out = open_memstream(&buf, &len);
+        if (out && fmt_render_html(out, &md) == 0 && fflush(out) == 0) {
+            size_t where;
+
+            check_text(buf, len);
+            if (!html_check_page(buf, len, &where)) {
+                fprintf(stderr, "markup that is not the renderer's at offset %zu of the page: %.80s\n", where,
+                        where < len ? buf + where : "(tags unbalanced)");
+                abort();
+            }
+        }
         if (out)
             fclose(out);
         free(buf);

@@ -4,7 +4,7 @@
 #                   (the `lastgasp collect` bundles; the library itself links neither)
 #   deps.sh demo    also curl, which `make demo` uses to send requests to the demo service
 #   deps.sh bench   also what `make bench` needs: wrk (the HTTP load generator) and Go
-#   deps.sh test    also what the tests need: lldb, clang (libFuzzer), pytest,
+#   deps.sh test    also what the tests need: lldb, clang (libFuzzer), chromium (the html pages), pytest,
 #                   Breakpad's tools (npm minidump@0.26.0) and rust-minidump (cargo)
 # Downloaded tools go to $LASTGASP_TOOLS (default ~/.cache/lastgasp-tools), outside the tree.
 set -euo pipefail
@@ -14,7 +14,7 @@ TOOLS=${LASTGASP_TOOLS:-$HOME/.cache/lastgasp-tools}
 
 pkgs=(gcc make pkg-config libminizip-dev zlib1g-dev)
 [ "$mode" = demo ] && pkgs+=(curl)
-[ "$mode" = test ] && pkgs+=(lldb clang)
+[ "$mode" = test ] && pkgs+=(lldb clang chromium)
 [ "$mode" = bench ] && pkgs+=(wrk)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -1,0 +1,132 @@
+/* bundle_html.c — `lastgasp html BUNDLE.zip`: one page for a bundle, an index of its dumps (a row each, linking
+ * to its section), then each dump's section exactly as `lastgasp html` renders that dump alone.
+ *
+ * Normal context. As `show BUNDLE` does, the dumps themselves are read, not the manifest. Each dump is read
+ * twice, for its index row and for its section, so that one parsed dump at a time is in memory whatever the
+ * bundle's size. Sections are written for the first HTML_MAX_DUMPS dumps only (a bundle may hold 66,000);
+ * the index lists every dump, and the page names the command that renders any one of them.
+ */
+#include "bundle.h"
+#include "../mdread.h"
+#include "../render.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#define HTML_MAX_DUMPS 100
+
+static void cell(FILE *out, const char *s)
+{
+    fputs("<td>", out);
+    fmt_html_text(out, s, NULL);
+    fputs("</td>", out);
+}
+
+static void index_row(FILE *out, size_t k, const char *name, const struct fmt_md *md)
+{
+    struct fmt_report r;
+    const char *sig, *file, *fn;
+    int32_t line;
+    char when[64];
+
+    fprintf(out, "<tr><td class=\"n\">%zu</td><td class=\"m\">", k);
+    if (k <= HTML_MAX_DUMPS)
+        fprintf(out, "<a href=\"#d%zu\">", k);
+    fmt_html_text(out, name, NULL);
+    fputs(k <= HTML_MAX_DUMPS ? "</a></td>" : "</td>", out);
+    if (fmt_report_build(&r, md) != 0) {
+        fputs("<td colspan=\"7\">(out of memory)</td></tr>\n", out);
+        return;
+    }
+    sig = r.has_signal ? fmt_signal_name(r.signo) : NULL;
+    if (sig || !r.has_signal)
+        cell(out, sig);
+    else
+        fprintf(out, "<td>signal %" PRIu32 "</td>", r.signo);
+    fn = fmt_crash_site(&r, md, &file, &line);
+    fputs("<td class=\"m\">", out);
+    fmt_html_text(out, fn, NULL);
+    fputs("</td>", out);
+    cell(out, md->process_name);
+    if (r.has_pid)
+        fprintf(out, "<td>%" PRIu32 "</td>", r.pid);
+    else
+        fputs("<td></td>", out);
+    cell(out, r.has_time && fmt_time_utc(r.time_ns, when, sizeof when) == 0 ? when : NULL);
+    fputs("<td>", out);
+    if (md->hostname.data)
+        fmt_html_text_n(out, (const char *)md->hostname.data, md->hostname.len, 0);
+    fputs("</td>", out);
+    fprintf(out, "<td>%zu</td></tr>\n", md->nwarnings + md->warnings_dropped);
+    fmt_report_free(&r);
+}
+
+int fmt_bundle_html(FILE *out, const char *path, struct fmt_bundle *b)
+{
+    size_t ndumps = 0, nbin = 0, bad = 0, k = 0;
+    const char *example = NULL;
+    char title[300], err[512];
+    int rc = 0;
+
+    for (size_t i = 0; i < b->n; i++) {
+        ndumps += fmt_bundle_is_dump(b->names[i]);
+        nbin += strncmp(b->names[i], FMT_BUNDLE_BINARIES, 9) == 0;
+    }
+    snprintf(title, sizeof title, "Bundle %s — lastgasp", fmt_path_basename(path));
+    fmt_html_begin(out, title);
+    fputs("<h1>Bundle <code>", out);
+    fmt_html_text(out, path, NULL);
+    fprintf(out, "</code></h1>\n<p>%zu dump%s, %zu binar%s</p>\n", ndumps, ndumps == 1 ? "" : "s", nbin,
+            nbin == 1 ? "y" : "ies");
+    if (ndumps)
+        fputs("<table class=\"grid\"><tr><th>#</th><th>dump</th><th>signal</th><th>crashed in</th>"
+              "<th>process</th><th>pid</th><th>time</th><th>host</th><th>warnings</th></tr>\n",
+              out);
+    for (size_t i = 0; i < b->n; i++) {
+        struct fmt_md md;
+
+        if (!fmt_bundle_is_dump(b->names[i]))
+            continue;
+        k++;
+        if (fmt_bundle_read_dump(b, b->names[i], &md, err, sizeof err) != 0) {
+            fprintf(stderr, "lastgasp: %s:%s: %s\n", path, b->names[i], err);
+            fprintf(out, "<tr><td class=\"n\">%zu</td><td class=\"m\">", k);
+            fmt_html_text(out, b->names[i], NULL);
+            fputs("</td><td colspan=\"7\" class=\"note\">could not be read: ", out);
+            fmt_html_text(out, err, NULL);
+            fputs("</td></tr>\n", out);
+            bad++;
+        } else {
+            index_row(out, k, b->names[i], &md);
+            example = example ? example : b->names[i];
+        }
+        fmt_md_close(&md);
+    }
+    if (ndumps)
+        fputs("</table>\n", out);
+    else
+        fputs("<p>No dumps in the bundle.</p>\n", out);
+    k = 0;
+    for (size_t i = 0; i < b->n && k < HTML_MAX_DUMPS && rc == 0; i++) {
+        struct fmt_md md;
+        char id[32];
+
+        if (!fmt_bundle_is_dump(b->names[i]))
+            continue;
+        snprintf(id, sizeof id, "d%zu", ++k);
+        if (fmt_bundle_read_dump(b, b->names[i], &md, err, sizeof err) == 0)
+            rc = fmt_html_dump(out, &md, id, b->names[i]);
+        fmt_md_close(&md); /* one that cannot be read is said once, in the index */
+    }
+    if (ndumps > HTML_MAX_DUMPS && example) {
+        fprintf(out, "<p class=\"note\">The %zu dumps after the first %d are in the index only. One dump alone: "
+                     "<code>lastgasp html ",
+                ndumps - HTML_MAX_DUMPS, HTML_MAX_DUMPS);
+        fmt_html_text(out, path, NULL);
+        fputc(':', out);
+        fmt_html_text(out, example, NULL);
+        fputs("</code></p>\n", out);
+    }
+    fmt_html_end(out);
+    return rc != 0 || ferror(out) ? -1 : bad ? 1 : 0;
+}
