@@ -277,15 +277,22 @@ static void modules(FILE *out, const struct fmt_md *md, const char *id)
     fputs("</table>\n</details>\n", out);
 }
 
-/* PLUG-IN POINT (annotations). Branch wip-annot adds md->crashpad (struct fmt_md_crashpad: present, and
- * annotations[] of key/value strings with their lengths, which may hold NULs). When mdread.h has it, print
- * here, when md->crashpad.present, "<h2>Annotations</h2>" and a two-column table of key and value, each with
- * fmt_html_text_n(out, s, len, 0). Until then the dump's reader exposes no annotations. */
+/* The process annotations (lastgasp_set_annotation): key and value, as the program set them. */
 static void annotations(FILE *out, const struct fmt_md *md, const char *id)
 {
-    (void)out;
-    (void)md;
-    (void)id;
+    const struct fmt_md_crashpad *cp = &md->crashpad;
+
+    if (cp->nannotations == 0)
+        return;
+    fprintf(out, "<h2 id=\"%s-annotations\">Annotations</h2>\n<table>\n", id);
+    for (size_t i = 0; i < cp->nannotations; i++) {
+        fputs("<tr><th>", out);
+        fmt_html_text_n(out, cp->annotations[i].key, cp->annotations[i].key_len, 0);
+        fputs("</th><td>", out);
+        fmt_html_text_n(out, cp->annotations[i].value, cp->annotations[i].value_len, 0);
+        fputs("</td></tr>\n", out);
+    }
+    fputs("</table>\n", out);
 }
 
 /* The writer's notes (crash-info, then Go), one item per line. */

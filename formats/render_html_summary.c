@@ -197,14 +197,24 @@ static void summary_process(FILE *out, const struct fmt_report *r, const struct 
     }
 }
 
-/* PLUG-IN POINT (Go reason and crash output). Branch wip-reason adds md->go.reason (why it died, the
- * runtime's first lines: "panic: ...") and wip-annot md->go_crash_text (the runtime's own crash output). When
- * mdread.h has them, print them here as <pre> with fmt_html_text_n(..., 1): the reason as a "Reason" row,
- * the crash text in a <details> after the table. Until then the dump's reader exposes neither. */
+/* Why a Go program died, as the runtime's first lines said it (read from its memory), and the runtime's own
+ * crash output when it was captured (goshim, Go 1.23+), collapsed: it repeats the goroutines shown below. */
 static void summary_go_reason(FILE *out, const struct fmt_md *md)
 {
-    (void)out;
-    (void)md;
+    if (md->go.reason && md->go.reason[0]) {
+        row_begin(out, "Reason");
+        fputs("<pre>", out);
+        fmt_html_text_n(out, md->go.reason, strlen(md->go.reason), 1);
+        fputs("</pre>", out);
+        row_end(out);
+    }
+    if (md->go_crash_text.data && md->go_crash_text.len) {
+        row_begin(out, "Go runtime output");
+        fprintf(out, "<details><summary>%zu bytes, as the runtime printed them</summary><pre>", md->go_crash_text.len);
+        fmt_html_text_n(out, (const char *)md->go_crash_text.data, md->go_crash_text.len, 1);
+        fputs("</pre></details>", out);
+        row_end(out);
+    }
 }
 
 static void summary_go(FILE *out, const struct fmt_md *md)
@@ -212,8 +222,10 @@ static void summary_go(FILE *out, const struct fmt_md *md)
     const char *path;
     size_t n;
 
-    if (!md->go.present)
+    if (!md->go.present) {
+        summary_go_reason(out, md); /* the crash text can come without the Go stream */
         return;
+    }
     row_begin(out, "Go");
     fmt_html_text(out, md->go.go_version, "(version unreadable)");
     fprintf(out, ", %zu goroutine%s", md->go.ngoroutines, md->go.ngoroutines == 1 ? "" : "s");

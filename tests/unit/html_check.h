@@ -12,11 +12,11 @@
 
 static const char *const html_check_tags[] = {
     "!DOCTYPE", "html", "head", "meta", "link", "title", "style", "body", "section", "div", "h1", "h2", "table",
-    "tr", "th", "td", "code", "span", "b", "p", "details", "summary", "ul", "li", "a", "br",
+    "tr", "th", "td", "code", "span", "b", "p", "details", "summary", "ul", "li", "a", "br", "pre",
 };
 
 /* Tags that must be closed, checked for balance. */
-static const char *const html_check_paired[] = { "section", "div", "table", "details", "summary", "ul", "h1", "h2" };
+static const char *const html_check_paired[] = { "section", "div", "table", "details", "summary", "ul", "h1", "h2", "pre" };
 
 /* The count of "<name" followed by ' ' or '>' in s[0..n). */
 static size_t html_check_count(const char *s, size_t n, const char *open, const char *name)

@@ -272,6 +272,30 @@ static void test_go_page(void)
     free(out);
 }
 
+/* The Go reason, the runtime's own output and the annotations, escaped like every dump string. */
+static void test_reason_text_annotations(void)
+{
+    struct gomodel g;
+    struct fmt_md_annotation ann[2] = { { "tenant", 6, "a<b>", 4 }, { "k\0y", 3, "v", 1 } };
+    static const char text[] = "panic: <boom>\n\ngoroutine 1 [running]:\n";
+    char *out;
+
+    fill_go(&g);
+    g.m.md.go.reason = "panic: <boom>\n\tpanic: again\n";
+    g.m.md.go_crash_text = (struct fmt_md_bytes){ (const uint8_t *)text, sizeof text - 1 };
+    g.m.md.crashpad = (struct fmt_md_crashpad){ 1, 1, ann, 2 };
+    out = page(&g.m.md);
+    CHECK(out != NULL);
+    if (!out)
+        return;
+    HAS(out, "<tr><th>Reason</th><td><pre>panic: &lt;boom&gt;\n\tpanic: again\n</pre></td></tr>");
+    HAS(out, "<tr><th>Go runtime output</th><td><details><summary>38 bytes, as the runtime printed them</summary>"
+             "<pre>panic: &lt;boom&gt;\n\ngoroutine 1 [running]:\n</pre></details></td></tr>");
+    HAS(out, "<h2 id=\"d-annotations\">Annotations</h2>\n<table>\n<tr><th>tenant</th><td>a&lt;b&gt;</td></tr>\n");
+    HASNT(out, "a<b>");
+    free(out);
+}
+
 static size_t count(const char *s, const char *what)
 {
     size_t n = 0;
@@ -343,6 +367,7 @@ int main(void)
     test_empty();
     test_hostile();
     test_go_page();
+    test_reason_text_annotations();
     test_caps();
     return check_summary();
 }
