@@ -194,6 +194,11 @@ int fmt_upload_main(int argc, char **argv)
     double v;
     char err[600];
 
+    if (argc == 1 && (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h"))) {
+        fputs(usage, stdout);
+        free(paths);
+        return FMT_UPLOAD_OK;
+    }
     for (int i = 0; i < argc && !bad; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--gzip") || !strcmp(a, "--no-gzip"))
