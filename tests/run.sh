@@ -26,4 +26,4 @@ bash tests/go/offsets/run.sh
 
 echo "== crash matrix (C and cgo) read back by Breakpad, rust-minidump, LLDB and lastgasp;"
 echo "   Go dumps against the Go runtime's own traceback of the same crash"
-python3 -m pytest -q -p no:cacheprovider tests/crash tests/go
+python3 -m pytest -q -p no:cacheprovider tests/crash tests/go tests/deploy
