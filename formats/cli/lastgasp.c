@@ -5,6 +5,7 @@
  * fuzzer exercises exactly what this command runs), bundles in formats/bundle/. Exit status of show and json:
  * 0 when the dump rendered (even with warnings), 1 when a file could not be read or is not a minidump (or a
  * bundle was refused, or one of its dumps could not be read), 2 for a usage error. collect: see bundle.h.
+ * upload and watch (sending dumps to a crash server) live in formats/ship/.
  */
 #include "../bundle/bundle.h"
 #include "../mdread.h"

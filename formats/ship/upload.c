@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -228,6 +229,7 @@ int fmt_upload_main(int argc, char **argv)
     }
     if (o.gzip < 0)
         o.gzip = fmt_ship_gzip_default(o.url, is_dsn);
+    signal(SIGPIPE, SIG_IGN); /* a server that hangs up mid-request is an error to report, not a death */
     if (fmt_ship_global_init() != 0) {
         fprintf(stderr, "lastgasp: upload: libcurl could not start\n");
         status = FMT_UPLOAD_NONE;
