@@ -12,6 +12,7 @@ Events are read back through Bugsink's API (/api/canonical/0/issues/?project=N, 
 /events/ID/), with the token. Debug files go up the way sentry-cli sends them (chunk-upload, then
 difs/assemble), which is what lets Bugsink name the frames of a minidump.
 """
+import ctypes
 import hashlib
 import json
 import os
@@ -28,6 +29,12 @@ import readers as R
 
 VENV = R.TOOLS / "bugsink-venv"
 START_TIMEOUT = 90
+
+
+def _die_with_parent():
+    """In the child before exec: SIGTERM when the test process goes, however it goes, so that a killed test
+    run leaves no server behind."""
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def free_port():
@@ -97,7 +104,7 @@ print("LASTGASP-SETUP " + json.dumps(out))
             [str(VENV / "bin/gunicorn"), "--bind", f"127.0.0.1:{self.port}", "--workers", "1", "--threads", "4",
              "--timeout", "60", "--no-control-socket", "--access-logfile", "-", "bugsink.wsgi"],
             cwd=self.work, env=self.env, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True)
+            start_new_session=True, preexec_fn=_die_with_parent)
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             assert self.proc.poll() is None, (self.work / "gunicorn.log").read_text()
