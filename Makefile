@@ -18,10 +18,12 @@ CFLAGS_LIB := $(CFLAGS_BASE) -fvisibility=hidden
 SAFE_SRC := sigsafe/sys.c sigsafe/mem.c sigsafe/fmt.c sigsafe/memread.c sigsafe/arena.c sigsafe/procfs.c \
             sigsafe/bufw.c formats/mdwrite.c reporter/handler.c reporter/capture.c reporter/report.c \
             reporter/unwind.c reporter/symbols.c reporter/strtab.c reporter/modules.c reporter/x86_64/context.c \
-            reporter/x86_64/unwind_cfi.c reporter/go_pcln.c reporter/go_offsets.c reporter/go_capture.c
+            reporter/x86_64/unwind_cfi.c reporter/go_pcln.c reporter/go_offsets.c reporter/go_capture.c \
+            reporter/go_reason.c reporter/annotate_read.c
 SAFE_ASM := sigsafe/x86_64/jmp.S
-INSTALL_SRC := reporter/install.c reporter/altstack.c reporter/go_inspect.c reporter/go_install.c
-READER_SRC := formats/mdread.c formats/mdread_streams.c formats/mdread_lg.c formats/mdread_go.c formats/mdread_lookup.c
+INSTALL_SRC := reporter/install.c reporter/altstack.c reporter/go_inspect.c reporter/go_install.c reporter/annotate.c
+READER_SRC := formats/mdread.c formats/mdread_streams.c formats/mdread_lg.c formats/mdread_go.c \
+              formats/mdread_crashpad.c formats/mdread_lookup.c
 RENDER_SRC := formats/render_view.c formats/render.c formats/render_json.c formats/render_go.c formats/signames.c
 # Bundles (`lastgasp collect`, and show/json of a bundle): the command-line tool only, on minizip and zlib.
 BUNDLE_SRC := formats/bundle/collect.c formats/bundle/zipout.c formats/bundle/manifest.c formats/bundle/binaries.c \
@@ -99,6 +101,24 @@ $(T)/gocrash: tests/bench/gocrash/main.go tests/bench/gocrash/go.mod
 	@mkdir -p $(T)
 	cd tests/bench/gocrash && CGO_ENABLED=1 go build -o ../../../$@ .
 
+$(T)/gohttp: tests/bench/gohttp/main.go tests/bench/gohttp/goshim_on.go tests/bench/gohttp/go.mod
+	@mkdir -p $(T)
+	cd tests/bench/gohttp && CGO_ENABLED=1 go build -o ../../../$@ .
+
+$(T)/goinstall: tests/bench/goinstall/main.go tests/bench/goinstall/go.mod \
+                $(wildcard goshim/*.go goshim/*/*.go) $(SAFE_SRC) $(INSTALL_SRC) $(HEADERS)
+	@mkdir -p $(T)
+	cd tests/bench/goinstall && CGO_ENABLED=1 go build -o ../../../$@ .
+
+$(T)/gohttp_goshim: tests/bench/gohttp/main.go tests/bench/gohttp/goshim_on.go tests/bench/gohttp/go.mod \
+                    $(wildcard goshim/*.go goshim/*/*.go) $(SAFE_SRC) $(INSTALL_SRC) $(HEADERS)
+	@mkdir -p $(T)
+	cd tests/bench/gohttp && CGO_ENABLED=1 go build -tags goshim -o ../../../$@ .
+
+$(T)/installbench: tests/bench/installbench.c reporter/lastgasp.h $(B)/liblastgasp.a
+	@mkdir -p $(T)
+	$(CC) $(CRASHER_CFLAGS) -Ireporter -o $@ $< $(B)/liblastgasp.a -lpthread -ldl
+
 $(T)/tripwire.so: tests/crash/tripwire.c
 	@mkdir -p $(T)
 	$(CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -shared -fPIC -o $@ $< -ldl
@@ -108,7 +128,7 @@ U := $(T)/unit
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 SIGSAFE_OBJ := $(filter $(B)/obj/sigsafe/%,$(SAFE_OBJ))
 unit-bins: $(U)/test_sigsafe $(U)/test_sigsafe_asan $(U)/test_mdread $(U)/test_render $(U)/test_roundtrip \
-           $(U)/test_unwind $(U)/test_sha256
+           $(U)/test_unwind $(U)/test_sha256 $(U)/test_go_reason $(U)/test_annotate $(U)/test_annotate_tsan
 UNWIND_OBJ := $(addprefix $(B)/obj/reporter/,unwind.o x86_64/unwind_cfi.o symbols.o modules.o)
 
 $(U)/test_sigsafe: tests/unit/test_sigsafe.c tests/unit/check.h $(SIGSAFE_OBJ) $(HEADERS)
@@ -142,6 +162,25 @@ $(U)/test_unwind: tests/unit/test_unwind.c $(UNWIND_OBJ) $(SIGSAFE_OBJ) $(HEADER
 $(U)/test_sha256: tests/unit/test_sha256.c formats/bundle/sha256.c $(HEADERS)
 	@mkdir -p $(U)
 	$(CC) $(CFLAGS_BASE) $(SAN) -o $@ $< formats/bundle/sha256.c
+
+# The Go reason reader as shipped (handler objects), on runtime structures the test lays out itself.
+GO_REASON_OBJ := $(addprefix $(B)/obj/reporter/,go_reason.o go_offsets.o)
+$(U)/test_go_reason: tests/unit/test_go_reason.c $(GO_REASON_OBJ) $(SIGSAFE_OBJ) $(HEADERS)
+	@mkdir -p $(U)
+	$(CC) $(CFLAGS_BASE) -o $@ $< $(GO_REASON_OBJ) $(SIGSAFE_OBJ)
+# The annotation table: writer (install side) and the handler's lock-free copy, the shipped objects; then the
+# same sources under ThreadSanitizer, which reports any data race between the writers and the copy.
+ANNOTATE_OBJ := $(B)/obj/reporter/annotate.o $(B)/obj/reporter/annotate_read.o $(B)/obj/formats/mdwrite.o
+$(U)/test_annotate: tests/unit/test_annotate.c $(ANNOTATE_OBJ) $(SIGSAFE_OBJ) $(READER_SRC) $(HEADERS)
+	@mkdir -p $(U)
+	$(CC) $(CFLAGS_BASE) -o $@ $< $(ANNOTATE_OBJ) $(SIGSAFE_OBJ) $(READER_SRC) -lpthread
+
+# -Wno-tsan: TSan does not model atomic_thread_fence; every access it must judge is an atomic or under the lock.
+$(U)/test_annotate_tsan: tests/unit/test_annotate.c reporter/annotate.c reporter/annotate_read.c formats/mdwrite.c \
+                         $(wildcard sigsafe/*.c) $(READER_SRC) $(HEADERS)
+	@mkdir -p $(U)
+	$(CC) $(filter-out -O2,$(CFLAGS_BASE)) -O1 -fsanitize=thread -Wno-tsan -o $@ $< reporter/annotate.c \
+	    reporter/annotate_read.c formats/mdwrite.c $(wildcard sigsafe/*.c) sigsafe/x86_64/jmp.S $(READER_SRC) -lpthread
 
 $(T)/fuzz_mdread: tests/fuzz/fuzz_mdread.c $(READER_SRC) $(RENDER_SRC) $(HEADERS)
 	@mkdir -p $(T)

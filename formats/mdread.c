@@ -264,6 +264,8 @@ static const struct known_stream {
     { LG_STREAM_HOSTNAME, NULL, offsetof(struct fmt_md, hostname) },
     { LG_STREAM_CRASH_INFO, fmt_rd_lg, 0 },
     { LG_STREAM_GO, fmt_rd_go, 0 },
+    { LG_STREAM_GO_CRASH_TEXT, NULL, offsetof(struct fmt_md, go_crash_text) },
+    { MD_CRASHPAD_INFO_STREAM, fmt_rd_crashpad, 0 },
 };
 #define NKNOWN (sizeof known / sizeof known[0])
 
@@ -538,6 +540,11 @@ void fmt_md_close(struct fmt_md *md)
     free(md->lg.frames);
     free(md->go.goroutines);
     free(md->go.frames);
+    for (i = 0; i < md->crashpad.nannotations; i++) {
+        free(md->crashpad.annotations[i].key);
+        free(md->crashpad.annotations[i].value);
+    }
+    free(md->crashpad.annotations);
     free(md->thread_order);
     free(md->module_order);
     for (i = 0; i < md->nwarnings; i++)

@@ -191,6 +191,8 @@ struct fmt_go_info {
     uint32_t header_size;
     const char *go_version;   /* "go1.26.8", or NULL */
     const char *build_info;   /* module path, deps and build settings as `go version -m` prints them, or NULL */
+    const char *reason;       /* v2: why it died, the runtime's first lines ("panic: ...\n"); NULL in v1 or
+                               * when the writer found none */
     uint32_t flags;           /* LG_GO_* */
     uint64_t crashing_goid;   /* 0 when no goroutine ran on the crashing thread */
     uint64_t now_ns;          /* CLOCK_MONOTONIC at capture */
@@ -199,6 +201,27 @@ struct fmt_go_info {
     size_t ngoroutines;
     struct fmt_go_frame *frames;
     size_t nframes;
+};
+
+/* Crashpad info (MD_CRASHPAD_INFO_STREAM): the process annotations, key -> value, in the dictionary's order.
+ * Keys are unique (a later duplicate is dropped with a warning). Strings are heap copies, NUL-terminated, with
+ * their length beside them: a hostile file may put a NUL inside, which the renderers escape; UTF-8 is not
+ * validated here. A hostile file cannot make the report grow past the bounds below. */
+#define FMT_MD_MAX_ANNOTATIONS 1024
+#define FMT_MD_MAX_ANNOTATION_LEN (16u << 10) /* bytes of one key or value kept; longer ones are cut */
+
+struct fmt_md_annotation {
+    char *key;
+    size_t key_len;
+    char *value;
+    size_t value_len;
+};
+
+struct fmt_md_crashpad {
+    int present;
+    uint32_t version;
+    struct fmt_md_annotation *annotations;
+    size_t nannotations;
 };
 
 struct fmt_md {
@@ -225,6 +248,8 @@ struct fmt_md {
     char *process_name;       /* the Name: line of LinuxProcStatus (the kernel's comm), or NULL */
     struct fmt_lg_info lg;
     struct fmt_go_info go;
+    struct fmt_md_crashpad crashpad;
+    struct fmt_md_bytes go_crash_text; /* LG_STREAM_GO_CRASH_TEXT: the Go runtime's own crash output, raw */
 
     char **warnings;
     size_t nwarnings;

@@ -130,4 +130,6 @@ void fmt_rd_go(struct fmt_rd *rd, const struct fmt_rd_span *s)
     go_frames(rd, &l, frm_off, nfrm, h.frame_record_size);
     go_goroutines(rd, &l, gor_off, ngor, h.goroutine_record_size);
     go->notes = fmt_rd_lg_string(rd, &l, h.notes_off, "notes", SIZE_MAX, NULL);
+    /* v1 wrote 0 there (reserved), which is a valid string offset: only v2 and later have a reason. */
+    go->reason = h.version >= 2 ? fmt_rd_lg_string(rd, &l, h.reason_off, "reason", SIZE_MAX, NULL) : NULL;
 }

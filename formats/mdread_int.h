@@ -1,4 +1,5 @@
-/* mdread_int.h — internals shared by the reader's files (mdread.c, mdread_streams.c, mdread_lg.c, mdread_go.c).
+/* mdread_int.h — internals shared by the reader's files (mdread.c, mdread_streams.c, mdread_lg.c, mdread_go.c,
+ * mdread_crashpad.c).
  *
  * Invariant for every function here: a pointer into the file is formed only after fmt_rd_at() (or a span
  * derived from it) has proved that the whole range lies inside the buffer. Sizes from the file are u32;
@@ -85,10 +86,10 @@ size_t fmt_rd_lg_area(struct fmt_rd *rd, const struct fmt_rd_lgs *l, uint64_t *o
 /* Locate the strings area (size bytes at off) in l: the part present, with a warning when it is cut. */
 void fmt_rd_lg_strings(struct fmt_rd *rd, struct fmt_rd_lgs *l, uint64_t off, uint32_t size);
 
-/* One parser per stream type (mdread_streams.c, mdread_lg.c, mdread_go.c). Called in dependency order by
- * fmt_md_open(): SystemInfo first (contexts need the architecture), ThreadList before ThreadNameList and
- * Exception, ModuleList before the lastgasp stream (frames refer to modules by index). The Go stream refers to
- * nothing else. */
+/* One parser per stream type (mdread_streams.c, mdread_lg.c, mdread_go.c, mdread_crashpad.c). Called in
+ * dependency order by fmt_md_open(): SystemInfo first (contexts need the architecture), ThreadList before
+ * ThreadNameList and Exception, ModuleList before the lastgasp stream (frames refer to modules by index). The
+ * Go and Crashpad streams refer to nothing else. */
 void fmt_rd_sysinfo(struct fmt_rd *rd, const struct fmt_rd_span *s);
 void fmt_rd_misc(struct fmt_rd *rd, const struct fmt_rd_span *s);
 void fmt_rd_threads(struct fmt_rd *rd, const struct fmt_rd_span *s);
@@ -98,5 +99,6 @@ void fmt_rd_memory(struct fmt_rd *rd, const struct fmt_rd_span *s);
 void fmt_rd_exception(struct fmt_rd *rd, const struct fmt_rd_span *s);
 void fmt_rd_lg(struct fmt_rd *rd, const struct fmt_rd_span *s);
 void fmt_rd_go(struct fmt_rd *rd, const struct fmt_rd_span *s);
+void fmt_rd_crashpad(struct fmt_rd *rd, const struct fmt_rd_span *s);
 
 #endif

@@ -34,6 +34,8 @@ const char *fmt_md_stream_name(uint32_t type)
     case LG_STREAM_GO: return "lastgasp Go";
     case LG_STREAM_CGROUP: return "lastgasp cgroup";
     case LG_STREAM_HOSTNAME: return "lastgasp hostname";
+    case LG_STREAM_GO_CRASH_TEXT: return "lastgasp Go crash text";
+    case MD_CRASHPAD_INFO_STREAM: return "CrashpadInfo";
     default: return NULL;
     }
 }

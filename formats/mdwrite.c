@@ -17,6 +17,8 @@ enum {
     S_EXCEPTION,
     S_LASTGASP,
     S_GO,
+    S_CRASHPAD,
+    S_GO_CRASH_TEXT,
     S_SYSTEM,
     S_MISC,
     S_CGROUP,
@@ -34,8 +36,8 @@ enum {
 };
 
 static const uint32_t stream_types[S_COUNT] = {
-    MD_EXCEPTION_STREAM, LG_STREAM_CRASH_INFO, LG_STREAM_GO, MD_SYSTEM_INFO_STREAM, MD_MISC_INFO_STREAM,
-    LG_STREAM_CGROUP, LG_STREAM_HOSTNAME,
+    MD_EXCEPTION_STREAM, LG_STREAM_CRASH_INFO, LG_STREAM_GO, MD_CRASHPAD_INFO_STREAM, LG_STREAM_GO_CRASH_TEXT,
+    MD_SYSTEM_INFO_STREAM, MD_MISC_INFO_STREAM, LG_STREAM_CGROUP, LG_STREAM_HOSTNAME,
     MD_THREAD_LIST_STREAM, MD_THREAD_NAME_LIST_STREAM, MD_MODULE_LIST_STREAM, MD_LINUX_PROC_STATUS,
     MD_LINUX_CMD_LINE, MD_LINUX_AUXV, MD_LINUX_MAPS, MD_LINUX_ENVIRON, MD_MEMORY_LIST_STREAM,
 };
@@ -268,6 +270,45 @@ static void emit_go(struct writer *w)
     put(w, g->strings, h.strings_size);
 }
 
+/* Crashpad's layout: the fixed struct is the stream (its counted size, as Crashpad writes it), then the
+ * dictionary and its MinidumpUTF8Strings, which the struct and the entries reach by rva. */
+static void emit_crashpad(struct writer *w)
+{
+    const struct fmt_dump *d = w->d;
+    struct md_crashpad_info ci;
+    ss_memset(&ci, 0, sizeof ci);
+    ci.version = MD_CRASHPAD_INFO_VERSION;
+    ci.simple_annotations.rva = (uint32_t)(w->pos + sizeof ci); /* 52 after an 8-aligned start: 4-aligned */
+    ci.simple_annotations.data_size =
+        4 + d->annotation_count * (uint32_t)sizeof(struct md_simple_string_dictionary_entry);
+    put(w, &ci, sizeof ci);
+    end_of_list(w);
+    put_u32(w, d->annotation_count);
+    uint64_t str = w->pos + (uint64_t)d->annotation_count * sizeof(struct md_simple_string_dictionary_entry);
+    for (uint32_t i = 0; i < d->annotation_count; i++) {
+        const struct fmt_annotation *a = &d->annotations[i];
+        struct md_simple_string_dictionary_entry e;
+        str = (str + 3) & ~(uint64_t)3;
+        e.key_rva = (uint32_t)str;
+        str += 4 + (uint64_t)a->key_len + 1;
+        str = (str + 3) & ~(uint64_t)3;
+        e.value_rva = (uint32_t)str;
+        str += 4 + (uint64_t)a->value_len + 1;
+        put(w, &e, sizeof e);
+    }
+    for (uint32_t i = 0; i < d->annotation_count; i++) {
+        const struct fmt_annotation *a = &d->annotations[i];
+        const char *s[2] = {a->key, a->value};
+        uint32_t n[2] = {a->key_len, a->value_len};
+        for (int k = 0; k < 2; k++) {
+            align(w, 4);
+            put_u32(w, n[k]);
+            put(w, s[k], n[k]);
+            zeros(w, 1);
+        }
+    }
+}
+
 static void emit_system(struct writer *w)
 {
     const struct fmt_dump *d = w->d;
@@ -426,6 +467,8 @@ static void emit(struct writer *w, int s)
     case S_EXCEPTION: emit_exception(w); break;
     case S_LASTGASP: emit_lastgasp(w); break;
     case S_GO: emit_go(w); break;
+    case S_CRASHPAD: emit_crashpad(w); break;
+    case S_GO_CRASH_TEXT: emit_blob(w, &d->go_crash_text); break;
     case S_SYSTEM: emit_system(w); break;
     case S_MISC: emit_misc(w); break;
     case S_CGROUP: emit_blob(w, &d->cgroup); break;
@@ -481,6 +524,8 @@ int64_t fmt_md_write(const struct fmt_dump *d, fmt_sink sink, void *ctx)
     for (int s = 0; s < S_COUNT; s++)
         w.present[s] = 1;
     w.present[S_GO] = d->go.present;
+    w.present[S_CRASHPAD] = d->annotation_count != 0;
+    w.present[S_GO_CRASH_TEXT] = d->go_crash_text.size != 0;
     w.present[S_STATUS] = d->proc_status.size != 0;
     w.present[S_CMDLINE] = d->cmdline.size != 0;
     w.present[S_AUXV] = d->auxv.size != 0;

@@ -46,6 +46,14 @@ struct fmt_blob {
     uint32_t size;          /* 0 = stream not written */
 };
 
+/* One process annotation (lastgasp_set_annotation): UTF-8 bytes, no NUL inside, not NUL-terminated. */
+struct fmt_annotation {
+    const char *key;
+    uint32_t key_len;       /* > 0 */
+    const char *value;
+    uint32_t value_len;
+};
+
 /* lastgasp's Go stream: the reporter fills the header but for the record sizes. */
 struct fmt_go {
     int present;
@@ -82,6 +90,11 @@ struct fmt_dump {
     uint32_t range_count;
     fmt_read_mem read_mem;
     struct fmt_go go;
+    /* the Crashpad info stream, written when annotation_count > 0 */
+    const struct fmt_annotation *annotations;
+    uint32_t annotation_count;
+    /* the Go runtime's own crash output (what debug.SetCrashOutput copies), written when size > 0 */
+    struct fmt_blob go_crash_text;
     /* raw /proc text streams */
     struct fmt_blob proc_status, cmdline, auxv, maps, environ;
     /* container identity: /proc/self/cgroup and the uname nodename, as text */

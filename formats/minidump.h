@@ -2,7 +2,8 @@
  *
  * Little-endian, packed: these structs are the bytes on disk, used by the writer (async-signal-safe)
  * and by the bounds-checked reader alike. Sizes are asserted below so a layout slip fails the build.
- * Sources: Breakpad's minidump_format.h and Microsoft's minidumpapiset.h (field names follow them).
+ * Sources: Breakpad's minidump_format.h, Microsoft's minidumpapiset.h (field names follow them) and
+ * Crashpad's minidump_extensions.h (the Crashpad info stream).
  */
 #ifndef LASTGASP_MINIDUMP_H
 #define LASTGASP_MINIDUMP_H
@@ -30,9 +31,12 @@ enum md_stream_type {
     /* lastgasp's own range 0x476F0000-0x476FFFFF ('Go'); layouts in formats/README.md. */
     LG_STREAM_CRASH_INFO = 0x476F0001,
     LG_STREAM_GO = 0x476F0002,
-    /* 0x476F0003 is taken (annotations). Container identity, raw text like the Linux streams: */
+    LG_STREAM_GO_CRASH_TEXT = 0x476F0003, /* raw UTF-8: the Go runtime's own crash output */
+    /* Container identity, raw text like the Linux streams: */
     LG_STREAM_CGROUP = 0x476F0004,   /* /proc/self/cgroup */
     LG_STREAM_HOSTNAME = 0x476F0005, /* uname nodename, no terminator */
+    /* Crashpad's range ("CP"): process annotations, which Sentry and rust-minidump read. */
+    MD_CRASHPAD_INFO_STREAM = 0x43500001,
 };
 
 #define MD_CPU_ARCHITECTURE_AMD64 9
@@ -161,6 +165,25 @@ struct md_context_amd64 {
     uint64_t last_exception_from_rip;
 };
 
+/* Crashpad info stream (MD_CRASHPAD_INFO_STREAM), from Crashpad's minidump/minidump_extensions.h
+ * (MinidumpCrashpadInfo). Crashpad writes the stream's size as exactly this struct; the dictionary and its
+ * strings lie outside it, reached by rva. A reader must accept any version >= 1 as v1-compatible. */
+#define MD_CRASHPAD_INFO_VERSION 1
+
+struct md_crashpad_info {
+    uint32_t version;
+    uint8_t report_id[16];                /* a UUID, zeros when none */
+    uint8_t client_id[16];                /* a UUID, zeros when none */
+    struct md_location simple_annotations; /* -> md_simple_string_dictionary */
+    struct md_location module_list;        /* -> MinidumpModuleCrashpadInfoList; lastgasp writes {0, 0} */
+};
+
+/* u32 count, then count entries. */
+struct md_simple_string_dictionary_entry {
+    uint32_t key_rva;   /* -> MinidumpUTF8String: u32 length in bytes (no NUL), the bytes, a NUL */
+    uint32_t value_rva;
+};
+
 /* lastgasp crash-info stream (LG_STREAM_CRASH_INFO), version 1. See formats/README.md. */
 #define LG_CRASH_INFO_VERSION 1
 #define LG_NONE 0xffffffffu
@@ -221,8 +244,8 @@ struct lg_frame_record {
     uint8_t pad[3];
 };
 
-/* lastgasp Go stream (LG_STREAM_GO), version 1. See formats/README.md. */
-#define LG_GO_VERSION 1
+/* lastgasp Go stream (LG_STREAM_GO), version 2 (v1 had no reason). See formats/README.md. */
+#define LG_GO_VERSION 2
 
 struct lg_go_header {
     uint32_t version;
@@ -238,7 +261,8 @@ struct lg_go_header {
     uint32_t strings_size;
     uint32_t notes_off;        /* string offset of notes (what could not be read, and why), or LG_NONE */
     uint32_t build_info_off;   /* string offset of the module information (go version -m), or LG_NONE */
-    uint32_t reserved;
+    uint32_t reason_off;       /* v2: string offset of why it died, as the runtime's first lines, or LG_NONE
+                                * (v1: reserved, 0; not a string offset) */
 };
 
 #define LG_GO_GOROUTINES_TRUNCATED 0x1u
@@ -280,6 +304,8 @@ struct lg_go_frame {
 
 #pragma pack(pop)
 
+_Static_assert(sizeof(struct md_crashpad_info) == 52, "md_crashpad_info");
+_Static_assert(sizeof(struct md_simple_string_dictionary_entry) == 8, "md_simple_string_dictionary_entry");
 _Static_assert(sizeof(struct lg_go_header) == 64, "lg_go_header");
 _Static_assert(sizeof(struct lg_go_goroutine) == 64, "lg_go_goroutine");
 _Static_assert(sizeof(struct lg_go_frame) == 24, "lg_go_frame");

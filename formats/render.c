@@ -282,6 +282,68 @@ static void modules(FILE *out, const struct fmt_md *md)
     }
 }
 
+/* The Go runtime's own crash output, as it printed it. With the Go stream present, `show` prints the
+ * goroutines itself (in Go's format, below), so only the text's head is shown: the lines before the first
+ * "goroutine N [...]:" line, i.e. the panic as Go printed it; and not even that when it is already all in
+ * the reason read from memory (which has the "fatal error:" line the copy lacks). Without the Go stream,
+ * its first lines. `lastgasp json` has the text whole. */
+#define GO_TEXT_SHOW_LINES 40
+
+static void go_crash_text(FILE *out, const struct fmt_md_bytes *b, const struct fmt_go_info *go)
+{
+    size_t shown = 0, left = 0, head_len = 0, lines = 0;
+
+    if (!b->data || b->len == 0)
+        return;
+    const char *text = (const char *)b->data, *p = text, *end = p + b->len;
+    /* the head: whole lines, up to the first goroutine header (Go stream) or GO_TEXT_SHOW_LINES */
+    while (p < end && lines < GO_TEXT_SHOW_LINES) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+
+        if (go->present && n >= 10 && memcmp(p, "goroutine ", 10) == 0)
+            break;
+        p += n + (nl != NULL);
+        lines++;
+        if (n)
+            head_len = (size_t)(p - text);
+    }
+    for (const char *q = text + head_len; q < end; q++)
+        left += *q == '\n' || q + 1 == end;
+    if (go->present && go->reason && head_len && memmem(go->reason, strlen(go->reason), text, head_len))
+        return; /* the reason below says it all */
+    fputs("\nGo runtime output:\n", out);
+    for (p = text; p < text + head_len; shown++) {
+        const char *nl = memchr(p, '\n', (size_t)(text + head_len - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(text + head_len - p);
+
+        fputs("  ", out);
+        put_text_n(out, p, n, 1, 0); /* one line: keeps its tabs */
+        fputc('\n', out);
+        p += n + (nl != NULL);
+    }
+    if (left)
+        fprintf(out, "  ... %zu more line%s%s (lastgasp json has them all)\n", left, left == 1 ? "" : "s",
+                go->present ? ": the goroutines, shown below" : "");
+}
+
+/* The process annotations (lastgasp_set_annotation), one "key: value" a line. */
+static void annotations(FILE *out, const struct fmt_md_crashpad *cp)
+{
+    if (cp->nannotations == 0)
+        return;
+    fputs("\nAnnotations:\n", out);
+    for (size_t i = 0; i < cp->nannotations; i++) {
+        const struct fmt_md_annotation *a = &cp->annotations[i];
+
+        fputs("  ", out);
+        put_text_n(out, a->key, a->key_len, 0, 0);
+        fputs(": ", out);
+        put_text_n(out, a->value, a->value_len, 0, 0);
+        fputc('\n', out);
+    }
+}
+
 /* The notes of the crash-info stream, then those of the Go stream, under one heading. */
 static void notes(FILE *out, const char *text, const char *go_text)
 {
@@ -315,6 +377,8 @@ int fmt_render_show(FILE *out, const struct fmt_md *md)
         return -1;
     headline(out, &r);
     details(out, &r, md);
+    go_crash_text(out, &md->go_crash_text, &md->go);
+    annotations(out, &md->crashpad);
     /* A Go program's goroutines first: they are what its programmer reads; the native threads follow, as the
      * crashing thread's C frames are what explains a crash in cgo. */
     if (fmt_show_go(out, md) != 0) {

@@ -222,6 +222,15 @@ int fmt_show_go(FILE *out, const struct fmt_md *md)
 
     if (!go->present)
         return 0;
+    /* Why it died, as the runtime's first lines said it, then its goroutines: the order of Go's own
+     * crash output. Newlines and tabs kept (nested panics are tab-indented), other controls shown as '?'. */
+    if (go->reason && *go->reason) {
+        size_t n = strlen(go->reason);
+        fputc('\n', out);
+        fmt_put_text(out, go->reason, NULL, 1);
+        if (go->reason[n - 1] != '\n')
+            fputc('\n', out);
+    }
     if (go->ngoroutines == 0) {
         fputs("\nNo goroutines in the Go stream.\n", out);
         return 0;

@@ -396,11 +396,29 @@ static void json_build_info(FILE *out, const char *bi)
     fputs("}}", out);
 }
 
+/* The Go runtime's own crash output: a string, null when the dump has none. */
+static void json_go_crash_text(FILE *out, const struct fmt_md *md)
+{
+    fputs(",\"crash_text\":", out);
+    if (md->go_crash_text.data)
+        json_str_n(out, (const char *)md->go_crash_text.data, md->go_crash_text.len);
+    else
+        fputs("null", out);
+}
+
 static void json_go(FILE *out, const struct fmt_md *md)
 {
     const struct fmt_go_info *go = &md->go;
     int frames_cut = (go->flags & LG_GO_FRAMES_TRUNCATED) != 0;
 
+    if (!go->present && md->go_crash_text.data) {
+        /* The runtime's text without the Go stream (Go not supported, say): what is known, the rest null. */
+        fputs("{\"version\":null,\"build_info\":null,\"crashing_goroutine\":null,\"truncated\":null,"
+              "\"goroutine_list\":null,\"goroutines\":null", out);
+        json_go_crash_text(out, md);
+        fputc('}', out);
+        return;
+    }
     if (!go->present) {
         fputs("null", out);
         return;
@@ -410,6 +428,8 @@ static void json_go(FILE *out, const struct fmt_md *md)
     fputs("{\"version\":", out);
     json_str(out, go->go_version);
     json_build_info(out, go->build_info);
+    fputs(",\"reason\":", out);
+    json_str(out, go->reason);
     fputs(",\"crashing_goroutine\":", out);
     json_u64_or_null(out, go->crashing_goid != 0, go->crashing_goid);
     fprintf(out, ",\"truncated\":{\"goroutines\":%s,\"frames\":%s},\"goroutine_list\":%s,\"goroutines\":[",
@@ -420,7 +440,28 @@ static void json_go(FILE *out, const struct fmt_md *md)
             fputc(',', out);
         json_goroutine(out, md, &go->goroutines[i]);
     }
-    fputs("]}", out);
+    fputc(']', out);
+    json_go_crash_text(out, md);
+    fputc('}', out);
+}
+
+/* The process annotations as one object, key -> value (the reader made keys unique); null when the dump has no
+ * Crashpad info stream. */
+static void json_annotations(FILE *out, const struct fmt_md_crashpad *cp)
+{
+    if (!cp->present) {
+        fputs("null", out);
+        return;
+    }
+    fputc('{', out);
+    for (size_t i = 0; i < cp->nannotations; i++) {
+        if (i)
+            fputc(',', out);
+        json_str_n(out, cp->annotations[i].key, cp->annotations[i].key_len);
+        fputc(':', out);
+        json_str_n(out, cp->annotations[i].value, cp->annotations[i].value_len);
+    }
+    fputc('}', out);
 }
 
 static const char *const stream_states[] = {
@@ -488,6 +529,8 @@ int fmt_render_json(FILE *out, const struct fmt_md *md)
     json_str(out, md->process_name);
     fputs(",\"container\":", out);
     json_container(out, md);
+    fputs(",\"annotations\":", out);
+    json_annotations(out, &md->crashpad);
     if (md->lg.present)
         fprintf(out, ",\"truncated\":{\"threads\":%s,\"frames\":%s}",
                 md->lg.flags & LG_FLAG_THREADS_TRUNCATED ? "true" : "false",

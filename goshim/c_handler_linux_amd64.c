@@ -28,3 +28,5 @@
 #include "reporter/go_pcln.c"
 #include "reporter/go_offsets.c"
 #include "reporter/go_capture.c"
+#include "reporter/go_reason.c"
+#include "reporter/annotate_read.c"

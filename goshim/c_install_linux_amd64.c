@@ -4,3 +4,4 @@
 #include "reporter/altstack.c"
 #include "reporter/go_inspect.c"
 #include "reporter/go_install.c"
+#include "reporter/annotate.c"

@@ -21,6 +21,10 @@ func OptionsFromEnv() Options {
 // LD_PRELOAD library does, and returns the error; the program runs on without crash dumps.
 func InstallFromEnv() error {
 	o := OptionsFromEnv()
+	if preloaded() { // its LASTGASP_DIR entry now reads GOTRACEBACK=crash (see the README)
+		fmt.Fprintf(os.Stderr, "%v\n", errPreloaded)
+		return errPreloaded
+	}
 	if o.Dir == "" {
 		fmt.Fprintln(os.Stderr, "lastgasp: LASTGASP_DIR is not set; crash dumps are off")
 		return &InstallError{Code: 1, Msg: "no dump directory given"}

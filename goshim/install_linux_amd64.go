@@ -4,12 +4,22 @@ package lastgasp
 #cgo CFLAGS: -I${SRCDIR}/.. -I${SRCDIR}/../reporter -std=gnu11 -D_GNU_SOURCE -O2 -g -fno-omit-frame-pointer
 #cgo CFLAGS: -fvisibility=hidden -fno-stack-protector -fno-exceptions -fno-builtin-memset -fno-builtin-memcpy
 #cgo LDFLAGS: -ldl -lpthread
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include "lastgasp.h"
 
 int rep_crash_text_fd_nasync(void);
+
+// Another copy of lastgasp in the process: liblastgasp.so, preloaded, which installed itself before
+// the Go runtime started. (This copy's own symbols are not in the dynamic table, so dlsym finds
+// only that one.) Two copies would write two dumps of one crash.
+static int goshim_other_copy(void)
+{
+	void *p = dlsym(RTLD_DEFAULT, "lastgasp_install");
+	return p && p != (void *)lastgasp_install;
+}
 
 static int goshim_install(const char *dir, int environ, int quiet, int *err_no)
 {
@@ -33,6 +43,9 @@ import (
 // It returns an *InstallError when nothing could be installed (the program runs on without crash
 // dumps), and an error whose Code is 7 (already installed) when called again.
 func Install(o Options) error {
+	if preloaded() {
+		return errPreloaded
+	}
 	dir := C.CString(o.Dir)
 	defer C.free(unsafe.Pointer(dir))
 	var errno C.int
@@ -65,6 +78,9 @@ func crashOutputFile() *os.File {
 	}
 	return os.NewFile(uintptr(dup), "lastgasp-go-crash-output")
 }
+
+// preloaded says whether liblastgasp.so is in the process too (LD_PRELOAD).
+func preloaded() bool { return C.goshim_other_copy() != 0 }
 
 func cbool(b bool) C.int {
 	if b {

@@ -23,7 +23,8 @@
 // so the dump shows the panic message as Go printed it. Nothing else changes: recovered panics,
 // os.Exit, signals handled with os/signal and signal masks behave as before.
 //
-// Only linux/amd64 is supported; elsewhere Install returns an error and nothing is installed.
+// Only linux/amd64 with cgo is supported; elsewhere (or with CGO_ENABLED=0) Install returns
+// ErrUnsupported and nothing is installed.
 package lastgasp
 
 import (
@@ -56,7 +57,10 @@ const (
 )
 
 // ErrUnsupported is returned by Install on a platform lastgasp does not support.
-var ErrUnsupported = errors.New("lastgasp: only linux/amd64 is supported")
+var ErrUnsupported = errors.New("lastgasp: needs linux/amd64 and cgo (CGO_ENABLED=1 and a C compiler)")
+
+// errPreloaded: the LD_PRELOAD library was in the process first and handles its crashes.
+var errPreloaded = &InstallError{Code: 7, Msg: "lastgasp is already loaded with LD_PRELOAD, which handles this process"}
 
 // InstallError is returned by Install when the crash handler could not be installed. Nothing
 // stays installed then: the program runs on without crash dumps.

@@ -1,4 +1,4 @@
-//go:build linux && amd64
+//go:build linux && amd64 && cgo
 
 package lastgasp
 
@@ -36,6 +36,7 @@ func child(what string) {
 		fmt.Println("install:", err)
 		os.Exit(98)
 	}
+	SetAnnotation("request_id", "req-4711")
 	switch what {
 	case "panic":
 		panic("goshim test panic")
@@ -99,6 +100,9 @@ func TestUnrecoveredPanicWritesADumpAndDiesOfSIGABRT(t *testing.T) {
 	if err != nil || len(b) < 32 || string(b[:4]) != "MDMP" {
 		t.Fatalf("not a minidump: %v %q", err, b[:min(len(b), 4)])
 	}
+	if !strings.Contains(string(b), "request_id") || !strings.Contains(string(b), "req-4711") {
+		t.Errorf("the dump does not hold the annotation set before the crash")
+	}
 	if !strings.Contains(string(b), "goshim test panic") {
 		t.Errorf("the dump does not hold the runtime's crash output (debug.SetCrashOutput)")
 	}
@@ -132,8 +136,23 @@ func sigaction(t *testing.T, sig syscall.Signal) kaction {
 	return k
 }
 
-// sigmasks reads every thread's blocked-signal mask.
+// sigmasks reads every thread's blocked-signal mask once the runtime has settled: a thread the
+// runtime is starting has every signal blocked for a moment, so read until two readings agree.
 func sigmasks(t *testing.T) map[string]string {
+	prev := sigmasksOnce(t)
+	for i := 0; i < 100; i++ {
+		time.Sleep(10 * time.Millisecond)
+		cur := sigmasksOnce(t)
+		if fmt.Sprint(cur) == fmt.Sprint(prev) {
+			return cur
+		}
+		prev = cur
+	}
+	t.Fatal("the threads' signal masks never settled")
+	return nil
+}
+
+func sigmasksOnce(t *testing.T) map[string]string {
 	m := map[string]string{}
 	tasks, _ := filepath.Glob("/proc/self/task/*/status")
 	for _, f := range tasks {
@@ -150,9 +169,17 @@ func sigmasks(t *testing.T) map[string]string {
 	return m
 }
 
-// Install in this process (the test binary) and inspect what it changed. Runs last: lastgasp
-// stays installed for the rest of the process.
+// Install in a process of its own (this test, run again) and inspect what Install changed there;
+// the test process itself stays without lastgasp for the examples.
 func TestInstallInProcess(t *testing.T) {
+	if os.Getenv("LASTGASP_TEST_INPROCESS") == "" {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestInstallInProcess$")
+		cmd.Env = append(os.Environ(), "LASTGASP_TEST_INPROCESS=1", "GOTRACEBACK=")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		return
+	}
 	var ie *InstallError
 	if err := Install(Options{}); !errors.As(err, &ie) || ie.Code != 1 {
 		t.Fatalf("no dir: %v", err)

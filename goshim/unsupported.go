@@ -1,4 +1,4 @@
-//go:build !(linux && amd64)
+//go:build !(linux && amd64 && cgo)
 
 package lastgasp
 
@@ -7,3 +7,5 @@ func Install(o Options) error { return ErrUnsupported }
 
 // SetAnnotation returns ErrUnsupported.
 func SetAnnotation(key, value string) error { return ErrUnsupported }
+
+func preloaded() bool { return false }

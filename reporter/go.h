@@ -24,6 +24,7 @@ struct go_pcln {
     uint64_t minpc, maxpc;    /* moduledata.minpc / maxpc */
     uint64_t gofunc;          /* moduledata.gofunc (go:func.*): funcdata offsets are relative to it */
     uint64_t gofunc_len;      /* bytes readable from gofunc: to the end of its section (or segment) */
+    uint64_t moduledata;      /* runtime address of the moduledata these came from */
 };
 
 /* One function of the pclntab, as go_findfunc returns it. */

@@ -16,6 +16,7 @@
 #include "go_capture.h"
 
 #include "go_offsets.h"
+#include "go_reason.h"
 #include "rep.h"
 
 #define G_STATUS_IDLE 0
@@ -495,14 +496,28 @@ void rep_go_capture(const struct rep_go_thread *threads, int nthreads, int crash
     out->h.notes_off = LG_NONE;
 
     /* Threads first: which goroutine each one runs, and the crashing one. */
-    uint64_t crash_g = 0;
+    uint64_t crash_g = 0, crash_tls_g = 0;
     for (int i = 0; i < C.nthreads; i++) {
-        uint64_t cur;
-        if (thread_g(&threads[i], &cur) && cur) {
+        uint64_t cur, tg = thread_g(&threads[i], &cur);
+        if (i == crashing)
+            crash_tls_g = tg;
+        if (tg && cur) {
             C.curg[i] = cur;
             if (i == crashing)
                 crash_g = cur;
         }
+    }
+    /* Why it died, before the goroutines: a guard that cuts the walk short keeps it. */
+    char *reason = ss_arena_alloc(arena, REP_GO_REASON_CAP);
+    out->h.reason_off = LG_NONE;
+    if (reason && crashing >= 0 && crashing < C.nthreads) {
+        const ucontext_t *uc = threads[crashing].uc;
+        struct rep_go_reason_in in = {.curg = crash_g, .tls_g = crash_tls_g,
+                                      .thread_sp = uc ? rep_context_sp(uc) : 0};
+        size_t n = rep_go_reason(C.go, &in, reason, REP_GO_REASON_CAP);
+        if (n)
+            out->h.reason_off = rep_strtab_add(&C.st, reason, n);
+        out->h.strings_size = C.st.len;
     }
     struct gview g;
     if (crash_g && read_g(crash_g, &g) == 0) {

@@ -17,7 +17,9 @@
  *   moduledata   (runtime/symtab.go, identical prefix 1.20–1.26): 0 pcHeader, 8 funcnametab,
  *   offsets      32 cutab, 56 filetab, 80 pctab, 104 pclntable, 128 ftab (slices: ptr, len, cap),
  *                152 findfunctab, 160 minpc, 168 maxpc, 176 text, 184 etext, ..., 320 gofunc;
- *                1.26 added epclntab at 328, which moves textsectmap from 328 to 336.
+ *                1.26 added epclntab at 328, which moves textsectmap from 328 to 336; 1.27 added
+ *                typedesclen, itaboffset and itabsize around etypes, which moves gofunc to 344,
+ *                epclntab to 352 and textsectmap to 360.
  *   pcHeader     0 magic u32 (0xfffffff1 since 1.20), 4 pad1, 5 pad2, 6 minLC, 7 ptrSize,
  *                8 nfunc, 16 nfiles, 24 textStart (0 from 1.26: use moduledata.text),
  *                32/40/48/56/64 offsets of funcnametab, cutab, filetab, pctab, pclntable.
@@ -60,7 +62,8 @@ enum {
     MD_PCHEADER = 0, MD_FUNCNAMETAB = 8, MD_CUTAB = 32, MD_FILETAB = 56, MD_PCTAB = 80,
     MD_PCLNTABLE = 104, MD_FTAB = 128, MD_MINPC = 160, MD_MAXPC = 168, MD_TEXT = 176,
     MD_GOFUNC = 320, MD_EPCLNTAB_126 = 328, MD_TEXTSECTMAP_120 = 328, MD_TEXTSECTMAP_126 = 336,
-    MD_READ = 360 /* bytes of the moduledata we read */
+    MD_GOFUNC_127 = 344, MD_EPCLNTAB_127 = 352, MD_TEXTSECTMAP_127 = 360,
+    MD_READ = 384 /* bytes of the moduledata we read */
 };
 
 enum { PH_MAGIC = 0, PH_PAD1 = 4, PH_PAD2 = 5, PH_MINLC = 6, PH_PTRSIZE = 7, PH_NFUNC = 8, PH_TEXTSTART = 24,
@@ -423,7 +426,9 @@ static int check_moduledata(const struct exe *x, uint64_t m, struct go_pcln *t, 
         return *bad = "text, minpc and maxpc are not in one executable segment", -1;
     if (x->minor < 26 && rd64(h + PH_TEXTSTART) != c.text)
         return *bad = "pcHeader.textStart differs from moduledata.text", -1;
-    uint64_t tsm = rd64(m + (x->minor >= 26 ? MD_TEXTSECTMAP_126 : MD_TEXTSECTMAP_120) + 8);
+    uint64_t tsm = rd64(m + (x->minor >= 27   ? MD_TEXTSECTMAP_127
+                             : x->minor >= 26 ? MD_TEXTSECTMAP_126
+                                              : MD_TEXTSECTMAP_120) + 8);
     if (tsm > 1)
         return *bad = "the module has several text sections (not supported)", -1;
     /* What runtime.moduledataverify1 checks: ftab sorted, minpc/maxpc its first and last entries. */
@@ -439,7 +444,7 @@ static int check_moduledata(const struct exe *x, uint64_t m, struct go_pcln *t, 
 
     /* go:func.*, where funcdata (the inline trees) live: bounded by its section, else (1.26+) by
      * epclntab, else by its segment. */
-    c.gofunc = rd64(m + MD_GOFUNC);
+    c.gofunc = rd64(m + (x->minor >= 27 ? MD_GOFUNC_127 : MD_GOFUNC));
     int gseg = segment_of(x, c.gofunc, 1, 0, PF_X, 1);
     if (gseg < 0)
         return *bad = "gofunc is not in a read-only segment", -1;
@@ -455,11 +460,12 @@ static int check_moduledata(const struct exe *x, uint64_t m, struct go_pcln *t, 
             sized = 1;
         }
     }
-    uint64_t epcln = x->minor >= 26 ? rd64(m + MD_EPCLNTAB_126) : 0;
+    uint64_t epcln = x->minor >= 27 ? rd64(m + MD_EPCLNTAB_127) : x->minor >= 26 ? rd64(m + MD_EPCLNTAB_126) : 0;
     if (!sized && epcln > c.gofunc && epcln - c.gofunc <= c.gofunc_len)
         c.gofunc_len = epcln - c.gofunc;
 
     c.pcheader = h;
+    c.moduledata = m;
     *t = c;
     return 0;
 }

@@ -79,19 +79,43 @@ static void find_symbols_nasync(struct rep_go *go, uint64_t bias)
     munmap((void *)f, size);
 }
 
-/* Entry pc of a function, by name, from the pclntab (works on stripped binaries). */
-static uint64_t func_entry_nasync(const struct go_pcln *t, const char *name)
+/* Entry pcs of functions, by name, from the pclntab (works on stripped binaries): one pass over
+ * every function for all the names, since install time is a measured figure. entries[k] stays 0
+ * for a name not found. */
+static void func_entries_nasync(const struct go_pcln *t, const char *const *names, uint64_t *entries, size_t n)
 {
-    for (uint32_t i = 0; i < t->nfunc; i++) {
+    size_t left = n;
+    for (size_t k = 0; k < n; k++)
+        entries[k] = 0;
+    for (uint32_t i = 0; i < t->nfunc && left > 0; i++) {
         const uint32_t *e = (const uint32_t *)(uintptr_t)(t->ftab + (uint64_t)i * 8);
         struct go_func f;
-        if (go_findfunc(t, t->text + e[0], &f) == 0) {
-            const char *n = go_funcname(t, f.name_off);
-            if (n && !strcmp(n, name))
-                return f.entry;
+        if (go_findfunc(t, t->text + e[0], &f) != 0)
+            continue;
+        const char *name = go_funcname(t, f.name_off);
+        for (size_t k = 0; name && k < n; k++) {
+            if (!entries[k] && !strcmp(name, names[k])) {
+                entries[k] = f.entry;
+                left--;
+                break;
+            }
         }
     }
-    return 0;
+}
+
+/* moduledata.types and etypes, where the type descriptors' names are (go_reason.c). The moduledata
+ * was validated by go_pcln_find_nasync and lies in the executable's writable data. */
+static void find_types_nasync(struct rep_go *go)
+{
+    uint64_t m = go->pcln.moduledata, types, etypes;
+    if (!m)
+        return;
+    memcpy(&types, (const void *)(uintptr_t)(m + go->off.md_types), 8);
+    memcpy(&etypes, (const void *)(uintptr_t)(m + go->off.md_etypes), 8);
+    if (types && etypes > types && etypes - types < (1ull << 32)) {
+        go->types = types;
+        go->etypes = etypes;
+    }
 }
 
 void rep_go_install_nasync(struct rep_go *go)
@@ -107,9 +131,16 @@ void rep_go_install_nasync(struct rep_go *go)
     }
     uint64_t bias = load_bias_nasync(go);
     find_symbols_nasync(go, bias);
-    go->fn_goexit = func_entry_nasync(&go->pcln, "runtime.goexit");
-    go->fn_sigpanic = func_entry_nasync(&go->pcln, "runtime.sigpanic");
-    go->fn_asmcgocall = func_entry_nasync(&go->pcln, "runtime.asmcgocall");
+    static const char *const names[] = {"runtime.goexit", "runtime.sigpanic", "runtime.asmcgocall",
+                                         "runtime.throw.func1", "runtime.fatal.func1"};
+    uint64_t entries[sizeof names / sizeof names[0]];
+    func_entries_nasync(&go->pcln, names, entries, sizeof names / sizeof names[0]);
+    go->fn_goexit = entries[0];
+    go->fn_sigpanic = entries[1];
+    go->fn_asmcgocall = entries[2];
+    go->fn_throw_closure = entries[3];
+    go->fn_fatal_closure = entries[4];
+    find_types_nasync(go);
     go->build_info = go_modinfo_nasync();
     go->present = 1;
 }

@@ -6,7 +6,7 @@
  *
  * Sources: every number and string here was read from binaries built by the Go toolchain of that
  * version (linux/amd64 and linux/arm64 give the same values): offsets from the DWARF of runtime.g,
- * runtime.m, runtime.gobuf and runtime.stack; strings from the runtime.waitReasonStrings and
+ * runtime.m, runtime.gobuf, runtime.stack, runtime._panic, runtime.moduledata and internal/abi.Type; strings from the runtime.waitReasonStrings and
  * runtime.gStatusStrings arrays in the binary, which are what runtime/runtime2.go and
  * runtime/traceback.go declare. tests/go/offsets/run.sh re-checks all of it for each toolchain it
  * can build with: run it when adding a version.
@@ -34,6 +34,20 @@ struct layout_row {
     .g_stack_lo = 0, .g_stack_hi = 8, .g_stackguard0 = 16, .g_panic = 32, .g_defer = 40, .g_m = 48, \
     .g_sched_sp = 56, .g_sched_pc = 64, .g_sched_g = 72, .g_sched_ctxt = 80, .m_g0 = 0
 
+/* runtime._panic. 1.25 added repanicked before goexit; 1.26 dropped argp from the head (arg first);
+ * 1.27 replaced lr with pc and dropped gopanicFP, so the record shrinks to 96 bytes. */
+#define P124 .panic_arg = 8, .panic_link = 24, .panic_recovered = 96, .panic_goexit = 97, \
+             .panic_repanicked = GO_OFF_ABSENT, .panic_size = 104
+#define P125 .panic_arg = 8, .panic_link = 24, .panic_recovered = 96, .panic_repanicked = 97, \
+             .panic_goexit = 98, .panic_size = 104
+#define P126 .panic_arg = 0, .panic_link = 16, .panic_recovered = 88, .panic_repanicked = 89, \
+             .panic_goexit = 90, .panic_size = 104
+#define P127 .panic_arg = 0, .panic_link = 16, .panic_recovered = 88, .panic_repanicked = 89, \
+             .panic_goexit = 90, .panic_size = 96
+
+/* internal/abi.Type's head has not moved in 1.22–1.27. */
+#define TYPE_HEAD .type_tflag = 20, .type_kind = 23, .type_str = 40
+
 /* In version order. 1.23.12 and 1.24.6 added m.allpSnapshot (24 bytes before m.ncgo) with a
  * backported scheduler fix. 1.23.11 is not on the Go module proxy to check; it shipped with
  * 1.24.5, which does not have the field. */
@@ -46,7 +60,9 @@ static const struct layout_row layouts[] = {
              .m_procid = 72, .m_gsignal = 80, .m_curg = 192, .m_caughtsig = 200, .m_p = 208,
              .m_id = 232, .m_throwing = 244, .m_incgo = 280, .m_ncgo = 304, .m_cgo_callers = 312,
              .m_alllink = 328, .m_lockedg = 344, .m_vdso_sp = 1120, .m_vdso_pc = 1128,
-             .m_size = 2024}},
+             .m_size = 2024,
+             .g_sig = 216, .g_sigcode0 = 248, .g_sigcode1 = 256, .g_sigpc = 264, .m_dying = 268,
+             P124, .md_types = 296, .md_etypes = 304, TYPE_HEAD}},
     /* 1.23: g.syscallbp added after syscallpc, so the rest of g moves by 8. */
     {23, 0, {G_HEAD, .g_sched_lr = 96, .g_sched_bp = 104, .g_syscallsp = 112, .g_syscallpc = 120,
              .g_syscallbp = 128, .g_atomicstatus = 152, .g_goid = 160, .g_waitsince = 176,
@@ -55,7 +71,9 @@ static const struct layout_row layouts[] = {
              .m_procid = 72, .m_gsignal = 80, .m_curg = 192, .m_caughtsig = 200, .m_p = 208,
              .m_id = 232, .m_throwing = 244, .m_incgo = 280, .m_ncgo = 304, .m_cgo_callers = 312,
              .m_alllink = 328, .m_lockedg = 344, .m_vdso_sp = 856, .m_vdso_pc = 864,
-             .m_size = 1760}},
+             .m_size = 1760,
+             .g_sig = 224, .g_sigcode0 = 256, .g_sigcode1 = 264, .g_sigpc = 272, .m_dying = 268,
+             P124, .md_types = 296, .md_etypes = 304, TYPE_HEAD}},
     /* 1.23.12: m.allpSnapshot. */
     {23, 12, {G_HEAD, .g_sched_lr = 96, .g_sched_bp = 104, .g_syscallsp = 112, .g_syscallpc = 120,
               .g_syscallbp = 128, .g_atomicstatus = 152, .g_goid = 160, .g_waitsince = 176,
@@ -64,7 +82,9 @@ static const struct layout_row layouts[] = {
               .m_procid = 72, .m_gsignal = 80, .m_curg = 192, .m_caughtsig = 200, .m_p = 208,
               .m_id = 232, .m_throwing = 244, .m_incgo = 280, .m_ncgo = 328, .m_cgo_callers = 336,
               .m_alllink = 352, .m_lockedg = 368, .m_vdso_sp = 880, .m_vdso_pc = 888,
-              .m_size = 1784}},
+              .m_size = 1784,
+             .g_sig = 224, .g_sigcode0 = 256, .g_sigcode1 = 264, .g_sigpc = 272, .m_dying = 268,
+             P124, .md_types = 296, .md_etypes = 304, TYPE_HEAD}},
     /* 1.24: as 1.23.0 but for sizeof(g) and m.vdsoSP/vdsoPC. */
     {24, 0, {G_HEAD, .g_sched_lr = 96, .g_sched_bp = 104, .g_syscallsp = 112, .g_syscallpc = 120,
              .g_syscallbp = 128, .g_atomicstatus = 152, .g_goid = 160, .g_waitsince = 176,
@@ -73,7 +93,9 @@ static const struct layout_row layouts[] = {
              .m_procid = 72, .m_gsignal = 80, .m_curg = 192, .m_caughtsig = 200, .m_p = 208,
              .m_id = 232, .m_throwing = 244, .m_incgo = 280, .m_ncgo = 304, .m_cgo_callers = 312,
              .m_alllink = 328, .m_lockedg = 344, .m_vdso_sp = 880, .m_vdso_pc = 888,
-             .m_size = 1808}},
+             .m_size = 1808,
+             .g_sig = 228, .g_sigcode0 = 256, .g_sigcode1 = 264, .g_sigpc = 272, .m_dying = 268,
+             P124, .md_types = 296, .md_etypes = 304, TYPE_HEAD}},
     /* 1.24.6: m.allpSnapshot. */
     {24, 6, {G_HEAD, .g_sched_lr = 96, .g_sched_bp = 104, .g_syscallsp = 112, .g_syscallpc = 120,
              .g_syscallbp = 128, .g_atomicstatus = 152, .g_goid = 160, .g_waitsince = 176,
@@ -82,7 +104,9 @@ static const struct layout_row layouts[] = {
              .m_procid = 72, .m_gsignal = 80, .m_curg = 192, .m_caughtsig = 200, .m_p = 208,
              .m_id = 232, .m_throwing = 244, .m_incgo = 280, .m_ncgo = 328, .m_cgo_callers = 336,
              .m_alllink = 352, .m_lockedg = 368, .m_vdso_sp = 904, .m_vdso_pc = 912,
-             .m_size = 1832}},
+             .m_size = 1832,
+             .g_sig = 228, .g_sigcode0 = 256, .g_sigcode1 = 264, .g_sigpc = 272, .m_dying = 268,
+             P124, .md_types = 296, .md_etypes = 304, TYPE_HEAD}},
     /* 1.25: gobuf.ret removed (48 bytes), so everything after g.sched moves back by 8; m loses a
      * word before procid. */
     {25, 0, {G_HEAD, .g_sched_lr = 88, .g_sched_bp = 96, .g_syscallsp = 104, .g_syscallpc = 112,
@@ -92,7 +116,9 @@ static const struct layout_row layouts[] = {
              .m_procid = 64, .m_gsignal = 72, .m_curg = 184, .m_caughtsig = 192, .m_p = 200,
              .m_id = 224, .m_throwing = 236, .m_incgo = 272, .m_ncgo = 320, .m_cgo_callers = 328,
              .m_alllink = 344, .m_lockedg = 360, .m_vdso_sp = 896, .m_vdso_pc = 904,
-             .m_size = 1816}},
+             .m_size = 1816,
+             .g_sig = 220, .g_sigcode0 = 248, .g_sigcode1 = 256, .g_sigpc = 264, .m_dying = 260,
+             P125, .md_types = 296, .md_etypes = 304, TYPE_HEAD}},
     /* 1.26: g grows a word before parentGoid, m one before id. */
     {26, 0, {G_HEAD, .g_sched_lr = 88, .g_sched_bp = 96, .g_syscallsp = 104, .g_syscallpc = 112,
              .g_syscallbp = 120, .g_atomicstatus = 144, .g_goid = 152, .g_waitsince = 168,
@@ -101,7 +127,9 @@ static const struct layout_row layouts[] = {
              .m_procid = 64, .m_gsignal = 72, .m_curg = 184, .m_caughtsig = 192, .m_p = 208,
              .m_id = 232, .m_throwing = 244, .m_incgo = 280, .m_ncgo = 328, .m_cgo_callers = 336,
              .m_alllink = 352, .m_lockedg = 384, .m_vdso_sp = 896, .m_vdso_pc = 904,
-             .m_size = 1824}},
+             .m_size = 1824,
+             .g_sig = 224, .g_sigcode0 = 256, .g_sigcode1 = 264, .g_sigpc = 272, .m_dying = 268,
+             P126, .md_types = 296, .md_etypes = 304, TYPE_HEAD}},
     /* 1.27: as 1.26 but for sizeof(m). */
     {27, 0, {G_HEAD, .g_sched_lr = 88, .g_sched_bp = 96, .g_syscallsp = 104, .g_syscallpc = 112,
              .g_syscallbp = 120, .g_atomicstatus = 144, .g_goid = 152, .g_waitsince = 168,
@@ -110,7 +138,9 @@ static const struct layout_row layouts[] = {
              .m_procid = 64, .m_gsignal = 72, .m_curg = 184, .m_caughtsig = 192, .m_p = 208,
              .m_id = 232, .m_throwing = 244, .m_incgo = 280, .m_ncgo = 328, .m_cgo_callers = 336,
              .m_alllink = 352, .m_lockedg = 384, .m_vdso_sp = 896, .m_vdso_pc = 904,
-             .m_size = 1832}},
+             .m_size = 1832,
+             .g_sig = 224, .g_sigcode0 = 256, .g_sigcode1 = 264, .g_sigpc = 272, .m_dying = 268,
+             P127, .md_types = 296, .md_etypes = 312, TYPE_HEAD}},
 };
 
 /* runtime.waitReasonStrings. 1.23.4 appended one reason to 1.22's list (a backported fix that added

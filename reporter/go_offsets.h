@@ -1,7 +1,7 @@
 /* go_offsets.h — the Go runtime's struct layouts and names, keyed by Go version (prefix go_).
  *
- * What the handler needs to walk goroutines without DWARF: the byte offsets of the runtime.g and
- * runtime.m fields it reads, and the text the Go traceback prints for a goroutine's status and wait
+ * What the handler needs to walk goroutines without DWARF: the byte offsets of the runtime.g,
+ * runtime.m, runtime._panic, runtime.moduledata and internal/abi.Type fields it reads, and the text the Go traceback prints for a goroutine's status and wait
  * reason. Go 1.22 to 1.27, linux/amd64 and linux/arm64 (identical there).
  *
  * Where the values come from: the DWARF of real binaries built by each toolchain (runtime.g,
@@ -20,7 +20,7 @@
 /* An offset for a field this Go version does not have (g.syscallbp before 1.23). */
 #define GO_OFF_ABSENT 0xffffu
 
-/* Byte offsets into runtime.g and runtime.m. The width the handler may read at each offset is in
+/* Byte offsets into runtime.g, runtime.m and the rest. The width the handler may read at each offset is in
  * the comment; tests/go/offsets checks it against DWARF too. Pointers and uintptrs are 8 bytes. */
 struct go_offsets {
     /* runtime.g */
@@ -39,6 +39,8 @@ struct go_offsets {
     uint16_t g_parent_goid;               /* u64: "created by ... in goroutine N" */
     uint16_t g_gopc, g_startpc;           /* pc of the go statement; entry of the goroutine's function */
     uint16_t g_labels;                    /* unsafe.Pointer to the pprof label set */
+    uint16_t g_sig;                       /* u32: the signal that turned into this goroutine's panic */
+    uint16_t g_sigcode0, g_sigcode1, g_sigpc; /* uintptr: its si_code, address and pc ("[signal ...]") */
     uint16_t g_size, gobuf_size;          /* sizeof(runtime.g), sizeof(runtime.gobuf) */
     /* runtime.m */
     uint16_t m_g0, m_procid, m_gsignal, m_curg;
@@ -52,7 +54,19 @@ struct go_offsets {
     uint16_t m_alllink;                   /* next m on runtime.allm */
     uint16_t m_lockedg;                   /* guintptr */
     uint16_t m_vdso_sp, m_vdso_pc;        /* nonzero while in a vDSO call: the traceback starts there */
+    uint16_t m_dying;                     /* i32: nonzero once startpanic_m ran (the crash is printed) */
     uint16_t m_size;                      /* sizeof(runtime.m) */
+    /* runtime._panic */
+    uint16_t panic_arg;                   /* eface {*abi.Type, data}: the value passed to panic */
+    uint16_t panic_link;                  /* *_panic: the older panic this one interrupted */
+    uint16_t panic_recovered, panic_goexit; /* u8 bools */
+    uint16_t panic_repanicked;            /* u8 bool; GO_OFF_ABSENT before 1.25 */
+    uint16_t panic_size;                  /* sizeof(runtime._panic) */
+    /* runtime.moduledata: the type descriptors, whose nameOffs are relative to types */
+    uint16_t md_types, md_etypes;         /* uintptr */
+    /* internal/abi.Type */
+    uint16_t type_tflag, type_kind;       /* u8 each (TFlagExtraStar = 2; kind & 31) */
+    uint16_t type_str;                    /* i32 NameOff */
 };
 
 /* Goroutine status values (runtime2.go). 0..9 are the same in every supported version. */

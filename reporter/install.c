@@ -32,6 +32,8 @@ const char *lastgasp_strerror(int err)
     case LASTGASP_ERR_SIGNALS: return "cannot install signal handlers";
     case LASTGASP_ERR_MEMREAD: return "no fault-tolerant memory read works in this process";
     case LASTGASP_ERR_INSTALLED: return "lastgasp is already installed";
+    case LASTGASP_ERR_ANNOTATION: return "annotation key empty or too long, or value too long";
+    case LASTGASP_ERR_ANNOTATION_FULL: return "too many annotations";
     default: return "unknown error";
     }
 }

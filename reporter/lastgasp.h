@@ -29,7 +29,14 @@ enum lastgasp_error {
     LASTGASP_ERR_SIGNALS = 5,    /* installing a signal handler failed */
     LASTGASP_ERR_MEMREAD = 6,    /* no way to read memory safely works here */
     LASTGASP_ERR_INSTALLED = 7,  /* already installed in this process */
+    LASTGASP_ERR_ANNOTATION = 8, /* annotation key empty or too long, or value too long: nothing stored */
+    LASTGASP_ERR_ANNOTATION_FULL = 9, /* LASTGASP_ANNOTATIONS_MAX keys are set already: nothing stored */
 };
+
+/* Bounds of the annotation table, which is reserved in full at load time. Lengths are in bytes. */
+#define LASTGASP_ANNOTATIONS_MAX 64
+#define LASTGASP_ANNOTATION_KEY_MAX 63
+#define LASTGASP_ANNOTATION_VALUE_MAX 1023
 
 /* Install the crash handlers. Call from normal context, once. Returns LASTGASP_OK or an error;
  * on error nothing stays installed and errno holds the system's reason where there is one. */
@@ -38,6 +45,14 @@ LASTGASP_API int lastgasp_install(const struct lastgasp_options *opts);
 /* Install from LASTGASP_DIR, LASTGASP_ENVIRON, LASTGASP_QUIET. On failure, prints one line on
  * stderr and returns the error; the process runs on without lastgasp. */
 LASTGASP_API int lastgasp_install_from_env(void);
+
+/* Set, replace or (value NULL or "") remove the annotation `key`. Every dump written afterwards carries the
+ * annotations in a Crashpad info stream, which Sentry and rust-minidump show. Keys are 1 to
+ * LASTGASP_ANNOTATION_KEY_MAX bytes, values at most LASTGASP_ANNOTATION_VALUE_MAX; both are copied, and a byte
+ * that is not part of valid UTF-8 is stored as '?'. Returns LASTGASP_OK, LASTGASP_ERR_ANNOTATION or
+ * LASTGASP_ERR_ANNOTATION_FULL. Callable from any thread, at any time, before or after lastgasp_install();
+ * not from a signal handler (it takes a lock). */
+LASTGASP_API int lastgasp_set_annotation(const char *key, const char *value);
 
 /* A short English description of an error code. */
 LASTGASP_API const char *lastgasp_strerror(int err);

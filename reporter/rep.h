@@ -25,6 +25,7 @@
 #define REP_MAPS_CAP (1u << 20)
 #define REP_STRINGS_CAP (64u << 10)
 #define REP_NOTES_CAP 4096
+#define REP_CRASH_TEXT_CAP (64u << 10) /* the head of the Go runtime's crash output */
 #define REP_STACK_CAP_CRASHED (64u << 10)
 #define REP_STACK_CAP_OTHER (32u << 10)
 #define REP_RED_ZONE 128
@@ -155,6 +156,23 @@ void rep_cpuid(uint32_t vendor[3], uint32_t *version, uint32_t *features, uint32
 
 /* install.c */
 int rep_crash_text_fd_nasync(void);
+/* Process annotations: a fixed table written by lastgasp_set_annotation() (annotate.c, normal context,
+ * writers serialized by a mutex) and copied by the handler without any lock (annotate_read.c). Each slot is a
+ * seqlock: a writer makes seq odd, changes the slot with relaxed atomic stores, then makes seq even again
+ * (release); a reader copies with relaxed atomic loads and keeps the copy only if seq was the same even value
+ * before and after. key_len 0 marks a free slot. */
+struct rep_annotation {
+    uint32_t seq;
+    uint32_t key_len, value_len;
+    char key[LASTGASP_ANNOTATION_KEY_MAX + 1];
+    char value[LASTGASP_ANNOTATION_VALUE_MAX + 1];
+};
+extern struct rep_annotation rep_annotations[LASTGASP_ANNOTATIONS_MAX];
+
+/* Copy every annotation that can be read consistently into copies[], and point out[] at them. Returns how
+ * many; *skipped counts slots that kept changing through every retry. Handler path (and tests). */
+#define REP_ANNOTATION_TRIES 16
+uint32_t rep_annotations_snapshot(struct rep_annotation *copies, struct fmt_annotation *out, uint32_t *skipped);
 
 /* altstack.c */
 int rep_altstack_ensure_nasync(void);

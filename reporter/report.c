@@ -314,6 +314,48 @@ static void capture_goroutines(void)
     }
 }
 
+/* The annotations as the process last set them, copied while the other threads still run (a writer caught
+ * inside a slot can then finish it); before the capture stops them. */
+static void copy_annotations(void)
+{
+    struct rep_annotation *copies = alloc(LASTGASP_ANNOTATIONS_MAX * sizeof *copies);
+    struct fmt_annotation *out = alloc(LASTGASP_ANNOTATIONS_MAX * sizeof *out);
+    uint32_t skipped = 0;
+    if (!copies || !out)
+        return;
+    R.d.annotations = out;
+    R.d.annotation_count = rep_annotations_snapshot(copies, out, &skipped);
+    if (skipped) {
+        ss_str_u64(&R.notes, skipped);
+        ss_str_add(&R.notes, " annotation(s) left out: being changed at the crash, through every retry\n");
+    }
+}
+
+/* The Go runtime's crash output, which it copies into the memory file goshim gave it
+ * (debug.SetCrashOutput). Its head, where the panic and the crashing goroutine are: the rest
+ * repeats the goroutines the Go stream holds. pread from offset 0: the runtime's writes move the
+ * file offset it shares with our descriptor, pread does not use it. */
+static void read_go_crash_text(void)
+{
+    if (rep_g.crash_text_fd < 0)
+        return;
+    char *buf = alloc(REP_CRASH_TEXT_CAP);
+    if (!buf)
+        return;
+    uint32_t n = 0;
+    while (n < REP_CRASH_TEXT_CAP) { /* bounded: each pass reads at least one byte or ends */
+        ssize_t r = ss_pread(rep_g.crash_text_fd, buf + n, REP_CRASH_TEXT_CAP - n, n);
+        if (r <= 0)
+            break;
+        n += (uint32_t)r;
+    }
+    char probe;
+    if (n == REP_CRASH_TEXT_CAP && ss_pread(rep_g.crash_text_fd, &probe, 1, n) == 1)
+        ss_str_add(&R.notes, "the Go runtime's crash output is longer than the 64 KiB kept (its head)\n");
+    R.d.go_crash_text.data = buf;
+    R.d.go_crash_text.size = n;
+}
+
 static void memory_around_pc(void)
 {
     uint64_t pc = rep_context_pc(&rep_c.uc);
@@ -549,6 +591,8 @@ void rep_report(void *unused)
     if (!R.comm[0])
         ss_strlcpy(R.comm, "process", sizeof R.comm);
 
+    copy_annotations();
+    read_go_crash_text();
     read_maps();
     R.modules = alloc(REP_MAX_MODULES * sizeof *R.modules);
     if (R.modules)

@@ -16,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 B=build
 ALLOWLIST=tests/handler_allowlist.txt
-EXPORTS=(lastgasp_install lastgasp_install_from_env lastgasp_strerror pthread_create)
+EXPORTS=(lastgasp_install lastgasp_install_from_env lastgasp_set_annotation lastgasp_strerror pthread_create)
 
 # make_var NAME: the value of a Makefile variable, without editing the Makefile ("" if make cannot say).
 make_var() {
@@ -257,17 +257,16 @@ EOF
     DATA_OBJECTS=()
 
     echo "selftest: the export and BIND_NOW checks"
-    cat >"$tmp/lib.c" <<'EOF'
-int lastgasp_install(void) { return 0; }
-int lastgasp_install_from_env(void) { return 0; }
-int lastgasp_strerror(void) { return 0; }
-int pthread_create(void) { return 0; }
-int leaked_helper(void) { return 1; }
-EOF
-    printf '{ global: lastgasp_install; lastgasp_install_from_env; lastgasp_strerror; pthread_create; local: *; };\n' \
-        >"$tmp/exports.map"
-    printf 'LG_1.0 { global: lastgasp_install; lastgasp_install_from_env; lastgasp_strerror; pthread_create; local: *; };\n' \
-        >"$tmp/versioned.map"
+    # A stand-in library defining the API (from EXPORTS, so a new export needs no edit here) and one helper.
+    local sym globals=""
+    : >"$tmp/lib.c"
+    for sym in "${EXPORTS[@]}"; do
+        printf 'int %s(void) { return 0; }\n' "$sym" >>"$tmp/lib.c"
+        globals+="$sym; "
+    done
+    printf 'int leaked_helper(void) { return 1; }\n' >>"$tmp/lib.c"
+    printf '{ global: %slocal: *; };\n' "$globals" >"$tmp/exports.map"
+    printf 'LG_1.0 { global: %slocal: *; };\n' "$globals" >"$tmp/versioned.map"
     "$cc" -shared -fPIC -o "$tmp/lazy_all.so" "$tmp/lib.c" -Wl,-z,lazy
     "$cc" -shared -fPIC -o "$tmp/now_exact.so" "$tmp/lib.c" -Wl,-z,now -Wl,--version-script="$tmp/exports.map"
     "$cc" -shared -fPIC -o "$tmp/now_versioned.so" "$tmp/lib.c" -Wl,-z,now \

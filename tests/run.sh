@@ -24,6 +24,11 @@ bash tests/go/pcln/run.sh
 echo "== Go: the runtime offsets and wait reasons against DWARF and the binaries, every Go version from 1.22"
 bash tests/go/offsets/run.sh
 
+echo "== the Go package (goshim): go vet, its own go test (Go 1.26 and 1.22)"
+go vet ./goshim/...
+go test -count=1 ./goshim/...
+GOTOOLCHAIN=go1.22.12 go test -count=1 ./goshim/...
+
 echo "== crash matrix (C and cgo) read back by Breakpad, rust-minidump, LLDB and lastgasp;"
 echo "   Go dumps against the Go runtime's own traceback of the same crash"
 python3 -m pytest -q -p no:cacheprovider tests/crash tests/go tests/deploy

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# make bench: build the crash programs and measure (see run.py, gorun.py and collect.py for the methods).
+# make bench: build the benchmark programs and measure (each .py says its method).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-make -s build/tests/crashbench build/tests/gocrash build/tests/crasher
+bash tests/tools/deps.sh bench
+make -s build/tests/crashbench build/tests/gocrash build/tests/crasher build/tests/gohttp build/tests/gohttp_goshim build/tests/installbench build/tests/goinstall
 python3 tests/bench/run.py
 python3 tests/bench/gorun.py
+python3 tests/bench/install.py
+python3 tests/bench/gohttp.py
 python3 tests/bench/collect.py

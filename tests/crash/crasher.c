@@ -316,6 +316,77 @@ static void crash_in_forked_child(void)
     exit(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV ? 0 : 97);
 }
 
+typedef int (*set_annotation_fn)(const char *, const char *);
+
+/* Stands in for lastgasp_set_annotation when the crasher runs without lastgasp, so that it dies the same way. */
+__attribute__((unused)) static int no_annotations(const char *key, const char *value)
+{
+    (void)key, (void)value;
+    return 0;
+}
+
+/* lastgasp_set_annotation: linked, directly; preloaded, through dlsym; without lastgasp, a no-op. */
+static set_annotation_fn annotation_setter(void)
+{
+#ifdef CRASHER_LINKED
+    return lastgasp_set_annotation;
+#else
+    set_annotation_fn set = (set_annotation_fn)(uintptr_t)dlsym(RTLD_DEFAULT, "lastgasp_set_annotation");
+    return set ? set : no_annotations;
+#endif
+}
+
+/* Set, replace and remove annotations, and check the API's refusals, before the crash. Linked, this runs
+ * before lastgasp_install (the table needs no install); preloaded, the library installed itself already.
+ * Prints "crasher: annotation errors OK" when every call returned what it should. */
+static void set_annotations(void)
+{
+    set_annotation_fn set = annotation_setter();
+    static char long_value[1024], long_key[65];
+    memset(long_value, 'x', 1023);
+    memset(long_key, 'k', 64);
+    int rc = set("build", "1234");
+    rc |= set("region", "eu-west-1");
+    rc |= set("user", "caf\xc3\xa9");
+    rc |= set("build", "5678");    /* replaced */
+    rc |= set("region", NULL);     /* removed */
+    rc |= set("long", long_value); /* the longest value */
+    rc |= set("bytes", "a\xff" "b"); /* not UTF-8: stored as "a?b" */
+    int refused = set("", "x") == 8 && set(long_key, "x") == 8; /* LASTGASP_ERR_ANNOTATION */
+    fprintf(stderr, "crasher: annotation errors %s\n", rc == 0 && refused ? "OK" : "WRONG");
+}
+
+/* Threads that change an annotation without pause while the process crashes: the handler must copy the
+ * table without their lock, and keep every annotation it could read whole. */
+static volatile int g_annotating;
+
+static void *thread_annotate_forever(void *arg)
+{
+    set_annotation_fn set = annotation_setter();
+    char key[16], value[32];
+    snprintf(key, sizeof key, "counter%d", (int)(intptr_t)arg);
+    for (unsigned long i = 0;; i++) {
+        snprintf(value, sizeof value, "%lu", i);
+        set(key, value);
+        if (i == 0)
+            __atomic_add_fetch(&g_annotating, 1, __ATOMIC_SEQ_CST);
+    }
+    return 0;
+}
+
+static void crash_while_annotating(void)
+{
+    annotation_setter()("build", "5678");
+    for (int i = 0; i < 2; i++) {
+        pthread_t t;
+        pthread_create(&t, 0, thread_annotate_forever, (void *)(intptr_t)i);
+    }
+    while (__atomic_load_n(&g_annotating, __ATOMIC_SEQ_CST) < 2) /* both counters exist */
+        usleep(1000);
+    usleep(10000);
+    crash_null_write();
+}
+
 /* Deny process_vm_readv (EPERM), as container seccomp profiles do. */
 static void deny_process_vm_readv(void)
 {
@@ -379,8 +450,11 @@ int main(int argc, char **argv)
         signal(SIGSEGV, user_segv_handler); /* before lastgasp: it must still run */
     if (!strcmp(s, "memread_denied_at_install"))
         deny_process_vm_readv();
+    if (!strcmp(s, "annotations"))
+        set_annotations();
     install();
-    if (!strcmp(s, "null_write") || !strcmp(s, "user_handler") || !strcmp(s, "memread_denied_at_install"))
+    if (!strcmp(s, "null_write") || !strcmp(s, "user_handler") || !strcmp(s, "memread_denied_at_install") ||
+        !strcmp(s, "annotations"))
         crash_null_write();
     else if (!strcmp(s, "memread_denied_at_crash")) {
         deny_process_vm_readv();
@@ -424,6 +498,8 @@ int main(int argc, char **argv)
         crash_null_write();
     } else if (!strcmp(s, "deaf_thread")) {
         crash_with_helper_thread(thread_deaf);
+    } else if (!strcmp(s, "annotations_busy")) {
+        crash_while_annotating();
     } else if (!strcmp(s, "loader_lock")) {
         crash_with_helper_thread(thread_hold_loader_lock);
     } else if (!strcmp(s, "rmdir_then_crash")) {

@@ -158,6 +158,13 @@ def symbols_dir(dump=None):
 SIGNALS = {s.value: s.name for s in signal.Signals}
 
 
+def run_cli(command, dump):
+    """`lastgasp COMMAND DUMP`'s output; it must succeed."""
+    p = subprocess.run([str(CLI), command, str(dump)], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, f"lastgasp {command} failed: {p.stderr}"
+    return p.stdout
+
+
 def read_lastgasp(dump):
     p = subprocess.run([str(CLI), "json", str(dump)], capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, f"lastgasp json failed: {p.stderr}"
@@ -199,6 +206,28 @@ def read_rust(dump, symdir):
     return {"signal": ci["type"].split()[0], "address": int(ci["address"], 16), "crashing_tid": th.get("thread_id"),
             "frames": [f.get("function") for f in th["frames"]], "modules": [f.get("module") for f in th["frames"]],
             "thread_count": len(j["threads"])}
+
+
+def _crashpad_annotations(text):
+    """{key: value} from the 'MDRawCrashpadInfo' block that Breakpad's minidump_dump and rust-minidump's
+    `minidump-stackwalk --dump` both print; None when there is no such block."""
+    if "MDRawCrashpadInfo" not in text:
+        return None
+    return dict(re.findall(r'^  simple_annotations\["(.*)"\] = (.*)$', text, re.M))
+
+
+def read_rust_annotations(dump):
+    """The Crashpad annotations as rust-minidump reads them (`--dump`; its --json leaves them out)."""
+    p = subprocess.run([str(RUST_STACKWALK), "--dump", str(dump)], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, f"minidump-stackwalk --dump failed: {p.stderr[-2000:]}"
+    assert "MinidumpCrashpadInfo cannot print invalid data" not in p.stdout
+    return _crashpad_annotations(p.stdout)
+
+
+def read_breakpad_annotations(dump):
+    """The Crashpad annotations as Breakpad's minidump_dump reads them."""
+    p = subprocess.run([str(BREAKPAD / "minidump_dump"), str(dump)], capture_output=True, text=True, timeout=120)
+    return _crashpad_annotations(p.stdout)
 
 
 def read_lldb(dump, binary):

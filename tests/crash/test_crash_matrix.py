@@ -38,7 +38,12 @@ SCENARIOS = {
     "memread_denied_at_install": ("crasher_linked", SEGV, True, {"tripwire": False}),
     "memread_denied_at_crash": ("crasher", SEGV, True, {}),
     "threads500": ("crasher", SEGV, True, {}),
+    "annotations": ("crasher", SEGV, True, {}),
 }
+
+# What the "annotations" scenario leaves in the table: "build" replaced, "region" removed, a byte that is not
+# UTF-8 stored as "?".
+ANNOTATIONS = {"build": "5678", "user": "caf\u00e9", "long": "x" * 1023, "bytes": "a?b"}
 
 
 def check_readers(dump, binary, sig, announced, check_addr):
@@ -97,6 +102,57 @@ def test_scenario(scenario):
     finally:
         R.cleanup(without)
         R.cleanup(with_lg)
+
+
+@pytest.mark.parametrize("binary", ["crasher", "crasher_linked"])
+def test_annotations(binary):
+    """Annotations set before the crash are in the dump, as `lastgasp json`, rust-minidump and Breakpad's
+    minidump_dump read them; preloaded they were set after the library installed itself, linked before
+    lastgasp_install. All four readers still read the crash itself (check_readers)."""
+    run = R.run_crasher("annotations", binary=binary, tripwire=binary == "crasher")
+    try:
+        assert run.death == ("signal", SEGV) and len(run.dumps) == 1, run.stderr
+        assert "crasher: annotation errors OK" in run.stderr, run.stderr
+        views = check_readers(run.dumps[0], binary, SEGV, run.announced(), True)
+        j = views["lastgasp"]["json"]
+        assert j["annotations"] == ANNOTATIONS
+        assert "CrashpadInfo" in [s["name"] for s in j["streams"]] and not j["warnings"]
+        assert R.read_rust_annotations(run.dumps[0]) == ANNOTATIONS
+        assert R.read_breakpad_annotations(run.dumps[0]) == ANNOTATIONS
+        show = R.run_cli("show", run.dumps[0])
+        section = show.split("\nAnnotations:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+        assert sorted(section) == sorted(f"  {k}: {v}" for k, v in ANNOTATIONS.items()), show
+    finally:
+        R.cleanup(run)
+
+
+def test_annotations_changing_at_the_crash():
+    """Two threads change annotations without pause (taking the writers' lock) while the process crashes: one
+    dump, no deadlock, the steady annotation in it and each counter either whole or left out with a note. (No
+    tripwire: the writer threads lock a mutex by design.)"""
+    run = R.run_crasher("annotations_busy", tripwire=False)
+    try:
+        assert run.death == ("signal", SEGV) and len(run.dumps) == 1, run.stderr
+        j = check_readers(run.dumps[0], "crasher", SEGV, run.announced(), True)["lastgasp"]["json"]
+        ann = j["annotations"]
+        assert ann["build"] == "5678", ann
+        counters = {k: v for k, v in ann.items() if k.startswith("counter")}
+        assert all(v.isdigit() for v in counters.values()), ann
+        assert len(counters) == 2 or "annotation(s) left out" in j["notes"], (ann, j["notes"])
+    finally:
+        R.cleanup(run)
+
+
+def test_no_annotations_no_stream():
+    """Without annotations the dump has no Crashpad info stream, and json says null."""
+    run = R.run_crasher("null_write")
+    try:
+        j = R.read_lastgasp(run.dumps[0])["json"]
+        assert j["annotations"] is None and "CrashpadInfo" not in [s["name"] for s in j["streams"]]
+        assert R.read_rust_annotations(run.dumps[0]) is None
+        assert R.read_breakpad_annotations(run.dumps[0]) is None
+    finally:
+        R.cleanup(run)
 
 
 @pytest.mark.parametrize("scenario", ["deaf_thread", "loader_lock"])

@@ -15,7 +15,68 @@ Two differences are by construction, not by error, and are the only ones allowed
     way on both sides: the innermost 50, "...N frames elided...", the outermost 50; N must agree.)
 """
 
+import re
+
 RUNTIME_PRINT_NAMES = {"runtime.gopanic": "panic"}
+
+REASON_START = ("panic: ", "fatal error: ")
+
+
+def runtime_reason(stderr):
+    """Why the program died, as the runtime printed it: what the dump's go.reason must equal.
+
+    It is the text from the first line that starts with "panic: " or "fatal error: " up to the blank
+    line the runtime prints before its traceback ("goroutine N [...]:" or "runtime stack:"), each
+    line with its newline. That takes in nested panics ("\tpanic: ..."), the "\tfatal error: ..."
+    that follows the panics in flight (Go 1.26+), the continuation lines of a value with newlines in
+    it, and the "[signal ...]" line. It leaves out what comes before: the program's own output, and
+    the diagnostics a throw site prints before it throws ("runtime: goroutine stack exceeds
+    1048576-byte limit", "runtime: sp=... stack=[...]"), which come from that site's local
+    variables and are not in the dump. None when there is no such line (a fault in C code).
+    """
+    lines = stderr.splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        if line.startswith(REASON_START):
+            out = []
+            for l in lines[i:]:
+                if l.strip("\n") == "":
+                    break
+                out.append(l if l.endswith("\n") else l + "\n")
+            return "".join(out)
+    return None
+
+
+# Values lastgasp does not decode, and the text it writes in their place. Only in the programs named:
+# the pattern matches the whole line as the runtime prints it (Go 1.22-1.25 print a float in their
+# own %e form, 1.26 and later shortest-round-trip), and the replacement is what the dump says.
+REASON_FALLBACKS = {
+    "panicvalues": [(r"^(\tpanic: )(\+2\.500000e\+000|2\.5)$", r"\1(float64) <value not decoded>")],
+}
+
+
+def collapse_racing_fatal_lines(reason):
+    """Before Go 1.24, fatal() took no print lock (golang/go#69447): two threads that hit the same
+    fatal error at once (the two writers of mapwrites) may each print their "fatal error: ..." line
+    before one of them prints the traceback. The dump's reason is the crashing thread's own, one
+    line; the other thread's copy is dropped here. Only a line equal to the one before it goes."""
+    out = []
+    for line in (reason or "").splitlines(keepends=True):
+        if out and line.startswith("fatal error: ") and line == out[-1]:
+            continue
+        out.append(line)
+    return "".join(out)
+
+
+def expected_reason(prog, stderr, go_version):
+    """runtime_reason with the documented fallbacks applied; each fallback must apply exactly once."""
+    want = runtime_reason(stderr)
+    minor = int(re.match(r"go1\.(\d+)", go_version).group(1))
+    if minor < 24:
+        want = collapse_racing_fatal_lines(want)
+    for pattern, repl in REASON_FALLBACKS.get(prog, []):
+        want, n = re.subn(pattern, repl, want or "", flags=re.M)
+        assert n == 1, f"{prog}: the runtime's output no longer has the line {pattern!r}:\n{want}"
+    return want
 
 
 def printed_name(function):

@@ -55,6 +55,7 @@ CRASH = {
     "mapwrites": (2, ABRT, ABRT, signal.SIGABRT, "main.mapWrites.func1"),
     "stackoverflow": (2, ABRT, ABRT, signal.SIGABRT, "main.recurse"),
     "cfault": (2, SEGV, ABRT, signal.SIGSEGV, "main.cFault"),
+    "cgotraceback": (2, SEGV, ABRT, signal.SIGSEGV, "main.cFault"),  # after runtime.SetCgoTraceback
     "cabort": (2, ABRT, ABRT, signal.SIGABRT, "abort"),
     "callbackpanic": (2, ABRT, ABRT, signal.SIGABRT, "main.matrixGoCallback"),
     "cthread": (SEGV, SEGV, SEGV, signal.SIGSEGV, "c_thread"),
@@ -285,5 +286,18 @@ def test_traceback_level_choices(version, way, env, want, dump):
         assert run.finish() == want, run.stderr[-2000:]
         assert len(run.dumps) == (1 if dump else 0)
         assert "panic: explicit panic" in run.stderr
+    finally:
+        run.close()
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_both_ways_in_one_process(version):
+    """goshim in a program that is also preloaded: the package leaves the crash to the preloaded
+    library (which was there first) and says so; one crash, one dump."""
+    run = Run(build(version, "default", "goshim"), "panic", "preload")
+    try:
+        assert run.finish() == ABRT
+        assert len(run.dumps) == 1, run.dumps
+        assert "already loaded with LD_PRELOAD" in run.stderr
     finally:
         run.close()

@@ -3,7 +3,8 @@
 Every corpus program (tests/go/corpus) is built with cgo (dynamically linked) in four build modes
 and with each Go toolchain of GO_FIDELITY_VERSIONS, run with lastgasp preloaded and GOTRACEBACK=crash,
 and compared goroutine by goroutine with fidelity.compare (ids, statuses and wait reasons, function
-sequences with file:line, created-by).
+sequences with file:line, created-by); its go.reason is compared with the runtime's first lines
+(fidelity.runtime_reason).
 """
 import importlib.util
 import json
@@ -66,6 +67,17 @@ def build(version, mode, prog):
     return out
 
 
+_runs = {}
+
+
+def crash_once(version, mode, prog):
+    """crash(build(...)) once per program, build mode and version: the tests below share the run."""
+    key = (version, mode, prog)
+    if key not in _runs:
+        _runs[key] = crash(build(version, mode, prog))
+    return _runs[key]
+
+
 def crash(binary):
     work = Path(tempfile.mkdtemp(prefix="lastgasp-go-run-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LASTGASP_", "LD_PRELOAD", "GOTRACEBACK"))}
@@ -84,7 +96,7 @@ def crash(binary):
 @pytest.mark.parametrize("mode", sorted(MODES))
 @pytest.mark.parametrize("prog", PROGRAMS)
 def test_dump_matches_go_traceback(version, mode, prog):
-    p, dumps, j = crash(build(version, mode, prog))
+    p, dumps, j = crash_once(version, mode, prog)
     assert p.returncode < 0, f"{prog} did not die of a signal: {p.returncode}\n{p.stderr[-3000:]}"
     assert len(dumps) == 1, f"{len(dumps)} dumps\n{p.stderr[-3000:]}"
     go = j["go"]
@@ -102,6 +114,19 @@ def test_dump_matches_go_traceback(version, mode, prog):
     assert not problems, "\n".join(problems[:10])
 
 
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("mode", sorted(MODES))
+@pytest.mark.parametrize("prog", PROGRAMS)
+def test_reason_matches_go_output(version, mode, prog):
+    """go.reason is what the runtime printed first (fidelity.runtime_reason), byte for byte, but for
+    the values lastgasp does not decode, which must read as documented (fidelity.REASON_FALLBACKS)."""
+    p, dumps, j = crash_once(version, mode, prog)
+    assert len(dumps) == 1 and j["go"], f"no Go dump\n{p.stderr[-3000:]}"
+    want = fidelity.expected_reason(prog, p.stderr, j["go"]["version"])
+    assert want, f"the runtime printed no reason:\n{p.stderr[:2000]}"
+    assert j["go"]["reason"] == want, f"\n  dump:    {j['go']['reason']!r}\n  runtime: {want!r}"
+
+
 def marker_line(prog, marker):
     for i, line in enumerate((HERE / "corpus" / prog / "main.go").read_text().splitlines(), 1):
         if marker in line:
@@ -114,11 +139,13 @@ def marker_line(prog, marker):
 def test_cgo_fault_goroutine(version, mode):
     """A fault in C called through cgo: one stack, C frames (the crashing thread's) below the Go
     frames of the goroutine in the cgo call, with the lines of the source."""
-    p, dumps, j = crash(build(version, mode, "cgofault"))
+    p, dumps, j = crash_once(version, mode, "cgofault")
     assert p.returncode == -11 and len(dumps) == 1, p.stderr[-2000:]
     go = j["go"]
     (g,) = [g for g in go["goroutines"] if g["crashed"]]
     assert g["id"] == go["crashing_goroutine"] and g["status"] == "syscall"
+    # A fault in C: no panic and no fatal error, so no reason (the signal says it).
+    assert go["reason"] is None, go["reason"]
     native = [f for f in g["frames"] if f["native"]]
     frames = [(f["function"], f["line"]) for f in g["frames"] if not f["native"]]
     src = str(HERE / "corpus/cgofault/main.go")

@@ -3,17 +3,20 @@
 #   deps.sh build   what `make` needs: a C compiler, make, pkg-config, minizip on zlib (the `lastgasp
 #                   collect` bundles) and libcurl (`lastgasp upload|watch`); the library links none of them
 #   deps.sh demo    also curl, which `make demo` uses to send requests to the demo service
+#   deps.sh bench   also what `make bench` needs: wrk (the HTTP load generator) and Go
 #   deps.sh test    also what the tests need: lldb, clang (libFuzzer), pytest,
 #                   Breakpad's tools (npm minidump@0.26.0) and rust-minidump (cargo), PyYAML (the deploy
 #                   files' check), and Bugsink 2.6.2 in a venv (a real crash server for the upload tests)
 # Downloaded tools go to $LASTGASP_TOOLS (default ~/.cache/lastgasp-tools), outside the tree.
 set -euo pipefail
 mode=${1:-test}
+case $mode in build|demo|bench|test) ;; *) echo "usage: deps.sh [build|demo|bench|test]" >&2; exit 2;; esac
 TOOLS=${LASTGASP_TOOLS:-$HOME/.cache/lastgasp-tools}
 
 pkgs=(gcc make pkg-config libminizip-dev zlib1g-dev libcurl4-openssl-dev)
 [ "$mode" = demo ] && pkgs+=(curl)
 [ "$mode" = test ] && pkgs+=(lldb clang)
+[ "$mode" = bench ] && pkgs+=(wrk)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -28,9 +31,10 @@ if [ ${#missing[@]} -gt 0 ]; then
     exit 1
   fi
 fi
-[ "$mode" = test ] || exit 0
+[ "$mode" = build ] && exit 0
 
 command -v go >/dev/null || { echo "deps: the tests build a cgo program and need Go (golang.org toolchain)" >&2; exit 1; }
+[ "$mode" = bench ] || [ "$mode" = demo ] && exit 0
 if ! python3 -m pytest --version >/dev/null 2>&1; then
   echo "deps: pip install pytest"
   python3 -m pip install -q pytest

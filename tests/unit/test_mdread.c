@@ -17,7 +17,7 @@
 /* ---- building dumps ---- */
 
 #define MAX_DUMP 8192
-#define NSTREAMS 11            /* without the Go stream; it is directory entry NSTREAMS when present */
+#define NSTREAMS 11            /* the base set; the optional streams follow it in the directory */
 
 struct opts {
     uint32_t lg_header_size;   /* 80 in v1; larger to test forward compatibility */
@@ -29,22 +29,30 @@ struct opts {
     uint32_t go_header_size;   /* 64 in v1 */
     uint32_t go_goroutine_size; /* 64 in v1 */
     uint32_t go_frame_size;    /* 24 in v1 */
+    uint32_t go_stream_version; /* the Go stream's version: 0 or 1 writes v1 (no reason), 2 a reason */
+    int annotations;           /* add the Crashpad info stream (3 annotations) and the Go crash text */
 };
 
-static const struct opts v1 = { 80, 24, 32, MD_CPU_ARCHITECTURE_AMD64, 0, 0, 0, 0, 0 };
-static const struct opts go_v1 = { 80, 24, 32, MD_CPU_ARCHITECTURE_AMD64, 0, 1, 64, 64, 24 };
+static const struct opts v1 = { 80, 24, 32, MD_CPU_ARCHITECTURE_AMD64, 0, 0, 0, 0, 0, 0, 0 };
+static const struct opts go_v1 = { 80, 24, 32, MD_CPU_ARCHITECTURE_AMD64, 0, 1, 64, 64, 24, 1, 0 };
+static const struct opts go_v2 = { 80, 24, 32, MD_CPU_ARCHITECTURE_AMD64, 0, 1, 64, 64, 24, 2, 0 };
+static const struct opts ann_v1 = { 80, 24, 32, MD_CPU_ARCHITECTURE_AMD64, 0, 1, 64, 64, 24, 1, 1 };
 
 /* Where things landed, so the malformed cases can patch them. */
 struct dump {
     uint8_t b[MAX_DUMP];
     size_t len;
     size_t dir;                /* directory offset */
-    size_t entry[NSTREAMS + 1]; /* directory entry offsets, in the order written */
+    size_t entry[NSTREAMS + 3]; /* directory entry offsets, in the order written */
     size_t nstreams;
     size_t threads, modules, lg, lg_frames, lg_strings;
     uint32_t lg_strings_size;
     size_t go, go_goroutines, go_frames, go_strings, go_size; /* the Go stream, when opts.go */
     size_t mod_name[2];
+    int cp_entry, text_entry;  /* directory entries of the Crashpad info and the Go crash text, when present */
+    size_t cp, cp_dict;        /* the Crashpad info struct and its dictionary */
+    uint32_t cp_key[3], cp_value[3]; /* rvas of the annotations' strings */
+    size_t text;
 };
 
 static size_t add(struct dump *d, const void *p, size_t n)
@@ -175,8 +183,9 @@ static void add_lg(struct dump *d, const struct opts *o)
 
 /* The Go stream of a crash in main.crash (inlined into main.main) while goroutines 7 and 8 wait in main.worker:
  * their identical stacks share frame records 2..3, as the writer shares them. */
+#define GO_REASON "panic: a [recovered]\n\tpanic: b\n[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x1]\n"
 static const char go_strings[] = "go1.26.8\0main.crash\0/src/app/main.go\0main.main\0runtime.gopark\0"
-                                 "/usr/local/go/src/runtime/proc.go\0main.worker\0chan receive";
+                                 "/usr/local/go/src/runtime/proc.go\0main.worker\0" GO_REASON "\0chan receive";
 #define GO_NOW 500000000000000ull /* now_ns: about 5.8 days of CLOCK_MONOTONIC */
 
 static uint32_t go_off(const char *str)
@@ -209,8 +218,10 @@ static void add_go(struct dump *d, const struct opts *o)
     g[2].goid = 8;
     g[2].wait_since_ns = GO_NOW - 10000000000ull;
     memset(&h, 0, sizeof h);
-    h.version = 1;
+    h.version = o->go_stream_version > 1 ? o->go_stream_version : 1;
     h.header_size = o->go_header_size;
+    if (h.version >= 2)
+        h.reason_off = go_off(GO_REASON);
     h.go_version_off = go_off("go1.26.8");
     h.crashing_goid = 1;
     h.now_ns = GO_NOW;
@@ -241,11 +252,52 @@ static void add_go(struct dump *d, const struct opts *o)
     d->go_size = d->len - d->go;
 }
 
-/* A small but complete lastgasp dump: every stream of formats/README.md except Environ and Auxv, and the Go
- * stream when o->go. */
+static const char *const cp_keys[3] = { "build", "region", "user" };
+static const char *const cp_values[3] = { "1234", "eu-west-1", "caf\xc3\xa9" };
+static const char crash_text[] = "panic: boom\n\ngoroutine 1 [running]:\nmain.main()\n\t/src/app/main.go:12 +0x1d\n";
+
+/* A MinidumpUTF8String: u32 byte length, the bytes, a NUL. */
+static uint32_t add_utf8(struct dump *d, const char *s)
+{
+    uint32_t n = (uint32_t)strlen(s);
+    size_t off = add(d, NULL, 4 + n + 1);
+
+    memcpy(d->b + off, &n, 4);
+    memcpy(d->b + off + 4, s, n);
+    return (uint32_t)off;
+}
+
+/* The Crashpad info stream as Crashpad writes it (the struct is the stream; dictionary and strings after it),
+ * then the Go crash text; each takes the next directory entry. */
+static void add_crashpad(struct dump *d, int entry)
+{
+    struct md_crashpad_info ci;
+    struct md_simple_string_dictionary_entry e[3];
+
+    memset(&ci, 0, sizeof ci);
+    ci.version = 1;
+    d->cp = add(d, NULL, sizeof ci);
+    for (int i = 0; i < 3; i++) {
+        d->cp_key[i] = add_utf8(d, cp_keys[i]);
+        d->cp_value[i] = add_utf8(d, cp_values[i]);
+        e[i] = (struct md_simple_string_dictionary_entry){ d->cp_key[i], d->cp_value[i] };
+    }
+    d->cp_dict = add_list(d, 3, e, sizeof e);
+    ci.simple_annotations = (struct md_location){ 4 + sizeof e, (uint32_t)d->cp_dict };
+    memcpy(d->b + d->cp, &ci, sizeof ci);
+    d->cp_entry = entry;
+    dir_entry(d, entry, MD_CRASHPAD_INFO_STREAM, d->cp, sizeof ci);
+    d->text = add(d, crash_text, sizeof crash_text - 1);
+    d->text_entry = entry + 1;
+    dir_entry(d, entry + 1, LG_STREAM_GO_CRASH_TEXT, d->text, sizeof crash_text - 1);
+}
+
+/* A small but complete lastgasp dump: every stream of formats/README.md except Environ and Auxv; the Go
+ * stream when o->go, the Crashpad info and Go crash text when o->annotations. */
 static void build(struct dump *d, const struct opts *o)
 {
-    struct md_header h = { MD_SIGNATURE, MD_VERSION, NSTREAMS + (o->go != 0), 32, 0, 1700000000, 0 };
+    struct md_header h = { MD_SIGNATURE, MD_VERSION, NSTREAMS + (o->go != 0) + 2 * (o->annotations != 0), 32, 0,
+                           1700000000, 0 };
     struct md_exception_stream ex;
     struct md_system_info si;
     struct md_misc_info mi = { 24, MD_MISC1_PROCESS_ID, 1233, 0, 0, 0 };
@@ -279,6 +331,8 @@ static void build(struct dump *d, const struct opts *o)
         add_go(d, o);
         dir_entry(d, NSTREAMS, LG_STREAM_GO, d->go, d->go_size);
     }
+    if (o->annotations)
+        add_crashpad(d, NSTREAMS + (o->go != 0));
 
     csd = add_string(d, "Linux 6.1.0 #1 SMP x86_64");
     memset(&si, 0, sizeof si);
@@ -796,6 +850,7 @@ static void test_go_valid(void)
 
     CHECK(md.go.present && md.go.version == 1 && md.go.header_size == 64);
     CHECK(md.go.go_version && strcmp(md.go.go_version, "go1.26.8") == 0);
+    CHECK(md.go.reason == NULL); /* v1: the field was reserved, 0, and 0 is no reason */
     CHECK(md.go.flags == 0 && md.go.crashing_goid == 1);
     CHECK_EQ_U64(md.go.now_ns, GO_NOW);
     CHECK(md.go.notes == NULL);
@@ -966,6 +1021,44 @@ static void test_go_frame_ranges(void)
     CHECK(md.nwarnings == 0);
     for (int i = 0; i < 3; i++)
         CHECK(md.go.goroutines[i].frames == md.go.frames && md.go.goroutines[i].nframes == 4);
+    fmt_md_close(&md);
+}
+
+/* v2 has the reason: read from its offset; LG_NONE is none; an offset past the strings is a warning, not a
+ * string. A future version keeps it. */
+static void test_go_reason(void)
+{
+    struct dump d;
+    struct fmt_md md;
+    struct opts o = go_v2;
+    char err[256];
+
+    build(&d, &go_v2);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(md.nwarnings == 0);
+    CHECK(md.go.present && md.go.version == 2);
+    CHECK(md.go.reason && strcmp(md.go.reason, GO_REASON) == 0);
+    CHECK(md.go.go_version && strcmp(md.go.go_version, "go1.26.8") == 0 && md.go.ngoroutines == 3);
+    fmt_md_close(&md);
+
+    put32(&d, d.go + 60, LG_NONE);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(md.nwarnings == 0 && md.go.reason == NULL);
+    fmt_md_close(&md);
+
+    put32(&d, d.go + 60, 0x8000);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(md.go.reason == NULL && md.nwarnings == 1);
+    if (md.nwarnings == 1)
+        CHECK(strstr(md.warnings[0], "reason") != NULL);
+    fmt_md_close(&md);
+
+    o.go_stream_version = 3;
+    o.go_header_size = 72;
+    build(&d, &o);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(md.nwarnings == 0 && md.go.version == 3 && md.go.header_size == 72);
+    CHECK(md.go.reason && strcmp(md.go.reason, GO_REASON) == 0);
     fmt_md_close(&md);
 }
 
@@ -1160,8 +1253,166 @@ static void test_go_duplicate(void)
     fmt_md_close(&md);
 }
 
-/* Every single-byte change of a valid dump, with and without the Go stream (three values per byte), opens
- * without crashing; run this under ASan/UBSan for it to mean something. */
+static void test_crashpad_valid(void)
+{
+    struct dump d;
+    struct fmt_md md;
+    char err[256];
+
+    build(&d, &ann_v1);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(md.nwarnings == 0);
+    if (md.nwarnings)
+        dump_warnings(&md);
+    CHECK(md.go.present && md.crashpad.present && md.crashpad.version == 1);
+    CHECK_EQ_U64(md.crashpad.nannotations, 3);
+    for (size_t i = 0; i < md.crashpad.nannotations && i < 3; i++) {
+        const struct fmt_md_annotation *a = &md.crashpad.annotations[i];
+
+        CHECK(strcmp(a->key, cp_keys[i]) == 0 && a->key_len == strlen(cp_keys[i]));
+        CHECK(strcmp(a->value, cp_values[i]) == 0 && a->value_len == strlen(cp_values[i]));
+    }
+    CHECK(md.go_crash_text.data && md.go_crash_text.len == sizeof crash_text - 1);
+    CHECK(strcmp(fmt_md_stream_name(MD_CRASHPAD_INFO_STREAM), "CrashpadInfo") == 0);
+    CHECK(strcmp(fmt_md_stream_name(LG_STREAM_GO_CRASH_TEXT), "lastgasp Go crash text") == 0);
+    fmt_md_close(&md);
+
+    /* A Crashpad info without a dictionary (an empty location) is present, with no annotations. */
+    build(&d, &ann_v1);
+    put32(&d, d.cp + 36, 0);
+    put32(&d, d.cp + 40, 0);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(md.nwarnings == 0 && md.crashpad.present && md.crashpad.nannotations == 0);
+    fmt_md_close(&md);
+
+    /* A later version reads as v1. */
+    build(&d, &ann_v1);
+    put32(&d, d.cp, 7);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(md.nwarnings == 0 && md.crashpad.version == 7 && md.crashpad.nannotations == 3);
+    fmt_md_close(&md);
+}
+
+/* Open d and expect `warning` among the warnings and `left` annotations kept. */
+static void expect_crashpad(struct dump *d, size_t len, const char *warning, int present, size_t left)
+{
+    struct fmt_md md;
+    char err[256];
+
+    CHECK(open_dump(&md, d, len, err, sizeof err) == FMT_MD_OK);
+    CHECK_MSG(!warning || has_warning(&md, warning), "no warning \"%s\"", warning);
+    if (warning && !has_warning(&md, warning))
+        dump_warnings(&md);
+    CHECK_MSG(md.crashpad.present == present && md.crashpad.nannotations == left,
+              "present %d with %zu annotations, expected %d with %zu", md.crashpad.present, md.crashpad.nannotations,
+              present, left);
+    CHECK(md.go.present && md.go.ngoroutines == 3); /* the other streams are unharmed */
+    fmt_md_close(&md);
+}
+
+static void test_crashpad_malformed(void)
+{
+    struct dump d;
+    char want[256];
+
+    build(&d, &ann_v1);
+    put32(&d, d.cp, 0);
+    expect_crashpad(&d, d.len, "CrashpadInfo: version 0 is not a version; ignored", 0, 0);
+
+    build(&d, &ann_v1);
+    put32(&d, d.entry[d.cp_entry] + 4, 40);
+    expect_crashpad(&d, d.len, "CrashpadInfo: stream is 0x28 bytes, needs 0x34; ignored", 0, 0);
+
+    build(&d, &ann_v1);
+    put32(&d, d.cp + 40, (uint32_t)d.len);
+    snprintf(want, sizeof want, "CrashpadInfo: annotation dictionary at rva 0x%zx size 0x1c passes end of file",
+             d.len);
+    expect_crashpad(&d, d.len, want, 1, 0);
+
+    build(&d, &ann_v1);
+    put32(&d, d.cp + 36, 2);
+    expect_crashpad(&d, d.len, "CrashpadInfo: annotation dictionary at rva", 1, 0);
+
+    build(&d, &ann_v1);
+    put32(&d, d.cp_dict, 1000);
+    expect_crashpad(&d, d.len, "CrashpadInfo: annotation count 1000 does not fit the dictionary's 0x1c bytes; "
+                    "reading 3", 1, 3);
+
+    /* One bad string costs its own entry only. */
+    build(&d, &ann_v1);
+    put32(&d, d.cp_dict + 4 + 8, 0xfffffff0u);
+    snprintf(want, sizeof want, "CrashpadInfo: annotation 1 key: string at rva 0xfffffff0 passes end of file "
+             "(size 0x%zx)", d.len);
+    expect_crashpad(&d, d.len, want, 1, 2);
+
+    build(&d, &ann_v1);
+    put32(&d, d.cp_value[2], 0x7fffffff);
+    snprintf(want, sizeof want, "CrashpadInfo: annotation 2 value: string at rva 0x%x length 0x7fffffff passes "
+             "end of file", (unsigned)d.cp_value[2]);
+    expect_crashpad(&d, d.len, want, 1, 2);
+
+    build(&d, &ann_v1);
+    d.b[d.cp_value[0] + 4 + 4] = 'x'; /* "1234" loses its NUL */
+    snprintf(want, sizeof want, "CrashpadInfo: annotation 0 value: string at rva 0x%x lacks its NUL terminator",
+             (unsigned)d.cp_value[0]);
+    expect_crashpad(&d, d.len, want, 1, 3);
+
+    build(&d, &ann_v1);
+    put32(&d, d.cp_key[1], 0);
+    expect_crashpad(&d, d.len, "CrashpadInfo: annotation 1 has an empty key; ignored", 1, 2);
+
+    /* Entries 1 and 2 both name "build": the first "build" (entry 0) wins. */
+    build(&d, &ann_v1);
+    put32(&d, d.cp_dict + 4 + 8, d.cp_key[0]);
+    put32(&d, d.cp_dict + 4 + 16, d.cp_key[0]);
+    expect_crashpad(&d, d.len, "CrashpadInfo: 2 annotations repeat an earlier key; dropped (the first one wins)",
+                    1, 1);
+    {
+        struct fmt_md md;
+        char err[256];
+
+        CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+        CHECK(md.crashpad.nannotations == 1 && strcmp(md.crashpad.annotations[0].value, "1234") == 0);
+        fmt_md_close(&md);
+    }
+
+    /* A key with a NUL inside keeps its length: the renderers escape it rather than cut it. */
+    build(&d, &ann_v1);
+    d.b[d.cp_key[1] + 4 + 2] = 0;
+    {
+        struct fmt_md md;
+        char err[256];
+
+        CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+        CHECK(md.crashpad.nannotations == 3 && md.crashpad.annotations[1].key_len == 6);
+        CHECK(memcmp(md.crashpad.annotations[1].key, "re\0ion", 6) == 0);
+        fmt_md_close(&md);
+    }
+
+    /* Every truncation opens; once the dictionary's strings are all in the file, so are the annotations. */
+    build(&d, &ann_v1);
+    {
+        struct fmt_md md;
+        char err[256];
+        int bad = 0;
+
+        for (size_t len = 0; len <= d.len; len++) {
+            int rc = open_dump(&md, &d, len, err, sizeof err);
+
+            if ((len < 32) != (rc == FMT_MD_NOT_MINIDUMP))
+                bad++;
+            if (len >= d.cp_dict + 28 && md.crashpad.nannotations != 3)
+                bad++;
+            if (len >= d.text + sizeof crash_text - 1 && !md.go_crash_text.data)
+                bad++;
+            fmt_md_close(&md);
+        }
+        CHECK(bad == 0);
+    }
+}
+
+/* Every single-byte change of a valid dump (plain, Go, Go with annotations and crash text; three values per
+ * byte) opens without crashing; run this under ASan/UBSan for it to mean something. */
 static void test_byte_flips(void)
 {
     static const uint8_t values[] = { 0x00, 0xff, 0x80 };
@@ -1170,8 +1421,8 @@ static void test_byte_flips(void)
     char err[256];
     int bad = 0;
 
-    for (int go = 0; go < 2; go++) {
-        build(&d, go ? &go_v1 : &v1);
+    for (int go = 0; go < 3; go++) {
+        build(&d, go == 2 ? &ann_v1 : go ? &go_v1 : &v1);
         for (size_t i = 0; i < d.len; i++) {
             uint8_t saved = d.b[i];
 
@@ -1205,7 +1456,8 @@ static int write_file(const char *dir, const char *name, const void *p, size_t n
 }
 
 /* Seeds for tests/fuzz/corpus: the valid dump, a future-version one, an arm64 one, one without the lastgasp
- * stream (what another producer writes), a truncated one, and a Go program's. */
+ * stream (what another producer writes), a truncated one, a Go program's, and one with annotations and the Go
+ * runtime's crash text. */
 static int write_corpus(const char *dir)
 {
     struct dump d;
@@ -1226,6 +1478,10 @@ static int write_corpus(const char *dir)
     rc |= write_file(dir, "arm64.dmp", d.b, d.len);
     build(&d, &go_v1);
     rc |= write_file(dir, "go.dmp", d.b, d.len);
+    build(&d, &go_v2);
+    rc |= write_file(dir, "go_v2.dmp", d.b, d.len);
+    build(&d, &ann_v1);
+    rc |= write_file(dir, "annotations.dmp", d.b, d.len);
     return rc;
 }
 
@@ -1249,9 +1505,12 @@ int main(int argc, char **argv)
     test_go_strings();
     test_go_frame_ranges();
     test_go_frame_bound();
+    test_go_reason();
     test_go_sizes();
     test_go_truncated();
     test_go_duplicate();
+    test_crashpad_valid();
+    test_crashpad_malformed();
     test_byte_flips();
     return check_summary();
 }

@@ -202,7 +202,8 @@ static void test_json(void)
     out = render(1, &m.md);
     CHECK(out && strcmp(out, "{\"signal\":null,\"pid\":null,\"crashing_tid\":null,\"sender\":null,\"time\":null,"
                              "\"threads\":[],\"modules\":[],\"notes\":null,\"system\":null,\"cmdline\":null,"
-                             "\"process_name\":null,\"container\":null,\"truncated\":null,\"streams\":[],\"warnings\":[],\"go\":null}\n") == 0);
+                             "\"process_name\":null,\"container\":null,\"annotations\":null,\"truncated\":null,"
+                             "\"streams\":[],\"warnings\":[],\"go\":null}\n") == 0);
     free(out);
 }
 
@@ -340,6 +341,42 @@ static void test_go_show(void)
     free(out);
 }
 
+/* The reason (Go stream v2): in show right after the summary lines and before the goroutines, as the runtime
+ * prints it (tabs and newlines kept, other controls not); in json a string at go.reason. */
+static void test_go_reason(void)
+{
+    struct gomodel g;
+    char *out;
+
+    fill_go(&g);
+    g.m.md.go.version = 2;
+    g.m.md.go.reason = "panic: boom [recovered]\n\tpanic: main.label(\"a\n\tb\x1b\")\n"
+                       "[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x55d0c0de2100]\n";
+    out = render(0, &g.m.md);
+    CHECK(out != NULL);
+    if (!out)
+        return;
+    CHECK(strstr(out, "Go: go1.26.8, 5 goroutines\n"
+                      "\n"
+                      "panic: boom [recovered]\n"
+                      "\tpanic: main.label(\"a\n\tb?\")\n"
+                      "[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x55d0c0de2100]\n"
+                      "\n"
+                      "goroutine 1 [running, locked to thread]:\n") != NULL);
+    free(out);
+
+    g.m.md.go.reason = "fatal error: no newline at the end";
+    out = render(0, &g.m.md);
+    CHECK(out && strstr(out, "\nfatal error: no newline at the end\n\ngoroutine 1 [") != NULL);
+    free(out);
+
+    g.m.md.go.reason = "panic: boom\n\tpanic: \"q\"\n";
+    out = render(1, &g.m.md);
+    CHECK(out && strstr(out, "\"build_info\":null,\"reason\":\"panic: boom\\n\\tpanic: \\\"q\\\"\\n\","
+                             "\"crashing_goroutine\":1,") != NULL);
+    free(out);
+}
+
 static void test_go_json(void)
 {
     struct gomodel g;
@@ -350,7 +387,8 @@ static void test_go_json(void)
     CHECK(out != NULL);
     if (!out)
         return;
-    CHECK(strstr(out, "\"warnings\":[],\"go\":{\"version\":\"go1.26.8\",\"build_info\":null,\"crashing_goroutine\":1,"
+    CHECK(strstr(out, "\"warnings\":[],\"go\":{\"version\":\"go1.26.8\",\"build_info\":null,\"reason\":null,"
+                      "\"crashing_goroutine\":1,"
                       "\"truncated\":{\"goroutines\":false,\"frames\":false},\"goroutine_list\":true,"
                       "\"goroutines\":["
                       "{\"id\":7,\"status\":\"waiting\",\"wait_reason\":\"chan receive\",\"wait_minutes\":3,"
@@ -375,7 +413,9 @@ static void test_go_json(void)
     CHECK(strstr(out, ",{\"id\":10,\"status\":\"syscall\",\"wait_reason\":null,\"wait_minutes\":null,"
                       "\"crashed\":false,\"locked_to_thread\":false,\"thread\":1235,\"frames\":["
                       "{\"pc\":\"0x7f0000029d90\",\"function\":null,\"file\":null,\"line\":null,"
-                      "\"module\":\"libc.so.6\",\"inlined\":false,\"native\":true}],\"elided_frames\":null,\"created_by\":null}]}}\n") != NULL);
+                      "\"module\":\"libc.so.6\",\"inlined\":false,\"native\":true}],\"elided_frames\":null,"
+                      "\"created_by\":null}],"
+                      "\"crash_text\":null}}\n") != NULL);
     /* The keys before "go" are those of any dump. */
     CHECK(starts_with(out, "{\"signal\":{\"number\":11,\"name\":\"SIGSEGV\","));
     CHECK(strchr(out, '\n') == out + strlen(out) - 1);
@@ -394,7 +434,7 @@ static void test_go_json(void)
     g.m.md.go.go_version = NULL;
     g.m.md.go.flags = LG_GO_GOROUTINES_TRUNCATED | LG_GO_NO_GOROUTINE_LIST;
     out = render(1, &g.m.md);
-    CHECK(out && strstr(out, "\"go\":{\"version\":null,\"build_info\":null,\"crashing_goroutine\":null,"
+    CHECK(out && strstr(out, "\"go\":{\"version\":null,\"build_info\":null,\"reason\":null,\"crashing_goroutine\":null,"
                              "\"truncated\":{\"goroutines\":true,\"frames\":true},\"goroutine_list\":false,"
                              "\"goroutines\":[{\"id\":7,\"status\":null,\"wait_reason\":\"chan receive\","
                              "\"wait_minutes\":null,") != NULL);
@@ -421,7 +461,7 @@ static void test_go_json(void)
     fill_go(&g);
     g.m.md.go.ngoroutines = 0;
     out = render(1, &g.m.md);
-    CHECK(out && strstr(out, ",\"goroutines\":[]}}\n") != NULL);
+    CHECK(out && strstr(out, ",\"goroutines\":[],\"crash_text\":null}}\n") != NULL);
     free(out);
     out = render(0, &g.m.md);
     CHECK(out && strstr(out, "Go: go1.26.8, 0 goroutines\n\nNo goroutines in the Go stream.\n\nThread 1234") != NULL);
@@ -462,6 +502,72 @@ static void test_fallback(void)
     free(out);
 }
 
+/* The Go runtime's output right after the summary (its head in `show`, whole in json, under "go" even without
+ * the Go stream); the annotations as their own section and as one JSON object. */
+static void test_crash_text_and_annotations(void)
+{
+    struct gomodel g;
+    struct fmt_md_annotation ann[3] = {
+        { "build", 5, "1234", 4 },
+        { "msg", 3, "two\nlines \"quoted\" \x1b[31m", 24 },
+        { "k\0y", 3, "caf\xc3\xa9\xff", 6 },
+    };
+    char text[4096], *out;
+    size_t n = 0;
+
+    fill_go(&g);
+    n += (size_t)snprintf(text + n, sizeof text - n, "panic: boom\n\ngoroutine 1 [running]:\n");
+    for (int i = 0; i < 50; i++)
+        n += (size_t)snprintf(text + n, sizeof text - n, "main.f%d()\n\t/src/app/main.go:%d +0x1d\n", i, i + 1);
+    g.m.md.go_crash_text = (struct fmt_md_bytes){ (const uint8_t *)text, n };
+    g.m.md.crashpad = (struct fmt_md_crashpad){ 1, 1, ann, 3 };
+    out = render(0, &g.m.md);
+    CHECK(out != NULL);
+    if (!out)
+        return;
+    /* 103 lines; with the Go stream present only the head before the first goroutine is shown (the
+     * goroutines are rendered from the stream), and the count of the lines left out. */
+    CHECK(strstr(out, "\nGo runtime output:\n  panic: boom\n"
+                      "  ... 102 more lines: the goroutines, shown below (lastgasp json has them all)\n") != NULL);
+    CHECK(strstr(out, "main.f0()") == NULL);
+    /* Right after the summary, before the annotations, the goroutines and the threads. */
+    const char *text_at = strstr(out, "\nGo runtime output:"), *ann_at = strstr(out, "\nAnnotations:\n");
+    CHECK(text_at && ann_at && text_at < ann_at && ann_at < strstr(out, "\ngoroutine 1 [running") &&
+          ann_at < strstr(out, "\nThread 1234"));
+    CHECK(strstr(out, "\nAnnotations:\n  build: 1234\n  msg: two?lines \"quoted\" ?[31m\n"
+                      "  k?y: caf\xc3\xa9\xef\xbf\xbd\n") != NULL);
+    free(out);
+    /* A head the reason read from memory already holds is not repeated. */
+    g.m.md.go.reason = "panic: boom\n[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x1]\n";
+    out = render(0, &g.m.md);
+    CHECK(out && strstr(out, "Go runtime output") == NULL && strstr(out, "\npanic: boom\n[signal SIGSEGV") != NULL);
+    free(out);
+    g.m.md.go.reason = NULL;
+
+    out = render(1, &g.m.md);
+    CHECK(out && strstr(out, ",\"annotations\":{\"build\":\"1234\",\"msg\":\"two\\nlines \\\"quoted\\\" "
+                             "\\u001b[31m\",\"k\\u0000y\":\"caf\xc3\xa9\\ufffd\"},") != NULL);
+    CHECK(out && strstr(out, ",\"crash_text\":\"panic: boom\\n\\ngoroutine 1 [running]:\\nmain.f0()\\n\\t/src/"
+                             "app/main.go:1 +0x1d\\n") != NULL);
+    CHECK(out && strstr(out, "main.f49()\\n\\t/src/app/main.go:50 +0x1d\\n\"}}\n") != NULL);
+    free(out);
+
+    /* The runtime's text without the Go stream: "go" holds it, and nulls for what the stream would say. */
+    g.m.md.go.present = 0;
+    g.m.md.go_crash_text = (struct fmt_md_bytes){ (const uint8_t *)"fatal error: x\n", 15 };
+    g.m.md.crashpad = (struct fmt_md_crashpad){ 1, 1, NULL, 0 };
+    out = render(1, &g.m.md);
+    CHECK(out && strstr(out, ",\"go\":{\"version\":null,\"build_info\":null,\"crashing_goroutine\":null,"
+                             "\"truncated\":null,\"goroutine_list\":null,\"goroutines\":null,"
+                             "\"crash_text\":\"fatal error: x\\n\"}}\n") != NULL);
+    CHECK(out && strstr(out, ",\"annotations\":{},") != NULL); /* a stream with an empty dictionary */
+    free(out);
+    out = render(0, &g.m.md);
+    CHECK(out && strstr(out, "\nGo runtime output:\n  fatal error: x\n\nThread 1234") != NULL);
+    CHECK(out && strstr(out, "Annotations") == NULL && strstr(out, "more line") == NULL);
+    free(out);
+}
+
 int main(void)
 {
     test_names();
@@ -470,6 +576,8 @@ int main(void)
     test_json();
     test_fallback();
     test_go_show();
+    test_go_reason();
     test_go_json();
+    test_crash_text_and_annotations();
     return check_summary();
 }

@@ -237,6 +237,105 @@ static void test_roundtrip(void)
     free(b.p);
 }
 
+static int has_stream(const struct fmt_md *md, uint32_t type)
+{
+    for (size_t i = 0; i < md->nstreams; i++)
+        if (md->streams[i].type == type)
+            return 1;
+    return 0;
+}
+
+/* The Crashpad info stream and the Go crash text: absent when empty; every annotation (the table's bound of
+ * 64, keys of 1 to 63 bytes, values up to 1023 bytes, UTF-8 beyond ASCII) back as written; the layout that
+ * Crashpad's readers expect (the stream is the 52-byte struct, strings NUL-terminated and 4-aligned). */
+static void test_annotations_and_crash_text(void)
+{
+    struct md_context_amd64 ctx[2];
+    struct fmt_thread th[3];
+    struct lg_frame_record fr[3];
+    struct fmt_module mods[2];
+    struct fmt_range rg[4];
+    struct fmt_dump d = make_model(ctx, th, fr, mods, rg);
+    struct membuf b = {malloc(1 << 20), 0, 1 << 20};
+    struct fmt_md md;
+    char err[256];
+
+    /* None of either: neither stream is written. */
+    CHECK(fmt_md_write(&d, sink_mem, &b) > 0);
+    CHECK(fmt_md_open(&md, b.p, b.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(!has_stream(&md, MD_CRASHPAD_INFO_STREAM) && !has_stream(&md, LG_STREAM_GO_CRASH_TEXT));
+    CHECK(!md.crashpad.present && md.crashpad.nannotations == 0 && md.go_crash_text.data == NULL);
+    fmt_md_close(&md);
+
+    static char keys[64][64], values[64][1024];
+    struct fmt_annotation ann[64];
+    for (int i = 0; i < 64; i++) {
+        uint32_t klen = (uint32_t)(i % 63) + 1, vlen = (uint32_t)(i * 16 + 15) % 1024;
+        for (uint32_t k = 0; k < klen; k++)
+            keys[i][k] = (char)('a' + (i + k) % 26);
+        keys[i][0] = (char)('0' + i / 10), keys[i][klen > 1] = (char)('0' + i % 10); /* unique */
+        for (uint32_t k = 0; k < vlen; k++)
+            values[i][k] = (char)('A' + k % 26);
+        if (vlen >= 5)
+            memcpy(values[i], "\xc3\xa9\xe2\x82\xac", 5); /* "é€" */
+        ann[i] = (struct fmt_annotation){keys[i], klen, values[i], vlen};
+    }
+    static const char text[] = "panic: boom\n\ngoroutine 1 [running]:\nmain.main()\n\t/src/main.go:5 +0x1d\n";
+    d.annotations = ann;
+    d.annotation_count = 64;
+    d.go_crash_text = (struct fmt_blob){text, sizeof text - 1};
+    b.len = 0;
+    int64_t n = fmt_md_write(&d, sink_mem, &b);
+    CHECK(n > 0 && (size_t)n == b.len);
+    CHECK(fmt_md_open(&md, b.p, b.len, err, sizeof err) == FMT_MD_OK);
+    CHECK_MSG(md.nwarnings == 0, "warnings: %s", md.nwarnings ? md.warnings[0] : "");
+    CHECK(md.crashpad.present && md.crashpad.version == MD_CRASHPAD_INFO_VERSION);
+    CHECK_EQ_U64(md.crashpad.nannotations, 64);
+    int same = md.crashpad.nannotations == 64;
+    for (size_t i = 0; same && i < 64; i++) {
+        const struct fmt_md_annotation *a = &md.crashpad.annotations[i];
+        same = a->key_len == ann[i].key_len && memcmp(a->key, ann[i].key, a->key_len) == 0 && !a->key[a->key_len] &&
+               a->value_len == ann[i].value_len && memcmp(a->value, ann[i].value, a->value_len) == 0;
+        CHECK_MSG(same, "annotation %zu differs", i);
+    }
+    CHECK(md.go_crash_text.len == sizeof text - 1 && memcmp(md.go_crash_text.data, text, sizeof text - 1) == 0);
+    for (size_t i = 0; i < md.nstreams; i++) {
+        const struct fmt_md_stream *s = &md.streams[i];
+        if (s->type != MD_CRASHPAD_INFO_STREAM)
+            continue;
+        struct md_crashpad_info ci;
+        uint32_t count;
+        CHECK_EQ_U64(s->size, sizeof ci);
+        memcpy(&ci, b.p + s->rva, sizeof ci);
+        CHECK(ci.module_list.rva == 0 && ci.module_list.data_size == 0);
+        CHECK_EQ_U64(ci.simple_annotations.data_size, 4 + 64 * 8);
+        memcpy(&count, b.p + ci.simple_annotations.rva, 4);
+        CHECK_EQ_U64(count, 64);
+        int layout_ok = 1;
+        for (uint32_t k = 0; k < count; k++) {
+            struct md_simple_string_dictionary_entry e;
+            memcpy(&e, b.p + ci.simple_annotations.rva + 4 + 8 * k, sizeof e);
+            uint32_t rvas[2] = {e.key_rva, e.value_rva}, len;
+            for (int j = 0; j < 2; j++) {
+                memcpy(&len, b.p + rvas[j], 4);
+                layout_ok &= rvas[j] % 4 == 0 && b.p[rvas[j] + 4 + len] == 0;
+            }
+        }
+        CHECK(layout_ok);
+    }
+    fmt_md_close(&md);
+
+    /* Every prefix of the file opens, and holds the annotations once their strings are in. */
+    int bad = 0;
+    for (size_t cut = 32; cut < b.len; cut += 97) {
+        if (fmt_md_open(&md, b.p, cut, err, sizeof err) != FMT_MD_OK)
+            bad++;
+        fmt_md_close(&md);
+    }
+    CHECK(bad == 0);
+    free(b.p);
+}
+
 static void test_ranges(void)
 {
     struct fmt_range r[] = {{100, 10}, {50, 10}, {105, 20}, {60, 5}, {200, 0}, {300, 1}};
@@ -251,6 +350,7 @@ static void test_ranges(void)
 int main(void)
 {
     test_roundtrip();
+    test_annotations_and_crash_text();
     test_ranges();
     return check_summary();
 }

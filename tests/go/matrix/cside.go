@@ -22,8 +22,17 @@ static void matrix_c_thread_fault(void)
 	pthread_create(&t, 0, c_thread, 0);
 	pthread_join(t, 0);
 }
+void matrix_cgo_traceback(void *arg); // tb.c: this file's //export allows only declarations here
 */
 import "C"
+
+import (
+	"runtime"
+	"unsafe"
+)
+
+// setCgoTraceback does what another library may do once per process; lastgasp never calls it.
+func setCgoTraceback() { runtime.SetCgoTraceback(0, unsafe.Pointer(C.matrix_cgo_traceback), nil, nil) }
 
 func cFault()       { C.matrix_c_fault() }
 func cAbort()       { C.matrix_c_abort() }

@@ -108,6 +108,9 @@ func main() {
 		recurse(0)
 	case "cfault":
 		cFault()
+	case "cgotraceback":
+		setCgoTraceback()
+		cFault()
 	case "cabort":
 		cAbort()
 	case "callbackpanic":

@@ -20,11 +20,14 @@ static const struct {
     FIELD(g_m), FIELD(g_sched_sp), FIELD(g_sched_pc), FIELD(g_sched_g), FIELD(g_sched_ctxt),
     FIELD(g_sched_lr), FIELD(g_sched_bp), FIELD(g_syscallsp), FIELD(g_syscallpc), FIELD(g_syscallbp),
     FIELD(g_atomicstatus), FIELD(g_goid), FIELD(g_waitsince), FIELD(g_waitreason), FIELD(g_lockedm),
-    FIELD(g_parent_goid), FIELD(g_gopc), FIELD(g_startpc), FIELD(g_labels), FIELD(g_size),
+    FIELD(g_parent_goid), FIELD(g_gopc), FIELD(g_startpc), FIELD(g_labels), FIELD(g_sig),
+    FIELD(g_sigcode0), FIELD(g_sigcode1), FIELD(g_sigpc), FIELD(g_size),
     FIELD(gobuf_size), FIELD(m_g0), FIELD(m_procid), FIELD(m_gsignal), FIELD(m_curg),
     FIELD(m_caughtsig), FIELD(m_p), FIELD(m_id), FIELD(m_throwing), FIELD(m_incgo), FIELD(m_ncgo),
     FIELD(m_cgo_callers), FIELD(m_alllink), FIELD(m_lockedg), FIELD(m_vdso_sp), FIELD(m_vdso_pc),
-    FIELD(m_size),
+    FIELD(m_dying), FIELD(m_size), FIELD(panic_arg), FIELD(panic_link), FIELD(panic_recovered),
+    FIELD(panic_goexit), FIELD(panic_repanicked), FIELD(panic_size), FIELD(md_types), FIELD(md_etypes),
+    FIELD(type_tflag), FIELD(type_kind), FIELD(type_str),
 };
 
 /* A missing or extra member would go unprinted or be printed twice: count them. */

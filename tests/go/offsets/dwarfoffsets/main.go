@@ -1,12 +1,13 @@
 // dwarfoffsets reads, from a Go executable, the facts that reporter/go_offsets.c keeps in a table:
-// the offsets of the runtime.g and runtime.m fields lastgasp reads at crash time (from DWARF), and
+// the offsets of the runtime.g, runtime.m, runtime._panic, runtime.moduledata and internal/abi.Type
+// fields lastgasp reads at crash time (from DWARF), and
 // the runtime's own status and wait-reason strings (runtime.gStatusStrings and
 // runtime.waitReasonStrings, read from the symbol table and the data they point to).
 //
 //	dwarfoffsets BINARY             print the facts as JSON
 //	dwarfoffsets -want FILE BINARY  compare them with FILE (JSON of the same shape, as printed by
 //	                                tests/go/offsets/print_table.c) and exit 1 on any difference
-//	dwarfoffsets -all BINARY        list every field of g, m, gobuf and stack (for updating the table)
+//	dwarfoffsets -all BINARY        list every field of the structs read (for updating the table)
 //	dwarfoffsets -version BINARY    print the Go version in the binary's build info
 //
 // It is a test tool: it runs on the build machine, never in a crashing process.
@@ -62,6 +63,10 @@ var fields = []field{
 	{"g_gopc", "runtime.g", "gopc", 8},
 	{"g_startpc", "runtime.g", "startpc", 8},
 	{"g_labels", "runtime.g", "labels", 8},
+	{"g_sig", "runtime.g", "sig", 4},
+	{"g_sigcode0", "runtime.g", "sigcode0", 8},
+	{"g_sigcode1", "runtime.g", "sigcode1", 8},
+	{"g_sigpc", "runtime.g", "sigpc", 8},
 	{"g_size", "runtime.g", "", 0},
 	{"gobuf_size", "runtime.gobuf", "", 0},
 	{"m_g0", "runtime.m", "g0", 8},
@@ -79,8 +84,24 @@ var fields = []field{
 	{"m_lockedg", "runtime.m", "lockedg", 8},
 	{"m_vdso_sp", "runtime.m", "vdsoSP", 8},
 	{"m_vdso_pc", "runtime.m", "vdsoPC", 8},
+	{"m_dying", "runtime.m", "dying", 4},
 	{"m_size", "runtime.m", "", 0},
+	{"panic_arg", "runtime._panic", "arg", 16},
+	{"panic_link", "runtime._panic", "link", 8},
+	{"panic_recovered", "runtime._panic", "recovered", 1},
+	{"panic_goexit", "runtime._panic", "goexit", 1},
+	{"panic_repanicked", "runtime._panic", "repanicked", 1},
+	{"panic_size", "runtime._panic", "", 0},
+	{"md_types", "runtime.moduledata", "types", 8},
+	{"md_etypes", "runtime.moduledata", "etypes", 8},
+	{"type_tflag", "internal/abi.Type", "TFlag", 1},
+	{"type_kind", "internal/abi.Type", "Kind_", 1},
+	{"type_str", "internal/abi.Type", "Str", 4},
 }
+
+// The structs the fields above live in.
+var structs = []string{"runtime.g", "runtime.m", "runtime.gobuf", "runtime.stack", "runtime._panic",
+	"runtime.moduledata", "internal/abi.Type"}
 
 // Facts is the JSON both sides print. A field absent from this Go version is null.
 type Facts struct {
@@ -92,7 +113,7 @@ type Facts struct {
 
 func main() {
 	want := flag.String("want", "", "JSON file to compare with")
-	all := flag.Bool("all", false, "list every field of g, m, gobuf and stack")
+	all := flag.Bool("all", false, "list every field of the structs read")
 	version := flag.Bool("version", false, "print the Go version of the binary")
 	flag.Parse()
 	if flag.NArg() != 1 {
@@ -111,10 +132,10 @@ func main() {
 	defer f.Close()
 	d, err := f.DWARF()
 	check(err)
-	types, err := findStructs(d, "runtime.g", "runtime.m", "runtime.gobuf", "runtime.stack")
+	types, err := findStructs(d, structs...)
 	check(err)
 	if *all {
-		for _, name := range []string{"runtime.g", "runtime.m", "runtime.gobuf", "runtime.stack"} {
+		for _, name := range structs {
 			st := types[name]
 			fmt.Printf("%s (%d bytes)\n", name, st.ByteSize)
 			for _, fl := range st.Field {

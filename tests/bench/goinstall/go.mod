@@ -1,0 +1,7 @@
+module lastgasp.bench/goinstall
+
+go 1.22
+
+require github.com/lastgasp/lastgasp v0.0.0
+
+replace github.com/lastgasp/lastgasp => ../../..
