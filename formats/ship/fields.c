@@ -109,17 +109,22 @@ static const char *crashing_function(const struct fmt_report *r)
     return NULL;
 }
 
-/* The dump's annotations (Crashpad's process annotations), each as a field of its own name. The reader in
- * this tree does not expose them yet; when it does (md->crashpad.annotations[i].key/.value, lengths beside),
- * this is the one loop to write here:
- *     for each annotation a: set_n(f, a.key, a.key_len, a.value, a.value_len)
- * Annotations come after the derived fields, so an annotation the program set (say "ver") wins over what was
- * derived, and --field, set by the caller afterwards, wins over both. */
+/* The dump's annotations (Crashpad's process annotations, lastgasp_set_annotation()), each as a field of its own
+ * name. They come after the derived fields, so an annotation the program set (say "ver") wins over what was
+ * derived, and --field, set by the caller afterwards, wins over both. A field cannot carry a NUL: a hostile
+ * dump's key or value with one inside is cut there. No annotation may pose as the dump's own part. */
 static int add_annotations(struct fmt_ship_fields *f, const struct fmt_md *md)
 {
-    (void)f;
-    (void)md;
-    return 0;
+    int rc = 0;
+
+    for (size_t i = 0; md->crashpad.present && i < md->crashpad.nannotations; i++) {
+        const struct fmt_md_annotation *a = &md->crashpad.annotations[i];
+        size_t kn = strnlen(a->key, a->key_len), vn = strnlen(a->value, a->value_len);
+        if (kn == 0 || (kn == 20 && memcmp(a->key, "upload_file_minidump", 20) == 0))
+            continue;
+        rc |= set_n(f, a->key, kn, a->value, vn);
+    }
+    return rc;
 }
 
 int fmt_ship_fields_from_dump(struct fmt_ship_fields *f, const struct fmt_md *md, const char *dump_name,

@@ -14,11 +14,12 @@ PROJECTS = ("raw", "symbols", "bundle", "watch")
 
 @pytest.fixture(scope="session")
 def ship_dumps(tmp_path_factory):
-    """{'null_write': Path, 'abort': Path, 'go': Path}: real dumps of the crasher and the cgo program."""
+    """{'null_write', 'abort', 'annotations', 'go'}: paths of real dumps of the crasher's scenarios (the
+    annotations one sets build, user, long and bytes before crashing) and of the cgo program."""
     d = tmp_path_factory.mktemp("ship-dumps")
     out = {}
     for key, scenario, binary in (("null_write", "null_write", "crasher"), ("abort", "abort", "crasher"),
-                                  ("go", "-", "cgocrash")):
+                                  ("annotations", "annotations", "crasher"), ("go", "-", "cgocrash")):
         run = R.run_crasher(scenario, binary=binary, tripwire=binary == "crasher")
         try:
             assert len(run.dumps) == 1, run.stderr

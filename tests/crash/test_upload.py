@@ -13,6 +13,8 @@ import zipfile
 import readers as R
 from crashserver import CrashServer
 
+# What the crasher's "annotations" scenario leaves set (test_crash_matrix.ANNOTATIONS).
+ANNOTATIONS = {"build": "5678", "user": "caf\u00e9", "long": "x" * 1023, "bytes": "a?b"}
 C_FIELDS = {"prod", "signal", "signal_number", "signal_code", "fault_address", "pid", "crashing_function",
             "hostname", "crash_time", "dump_name", "dump_sha256"}
 
@@ -98,12 +100,14 @@ def test_bundle_to_bugsink(bugsink, ship_dumps, tmp_path):
     assert sorted(line.split(": uploaded")[0] for line in lines) == sorted(f"{bundle}:{x.name}"
                                                                          for x in ship_dumps.values())
     events = bugsink.events("bundle")
-    assert len(events) == 3 and bugsink.event_count("bundle") == 3
-    by_prod = {e["data"]["extra"]["dump_name"]: e for e in events}
-    assert by_prod[ship_dumps["abort"].name]["data"]["exception"]["values"][0]["value"].startswith(
+    assert len(events) == len(ship_dumps) and bugsink.event_count("bundle") == len(ship_dumps)
+    by_name = {e["data"]["extra"]["dump_name"]: e for e in events}
+    assert by_name[ship_dumps["abort"].name]["data"]["exception"]["values"][0]["value"].startswith(
         "Fatal Error: SIGABRT")
-    go = by_prod[ship_dumps["go"].name]["data"]["extra"]
+    go = by_name[ship_dumps["go"].name]["data"]["extra"]
     assert go["prod"] == "cgocrash" and go["go_version"].startswith("go1.")
+    annotated = by_name[ship_dumps["annotations"].name]["data"]["extra"]
+    assert {k: annotated[k] for k in ANNOTATIONS} == ANNOTATIONS  # each annotation is a field of its own
 
 
 # ---- the wire: our own collector ----
@@ -123,6 +127,14 @@ def test_wire_format_dsn_gzip_and_fields(ship_dumps):
         j = R.read_lastgasp(go)["json"]
         assert set(g["fields"]) == C_FIELDS | {"go_version"}
         assert g["fields"]["go_version"] == j["go"]["version"] and g["fields"]["prod"] == "cgocrash"
+
+        # The dump's annotations, each as a field; --field wins over an annotation of the same name.
+        annotated = ship_dumps["annotations"]
+        p = upload("--field", "build=override", f"{s.url}/submit", annotated)
+        assert p.returncode == 0, p.stdout + p.stderr
+        a = s.requests.pop()["fields"]
+        assert set(a) == C_FIELDS | set(ANNOTATIONS)
+        assert {k: a[k] for k in ANNOTATIONS} == dict(ANNOTATIONS, build="override")
 
         # A plain URL: as given, no gzip unless asked; --field adds and overrides.
         p = upload("--field", "prod=svc", "--field", "build=42", f"{s.url}/submit", dump)
