@@ -31,13 +31,18 @@ BUNDLE_SRC := formats/bundle/collect.c formats/bundle/zipout.c formats/bundle/ma
               formats/bundle/bundle_read.c formats/bundle/bundle_show.c formats/bundle/sha256.c \
               formats/bundle/bundle_html.c
 MINIZIP_LIBS := $(shell pkg-config --libs minizip 2>/dev/null || echo -lminizip) -lz
+# Shipping dumps to a crash server (`lastgasp upload`, `lastgasp watch`): the command-line tool only, on libcurl.
+SHIP_SRC := formats/ship/fields.c formats/ship/endpoint.c formats/ship/post.c formats/ship/backoff.c \
+            formats/ship/upload.c formats/ship/watch.c formats/ship/spool.c
+CURL_LIBS := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
 
 SAFE_OBJ := $(SAFE_SRC:%.c=$(B)/obj/%.o) $(SAFE_ASM:%.S=$(B)/obj/%.o)
 INSTALL_OBJ := $(INSTALL_SRC:%.c=$(B)/obj/%.o)
 PRELOAD_OBJ := $(B)/obj/reporter/preload.o
 READER_OBJ := $(READER_SRC:%.c=$(B)/host/%.o) $(RENDER_SRC:%.c=$(B)/host/%.o)
 BUNDLE_OBJ := $(BUNDLE_SRC:%.c=$(B)/host/%.o)
-HEADERS := $(wildcard sigsafe/*.h sigsafe/*/*.h formats/*.h formats/bundle/*.h reporter/*.h)
+SHIP_OBJ := $(SHIP_SRC:%.c=$(B)/host/%.o)
+HEADERS := $(wildcard sigsafe/*.h sigsafe/*/*.h formats/*.h formats/bundle/*.h formats/ship/*.h reporter/*.h)
 
 all: $(B)/liblastgasp.so $(B)/liblastgasp.a $(B)/lastgasp
 
@@ -66,8 +71,8 @@ $(B)/liblastgasp.a: $(SAFE_OBJ) $(INSTALL_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-$(B)/lastgasp: $(READER_OBJ) $(BUNDLE_OBJ) $(B)/host/formats/cli/lastgasp.o
-	$(CC) -o $@ $^ $(MINIZIP_LIBS)
+$(B)/lastgasp: $(READER_OBJ) $(BUNDLE_OBJ) $(SHIP_OBJ) $(B)/host/formats/cli/lastgasp.o
+	$(CC) -o $@ $^ $(MINIZIP_LIBS) $(CURL_LIBS)
 
 # ---- test programs ----
 T := $(B)/tests

@@ -5,10 +5,12 @@
  * fuzzer exercises exactly what this command runs), bundles in formats/bundle/. Exit status of show, json, html:
  * 0 when the dump rendered (even with warnings), 1 when a file could not be read or is not a minidump (or a
  * bundle was refused, or one of its dumps could not be read), 2 for a usage error. collect: see bundle.h.
+ * upload and watch (sending dumps to a crash server) live in formats/ship/.
  */
 #include "../bundle/bundle.h"
 #include "../mdread.h"
 #include "../render.h"
+#include "../ship/ship.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +23,8 @@ static const char usage[] =
     "       lastgasp html FILE   print one self-contained HTML page (lastgasp html FILE > report.html)\n"
     "       lastgasp collect DIR... -o BUNDLE.zip [--remove] [--with-binaries]\n"
     "                            pack the dumps of DIR... into a zip bundle with a manifest.json\n"
+    "       lastgasp upload URL|DSN DUMP|BUNDLE...   send dumps to a crash server (upload --help)\n"
+    "       lastgasp watch DIR --upload URL|DSN [--bundle-dir OUT]   ship new dumps as they come (watch --help)\n"
     "       lastgasp --help      print this help\n"
     "FILE is a dump, a bundle (show lists its dumps, json and html print them all), or BUNDLE.zip:NAME.dmp.\n"
     "collect exits 0 when every dump is in the bundle, 3 when some file was skipped or not removed,\n"
@@ -180,6 +184,10 @@ int main(int argc, char **argv)
     }
     if (argc >= 2 && strcmp(argv[1], "collect") == 0)
         return collect(argc - 2, argv + 2);
+    if (argc >= 2 && strcmp(argv[1], "upload") == 0)
+        return fmt_upload_main(argc - 2, argv + 2);
+    if (argc >= 2 && strcmp(argv[1], "watch") == 0)
+        return fmt_watch_main(argc - 2, argv + 2);
     if (argc != 3 || (strcmp(argv[1], "show") != 0 && strcmp(argv[1], "json") != 0 &&
                       strcmp(argv[1], "html") != 0)) {
         fputs(usage, stderr);

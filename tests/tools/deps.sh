@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
 # deps.sh — install what lastgasp needs, idempotently. Tools are reused when present.
-#   deps.sh build   what `make` needs: a C compiler, make, pkg-config, and minizip on zlib
-#                   (the `lastgasp collect` bundles; the library itself links neither)
+#   deps.sh build   what `make` needs: a C compiler, make, pkg-config, minizip on zlib (the `lastgasp
+#                   collect` bundles) and libcurl (`lastgasp upload|watch`); the library links none of them
 #   deps.sh demo    also curl, which `make demo` uses to send requests to the demo service
 #   deps.sh bench   also what `make bench` needs: wrk (the HTTP load generator) and Go
 #   deps.sh test    also what the tests need: lldb, clang (libFuzzer), chromium (the html pages), pytest,
-#                   Breakpad's tools (npm minidump@0.26.0) and rust-minidump (cargo)
+#                   Breakpad's tools (npm minidump@0.26.0) and rust-minidump (cargo), PyYAML (the deploy
+#                   files' check), and Bugsink 2.6.2 in a venv (a real crash server for the upload tests)
 # Downloaded tools go to $LASTGASP_TOOLS (default ~/.cache/lastgasp-tools), outside the tree.
 set -euo pipefail
 mode=${1:-test}
 case $mode in build|demo|bench|test) ;; *) echo "usage: deps.sh [build|demo|bench|test]" >&2; exit 2;; esac
 TOOLS=${LASTGASP_TOOLS:-$HOME/.cache/lastgasp-tools}
 
-pkgs=(gcc make pkg-config libminizip-dev zlib1g-dev)
+pkgs=(gcc make pkg-config libminizip-dev zlib1g-dev libcurl4-openssl-dev)
 [ "$mode" = demo ] && pkgs+=(curl)
 [ "$mode" = test ] && pkgs+=(lldb clang chromium)
 [ "$mode" = bench ] && pkgs+=(wrk)
@@ -37,6 +38,25 @@ command -v go >/dev/null || { echo "deps: the tests build a cgo program and need
 if ! python3 -m pytest --version >/dev/null 2>&1; then
   echo "deps: pip install pytest"
   python3 -m pip install -q pytest
+fi
+
+if ! python3 -c 'import yaml' >/dev/null 2>&1; then
+  echo "deps: pip install pyyaml"
+  python3 -m pip install -q pyyaml
+fi
+
+# Bugsink, in a venv of its own so the system Python is not touched. 2.6.2, because 2.6.0 and 2.6.1 lose the
+# dump on the standalone minidump endpoint (the digest step opens a file the view never wrote). 2.6.2 asks for
+# certifi >= 2026.10.19, newer than the package registry here holds; certifi is a CA bundle, which plays no
+# part for a server on 127.0.0.1 over http: so 2.6.1 brings the pinned dependency set, and 2.6.2 goes on top.
+bs=$TOOLS/bugsink-venv
+if [ ! -e "$bs/.lastgasp-bugsink-2.6.2" ]; then
+  echo "deps: Bugsink 2.6.2 into $bs (once)"
+  rm -rf "$bs"
+  python3 -m venv "$bs"
+  "$bs/bin/pip" install -q bugsink==2.6.1
+  "$bs/bin/pip" install -q --no-deps bugsink==2.6.2
+  touch "$bs/.lastgasp-bugsink-2.6.2"
 fi
 
 bp=$TOOLS/npm/node_modules/minidump/bin/linux-x64

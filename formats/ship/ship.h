@@ -1,0 +1,109 @@
+/* ship.h — getting dumps to a crash server: `lastgasp upload` (one run over some dumps and bundles) and
+ * `lastgasp watch` (a long-lived sidecar over a dump directory).
+ *
+ * Normal context: the command-line tool only (heap, stdio, libcurl, zlib). The library never links any of
+ * this. The wire protocol is Breakpad's and Crashpad's: one HTTP POST of multipart/form-data per dump, the
+ * dump in the part `upload_file_minidump`, metadata as plain form fields; Sentry, Bugsink, Socorro, Backtrace
+ * and BugSplat all accept it (README: "Shipping dumps to a crash server").
+ */
+#ifndef LASTGASP_SHIP_H
+#define LASTGASP_SHIP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct fmt_md;
+
+/* Exit statuses of `lastgasp upload`, in the manner of collect's. */
+enum fmt_upload_status {
+    FMT_UPLOAD_OK = 0,       /* every dump was accepted by the server */
+    FMT_UPLOAD_NONE = 1,     /* no dump was accepted */
+    FMT_UPLOAD_USAGE = 2,
+    FMT_UPLOAD_PARTIAL = 3,  /* some were accepted, some were not */
+    FMT_UPLOAD_NOTHING = 4,  /* nothing to upload (bundles without dumps) */
+};
+
+/* Dumps larger than this are not sent: every server named above refuses far smaller bodies (Sentry: 100 MB
+ * files), and both commands hold one dump and its request body in memory at a time. */
+#define FMT_SHIP_MAX_DUMP (256u << 20)
+
+/* ---- fields.c: the form fields sent beside a dump ---- */
+
+/* An ordered set of (name, value) pairs; setting a name again replaces its value in place. */
+struct fmt_ship_fields {
+    char **names, **values;
+    size_t n, cap;
+};
+
+/* 0, or -1 when memory ran out. */
+int fmt_ship_fields_set(struct fmt_ship_fields *f, const char *name, const char *value);
+/* "NAME=VALUE" from the command line (--field). 0, or -1 when there is no '=' or memory ran out. */
+int fmt_ship_fields_set_arg(struct fmt_ship_fields *f, const char *arg);
+/* What the dump says of itself: prod, ver, signal, pid, hostname, go_version... (README lists them), then
+ * every annotation of the dump under its own name. dump_name is the file's name. 0, or -1 (memory). */
+int fmt_ship_fields_from_dump(struct fmt_ship_fields *f, const struct fmt_md *md, const char *dump_name,
+                              const char *sha256_hex);
+void fmt_ship_fields_free(struct fmt_ship_fields *f);
+
+/* ---- endpoint.c: where to send ---- */
+
+/* The upload URL for what the user gave: a Sentry-style DSN (SCHEME://KEY@HOST[:PORT][/PREFIX]/PROJECT_ID)
+ * becomes SCHEME://HOST[:PORT][/PREFIX]/api/PROJECT_ID/minidump/?sentry_key=KEY; any other http(s) URL is
+ * used as it is. *is_dsn says which. Heap string, or NULL with why in err (not http/https, malformed). */
+char *fmt_ship_endpoint(const char *arg, int *is_dsn, char *err, size_t errlen);
+
+/* --gzip default: on for endpoints known to take a gzip'd body (Content-Encoding: gzip): DSNs and Sentry-style
+ * .../api/N/minidump/ URLs (Sentry, Bugsink), Backtrace's .../minidump submit URLs; off for anything else,
+ * since Breakpad's own collectors do not all decode it. */
+int fmt_ship_gzip_default(const char *url, int is_dsn);
+
+/* ---- post.c: one HTTP request ---- */
+
+enum fmt_ship_outcome {
+    FMT_SHIP_ACCEPTED,       /* 2xx */
+    FMT_SHIP_TRANSIENT,      /* worth trying again: no connection, timeout, 5xx, 429, 408 */
+    FMT_SHIP_REJECTED,       /* the server said no (other 4xx, 3xx): trying again will not help by itself */
+    FMT_SHIP_STOPPED,        /* abandoned because the caller asked to stop */
+};
+
+struct fmt_ship_result {
+    enum fmt_ship_outcome outcome;
+    long http_status;        /* 0 when no response came */
+    double retry_after;      /* seconds the server asked us to wait (Retry-After), or -1 */
+    char id[128];            /* the server's id for the report, "" when it gave none we recognise */
+    char reason[400];        /* why it was not accepted, for a person */
+    size_t body_bytes;       /* bytes sent (after gzip) */
+};
+
+struct fmt_ship_request {
+    const char *url;
+    int gzip;
+    const struct fmt_ship_fields *fields;
+    const char *filename;    /* the part's filename, NAME.dmp */
+    const uint8_t *dump;
+    size_t len;
+    double timeout;          /* whole-request bound in seconds */
+    /* Polled during the transfer (at least once a second): nonzero abandons it. NULL: never. */
+    int (*stop)(void *ctx);
+    void *stop_ctx;
+};
+
+/* Set up libcurl once per process (before threads; the tool has none). 0, or -1. */
+int fmt_ship_global_init(void);
+/* POST one dump. Always fills res. */
+void fmt_ship_post(const struct fmt_ship_request *rq, struct fmt_ship_result *res);
+
+/* ---- backoff.c ---- */
+
+/* The wait before try number `attempt` (1 = the first retry): base * 2^(attempt-1), at most cap, less up to
+ * a quarter at random so that a fleet that lost its server does not come back in step. */
+double fmt_ship_backoff(unsigned attempt, double base, double cap);
+/* Monotonic seconds. */
+double fmt_ship_now(void);
+
+/* ---- the commands (upload.c, watch.c) ---- */
+
+int fmt_upload_main(int argc, char **argv);
+int fmt_watch_main(int argc, char **argv);
+
+#endif

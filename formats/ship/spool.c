@@ -1,0 +1,273 @@
+/* spool.c — the directories `lastgasp watch` keeps (watch_int.h): listing the complete dumps, holding them
+ * under a cap (oldest out first), moving them on, and the state file with the counts that outlive a restart.
+ *
+ * Normal context. The reporter writes a dump under a hidden temporary name (.lastgasp-*.tmp) and renames it
+ * to NAME.dmp only when complete, so a non-hidden *.dmp is complete; hidden names are never looked at.
+ */
+#define _FILE_OFFSET_BITS 64
+#include "watch_int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Inodes of *.dmp files already reported as not being minidumps: each is reported once, not every scan.
+ * A small ring: forgetting one only means reporting it again. */
+static struct {
+    dev_t dev;
+    ino_t ino;
+} g_told[256];
+static size_t g_ntold;
+
+static int told(dev_t dev, ino_t ino)
+{
+    for (size_t i = 0; i < g_ntold && i < 256; i++)
+        if (g_told[i].dev == dev && g_told[i].ino == ino)
+            return 1;
+    g_told[g_ntold % 256].dev = dev;
+    g_told[g_ntold % 256].ino = ino;
+    g_ntold++;
+    return 0;
+}
+
+static int is_minidump(int dfd, const char *name)
+{
+    char magic[4];
+    int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? pread(fd, magic, 4, 0) : -1;
+
+    if (fd >= 0)
+        close(fd);
+    return n == 4 && memcmp(magic, "MDMP", 4) == 0;
+}
+
+static int add(struct spool_list *l, const char *name, int in_outbox, const struct stat *st)
+{
+    if (l->n == l->cap) {
+        size_t ncap = l->cap ? l->cap * 2 : 64;
+        struct spool_file *f = realloc(l->f, ncap * sizeof *f);
+        if (!f)
+            return -1;
+        l->f = f;
+        l->cap = ncap;
+    }
+    struct spool_file *f = &l->f[l->n];
+    f->name = strdup(name);
+    if (!f->name)
+        return -1;
+    f->in_outbox = in_outbox;
+    f->size = st->st_size;
+    f->mtime = st->st_mtim;
+    f->dev = st->st_dev;
+    f->ino = st->st_ino;
+    l->n++;
+    return 0;
+}
+
+int spool_scan(const char *dir, int in_outbox, struct spool_list *l)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+
+    if (!d)
+        return -1;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        struct stat st;
+        if (e->d_name[0] == '.' || len < 5 || strcmp(e->d_name + len - 4, ".dmp") != 0)
+            continue;
+        if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
+            continue;
+        if (!is_minidump(dirfd(d), e->d_name)) {
+            if (!told(st.st_dev, st.st_ino))
+                printf("lastgasp watch: %s/%s is not a minidump; left alone\n", dir, e->d_name);
+            continue;
+        }
+        if (add(l, e->d_name, in_outbox, &st) != 0) {
+            closedir(d);
+            errno = ENOMEM;
+            return -1;
+        }
+    }
+    closedir(d);
+    return 0;
+}
+
+static int oldest_first(const void *a, const void *b)
+{
+    const struct spool_file *x = a, *y = b;
+    if (x->mtime.tv_sec != y->mtime.tv_sec)
+        return x->mtime.tv_sec < y->mtime.tv_sec ? -1 : 1;
+    if (x->mtime.tv_nsec != y->mtime.tv_nsec)
+        return x->mtime.tv_nsec < y->mtime.tv_nsec ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+void spool_sort(struct spool_list *l)
+{
+    if (l->n)
+        qsort(l->f, l->n, sizeof *l->f, oldest_first);
+}
+
+void spool_free(struct spool_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->f[i].name);
+    free(l->f);
+    memset(l, 0, sizeof *l);
+}
+
+char *spool_path(const char *base, const struct spool_file *f)
+{
+    char *p = NULL;
+    if (asprintf(&p, "%s/%s%s", base, f->in_outbox ? WATCH_OUTBOX "/" : "", f->name) < 0)
+        return NULL;
+    return p;
+}
+
+int spool_same(const char *path, const struct spool_file *f)
+{
+    struct stat st;
+    return lstat(path, &st) == 0 && st.st_dev == f->dev && st.st_ino == f->ino && st.st_size == f->size &&
+           st.st_mtim.tv_sec == f->mtime.tv_sec && st.st_mtim.tv_nsec == f->mtime.tv_nsec;
+}
+
+size_t spool_cap(struct spool_list *l, const char *base, size_t max_files, uint64_t max_bytes, const char *what,
+                 uint64_t *removed, char *last, size_t lastcap)
+{
+    uint64_t bytes = 0;
+    size_t gone = 0, k = 0;
+
+    for (size_t i = 0; i < l->n; i++)
+        bytes += (uint64_t)l->f[i].size;
+    /* l is oldest first: remove from the front while over either bound. */
+    while (k < l->n && (l->n - gone > max_files || bytes > max_bytes)) {
+        struct spool_file *f = &l->f[k++];
+        char *p = spool_path(base, f);
+        if (p && unlink(p) == 0) {
+            bytes -= (uint64_t)f->size;
+            gone++;
+            (*removed)++;
+            if (last)
+                snprintf(last, lastcap, "%s", f->name);
+            printf("lastgasp watch: %s %s: over the cap (%zu dumps, %" PRIu64 " MiB); %" PRIu64 " %s in all\n", what,
+                   p, max_files, max_bytes >> 20, *removed, what);
+        } else if (p) {
+            printf("lastgasp watch: cannot remove %s: %s\n", p, strerror(errno));
+        }
+        free(p);
+        free(f->name);
+        f->name = NULL;
+    }
+    /* Close the gap left at the front. */
+    memmove(l->f, l->f + k, (l->n - k) * sizeof *l->f);
+    l->n -= k;
+    return gone;
+}
+
+int spool_move(const char *path, const char *dir, const char *name)
+{
+    char *to = NULL;
+    size_t stem = strlen(name) > 4 ? strlen(name) - 4 : strlen(name);
+
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+        return -1;
+    for (int k = 1; k < 1000; k++) {
+        int rc = k == 1 ? asprintf(&to, "%s/%s", dir, name)
+                        : asprintf(&to, "%s/%.*s~%d%s", dir, (int)stem, name, k, name + stem);
+        if (rc < 0)
+            return -1;
+        /* link + unlink: a rename that never replaces what is already there. */
+        if (link(path, to) == 0) {
+            free(to);
+            return unlink(path);
+        }
+        int e = errno;
+        free(to);
+        if (e != EEXIST) {
+            errno = e;
+            return -1;
+        }
+    }
+    errno = EEXIST;
+    return -1;
+}
+
+static uint64_t num(const char *text, const char *key)
+{
+    const char *p = strstr(text, key);
+    return p ? strtoull(p + strlen(key), NULL, 10) : 0;
+}
+
+int watch_state_load(const char *path, struct watch_counts *c)
+{
+    char text[4096];
+    FILE *f = fopen(path, "r");
+    size_t n;
+
+    memset(c, 0, sizeof *c);
+    if (!f)
+        return errno == ENOENT ? 0 : -1;
+    n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    c->uploaded = num(text, "\"uploaded\":");
+    c->bundled = num(text, "\"bundled\":");
+    c->bundles = num(text, "\"bundles\":");
+    c->dropped = num(text, "\"dropped\":");
+    c->pruned = num(text, "\"pruned\":");
+    const char *ld = strstr(text, "\"last_dropped\":\"");
+    if (ld) {
+        ld += 16;
+        size_t k = strcspn(ld, "\"\\");
+        snprintf(c->last_dropped, sizeof c->last_dropped, "%.*s", (int)k, ld);
+    }
+    return 0;
+}
+
+/* Dump names are the reporter's (COMM-PID-TIME.dmp), but a stray file may be named anything: a name with
+ * quotes, backslashes or controls is written with those as '?'. */
+int watch_state_save(const char *path, const struct watch_counts *c, size_t waiting)
+{
+    char *tmp = NULL, ld[256];
+    time_t now = time(NULL);
+    struct tm tm;
+    char when[32];
+    size_t i;
+
+    for (i = 0; c->last_dropped[i] && i + 1 < sizeof ld; i++) {
+        unsigned char ch = (unsigned char)c->last_dropped[i];
+        ld[i] = ch < 0x20 || ch == '"' || ch == '\\' || ch == 0x7f ? '?' : (char)ch;
+    }
+    ld[i] = '\0';
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+    if (asprintf(&tmp, "%s.%ld.tmp", path, (long)getpid()) < 0)
+        return -1;
+    FILE *f = fopen(tmp, "w");
+    int rc = -1;
+    if (f) {
+        fprintf(f,
+                "{\"format\":\"lastgasp-watch-state\",\"version\":1,\"updated\":\"%s\",\"waiting\":%zu,"
+                "\"uploaded\":%" PRIu64 ",\"bundled\":%" PRIu64 ",\"bundles\":%" PRIu64 ",\"dropped\":%" PRIu64
+                ",\"pruned\":%" PRIu64 ",\"last_dropped\":",
+                when, waiting, c->uploaded, c->bundled, c->bundles, c->dropped, c->pruned);
+        if (ld[0])
+            fprintf(f, "\"%s\"}\n", ld);
+        else
+            fputs("null}\n", f);
+        rc = fflush(f) == 0 && fsync(fileno(f)) == 0 ? 0 : -1;
+        rc |= fclose(f);
+        if (rc == 0)
+            rc = rename(tmp, path);
+        if (rc != 0)
+            unlink(tmp);
+    }
+    free(tmp);
+    return rc;
+}
