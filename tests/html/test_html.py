@@ -24,7 +24,7 @@ import readers as R  # noqa: E402
 ARTIFACTS = ROOT / "build/test-artifacts"
 GO_CORPUS = ROOT / "tests/go/corpus"
 # Every tag the renderer writes. A tag outside this set on a page is markup that came from a dump.
-OUR_TAGS = {"html", "head", "meta", "link", "title", "style", "body", "section", "div", "h1", "h2", "table",
+OUR_TAGS = {"html", "head", "meta", "link", "title", "style", "body", "section", "div", "h1", "h2", "table", "pre",
             "tr", "th", "td", "code", "span", "b", "p", "details", "summary", "ul", "li", "a"}
 
 
@@ -174,6 +174,7 @@ def test_go_dump(browser, go_dump, tmp_path):
     assert "Go\tgo1." in body and "Program\tlastgasp.test/corpus/parked1000" in body
     assert f"Crashed in\tmain.main {src}:" in body
     assert "Crashing goroutine 1 [running]" in body
+    assert "Reason\tpanic: 1000 goroutines parked" in body  # as the runtime printed it, read from memory
     # the crashing goroutine's stack is expanded: main.main with its file and line, on screen
     crash_table = "document.getElementById('d-goroutine').nextElementSibling"
     assert page.eval(crash_table + ".offsetHeight") > 50
