@@ -174,7 +174,9 @@ def test_go_dump(browser, go_dump, tmp_path):
     assert "Go\tgo1." in body and "Program\tlastgasp.test/corpus/parked1000" in body
     assert f"Crashed in\tmain.main {src}:" in body
     assert "Crashing goroutine 1 [running]" in body
-    assert "Reason\tpanic: 1000 goroutines parked" in body  # as the runtime printed it, read from memory
+    reason = page.eval("[...document.querySelectorAll('th')].find(t => t.innerText == 'Reason')"
+                       ".nextElementSibling.innerText")
+    assert reason.strip() == "panic: 1000 goroutines parked"  # as the runtime printed it, read from memory
     # the crashing goroutine's stack is expanded: main.main with its file and line, on screen
     crash_table = "document.getElementById('d-goroutine').nextElementSibling"
     assert page.eval(crash_table + ".offsetHeight") > 50
