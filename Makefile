@@ -29,7 +29,7 @@ RENDER_SRC := formats/render_view.c formats/render.c formats/render_json.c forma
 # Bundles (`lastgasp collect`, and show/json of a bundle): the command-line tool only, on minizip and zlib.
 BUNDLE_SRC := formats/bundle/collect.c formats/bundle/zipout.c formats/bundle/manifest.c formats/bundle/binaries.c \
               formats/bundle/bundle_read.c formats/bundle/bundle_show.c formats/bundle/sha256.c \
-              formats/bundle/bundle_html.c
+              formats/bundle/bundle_html.c formats/bundle/readfile.c
 MINIZIP_LIBS := $(shell pkg-config --libs minizip 2>/dev/null || echo -lminizip) -lz
 # Shipping dumps to a crash server (`lastgasp upload`, `lastgasp watch`): the command-line tool only, on libcurl.
 SHIP_SRC := formats/ship/fields.c formats/ship/endpoint.c formats/ship/post.c formats/ship/backoff.c \

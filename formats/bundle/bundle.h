@@ -9,9 +9,16 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 #define FMT_BUNDLE_MANIFEST "manifest.json"
 #define FMT_BUNDLE_BINARIES "binaries/"
+
+/* Read the regular file at path whole into a new heap buffer (a symbolic link followed only if follow, a
+ * FIFO not waited on, a file over max bytes refused); *st is its fstat. Returns 0, or -1 with why (and *buf
+ * NULL). */
+int fmt_read_regular_file(const char *path, int follow, uint64_t max, struct stat *st, uint8_t **buf, size_t *len,
+                          char *why, size_t whylen);
 
 /* Exit statuses of `lastgasp collect`. */
 enum fmt_collect_status {

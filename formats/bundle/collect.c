@@ -118,43 +118,10 @@ static int name_entries(struct run *r)
     return 0;
 }
 
-/* The whole file, read through one descriptor that is checked to be a regular file (not followed if a
- * symbolic link, not waited on if a FIFO). 0, or -1 with why. */
+/* collect never follows a symbolic link: it may remove what it collected. */
 static int read_file(struct dump *d, uint8_t **buf, size_t *len, char *why, size_t whylen)
 {
-    int fd = open(d->path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-    size_t got = 0;
-
-    *buf = NULL;
-    if (fd < 0) {
-        snprintf(why, whylen, errno == ELOOP ? "a symbolic link, not followed" : "cannot open: %s",
-                 strerror(errno));
-        return -1;
-    }
-    if (fstat(fd, &d->st) != 0 || !S_ISREG(d->st.st_mode) || (uint64_t)d->st.st_size > MAX_DUMP) {
-        int big = S_ISREG(d->st.st_mode);
-        snprintf(why, whylen, "%s", big ? "larger than any minidump (4 GiB)" : "not a regular file");
-        close(fd);
-        return -1;
-    }
-    *len = (size_t)d->st.st_size;
-    *buf = malloc(*len ? *len : 1);
-    while (*buf && got < *len) {
-        ssize_t k = read(fd, *buf + got, *len - got);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            break;
-        got += (size_t)k;
-    }
-    close(fd);
-    if (!*buf || got != *len) {
-        snprintf(why, whylen, "%s", *buf ? "cannot read it whole (short read)" : "out of memory");
-        free(*buf);
-        *buf = NULL;
-        return -1;
-    }
-    return 0;
+    return fmt_read_regular_file(d->path, 0, MAX_DUMP, &d->st, buf, len, why, whylen);
 }
 
 static void skipped(struct run *r, FILE *json, const struct dump *d, const char *why)

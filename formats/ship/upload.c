@@ -108,39 +108,8 @@ static void upload_one(struct upload_opts *o, const char *label, const char *fil
 
 static int read_whole(const char *path, uint8_t **buf, size_t *len, char *err, size_t errlen)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     struct stat st;
-    size_t got = 0;
-
-    *buf = NULL;
-    if (fd < 0) {
-        snprintf(err, errlen, "cannot open: %s", strerror(errno));
-        return -1;
-    }
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > FMT_SHIP_MAX_DUMP) {
-        snprintf(err, errlen, S_ISREG(st.st_mode) ? "larger than %u MiB: not sent" : "not a regular file",
-                 FMT_SHIP_MAX_DUMP >> 20);
-        close(fd);
-        return -1;
-    }
-    *len = (size_t)st.st_size;
-    *buf = malloc(*len ? *len : 1);
-    while (*buf && got < *len) {
-        ssize_t k = read(fd, *buf + got, *len - got);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            break;
-        got += (size_t)k;
-    }
-    close(fd);
-    if (!*buf || got != *len) {
-        snprintf(err, errlen, "%s", *buf ? "short read" : "out of memory");
-        free(*buf);
-        *buf = NULL;
-        return -1;
-    }
-    return 0;
+    return fmt_read_regular_file(path, 1, FMT_SHIP_MAX_DUMP, &st, buf, len, err, errlen);
 }
 
 /* The dumps of a bundle: its top-level .dmp entries (binaries/ and the manifest are not dumps). */
