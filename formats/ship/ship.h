@@ -100,6 +100,8 @@ void fmt_ship_post(const struct fmt_ship_request *rq, struct fmt_ship_result *re
 double fmt_ship_backoff(unsigned attempt, double base, double cap);
 /* Monotonic seconds. */
 double fmt_ship_now(void);
+/* A command-line number (seconds, counts) in [lo, hi]: 0, or -1 for anything else. */
+int fmt_ship_parse_number(const char *s, double lo, double hi, double *out);
 
 /* ---- the commands (upload.c, watch.c) ---- */
 

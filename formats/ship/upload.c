@@ -143,17 +143,6 @@ static void upload_bundle(struct upload_opts *o, const char *path)
     fmt_bundle_close(&b);
 }
 
-static int parse_number(const char *s, double lo, double hi, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 int fmt_upload_main(int argc, char **argv)
 {
     struct upload_opts o = {.gzip = -1, .tries = 5, .max_time = 120};
@@ -173,9 +162,9 @@ int fmt_upload_main(int argc, char **argv)
         const char *a = argv[i];
         if (!strcmp(a, "--gzip") || !strcmp(a, "--no-gzip"))
             o.gzip = !strcmp(a, "--gzip");
-        else if (!strcmp(a, "--tries") && i + 1 < argc && !parse_number(argv[i + 1], 1, 100, &v))
+        else if (!strcmp(a, "--tries") && i + 1 < argc && !fmt_ship_parse_number(argv[i + 1], 1, 100, &v))
             o.tries = (unsigned)v, i++;
-        else if (!strcmp(a, "--max-time") && i + 1 < argc && !parse_number(argv[i + 1], 1, 86400, &v))
+        else if (!strcmp(a, "--max-time") && i + 1 < argc && !fmt_ship_parse_number(argv[i + 1], 1, 86400, &v))
             o.max_time = v, i++;
         else if (!strcmp(a, "--field") && i + 1 < argc)
             bad = fmt_ship_fields_set_arg(&o.extra, argv[++i]) != 0;

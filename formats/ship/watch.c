@@ -477,17 +477,6 @@ static void run(void)
     }
 }
 
-static int parse_number(const char *s, double lo, double hi, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 static int parse_args(int argc, char **argv)
 {
     const char *target = NULL;
@@ -514,15 +503,15 @@ static int parse_args(int argc, char **argv)
         else if (!strcmp(a, "--field") && next) {
             if (fmt_ship_fields_set_arg(&g.extra, argv[++i]) != 0)
                 return -1;
-        } else if (!strcmp(a, "--rescan") && next && !parse_number(next, 0.1, 86400, &g.rescan))
+        } else if (!strcmp(a, "--rescan") && next && !fmt_ship_parse_number(next, 0.1, 86400, &g.rescan))
             i++;
-        else if (!strcmp(a, "--bundle-every") && next && !parse_number(next, 0, 86400, &g.bundle_every))
+        else if (!strcmp(a, "--bundle-every") && next && !fmt_ship_parse_number(next, 0, 86400, &g.bundle_every))
             i++;
-        else if (!strcmp(a, "--max-backoff") && next && !parse_number(next, 1, 86400, &g.max_backoff))
+        else if (!strcmp(a, "--max-backoff") && next && !fmt_ship_parse_number(next, 1, 86400, &g.max_backoff))
             i++;
-        else if (!strcmp(a, "--max-dumps") && next && !parse_number(next, 1, 1e9, &v))
+        else if (!strcmp(a, "--max-dumps") && next && !fmt_ship_parse_number(next, 1, 1e9, &v))
             g.max_dumps = (size_t)v, i++;
-        else if (!strcmp(a, "--max-spool-mb") && next && !parse_number(next, 1, 1e9, &v))
+        else if (!strcmp(a, "--max-spool-mb") && next && !fmt_ship_parse_number(next, 1, 1e9, &v))
             g.max_bytes = (uint64_t)v << 20, i++;
         else if (a[0] == '-' || g.dir)
             return -1;
