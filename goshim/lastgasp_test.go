@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -223,6 +224,34 @@ func TestInstallInProcess(t *testing.T) {
 		sinkInt = *nilNode.next
 	}()
 }
+// SetAnnotation from many goroutines at once, as a service does per request: every call succeeds
+// (the keys fit the table). What a crash copies meanwhile is tests/unit/test_annotate's subject
+// (writers that never stop, under ThreadSanitizer too).
+func TestAnnotationsFromManyGoroutines(t *testing.T) {
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < 2000; i++ {
+				if err := SetAnnotation(fmt.Sprintf("worker%d", g), fmt.Sprintf("request %d", i)); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	for g := 0; g < 8; g++ {
+		SetAnnotation(fmt.Sprintf("worker%d", g), "") // free the slots for the other tests
+	}
+}
+
 func TestAnnotationBounds(t *testing.T) {
 	if err := SetAnnotation("", "v"); err == nil {
 		t.Error("empty key accepted")
