@@ -224,6 +224,7 @@ func TestInstallInProcess(t *testing.T) {
 		sinkInt = *nilNode.next
 	}()
 }
+
 // SetAnnotation from many goroutines at once, as a service does per request: every call succeeds
 // (the keys fit the table). What a crash copies meanwhile is tests/unit/test_annotate's subject
 // (writers that never stop, under ThreadSanitizer too).
