@@ -24,7 +24,9 @@ bash tests/go/pcln/run.sh
 echo "== Go: the runtime offsets and wait reasons against DWARF and the binaries, every Go version from 1.22"
 bash tests/go/offsets/run.sh
 
-echo "== the Go package (goshim): go vet, its own go test (Go 1.26 and 1.22)"
+echo "== the Go package (goshim): gofmt, go vet, its own go test (Go 1.26 and 1.22)"
+unformatted=$(gofmt -l goshim tests/go/matrix tests/bench/gohttp tests/bench/goinstall)
+[ -z "$unformatted" ] || { echo "gofmt: not formatted: $unformatted"; exit 1; }
 go vet ./goshim/...
 go test -count=1 ./goshim/...
 GOTOOLCHAIN=go1.22.12 go test -count=1 ./goshim/...
