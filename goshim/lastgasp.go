@@ -1,6 +1,6 @@
 // Package lastgasp writes a minidump from inside a Go program that dies of a crash: an
-// unrecovered panic, a fatal error of the runtime (concurrent map writes, out of memory, stack
-// overflow), or a fatal signal in Go or in C code reached through cgo. The dump holds the fault,
+// unrecovered panic, a fatal error of the runtime (concurrent map writes, a goroutine stack
+// overflow, ...), or a fatal signal in Go or in C code reached through cgo. The dump holds the fault,
 // every thread's registers and stack, and every goroutine with its frames symbolized in-process;
 // `lastgasp show FILE` renders it, and Breakpad, rust-minidump, LLDB and Sentry read it.
 //
@@ -18,9 +18,8 @@
 // so an unrecovered panic or fatal error prints its traceback as before and then ends the process
 // with SIGABRT (exit status 134 in a shell, a core dump where enabled) instead of exit status 2.
 // Set Options.KeepTraceback, or GOTRACEBACK yourself, to keep the level you have: such crashes then
-// leave no dump (unless GOTRACEBACK=crash). On Go
-// 1.23 and later the runtime's crash output is also copied into the dump (debug.SetCrashOutput),
-// so the dump shows the panic message as Go printed it. Nothing else changes: recovered panics,
+// leave no dump (unless GOTRACEBACK=crash). On Go 1.23 and later the runtime's crash output is also
+// copied into the dump (debug.SetCrashOutput), so the dump shows the panic as Go printed it. Nothing else changes: recovered panics,
 // os.Exit, signals handled with os/signal and signal masks behave as before.
 //
 // Only linux/amd64 with cgo is supported; elsewhere (or with CGO_ENABLED=0) Install returns
