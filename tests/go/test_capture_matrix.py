@@ -308,3 +308,19 @@ def test_both_ways_in_one_process(version):
         assert "already loaded with LD_PRELOAD" in run.stderr
     finally:
         run.close()
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_environment_the_program_sees(way):
+    """Under LD_PRELOAD the slot of LASTGASP_DIR in the initial environment becomes GOTRACEBACK=crash
+    (the README says so): the program and its children see that instead of LASTGASP_DIR. The Go
+    package raises the level with debug.SetTraceback and leaves the environment as it was."""
+    run = Run(build("local", "default", way), "env", way)
+    try:
+        assert run.finish() == 0, run.stderr
+        if way == "preload":
+            assert run.stdout.strip() == 'GOTRACEBACK="crash" LASTGASP_DIR=""'
+        else:
+            assert run.stdout.strip() == f'GOTRACEBACK="" LASTGASP_DIR="{run.dir}"'
+    finally:
+        run.close()

@@ -132,6 +132,10 @@ func main() {
 		serveRecovered()
 	case "exit3":
 		os.Exit(3)
+	case "env":
+		// What the program (and so any child it starts) sees of the variables lastgasp touches.
+		fmt.Printf("GOTRACEBACK=%q LASTGASP_DIR=%q\n", os.Getenv("GOTRACEBACK"), os.Getenv("LASTGASP_DIR"))
+		os.Exit(0)
 	case "recovered":
 		// A nil dereference recovered in place: recover() must work with lastgasp installed.
 		func() {
