@@ -122,25 +122,12 @@ static const struct fmt_rthread *crashing_thread(const struct fmt_report *r)
 static void headline(FILE *out, const struct fmt_report *r)
 {
     const struct fmt_rthread *ct = crashing_thread(r);
-    const char *sig, *code;
 
     if (!r->has_signal) {
         fputs("No crash signal recorded (the dump has neither an Exception nor a lastgasp stream)", out);
     } else {
-        sig = fmt_signal_name(r->signo);
-        code = fmt_si_code_name(r->signo, r->code);
-        if (sig)
-            fputs(sig, out);
-        else
-            fprintf(out, "signal %" PRIu32, r->signo);
-        if (code)
-            fprintf(out, " (%s)", code);
-        else
-            fprintf(out, " (si_code %" PRId32 ")", r->code);
-        /* si_addr means something only when the kernel raised the signal (si_code > 0). */
-        if (r->code > 0)
-            fprintf(out, " at 0x%" PRIx64, r->address);
-        else if (r->has_sender)
+        fmt_put_signal_line(out, r);
+        if (r->code <= 0 && r->has_sender)
             fprintf(out, " from pid %" PRIu32 " (uid %" PRIu32 ")", r->sender_pid, r->sender_uid);
     }
     if (r->has_crashing_tid) {

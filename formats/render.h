@@ -81,6 +81,11 @@ const char *fmt_signal_name(uint32_t signo);
 /* "SEGV_MAPERR", "SI_TKILL", or NULL when the code has no name for that signal. */
 const char *fmt_si_code_name(uint32_t signo, int32_t code);
 
+/* "SIGSEGV (SEGV_MAPERR) at 0x0": the signal, its code (named, or "si_code N"), and the fault address when
+ * the kernel raised it (si_code > 0). Plain ASCII from our own tables and numbers, so safe in HTML too. The
+ * first line of `show` and the heading of `html`. r->has_signal must be set. */
+void fmt_put_signal_line(FILE *out, const struct fmt_report *r);
+
 /* The last component of a path (the whole path when it ends in '/'); NULL for NULL. */
 const char *fmt_path_basename(const char *path);
 

@@ -40,7 +40,6 @@ const char *fmt_crash_site(const struct fmt_report *r, const struct fmt_md *md, 
 /* "SIGSEGV (SEGV_MAPERR) at 0x0", as show's first line says it. */
 static void headline(FILE *out, const struct fmt_report *r, const struct fmt_md *md)
 {
-    const char *sig = fmt_signal_name(r->signo), *code = fmt_si_code_name(r->signo, r->code);
     const char *file, *fn = fmt_crash_site(r, md, &file, &(int32_t){ 0 });
 
     fputs("<h1>", out);
@@ -48,15 +47,7 @@ static void headline(FILE *out, const struct fmt_report *r, const struct fmt_md 
         fputs("No crash signal recorded (the dump has neither an Exception nor a lastgasp stream)</h1>\n", out);
         return;
     }
-    if (sig)
-        fputs(sig, out);
-    else
-        fprintf(out, "signal %" PRIu32, r->signo);
-    if (code)
-        fprintf(out, " (%s)", code);
-    /* si_addr means something only when the kernel raised the signal (si_code > 0). */
-    if (r->code > 0)
-        fprintf(out, " at 0x%" PRIx64, r->address);
+    fmt_put_signal_line(out, r);
     if (fn) {
         fputs(" in <code>", out);
         fmt_html_text(out, fn, NULL);

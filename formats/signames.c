@@ -5,6 +5,7 @@
  */
 #include "render.h"
 
+#include <inttypes.h>
 #include <stddef.h>
 
 static const char *const sig_names[32] = {
@@ -71,4 +72,21 @@ const char *fmt_si_code_name(uint32_t signo, int32_t code)
     case 31: return PICK(sys_codes, code);
     default: return NULL;
     }
+}
+
+void fmt_put_signal_line(FILE *out, const struct fmt_report *r)
+{
+    const char *sig = fmt_signal_name(r->signo), *code = fmt_si_code_name(r->signo, r->code);
+
+    if (sig)
+        fputs(sig, out);
+    else
+        fprintf(out, "signal %" PRIu32, r->signo);
+    if (code)
+        fprintf(out, " (%s)", code);
+    else
+        fprintf(out, " (si_code %" PRId32 ")", r->code);
+    /* si_addr means something only when the kernel raised the signal (si_code > 0). */
+    if (r->code > 0)
+        fprintf(out, " at 0x%" PRIx64, r->address);
 }

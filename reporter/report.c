@@ -43,6 +43,7 @@ struct report {
     int ngo_threads, go_crashing;
     int names_failed;  /* symbol lookup faulted or timed out once: no more names */
     char os_version[400];
+    char nodename[65];           /* the container's hostname (uname), for LG_STREAM_HOSTNAME */
     char comm[32];
 };
 
@@ -388,18 +389,12 @@ static struct fmt_blob read_blob(const char *path, uint32_t cap, const char *wha
     return b;
 }
 
-/* Container identity for `lastgasp collect`: the cgroup path names the container to its runtime,
- * the UTS nodename is the container's hostname (the pod name in Kubernetes). Handler path. */
+/* Container identity for `lastgasp collect`: the cgroup path names the container to its runtime;
+ * the UTS nodename, the container's hostname (the pod name in Kubernetes), comes with system_info's
+ * uname. Handler path. */
 static void container_identity(void)
 {
-    static char nodename[65]; /* only the reporting thread writes it */
-    struct utsname u;
     R.d.cgroup = read_blob("/proc/self/cgroup", CGROUP_CAP, "/proc/self/cgroup unreadable or cut");
-    if (ss_uname(&u) == 0) {
-        ss_strlcpy(nodename, u.nodename, sizeof nodename);
-        R.d.hostname.data = nodename;
-        R.d.hostname.size = (uint32_t)ss_strnlen(nodename, sizeof nodename);
-    }
 }
 
 static void system_info(void)
@@ -415,6 +410,9 @@ static void system_info(void)
         ss_str_add(&s, u.version);
         ss_str_add(&s, " ");
         ss_str_add(&s, u.machine);
+        ss_strlcpy(R.nodename, u.nodename, sizeof R.nodename);
+        R.d.hostname.data = R.nodename;
+        R.d.hostname.size = (uint32_t)ss_strnlen(R.nodename, sizeof R.nodename);
         uint32_t *part[3] = {&R.d.os_major, &R.d.os_minor, &R.d.os_build};
         const char *p = u.release, *end = u.release + ss_strnlen(u.release, sizeof u.release);
         for (int i = 0; i < 3 && p < end; i++) {
