@@ -1,6 +1,7 @@
 package lastgasp
 
 import (
+	"errors"
 	"fmt"
 	"os"
 )
@@ -20,17 +21,15 @@ func OptionsFromEnv() Options {
 // InstallFromEnv installs with OptionsFromEnv. On failure it prints one line on stderr, as the
 // LD_PRELOAD library does, and returns the error; the program runs on without crash dumps.
 func InstallFromEnv() error {
-	o := OptionsFromEnv()
-	if preloaded() { // its LASTGASP_DIR entry now reads GOTRACEBACK=crash (see the README)
-		fmt.Fprintf(os.Stderr, "%v\n", errPreloaded)
-		return errPreloaded
-	}
-	if o.Dir == "" {
+	err := Install(OptionsFromEnv())
+	var ie *InstallError
+	switch {
+	case err == nil:
+	case err == errPreloaded: // its LASTGASP_DIR entry now reads GOTRACEBACK=crash (see the README)
+		fmt.Fprintln(os.Stderr, err)
+	case errors.As(err, &ie) && ie.Code == 1:
 		fmt.Fprintln(os.Stderr, "lastgasp: LASTGASP_DIR is not set; crash dumps are off")
-		return &InstallError{Code: 1, Msg: "no dump directory given"}
-	}
-	err := Install(o)
-	if err != nil {
+	default:
 		fmt.Fprintf(os.Stderr, "%v; crash dumps are off\n", err)
 	}
 	return err
