@@ -77,7 +77,7 @@ $(B)/lastgasp: $(READER_OBJ) $(BUNDLE_OBJ) $(SHIP_OBJ) $(B)/host/formats/cli/las
 # ---- test programs ----
 T := $(B)/tests
 CRASHER_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror
-test-bins: $(T)/crasher $(T)/crasher_linked $(T)/tripwire.so $(T)/cgocrash
+test-bins: $(T)/crasher $(T)/crasher_linked $(T)/tripwire.so $(T)/cgocrash hardening-bins
 
 $(T)/crasher: tests/crash/crasher.c
 	@mkdir -p $(T)
@@ -124,6 +124,13 @@ $(T)/installbench: tests/bench/installbench.c reporter/lastgasp.h $(B)/liblastga
 $(T)/tripwire.so: tests/crash/tripwire.c
 	@mkdir -p $(T)
 	$(CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -shared -fPIC -o $@ $< -ldl
+
+# The hardening suite's programs (tests/hardening/*.c): one program per file, found by folder.
+HARDENING_BINS := $(patsubst tests/hardening/%.c,$(T)/hardening/%,$(wildcard tests/hardening/*.c))
+hardening-bins: $(HARDENING_BINS)
+$(T)/hardening/%: tests/hardening/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CRASHER_CFLAGS) -o $@ $< -lpthread -ldl
 
 # ---- unit tests: the shipped handler objects themselves, and sanitized builds from source ----
 U := $(T)/unit
@@ -222,4 +229,4 @@ fuzz:
 clean:
 	rm -rf $(B)
 
-.PHONY: all deps test-bins unit-bins demo test bench fuzz clean
+.PHONY: all deps test-bins hardening-bins unit-bins demo test bench fuzz clean

@@ -33,5 +33,6 @@ GOTOOLCHAIN=go1.22.12 go test -count=1 ./goshim/...
 
 echo "== crash matrix (C and cgo) read back by Breakpad, rust-minidump, LLDB and lastgasp;"
 echo "   Go dumps against the Go runtime's own traceback of the same crash; html pages in headless Chromium"
-echo "   (screenshots in build/test-artifacts/); upload and watch against Bugsink on loopback; deploy files"
-python3 -m pytest -q -p no:cacheprovider tests/crash tests/go tests/html tests/deploy
+echo "   (screenshots in build/test-artifacts/); upload and watch against Bugsink on loopback; deploy files;"
+echo "   the hardening suite (hostile environments, each with and without lastgasp)"
+python3 -m pytest -q -p no:cacheprovider tests/crash tests/hardening tests/go tests/html tests/deploy
