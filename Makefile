@@ -19,9 +19,10 @@ SAFE_SRC := sigsafe/sys.c sigsafe/mem.c sigsafe/fmt.c sigsafe/memread.c sigsafe/
             sigsafe/bufw.c formats/mdwrite.c reporter/handler.c reporter/capture.c reporter/report.c \
             reporter/unwind.c reporter/symbols.c reporter/strtab.c reporter/modules.c reporter/x86_64/context.c \
             reporter/x86_64/unwind_cfi.c reporter/go_pcln.c reporter/go_offsets.c reporter/go_capture.c \
-            reporter/go_reason.c reporter/annotate_read.c
+            reporter/go_reason.c reporter/go_exit.c reporter/annotate_read.c
 SAFE_ASM := sigsafe/x86_64/jmp.S
-INSTALL_SRC := reporter/install.c reporter/altstack.c reporter/go_inspect.c reporter/go_install.c reporter/annotate.c
+INSTALL_SRC := reporter/install.c reporter/altstack.c reporter/go_inspect.c reporter/go_install.c reporter/go_traceback.c \
+               reporter/annotate.c
 READER_SRC := formats/mdread.c formats/mdread_streams.c formats/mdread_lg.c formats/mdread_go.c \
               formats/mdread_crashpad.c formats/mdread_lookup.c
 RENDER_SRC := formats/render_view.c formats/render.c formats/render_json.c formats/render_go.c formats/signames.c \
@@ -35,6 +36,10 @@ MINIZIP_LIBS := $(shell pkg-config --libs minizip 2>/dev/null || echo -lminizip)
 SHIP_SRC := formats/ship/fields.c formats/ship/endpoint.c formats/ship/post.c formats/ship/backoff.c \
             formats/ship/upload.c formats/ship/watch.c formats/ship/spool.c
 CURL_LIBS := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
+
+# Every go build that make runs (tests and benchmarks included) keys Go's build cache on lastgasp's C
+# sources, which goshim #includes from outside its folder (tests/go/cgo_cflags.sh says why).
+export CGO_CFLAGS := $(shell bash tests/go/cgo_cflags.sh)
 
 SAFE_OBJ := $(SAFE_SRC:%.c=$(B)/obj/%.o) $(SAFE_ASM:%.S=$(B)/obj/%.o)
 INSTALL_OBJ := $(INSTALL_SRC:%.c=$(B)/obj/%.o)

@@ -29,4 +29,5 @@
 #include "reporter/go_offsets.c"
 #include "reporter/go_capture.c"
 #include "reporter/go_reason.c"
+#include "reporter/go_exit.c"
 #include "reporter/annotate_read.c"

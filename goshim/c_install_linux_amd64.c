@@ -4,4 +4,5 @@
 #include "reporter/altstack.c"
 #include "reporter/go_inspect.c"
 #include "reporter/go_install.c"
+#include "reporter/go_traceback.c"
 #include "reporter/annotate.c"

@@ -11,6 +11,7 @@ package lastgasp
 #include "lastgasp.h"
 
 int rep_crash_text_fd_nasync(void);
+int rep_arm_crash_bit_nasync(int keep);
 
 // Another copy of lastgasp in the process: liblastgasp.so, preloaded, which installed itself before
 // the Go runtime started. (This copy's own symbols are not in the dynamic table, so dlsym finds
@@ -34,7 +35,6 @@ import "C"
 
 import (
 	"os"
-	"runtime/debug"
 	"syscall"
 	"unsafe"
 )
@@ -57,9 +57,8 @@ func Install(o Options) error {
 		}
 		return e
 	}
-	if !o.KeepTraceback && os.Getenv("GOTRACEBACK") == "" { // a level the user set is theirs
-		debug.SetTraceback("crash")
-	}
+	// The runtime has parsed GOTRACEBACK: add the crash bit to the level it chose (see lastgasp.go).
+	C.rep_arm_crash_bit_nasync(cbool(o.KeepTraceback))
 	if !o.NoCrashOutput {
 		copyCrashOutput()
 	}

@@ -81,6 +81,8 @@ __attribute__((visibility("default"))) int pthread_create(pthread_t *t, const pt
         r = (pthread_create_fn)dlsym(RTLD_NEXT, "pthread_create");
         __atomic_store_n(&real, r, __ATOMIC_RELEASE);
     }
+    if (__atomic_load_n(&rep_g.arm_pending, __ATOMIC_ACQUIRE))
+        rep_arm_after_go_nasync();
     if (!rep_g.installed)
         return r(t, attr, fn, arg);
     pthread_once(&g_key_once, make_key_nasync);

@@ -35,7 +35,16 @@ struct rep_go {
     uint64_t fn_fatal_closure;   /* runtime.fatal.func1: the same for fatal (user errors) */
     uint64_t types, etypes;      /* moduledata.types/etypes: type names are nameOffs from types */
     const char *build_info;      /* module path, dependencies, build settings (go version -m), or NULL */
+    /* The traceback word (go_traceback.c): addresses found at install, 0 when unknown. */
+    uint64_t tb_cache, tb_env;
+    uint32_t tb_armed;           /* traceback_cache as lastgasp left it when it added the crash bit */
+    int crash_bit;               /* REP_GO_CRASH_BIT_*: written once when armed (release), read by the handler */
+    char tb_why[96];             /* why there is no crash bit, when there is none */
 };
+
+#define REP_GO_CRASH_BIT_NONE 0  /* panics and fatal errors exit 2 unseen (not armed, or kept by request) */
+#define REP_GO_CRASH_BIT_OURS 1  /* lastgasp added it: after the dump, exit 2 as the runtime would have */
+#define REP_GO_CRASH_BIT_USER 2  /* the user's level has it (GOTRACEBACK=crash): SIGABRT, as they asked */
 
 /* One thread as the Go capture sees it. */
 struct rep_go_thread {
@@ -50,5 +59,11 @@ struct rep_go_thread {
 void rep_go_capture(const struct rep_go_thread *threads, int nthreads, int crashing, struct fmt_go *out,
                     struct ss_arena *arena, struct ss_str *notes);
 void rep_go_install_nasync(struct rep_go *go);
+
+/* go_traceback.c (install side) */
+int go_traceback_words(const uint8_t *code, size_t len, uint64_t addr, uint64_t *cache, uint64_t *env);
+void rep_go_traceback_find_nasync(struct rep_go *go, uint64_t sym_cache, uint64_t sym_env, uint64_t code_lo,
+                                  uint64_t code_hi);
+int rep_go_crash_bit_arm_nasync(struct rep_go *go, int keep);
 
 #endif

@@ -40,8 +40,9 @@ static uint64_t load_bias_nasync(struct rep_go *go)
     return bias;
 }
 
-/* Look up data symbols in the executable's .symtab (absent in stripped binaries). */
-static void find_symbols_nasync(struct rep_go *go, uint64_t bias)
+/* Look up data symbols in the executable's .symtab (absent in stripped binaries). tb[0], tb[1]: the
+ * traceback word's runtime.traceback_cache and runtime.traceback_env. */
+static void find_symbols_nasync(struct rep_go *go, uint64_t bias, uint64_t tb[2])
 {
     int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
     struct stat st;
@@ -73,6 +74,10 @@ static void find_symbols_nasync(struct rep_go *go, uint64_t bias)
                     go->allgs = bias + sym[k].st_value;
                 else if (!strcmp(name, "runtime.allglen"))
                     go->allglen = bias + sym[k].st_value;
+                else if (!strcmp(name, "runtime.traceback_cache"))
+                    tb[0] = bias + sym[k].st_value;
+                else if (!strcmp(name, "runtime.traceback_env"))
+                    tb[1] = bias + sym[k].st_value;
             }
         }
     }
@@ -81,12 +86,13 @@ static void find_symbols_nasync(struct rep_go *go, uint64_t bias)
 
 /* Entry pcs of functions, by name, from the pclntab (works on stripped binaries): one pass over
  * every function for all the names, since install time is a measured figure. entries[k] stays 0
- * for a name not found. */
-static void func_entries_nasync(const struct go_pcln *t, const char *const *names, uint64_t *entries, size_t n)
+ * for a name not found; ends[k] is where the next function starts. */
+static void func_entries_nasync(const struct go_pcln *t, const char *const *names, uint64_t *entries,
+                                uint64_t *ends, size_t n)
 {
     size_t left = n;
     for (size_t k = 0; k < n; k++)
-        entries[k] = 0;
+        entries[k] = ends[k] = 0;
     for (uint32_t i = 0; i < t->nfunc && left > 0; i++) {
         const uint32_t *e = (const uint32_t *)(uintptr_t)(t->ftab + (uint64_t)i * 8);
         struct go_func f;
@@ -96,6 +102,7 @@ static void func_entries_nasync(const struct go_pcln *t, const char *const *name
         for (size_t k = 0; name && k < n; k++) {
             if (!entries[k] && !strcmp(name, names[k])) {
                 entries[k] = f.entry;
+                ends[k] = t->text + e[2]; /* ftab has nfunc + 1 entries: the last one is the end of text */
                 left--;
                 break;
             }
@@ -130,11 +137,16 @@ void rep_go_install_nasync(struct rep_go *go)
         return;
     }
     uint64_t bias = load_bias_nasync(go);
-    find_symbols_nasync(go, bias);
+    uint64_t tb[2] = {0, 0};
+    find_symbols_nasync(go, bias, tb);
     static const char *const names[] = {"runtime.goexit", "runtime.sigpanic", "runtime.asmcgocall",
-                                         "runtime.throw.func1", "runtime.fatal.func1"};
-    uint64_t entries[sizeof names / sizeof names[0]];
-    func_entries_nasync(&go->pcln, names, entries, sizeof names / sizeof names[0]);
+                                         "runtime.throw.func1", "runtime.fatal.func1", "runtime.parsedebugvars",
+                                         "runtime.finishDebugVarsSetup"};
+    uint64_t entries[sizeof names / sizeof names[0]], ends[sizeof names / sizeof names[0]];
+    func_entries_nasync(&go->pcln, names, entries, ends, sizeof names / sizeof names[0]);
+    /* `traceback_env = traceback_cache` is in parsedebugvars up to Go 1.25, in finishDebugVarsSetup since. */
+    int k = entries[6] ? 6 : 5;
+    rep_go_traceback_find_nasync(go, tb[0], tb[1], entries[k], ends[k]);
     go->fn_goexit = entries[0];
     go->fn_sigpanic = entries[1];
     go->fn_asmcgocall = entries[2];

@@ -175,21 +175,9 @@ static void wait_for_reporter(ucontext_t *uc)
     ss_futex_wait_set(&rep_c.done, REP_CRASHER_WAIT_NS);
 }
 
-/* Installed after the Go runtime (the goshim package), lastgasp sees Go's own faults first. A fault
- * the kernel raised in Go code becomes a panic that recover() may catch: hand it to Go's handler,
- * which rewrites the context to enter runtime.sigpanic and returns. If the panic is not recovered,
- * the runtime's crash path raises SIGABRT, and that one is ours. Faults in C code (cgo calls, C
- * threads) and everything else are reported here first. */
-static int go_handles(int sig, const siginfo_t *si, const ucontext_t *uc)
-{
-    if (!rep_g.go_first[sig] || si->si_code <= 0 || (sig != SIGSEGV && sig != SIGBUS && sig != SIGFPE))
-        return 0;
-    uint64_t pc = rep_context_pc(uc);
-    return pc >= rep_g.go.pcln.minpc && pc < rep_g.go.pcln.maxpc;
-}
-
-/* Go's handler runs with every signal blocked (it installs itself so); ours does not, so block
- * them around the call. The context it edits is the kernel's: our return resumes there. */
+/* Give a signal to the Go runtime's handler (go_exit.c decides when). Go's handler runs with every
+ * signal blocked (it installs itself so); ours does not, so block them around the call. The context
+ * it edits is the kernel's: our return resumes there. */
 static void hand_to_go(int sig, siginfo_t *si, void *uc)
 {
     uint64_t all = ~0ull, old;
@@ -202,8 +190,16 @@ static void hand_to_go(int sig, siginfo_t *si, void *uc)
 void rep_on_fatal_signal(int sig, siginfo_t *si, void *ucv)
 {
     ucontext_t *uc = ucv;
-    if (go_handles(sig, si, uc)) {
+    int path = rep_go_path(sig, si, uc);
+    if (path == REP_PATH_GO_HANDLES) {
         hand_to_go(sig, si, ucv);
+        return;
+    }
+    if (path == REP_PATH_GO_QUIET) {
+        int ours = rep_go_crash_bit_take();
+        hand_to_go(sig, si, ucv); /* returns only if the runtime did not end the process */
+        if (ours)
+            rep_go_crash_bit_put_back();
         return;
     }
     int tid = ss_gettid();
@@ -233,5 +229,6 @@ void rep_on_fatal_signal(int sig, siginfo_t *si, void *ucv)
     ss_call_on_stack(on_private_stack, 0, rep_g.stack + 4096 + REP_HANDLER_STACK);
     __atomic_store_n(&rep_c.done, 1, __ATOMIC_RELEASE);
     ss_futex_wake(&rep_c.done, 1 << 30);
+    rep_go_end(path);
     rep_finish(sig, si);
 }

@@ -118,9 +118,42 @@ static void uninstall_signals_nasync(size_t count)
             ss_sigaction_raw(sig, &rep_g.prev[sig], 0);
         rep_g.ours[sig] = 0;
     }
+    if (rep_g.ours[SIGQUIT])
+        ss_sigaction_raw(SIGQUIT, &rep_g.prev[SIGQUIT], 0);
+    rep_g.ours[SIGQUIT] = 0;
 }
 
-int lastgasp_install(const struct lastgasp_options *opts)
+/* Put lastgasp's handler on every fatal signal, remembering what was there. All or nothing. */
+static int install_signals_nasync(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = rep_on_fatal_signal;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < NFATAL; i++) {
+        int sig = fatal_signals[i];
+        if (ss_sigaction_raw(sig, 0, &rep_g.prev[sig]) < 0 || sigaction(sig, &sa, 0) != 0) {
+            int saved_errno = errno;
+            uninstall_signals_nasync(i);
+            errno = saved_errno;
+            return -1;
+        }
+        rep_g.ours[sig] = 1;
+        rep_g.go_first[sig] = is_go_handler_nasync(&rep_g.prev[sig]);
+    }
+    /* On top of the Go runtime, SIGQUIT too: our crash bit must not change what it does (go_exit.c). */
+    if (rep_g.go_first[SIGSEGV] && ss_sigaction_raw(SIGQUIT, 0, &rep_g.prev[SIGQUIT]) == 0 &&
+        is_go_handler_nasync(&rep_g.prev[SIGQUIT]) && sigaction(SIGQUIT, &sa, 0) == 0) {
+        rep_g.ours[SIGQUIT] = 1;
+        rep_g.go_first[SIGQUIT] = 1;
+    }
+    return 0;
+}
+
+/* Install; with after_go (the LD_PRELOAD constructor) in a Go executable, everything but the signal
+ * handlers, which rep_arm_after_go_nasync puts on top of the runtime's once it has installed them. */
+static int install_nasync(const struct lastgasp_options *opts, int after_go)
 {
     int err = LASTGASP_OK, saved_errno = 0;
     if (rep_g.installed)
@@ -156,22 +189,12 @@ int lastgasp_install(const struct lastgasp_options *opts)
     learn_restorer_nasync();
     rep_go_install_nasync(&rep_g.go);
     rep_altstack_ensure_nasync();
-
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = rep_on_fatal_signal;
-    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
-    sigemptyset(&sa.sa_mask);
-    for (size_t i = 0; i < NFATAL; i++) {
-        int sig = fatal_signals[i];
-        if (ss_sigaction_raw(sig, 0, &rep_g.prev[sig]) < 0 || sigaction(sig, &sa, 0) != 0) {
-            saved_errno = errno;
-            uninstall_signals_nasync(i);
-            err = LASTGASP_ERR_SIGNALS;
-            goto fail_arena;
-        }
-        rep_g.ours[sig] = 1;
-        rep_g.go_first[sig] = is_go_handler_nasync(&rep_g.prev[sig]);
+    if (after_go && rep_g.go.pcln.maxpc) {
+        __atomic_store_n(&rep_g.arm_pending, 1, __ATOMIC_RELEASE);
+    } else if (install_signals_nasync() < 0) {
+        saved_errno = errno;
+        err = LASTGASP_ERR_SIGNALS;
+        goto fail_arena;
     }
     rep_g.installed = 1;
     return LASTGASP_OK;
@@ -189,20 +212,53 @@ fail_dir:
     return err;
 }
 
+int lastgasp_install(const struct lastgasp_options *opts) { return install_nasync(opts, 0); }
+
+/* The goshim package, after lastgasp_install (the runtime is running, GOTRACEBACK parsed). */
+int rep_arm_crash_bit_nasync(int keep)
+{
+    rep_g.keep_traceback = keep;
+    return rep_go_crash_bit_arm_nasync(&rep_g.go, keep);
+}
+
+/* Preloaded into a Go executable: called by our pthread_create wrapper until the runtime has installed
+ * its signal handlers (initsig, after it parsed GOTRACEBACK, before its first thread and before any
+ * user code). Then lastgasp goes on top of them, as the goshim package does, so the runtime holds no
+ * handler of ours (its forwarding table stays as without lastgasp), and adds the crash bit. One
+ * rt_sigaction per thread creation until then; a program whose runtime never installs a SIGSEGV
+ * handler is never armed. */
+void rep_arm_after_go_nasync(void)
+{
+    struct ss_kaction k;
+    if (ss_sigaction_raw(SIGSEGV, 0, &k) < 0 || !is_go_handler_nasync(&k))
+        return;
+    if (!__atomic_exchange_n(&rep_g.arm_pending, 0, __ATOMIC_ACQ_REL))
+        return; /* another thread armed it */
+    if (install_signals_nasync() < 0) {
+        fprintf(stderr, "lastgasp: cannot install signal handlers after the Go runtime's: %s; crash dumps are off\n",
+                strerror(errno));
+        return;
+    }
+    rep_go_crash_bit_arm_nasync(&rep_g.go, rep_g.keep_traceback);
+}
+
 static int env_flag_nasync(const char *name)
 {
     const char *v = getenv(name);
     return v && *v && strcmp(v, "0") != 0;
 }
 
-int lastgasp_install_from_env(void)
+int lastgasp_install_from_env(void) { return rep_install_from_env_nasync(0); }
+
+int rep_install_from_env_nasync(int after_go)
 {
     struct lastgasp_options o;
     memset(&o, 0, sizeof o);
     o.dir = getenv("LASTGASP_DIR");
     o.include_environ = env_flag_nasync("LASTGASP_ENVIRON");
     o.quiet = env_flag_nasync("LASTGASP_QUIET");
-    int err = lastgasp_install(&o);
+    rep_g.keep_traceback = env_flag_nasync("LASTGASP_KEEP_TRACEBACK");
+    int err = install_nasync(&o, after_go);
     if (err == LASTGASP_ERR_NO_DIR) {
         fprintf(stderr, "lastgasp: LASTGASP_DIR is not set; crash dumps are off\n");
     } else if (err != LASTGASP_OK && err != LASTGASP_ERR_INSTALLED) {

@@ -69,6 +69,8 @@ struct rep_state {
     struct ss_kaction prev[REP_NSIG];   /* dispositions before ours, as the kernel holds them */
     uint8_t ours[REP_NSIG];
     uint8_t go_first[REP_NSIG];  /* the previous handler is the Go runtime's: installed after Go */
+    int keep_traceback;          /* LASTGASP_KEEP_TRACEBACK / Options.KeepTraceback: no crash bit */
+    volatile int arm_pending;    /* preloaded into Go: handlers wait for the runtime's (rep_arm_after_go_nasync) */
     int crash_text_fd;           /* a memfd the Go runtime copies its crash output to, or -1 */
     uint8_t *stack;              /* private handler stack: guard page, then REP_HANDLER_STACK */
     uint8_t *nested_altstack;
@@ -104,6 +106,14 @@ extern struct rep_crash rep_c;
 void rep_die_now(int sig) __attribute__((noreturn));
 int rep_guard_run(void (*fn)(void *), void *arg, uint64_t budget_ns);
 void rep_watchdog_arm(uint64_t ns);
+
+/* go_exit.c: how a fatal signal of a Go program is handled (see the file's head) */
+enum { REP_PATH_NATIVE, REP_PATH_GO_HANDLES, REP_PATH_GO_ABORT, REP_PATH_GO_SIGNAL, REP_PATH_GO_QUIET };
+int rep_go_path(int sig, const siginfo_t *si, const ucontext_t *uc);
+int rep_go_crash_bit_ours(void);
+int rep_go_crash_bit_take(void);
+void rep_go_crash_bit_put_back(void);
+void rep_go_end(int path);
 
 /* capture.c */
 void rep_capture_signal_handler(int sig, siginfo_t *si, void *uc);
@@ -156,6 +166,8 @@ void rep_cpuid(uint32_t vendor[3], uint32_t *version, uint32_t *features, uint32
 
 /* install.c */
 int rep_crash_text_fd_nasync(void);
+void rep_arm_after_go_nasync(void);
+int rep_install_from_env_nasync(int after_go);
 /* Process annotations: a fixed table written by lastgasp_set_annotation() (annotate.c, normal context,
  * writers serialized by a mutex) and copied by the handler without any lock (annotate_read.c). Each slot is a
  * seqlock: a writer makes seq odd, changes the slot with relaxed atomic stores, then makes seq even again

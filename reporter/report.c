@@ -502,6 +502,41 @@ static int write_dump(char *final, size_t final_cap, int *truncated)
     return *truncated ? (err < 0 ? err : (int)r) : 0;
 }
 
+/* The Go runtime's name for a fatal signal (its sigtable), as it prints "SIGSEGV: segmentation violation". */
+static const char *go_signal_words(int sig)
+{
+    switch (sig) {
+    case SIGSEGV: return "segmentation violation";
+    case SIGBUS: return "bus error";
+    case SIGFPE: return "floating-point exception";
+    case SIGILL: return "illegal instruction";
+    case SIGABRT: return "abort";
+    case SIGTRAP: return "trace trap";
+    case SIGSYS: return "bad system call";
+    default: return 0;
+    }
+}
+
+/* A Go crash in Go's words: the first line the runtime printed ("panic: ...", "fatal error: ...") and
+ * the goroutine. Returns 0 when the dump holds no such line (the caller then names the signal). */
+static int tell_go_reason(struct ss_str *s)
+{
+    const struct lg_go_header *h = &R.d.go.h;
+    if (!R.d.go.present || h->reason_off == LG_NONE || h->reason_off >= h->strings_size)
+        return 0;
+    const char *r = R.d.go.strings + h->reason_off;
+    size_t n = 0;
+    while (n < 300 && r[n] && r[n] != '\n')
+        n++;
+    ss_str_addn(s, r, n);
+    if (h->crashing_goid) {
+        ss_str_add(s, " [goroutine ");
+        ss_str_u64(s, h->crashing_goid);
+        ss_str_add(s, "]");
+    }
+    return 1;
+}
+
 static void tell(int err, const char *file, int truncated)
 {
     if (rep_g.quiet)
@@ -510,7 +545,13 @@ static void tell(int err, const char *file, int truncated)
     struct ss_str s;
     ss_str_init(&s, line, sizeof line);
     ss_str_add(&s, "lastgasp: ");
+    if (tell_go_reason(&s))
+        goto where;
     ss_str_add(&s, rep_c.sig > 0 && rep_c.sig < 32 ? sig_names[rep_c.sig] : "signal");
+    if (R.d.go.present && go_signal_words(rep_c.sig)) {
+        ss_str_add(&s, ": ");
+        ss_str_add(&s, go_signal_words(rep_c.sig));
+    }
     ss_str_add(&s, " at ");
     ss_str_hex(&s, (uint64_t)(uintptr_t)rep_c.si.si_addr);
     ss_str_add(&s, " in ");
@@ -532,6 +573,12 @@ static void tell(int err, const char *file, int truncated)
     } else {
         ss_str_hex(&s, rep_context_pc(&rep_c.uc));
     }
+    if (R.d.go.present && R.d.go.h.crashing_goid) {
+        ss_str_add(&s, " [goroutine ");
+        ss_str_u64(&s, R.d.go.h.crashing_goid);
+        ss_str_add(&s, "]");
+    }
+where:
     ss_str_add(&s, ", thread ");
     ss_str_u64(&s, (uint64_t)rep_c.tid);
     if (err == 0 || truncated) {

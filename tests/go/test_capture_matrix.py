@@ -11,9 +11,12 @@ each Go toolchain of GO_MATRIX_VERSIONS and each build mode. Each run asserts:
     function the crash came from.
 No GOTRACEBACK is set anywhere: catching panics without it is part of what is tested.
 """
+import difflib
 import importlib.util
 import json
 import os
+import re
+import resource
 import signal
 import shutil
 import subprocess
@@ -33,33 +36,38 @@ _spec = importlib.util.spec_from_file_location("go_traceback", HERE / "traceback
 gotb = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(gotb)
 
+CGO_CFLAGS = subprocess.run(["bash", str(ROOT / "tests/go/cgo_cflags.sh")], capture_output=True, text=True,
+                            check=True).stdout.strip()
 VERSIONS = os.environ.get("GO_MATRIX_VERSIONS", "local go1.22.12").split()
 BUILD_MODES = {"default": [], "pie": ["-buildmode=pie"], "stripped": ["-ldflags=-s -w"]}
 WAYS = ("preload", "goshim")
 
 ABRT, SEGV, KILL = -signal.SIGABRT, -signal.SIGSEGV, -signal.SIGKILL
 
-# scenario: (ending without lastgasp, ending with LD_PRELOAD, ending with goshim, dump signal or
-# None for "no dump", a function the crashing goroutine's or thread's frames must contain).
-# Without lastgasp the runtime's default traceback level applies: a panic exits with status 2.
-# With lastgasp the level is "crash" in both ways in, so the runtime ends such crashes with SIGABRT.
-# A fault in C code: under LD_PRELOAD the runtime forwards it to lastgasp, whose handler was there
-# before the runtime's, and the process dies of the fault itself; with goshim the runtime's handler
-# runs after lastgasp's and ends it with SIGABRT, as GOTRACEBACK=crash would.
+# scenario: (how it ends without lastgasp, the signal the dump names, a function the crashing goroutine's
+# or thread's frames must contain). With lastgasp, both ways in, the process must end the same way, with
+# the same stderr (after normalizing, see same_crash) and the same core presence, and leave one dump.
 CRASH = {
-    "nilderef": (2, ABRT, ABRT, signal.SIGABRT, "main.nilDeref"),
-    "panic": (2, ABRT, ABRT, signal.SIGABRT, "main.main"),
-    "goroutinepanic": (2, ABRT, ABRT, signal.SIGABRT, "main.main.func1"),
-    "index": (2, ABRT, ABRT, signal.SIGABRT, "main.indexOut"),
-    "nestedpanic": (2, ABRT, ABRT, signal.SIGABRT, "main.nestedPanic"),
-    "mapwrites": (2, ABRT, ABRT, signal.SIGABRT, "main.mapWrites.func1"),
-    "stackoverflow": (2, ABRT, ABRT, signal.SIGABRT, "main.recurse"),
-    "cfault": (2, SEGV, ABRT, signal.SIGSEGV, "main.cFault"),
-    "cgotraceback": (2, SEGV, ABRT, signal.SIGSEGV, "main.cFault"),  # after runtime.SetCgoTraceback
-    "cabort": (2, ABRT, ABRT, signal.SIGABRT, "abort"),
-    "callbackpanic": (2, ABRT, ABRT, signal.SIGABRT, "main.matrixGoCallback"),
-    "cthread": (SEGV, SEGV, SEGV, signal.SIGSEGV, "c_thread"),
+    "nilderef": (2, signal.SIGABRT, "main.nilDeref"),
+    "panic": (2, signal.SIGABRT, "main.main"),
+    "goroutinepanic": (2, signal.SIGABRT, "main.main.func1"),
+    "index": (2, signal.SIGABRT, "main.indexOut"),
+    "nestedpanic": (2, signal.SIGABRT, "main.nestedPanic"),
+    "mapwrites": (2, signal.SIGABRT, "main.mapWrites.func1"),
+    "stackoverflow": (2, signal.SIGABRT, "main.recurse"),
+    # The runtime's signal path: lastgasp reports the signal itself first, then gives it back.
+    "cfault": (2, signal.SIGSEGV, "main.cFault"),
+    "cgotraceback": (2, signal.SIGSEGV, "main.cFault"),  # after runtime.SetCgoTraceback
+    "cabort": (2, signal.SIGABRT, "abort"),
+    "killself": (2, signal.SIGSEGV, "syscall.Tgkill"),
+    "breakpoint": (2, signal.SIGTRAP, "runtime.Breakpoint"),
+    "callbackpanic": (2, signal.SIGABRT, "main.matrixGoCallback"),
+    "cthread": (SEGV, signal.SIGSEGV, "c_thread"),
+    "parked10k": (2, signal.SIGABRT, "main.nilDeref"),
 }
+# Where the runtime's own output differs from run to run (which racing writer it names first; which thread
+# a signal from outside lands on), only its first line is compared.
+FIRST_LINE_ONLY = {"mapwrites", "killsegv"}
 # C functions are named from .symtab, which -ldflags='-s -w' removes: a stripped program's C-only
 # thread has addresses, not names (a symbol server could name them from the build-id).
 UNNAMED_WHEN_STRIPPED = {"cthread"}
@@ -72,7 +80,7 @@ def build(version, mode, way):
     key = (version, mode, way)
     if key not in _builds:
         out = Path(tempfile.mkdtemp(prefix=f"lastgasp-matrix-{version}-{mode}-{way}-")) / "matrix"
-        env = dict(os.environ, CGO_ENABLED="1", GOFLAGS="-buildvcs=false")
+        env = dict(os.environ, CGO_ENABLED="1", GOFLAGS="-buildvcs=false", CGO_CFLAGS=CGO_CFLAGS)
         if version != "local":
             env["GOTOOLCHAIN"] = version
         tags = ["-tags", "goshim"] if way == "goshim" else []
@@ -88,8 +96,19 @@ def clean_env(**extra):
     return env
 
 
+def cores_on():
+    resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+
+
+def cores_observable():
+    """Core files land in the working directory only with a plain core_pattern."""
+    p = Path("/proc/sys/kernel/core_pattern").read_text().strip()
+    return bool(p) and not p.startswith("|") and "/" not in p
+
+
 class Run:
-    """One process of the matrix program, with or without lastgasp, and its dump directory."""
+    """One process of the matrix program, with or without lastgasp, and its dump directory (also its
+    working directory, where a core file lands; core dumps are on)."""
 
     def __init__(self, binary, scenario, way, **extra_env):
         self.dir = Path(tempfile.mkdtemp(prefix="lastgasp-matrix-run-"))
@@ -99,7 +118,7 @@ class Run:
         elif way == "goshim":
             env.update(LASTGASP_DIR=str(self.dir))
         self.p = subprocess.Popen([str(binary), scenario], cwd=self.dir, env=env, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True)
+                                  stderr=subprocess.PIPE, text=True, preexec_fn=cores_on)
 
     def ready(self):
         line = self.p.stdout.readline()
@@ -111,6 +130,7 @@ class Run:
         self.stderr = err
         self.stdout = out
         self.dumps = sorted(self.dir.glob("*.dmp"))
+        self.cores = sorted(self.dir.glob("core*"))
         return self.p.returncode
 
     def json(self):
@@ -158,29 +178,72 @@ def check_dump(run, j, want_signal, want_function, racing=False):
             assert crashed == [first["id"]], f"dump says {crashed}, the runtime says {first['id']}"
 
 
+def normalized(stderr, first_line_only=False):
+    """The runtime's crash output without lastgasp's line, in a form two runs of one crash share: addresses,
+    m numbers and goroutine ids (the runtime numbers its own goroutines as they start, which timing decides)
+    replaced; after the first two blocks (the reason, the crashing goroutine) the blocks sorted, since the
+    order of the others follows their creation, and without the runtime's own background goroutines
+    (finalizers, cleanups, GC workers: created by the runtime), whose state depends on whether they got to
+    park before the crash, a matter of microseconds."""
+    lines = [l for l in stderr.splitlines() if not l.startswith("lastgasp: ")]
+    if first_line_only:
+        return lines[:1]
+    # At the user's crash level the runtime's signal path relays SIGQUIT and every thread prints its state
+    # after a "-----" line: what each idle thread was doing then is a matter of timing.
+    if "-----" in lines:
+        lines = lines[:lines.index("-----") + 1]
+    text = "\n".join(lines)
+    text = re.sub(r"0x[0-9a-f]+", "0x?", text)
+    text = re.sub(r"\bm=\d+", "m=?", text)
+    text = re.sub(r"goroutine \d+", "goroutine ?", text)
+    blocks = text.split("\n\n")
+    return blocks[:2] + sorted(b for b in blocks[2:] if "\ncreated by runtime." not in b)
+
+
+def same_crash(base, run, way, scenario):
+    """With lastgasp the crash is the crash without it: exit status or signal, stderr, core presence."""
+    assert run.p.returncode == base.p.returncode, \
+        f"{way}: ended with {run.p.returncode}, without lastgasp {base.p.returncode}\n{run.stderr[-3000:]}"
+    first = scenario in FIRST_LINE_ONLY
+    a, b = normalized(base.stderr, first), normalized(run.stderr, first)
+    assert a == b, f"{way}: stderr differs from the run without lastgasp:\n" + "\n".join(
+        difflib.unified_diff("\n\n".join(a).splitlines(), "\n\n".join(b).splitlines(), "without", way, lineterm="", n=1))
+    if cores_observable():
+        assert bool(run.cores) == bool(base.cores), f"{way}: core file presence changed ({base.cores} -> {run.cores})"
+    ours = [l for l in run.stderr.splitlines() if l.startswith("lastgasp: ")]
+    assert len(ours) == 1, f"{way}: lastgasp printed {ours}"
+    return ours[0]
+
+
 CASES = [(v, m, s) for v in VERSIONS for m in BUILD_MODES for s in CRASH]
 
 
 @pytest.mark.parametrize("version,mode,scenario", CASES)
 def test_crash(version, mode, scenario):
-    without, preload, goshim, sig, function = CRASH[scenario]
+    without, sig, function = CRASH[scenario]
     plain = build(version, mode, "preload")
     base = Run(plain, scenario, None)
     try:
         assert base.finish() == without, base.stderr[-2000:]
         assert not base.dumps
+        for way in WAYS:
+            run = Run(build(version, mode, way), scenario, way)
+            try:
+                run.finish()
+                line = same_crash(base, run, way, scenario)
+                if mode == "stripped" and scenario in UNNAMED_WHEN_STRIPPED:
+                    function = None
+                j = run.json()
+                check_dump(run, j, sig, function, racing=scenario == "mapwrites")
+                reason = (j.get("go") or {}).get("reason")
+                if reason:  # the summary names the crash in the runtime's words
+                    assert line.startswith("lastgasp: " + reason.splitlines()[0] + " [goroutine "), line
+                if scenario == "parked10k":
+                    assert len(run.stderr) < 64 << 10, "the runtime printed more than its default level"
+            finally:
+                run.close()
     finally:
         base.close()
-    for way, want in (("preload", preload), ("goshim", goshim)):
-        run = Run(build(version, mode, way), scenario, way)
-        try:
-            rc = run.finish()
-            assert rc == want, f"{way}: ended with {rc}, expected {want}\n{run.stderr[-3000:]}"
-            if mode == "stripped" and scenario in UNNAMED_WHEN_STRIPPED:
-                function = None
-            check_dump(run, run.json(), sig, function, racing=scenario == "mapwrites")
-        finally:
-            run.close()
 
 
 @pytest.mark.parametrize("version,mode,scenario", [(v, m, s) for v in VERSIONS for m in BUILD_MODES for s in NO_DUMP])
@@ -196,26 +259,57 @@ def test_no_dump(version, mode, scenario):
             run.close()
 
 
+def signalled(version, way, scenario, sig):
+    """The program started, then sig sent from outside; returns the finished Run (caller closes)."""
+    run = Run(build(version, "default", way or "preload"), scenario, way)
+    run.ready()
+    time.sleep(0.2)
+    os.kill(run.p.pid, sig)
+    run.finish()
+    return run
+
+
 @pytest.mark.parametrize("version", VERSIONS)
-@pytest.mark.parametrize("way", WAYS)
-def test_kill_segv_from_outside(version, way):
-    """SIGSEGV sent with kill: the runtime treats it as fatal; the dump names SIGSEGV when lastgasp
-    sees it first (goshim), and the runtime's own SIGABRT when the runtime does (LD_PRELOAD: it
-    prints its traceback, then raises SIGABRT, which it forwards)."""
-    run = Run(build(version, "default", way), "killsegv", way)
+def test_kill_segv_from_outside(version):
+    """SIGSEGV sent with kill: the runtime treats it as fatal (its signal path, exit 2). lastgasp sees it
+    first in both ways in, reports it (SIGSEGV, SI_USER), then the runtime prints and exits as without."""
+    base = signalled(version, None, "killsegv", signal.SIGSEGV)
     try:
-        run.ready()
-        os.kill(run.p.pid, signal.SIGSEGV)
-        rc = run.finish()
-        assert rc == ABRT, run.stderr[-2000:]
-        j = run.json()
-        want = signal.SIGSEGV if way == "goshim" else signal.SIGABRT
-        assert j["signal"]["number"] == want
-        if want == signal.SIGSEGV:
-            assert j["signal"]["code"] == 0  # SI_USER: sent by a process
-        assert "SIGSEGV: segmentation violation" in run.stderr  # the runtime's own report still comes
+        assert base.p.returncode == 2 and "SIGSEGV: segmentation violation" in base.stderr
+        for way in WAYS:
+            run = signalled(version, way, "killsegv", signal.SIGSEGV)
+            try:
+                same_crash(base, run, way, "killsegv")
+                j = run.json()
+                assert j["signal"]["number"] == signal.SIGSEGV and j["signal"]["code"] == 0  # SI_USER
+            finally:
+                run.close()
     finally:
-        run.close()
+        base.close()
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_sigquit_to_a_busy_program(version):
+    """SIGQUIT: the runtime prints every goroutine and exits 2. Not a signal lastgasp reports; with the crash
+    bit it would relay SIGQUIT to every thread and abort, so lastgasp takes the bit away meanwhile."""
+    base = signalled(version, None, "busy", signal.SIGQUIT)
+    try:
+        assert base.p.returncode == 2 and "SIGQUIT: quit" in base.stderr
+        for way in WAYS:
+            run = signalled(version, way, "busy", signal.SIGQUIT)
+            try:
+                assert run.p.returncode == 2, run.stderr[-2000:]
+                assert "-----" not in run.stderr and "SIGQUIT: quit" in run.stderr
+                assert not run.dumps and "lastgasp:" not in run.stderr
+                # Busy goroutines are caught in different states each run: compare what the runtime printed
+                # first, and which of the program's functions it showed.
+                assert run.stderr.splitlines()[0] == base.stderr.splitlines()[0] == "SIGQUIT: quit"
+                funcs = lambda r: set(re.findall(r"^(main\.[\w.]+)\(", r.stderr, re.M))
+                assert funcs(run) == funcs(base)
+            finally:
+                run.close()
+    finally:
+        base.close()
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -281,19 +375,53 @@ def test_recovered_panics_in_http_middleware(version, way):
 
 @pytest.mark.parametrize("version", VERSIONS)
 @pytest.mark.parametrize("way", WAYS)
-@pytest.mark.parametrize("env,want,dump", [
-    ({"LASTGASP_KEEP_TRACEBACK": "1"}, 2, False),  # opted out: the runtime exits, nothing to catch
-    ({"GOTRACEBACK": "single"}, 2, False),        # the user's own level is left alone
-    ({"GOTRACEBACK": "crash"}, ABRT, True),
-    ({"LASTGASP_KEEP_TRACEBACK": "0"}, ABRT, True),  # "0" is off, as for every flag
+@pytest.mark.parametrize("scenario,env,dump", [
+    ("panic", {"LASTGASP_KEEP_TRACEBACK": "1"}, False),  # opted out: no crash bit, nothing to catch
+    ("panic", {"LASTGASP_KEEP_TRACEBACK": "0"}, True),   # "0" is off, as for every flag
+    ("panic", {"GOTRACEBACK": "none"}, True),            # the user's level, printed as they chose
+    ("panic", {"GOTRACEBACK": "all"}, True),
+    ("panic", {"GOTRACEBACK": "system"}, True),
+    ("panic", {"GOTRACEBACK": "crash"}, True),           # the crash is theirs: SIGABRT and a core, as asked
+    ("settraceback", {"MATRIX_LEVEL": "all"}, True),     # chosen at run time with debug.SetTraceback
+    ("settraceback", {"MATRIX_LEVEL": "crash"}, True),
+    ("cfault", {"GOTRACEBACK": "crash"}, True),           # the signal path at the user's crash level
+    ("abortexit0", {"MATRIX_ABORT_EXIT0": "ctor"}, True),  # a C SIGABRT handler from before the runtime
 ])
-def test_traceback_level_choices(version, way, env, want, dump):
-    run = Run(build(version, "default", way), "panic", way, **env)
+def test_traceback_level_choices(version, way, scenario, env, dump):
+    """Whatever level the user chose, the crash is the one Go makes at that level, plus a dump wherever the
+    crash bit could be added without changing it."""
+    base = Run(build(version, "default", "preload"), scenario, None, **env)
     try:
-        assert run.finish() == want, run.stderr[-2000:]
-        assert len(run.dumps) == (1 if dump else 0)
-        assert "panic: explicit panic" in run.stderr
+        base.finish()
+        assert not base.dumps
+        run = Run(build(version, "default", way), scenario, way, **env)
+        try:
+            run.finish()
+            if dump:
+                same_crash(base, run, way, scenario)
+                assert len(run.dumps) == 1
+            else:
+                assert run.p.returncode == base.p.returncode and run.stderr == base.stderr and not run.dumps
+        finally:
+            run.close()
     finally:
+        base.close()
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("way", WAYS)
+def test_c_abort_handler_installed_at_run_time(version, way):
+    """A documented limit: a C SIGABRT handler installed after lastgasp (here through cgo, at run time)
+    receives the runtime's crash-bit SIGABRT, so a panic ends as that handler says (here exit 0) and leaves
+    no dump; without lastgasp the panic exits 2 and the handler never runs."""
+    base = Run(build(version, "default", "preload"), "abortexit0", None)
+    run = Run(build(version, "default", way), "abortexit0", way)
+    try:
+        assert base.finish() == 2
+        assert run.finish() == 0 and not run.dumps
+        assert normalized(run.stderr) == normalized(base.stderr)
+    finally:
+        base.close()
         run.close()
 
 
@@ -303,7 +431,7 @@ def test_both_ways_in_one_process(version):
     library (which was there first) and says so; one crash, one dump."""
     run = Run(build(version, "default", "goshim"), "panic", "preload")
     try:
-        assert run.finish() == ABRT
+        assert run.finish() == 2
         assert len(run.dumps) == 1, run.dumps
         assert "already loaded with LD_PRELOAD" in run.stderr
     finally:
@@ -312,15 +440,28 @@ def test_both_ways_in_one_process(version):
 
 @pytest.mark.parametrize("way", WAYS)
 def test_environment_the_program_sees(way):
-    """Under LD_PRELOAD the slot of LASTGASP_DIR in the initial environment becomes GOTRACEBACK=crash
-    (the README says so): the program and its children see that instead of LASTGASP_DIR. The Go
-    package raises the level with debug.SetTraceback and leaves the environment as it was."""
+    """lastgasp leaves the environment alone, both ways in: the program and its children see what they
+    would see without it."""
     run = Run(build("local", "default", way), "env", way)
     try:
         assert run.finish() == 0, run.stderr
-        if way == "preload":
-            assert run.stdout.strip() == 'GOTRACEBACK="crash" LASTGASP_DIR=""'
-        else:
-            assert run.stdout.strip() == f'GOTRACEBACK="" LASTGASP_DIR="{run.dir}"'
+        assert run.stdout.strip() == f'GOTRACEBACK="" LASTGASP_DIR="{run.dir}"'
     finally:
+        run.close()
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_child_process_of_a_preloaded_program(version):
+    """A preloaded program's child inherits LD_PRELOAD and the environment: its panic prints and ends as
+    without lastgasp (exit 2, which the parent sees) and leaves its own dump; the parent prints nothing more."""
+    base = Run(build(version, "default", "preload"), "child", None)
+    run = Run(build(version, "default", "preload"), "child", "preload")
+    try:
+        assert base.finish() == 0 and run.finish() == 0
+        assert base.stdout == run.stdout == "child exited 2\n"
+        assert normalized(run.stderr) == normalized(base.stderr)
+        assert len(run.dumps) == 1 and str(run.p.pid) not in run.dumps[0].name
+        assert [l for l in run.stderr.splitlines() if l.startswith("lastgasp: ")][0].startswith("lastgasp: panic: ")
+    finally:
+        base.close()
         run.close()

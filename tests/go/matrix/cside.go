@@ -23,6 +23,7 @@ static void matrix_c_thread_fault(void)
 	pthread_join(t, 0);
 }
 void matrix_cgo_traceback(void *arg); // tb.c: this file's //export allows only declarations here
+void matrix_abort_exit0(void);       // tb.c
 */
 import "C"
 
@@ -38,6 +39,8 @@ func cFault()       { C.matrix_c_fault() }
 func cAbort()       { C.matrix_c_abort() }
 func cCallsGo()     { C.matrix_c_calls_go() }
 func cThreadFault() { C.matrix_c_thread_fault() }
+
+func installAbortExit0() { C.matrix_abort_exit0() }
 
 //export matrixGoCallback
 func matrixGoCallback() { panic("panic in a Go callback from C") }

@@ -8,7 +8,9 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"sync"
 	"syscall"
@@ -130,6 +132,59 @@ func main() {
 		time.Sleep(30 * time.Second)
 	case "recoverhttp":
 		serveRecovered()
+	case "killself":
+		// A goroutine sends its own thread SIGSEGV: the runtime's signal path, not a panic.
+		done := make(chan bool)
+		go func() {
+			runtime.LockOSThread()
+			syscall.Tgkill(syscall.Getpid(), syscall.Gettid(), syscall.SIGSEGV)
+			time.Sleep(10 * time.Second)
+		}()
+		<-done
+	case "breakpoint":
+		runtime.Breakpoint()
+	case "busy":
+		// Busy goroutines, for a signal from outside (SIGQUIT): prints "ready" when they run.
+		for i := 0; i < 4; i++ {
+			go func() {
+				for n := 0; ; n++ {
+					if n%1000000 == 0 {
+						runtime.Gosched()
+					}
+				}
+			}()
+		}
+		fmt.Println("ready")
+		time.Sleep(30 * time.Second)
+	case "parked10k":
+		// 10,000 goroutines parked in a channel, then a nil dereference.
+		block := make(chan bool)
+		for i := 0; i < 10000; i++ {
+			go func() { <-block }()
+		}
+		time.Sleep(100 * time.Millisecond)
+		nilDeref(sink)
+	case "settraceback":
+		// The program chooses its own level at run time, then panics.
+		debug.SetTraceback(os.Getenv("MATRIX_LEVEL"))
+		panic("explicit panic")
+	case "abortexit0":
+		// A C SIGABRT handler that exits 0: from a C constructor (MATRIX_ABORT_EXIT0=ctor), else now.
+		if os.Getenv("MATRIX_ABORT_EXIT0") != "ctor" {
+			installAbortExit0()
+		}
+		panic("explicit panic")
+	case "child":
+		// A child process (this program again) that panics; the parent reports its status.
+		cmd := exec.Command(os.Args[0], "nilderef")
+		cmd.Stderr = os.Stderr
+		err := cmd.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		}
+		fmt.Printf("child exited %d\n", code)
+		os.Exit(0)
 	case "exit3":
 		os.Exit(3)
 	case "env":

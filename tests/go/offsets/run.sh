@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# run.sh — check reporter/go_offsets.c against real Go binaries.
+# run.sh — check reporter/go_offsets.c (and go_traceback.c's decoding) against real Go binaries.
 #
 # For each Go toolchain (GO_VERSIONS, default below; "local" is the installed go) and each of amd64
 # and arm64, build probe/ and compare what its DWARF and its runtime.waitReasonStrings and
@@ -28,6 +28,7 @@ fail() { echo "FAIL  $*"; failed=$((failed + 1)); }
 
 cflags=(-I"$root" -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror)
 if ! "$CC" "${cflags[@]}" -o "$work/print_table" "$here/print_table.c" "$root/reporter/go_offsets.c" ||
+    ! "$CC" "${cflags[@]}" -o "$work/tbwords" "$here/tbwords.c" "$root/reporter/go_traceback.c" ||
     ! "$CC" "${cflags[@]}" -o "$work/test_go_offsets" "$here/test_go_offsets.c" "$root/reporter/go_offsets.c"; then
     fail "building the C test programs"
     echo "$passed passed, $failed failed"
@@ -88,6 +89,10 @@ for v in $GO_VERSIONS; do
         else
             echo "$diffs" | sed 's/^/      /'
             fail "$ver $arch: the table differs from the binary"
+        fi
+        # The traceback word a stripped binary's code leads to (amd64 decoding) is the one its symbols name.
+        if [ "$arch" = amd64 ]; then
+            if tb=$("$work/tbwords" "$bin"); then pass "$ver $arch: $tb"; else fail "$ver $arch: traceback word: $tb"; fi
         fi
     done
 done
