@@ -108,6 +108,11 @@ $(T)/gocrash: tests/bench/gocrash/main.go tests/bench/gocrash/go.mod
 	@mkdir -p $(T)
 	cd tests/bench/gocrash && CGO_ENABLED=1 go build -o ../../../$@ .
 
+$(T)/gocrash_goshim: tests/bench/gocrash/main.go tests/bench/gocrash/goshim_on.go tests/bench/gocrash/go.mod \
+                     $(wildcard goshim/*.go goshim/*/*.go) $(SAFE_SRC) $(INSTALL_SRC) $(HEADERS)
+	@mkdir -p $(T)
+	cd tests/bench/gocrash && CGO_ENABLED=1 go build -tags goshim -o ../../../$@ .
+
 $(T)/gohttp: tests/bench/gohttp/main.go tests/bench/gohttp/goshim_on.go tests/bench/gohttp/go.mod
 	@mkdir -p $(T)
 	cd tests/bench/gohttp && CGO_ENABLED=1 go build -o ../../../$@ .

@@ -14,13 +14,15 @@
 //
 //	import _ "github.com/lastgasp/lastgasp/goshim/auto"
 //
-// What Install changes: the runtime's traceback level becomes "crash" (as with GOTRACEBACK=crash),
-// so an unrecovered panic or fatal error prints its traceback as before and then ends the process
-// with SIGABRT (exit status 134 in a shell, a core dump where enabled) instead of exit status 2.
-// Set Options.KeepTraceback, or GOTRACEBACK yourself, to keep the level you have: such crashes then
-// leave no dump (unless GOTRACEBACK=crash). On Go 1.23 and later the runtime's crash output is also
-// copied into the dump (debug.SetCrashOutput), so the dump shows the panic as Go printed it. Nothing else changes: recovered panics,
-// os.Exit, signals handled with os/signal and signal masks behave as before.
+// What Install changes: nothing a crash shows. An unrecovered panic or fatal error prints what the
+// runtime prints at the traceback level the program chose (GOTRACEBACK, debug.SetTraceback) and exits
+// with status 2, as without lastgasp, and leaves a dump. To see it, lastgasp adds only the runtime's
+// "crash" bit to that level, so the runtime's last step is a SIGABRT that lastgasp catches; after
+// writing the dump, lastgasp ends the process with status 2 itself (with GOTRACEBACK=crash, the runtime's
+// SIGABRT and core dump, as asked). Set Options.KeepTraceback to leave the level alone: such crashes then
+// leave no dump. On Go 1.23 and later the runtime's crash output is also copied into the dump
+// (debug.SetCrashOutput), so the dump shows the panic as Go printed it. Recovered panics, os.Exit,
+// signals handled with os/signal and signal masks behave as before.
 //
 // Only linux/amd64 with cgo is supported; elsewhere (or with CGO_ENABLED=0) Install returns
 // ErrUnsupported and nothing is installed.
@@ -39,9 +41,8 @@ type Options struct {
 	IncludeEnviron bool
 	// Quiet suppresses the one-line summary lastgasp prints on stderr when it writes a dump.
 	Quiet bool
-	// KeepTraceback leaves the runtime's traceback level alone (so does a GOTRACEBACK variable
-	// set by the user). Unrecovered panics and fatal errors then exit with status 2 and leave no
-	// dump, unless GOTRACEBACK=crash is set.
+	// KeepTraceback leaves the runtime's traceback word alone: unrecovered panics and fatal errors
+	// then leave no dump (unless GOTRACEBACK=crash is set). They end the same way either way.
 	KeepTraceback bool
 	// NoCrashOutput does not copy the runtime's crash output into the dump. Set it if the program
 	// calls debug.SetCrashOutput itself: the runtime keeps only one crash output.

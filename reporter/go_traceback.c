@@ -121,18 +121,25 @@ void rep_go_traceback_find_nasync(struct rep_go *go, uint64_t sym_cache, uint64_
  * theirs: SIGABRT as they asked) or keep is set (LASTGASP_KEEP_TRACEBACK). Returns the state set. */
 int rep_go_crash_bit_arm_nasync(struct rep_go *go, int keep)
 {
-    if (!go->tb_cache || go->crash_bit != REP_GO_CRASH_BIT_NONE)
+    if (go->crash_bit != REP_GO_CRASH_BIT_NONE || keep)
         return go->crash_bit;
+    if (!go->tb_cache) {
+        fprintf(stderr, "lastgasp: %s: Go panics and fatal errors will not be dumped (fatal signals still are)\n",
+                go->tb_why[0] ? go->tb_why : "the runtime's traceback word is unknown");
+        return go->crash_bit;
+    }
     volatile uint32_t *cache = (volatile uint32_t *)(uintptr_t)go->tb_cache;
     volatile uint32_t *env = (volatile uint32_t *)(uintptr_t)go->tb_env;
     uint32_t c = __atomic_load_n(cache, __ATOMIC_SEQ_CST), e = __atomic_load_n(env, __ATOMIC_SEQ_CST);
     if ((e & ~c) != 0 || (c >> 2) > 255) { /* env is a floor of cache; a level is small */
         snprintf(go->tb_why, sizeof go->tb_why, "the runtime's traceback word holds unexpected values");
+        fprintf(stderr, "lastgasp: %s: Go panics and fatal errors will not be dumped (fatal signals still are)\n",
+                go->tb_why);
         return go->crash_bit;
     }
     if (c & TB_CRASH) {
         __atomic_store_n(&go->crash_bit, REP_GO_CRASH_BIT_USER, __ATOMIC_RELEASE);
-    } else if (!keep) {
+    } else {
         go->tb_armed = c | TB_CRASH;
         __atomic_fetch_or(env, TB_CRASH, __ATOMIC_SEQ_CST);
         __atomic_fetch_or(cache, TB_CRASH, __ATOMIC_SEQ_CST);

@@ -306,6 +306,10 @@ static void capture_goroutines(void)
     }
     if (!R.go_threads)
         return;
+    if (rep_g.go.tb_why[0]) { /* why panics would not have been seen (go_traceback.c) */
+        ss_str_add(&R.notes, rep_g.go.tb_why);
+        ss_str_add(&R.notes, ": Go panics and fatal errors are not dumped\n");
+    }
     int r = rep_guard_run(go_job_run, 0, REP_GO_NS);
     if (r) {
         note(r == 1 ? "Go: reading the runtime faulted: goroutines so far are kept"

@@ -23,7 +23,7 @@ crash() {
   echo
   echo "================ $way: GET $path"
   echo "\$ ${cmd[*]:1} -addr 127.0.0.1:0 &"
-  # In a subshell whose stderr is muted: bash's own "Aborted" line would repeat what the status says.
+  # In a subshell whose stderr is muted: bash's own "Killed" line would repeat what the status says.
   ( set +e; "${cmd[@]}" -addr 127.0.0.1:0 >"$log" 2>&1; echo $? >"$dir/status" ) 2>/dev/null &
   pid=$!
   for _ in $(seq 100); do
@@ -38,7 +38,11 @@ crash() {
   curl -s "http://127.0.0.1:$port$path" || echo "(curl: the connection closed: the service died)"
   wait "$pid"
   status=$(cat "$dir/status")
-  echo "(the service ended with status $status: killed by signal $((status - 128)), $(kill -l $((status - 128))))"
+  if [ "$status" -gt 128 ]; then
+    echo "(the service ended with status $status: killed by signal $((status - 128)), $(kill -l $((status - 128))))"
+  else
+    echo "(the service ended with status $status, as Go ends a crash without lastgasp)"
+  fi
   echo "--- its stderr, last lines:"
   { grep -v '^\s' "$log" | grep -E 'lastgasp|panic|SIGSEGV|fatal' || true; } | head -5
   local dump
