@@ -3,7 +3,8 @@
 #   (a) the handler-path objects call nothing outside themselves but the allow-list (tests/handler_allowlist.txt):
 #       no memcpy the compiler slipped in, no malloc, no stdio, no stack-protector calls, no pthread_*. They may
 #       read data that install-time objects define (rep_g, written at install), never call their functions;
-#   (b) build/liblastgasp.so exports exactly the public API (and the pthread_create wrapper);
+#   (b) build/liblastgasp.so exports exactly the public API (and the pthread_create, sigaction and
+#       signal wrappers of the preloaded library);
 #   (c) build/liblastgasp.so is linked with BIND_NOW, so the handler never enters the lazy binder;
 #   (d) (a) again for the Go package: goshim/ compiles the same handler sources as one unit with the
 #       flags cgo allows (no -fno-builtin there); built here exactly as `go build` builds it.
@@ -16,7 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 B=build
 ALLOWLIST=tests/handler_allowlist.txt
-EXPORTS=(lastgasp_install lastgasp_install_from_env lastgasp_set_annotation lastgasp_strerror pthread_create)
+EXPORTS=(lastgasp_install lastgasp_install_from_env lastgasp_set_annotation lastgasp_strerror pthread_create sigaction signal)
 
 # make_var NAME: the value of a Makefile variable, without editing the Makefile ("" if make cannot say).
 make_var() {
