@@ -426,6 +426,21 @@ def test_c_abort_handler_installed_at_run_time(version, way):
         run.close()
 
 
+@pytest.mark.parametrize("way", WAYS)
+def test_settraceback_system_at_run_time_is_taken_for_crash(way):
+    """A documented difference: debug.SetTraceback("system") at run time ORs with lastgasp's floor into the
+    same word as "crash" would, so lastgasp leaves the runtime's SIGABRT alone (a core where enabled)."""
+    base = Run(build("local", "default", "preload"), "settraceback", None, MATRIX_LEVEL="system")
+    run = Run(build("local", "default", way), "settraceback", way, MATRIX_LEVEL="system")
+    try:
+        assert base.finish() == 2
+        assert run.finish() == ABRT and len(run.dumps) == 1
+        assert normalized(run.stderr) == normalized(base.stderr)
+    finally:
+        base.close()
+        run.close()
+
+
 @pytest.mark.parametrize("version", VERSIONS)
 def test_both_ways_in_one_process(version):
     """goshim in a program that is also preloaded: the package leaves the crash to the preloaded
