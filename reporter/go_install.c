@@ -130,12 +130,6 @@ void rep_go_install_nasync(struct rep_go *go)
     memset(go, 0, sizeof *go);
     if (go_pcln_find_nasync(&go->pcln, go->version, sizeof go->version, go->why, sizeof go->why) < 0)
         return; /* why says "not a Go executable" or what is missing */
-    if (go_parse_version(go->version, &go->major, &go->minor, &go->patch) < 0 ||
-        go_offsets_for_version(go->major, go->minor, go->patch, &go->off) < 0) {
-        snprintf(go->why, sizeof go->why, "Go version %s is not supported (1.22 to 1.27 are): native dump only",
-                 go->version);
-        return;
-    }
     uint64_t bias = load_bias_nasync(go);
     uint64_t tb[2] = {0, 0};
     find_symbols_nasync(go, bias, tb);
@@ -144,9 +138,17 @@ void rep_go_install_nasync(struct rep_go *go)
                                          "runtime.finishDebugVarsSetup"};
     uint64_t entries[sizeof names / sizeof names[0]], ends[sizeof names / sizeof names[0]];
     func_entries_nasync(&go->pcln, names, entries, ends, sizeof names / sizeof names[0]);
-    /* `traceback_env = traceback_cache` is in parsedebugvars up to Go 1.25, in finishDebugVarsSetup since. */
+    /* `traceback_env = traceback_cache` is in parsedebugvars up to Go 1.25, in finishDebugVarsSetup since.
+     * Found for any Go version with this pclntab layout: the crash stays Go's even where the goroutine
+     * walk is not supported. */
     int k = entries[6] ? 6 : 5;
     rep_go_traceback_find_nasync(go, tb[0], tb[1], entries[k], ends[k]);
+    if (go_parse_version(go->version, &go->major, &go->minor, &go->patch) < 0 ||
+        go_offsets_for_version(go->major, go->minor, go->patch, &go->off) < 0) {
+        snprintf(go->why, sizeof go->why, "Go version %s is not supported (1.22 to 1.27 are): native dump only",
+                 go->version);
+        return;
+    }
     go->fn_goexit = entries[0];
     go->fn_sigpanic = entries[1];
     go->fn_asmcgocall = entries[2];

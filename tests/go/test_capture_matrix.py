@@ -481,3 +481,23 @@ def test_child_process_of_a_preloaded_program(version):
     finally:
         base.close()
         run.close()
+
+
+def test_unsupported_go_version_keeps_go_s_crash(tmp_path):
+    """Go 1.21, before the versions whose runtime lastgasp walks: the crash bit is still found, so a panic
+    ends as Go ends it (exit 2, the same text) and leaves a native dump."""
+    (tmp_path / "go.mod").write_text("module old\n\ngo 1.21\n")
+    (tmp_path / "main.go").write_text('package main\n\nimport "C"\n\ntype T struct{ x int }\n\n'
+                                      'func main() {\n\tvar p *T\n\tp.x = 1\n}\n')
+    env = dict(os.environ, CGO_ENABLED="1", GOTOOLCHAIN="go1.21.13", GOFLAGS="-buildvcs=false")
+    subprocess.run(["go", "build", "-o", "old"], cwd=tmp_path, env=env, check=True, capture_output=True, timeout=600)
+    base = Run(tmp_path / "old", "-", None)
+    run = Run(tmp_path / "old", "-", "preload")
+    try:
+        assert base.finish() == 2
+        run.finish()
+        same_crash(base, run, "preload", "old")
+        assert len(run.dumps) == 1 and run.json()["go"] is None
+    finally:
+        base.close()
+        run.close()
