@@ -30,3 +30,5 @@
 #include "reporter/go_capture.c"
 #include "reporter/go_reason.c"
 #include "reporter/annotate_read.c"
+#include "sigsafe/fdid.c"
+#include "reporter/preflight.c"

@@ -5,3 +5,4 @@
 #include "reporter/go_inspect.c"
 #include "reporter/go_install.c"
 #include "reporter/annotate.c"
+#include "reporter/protect.c"

@@ -15,7 +15,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-struct rep_state rep_g = {.dir_fd = -1, .crash_text_fd = -1};
+struct rep_state rep_g = {.dir_fd = -1, .dir_id = {.fd = -1}, .reserve = {{.fd = -1}, {.fd = -1}},
+                          .crash_text_fd = -1, .crash_text_id = {.fd = -1}};
 
 static const int fatal_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS};
 #define NFATAL (sizeof fatal_signals / sizeof fatal_signals[0])
@@ -34,6 +35,7 @@ const char *lastgasp_strerror(int err)
     case LASTGASP_ERR_INSTALLED: return "lastgasp is already installed";
     case LASTGASP_ERR_ANNOTATION: return "annotation key empty or too long, or value too long";
     case LASTGASP_ERR_ANNOTATION_FULL: return "too many annotations";
+    case LASTGASP_ERR_SECURE: return "secure-execution mode: the environment is not trusted";
     default: return "unknown error";
     }
 }
@@ -107,6 +109,7 @@ int rep_crash_text_fd_nasync(void)
     if (fd < 0)
         return -errno;
     rep_g.crash_text_fd = fd;
+    ss_fdid_take(&rep_g.crash_text_id, fd);
     return fd;
 }
 
@@ -145,6 +148,8 @@ int lastgasp_install(const struct lastgasp_options *opts)
         err = LASTGASP_ERR_MEMREAD;
         goto fail_dir;
     }
+    rep_exclude_secrets_nasync();
+    rep_fds_prepare_nasync();
     if (map_stacks_nasync() < 0) {
         err = LASTGASP_ERR_MEMORY;
         goto fail_dir;
@@ -183,6 +188,7 @@ fail_stacks:
     unmap_stacks_nasync();
 fail_dir:
     saved_errno = saved_errno ? saved_errno : errno;
+    rep_fds_release_nasync();
     close(rep_g.dir_fd);
     rep_g.dir_fd = -1;
     errno = saved_errno;
@@ -197,6 +203,13 @@ static int env_flag_nasync(const char *name)
 
 int lastgasp_install_from_env(void)
 {
+    /* setuid, setgid or file capabilities: the environment is the unprivileged caller's, who must not
+     * choose where a privileged process writes (nor read what it held). As the loader does with LD_*. */
+    if (getauxval(AT_SECURE)) {
+        fprintf(stderr, "lastgasp: secure-execution mode (setuid, setgid or capabilities): LASTGASP_* "
+                        "ignored; crash dumps are off\n");
+        return LASTGASP_ERR_SECURE;
+    }
     struct lastgasp_options o;
     memset(&o, 0, sizeof o);
     o.dir = getenv("LASTGASP_DIR");
@@ -207,8 +220,10 @@ int lastgasp_install_from_env(void)
         fprintf(stderr, "lastgasp: LASTGASP_DIR is not set; crash dumps are off\n");
     } else if (err != LASTGASP_OK && err != LASTGASP_ERR_INSTALLED) {
         int e = errno;
+        char dir[2048];
         fprintf(stderr, "lastgasp: %s (%s%s%s): %s; crash dumps are off\n", lastgasp_strerror(err),
-                o.dir ? "LASTGASP_DIR=" : "", o.dir ? o.dir : "", "", e ? strerror(e) : "no detail");
+                o.dir ? "LASTGASP_DIR=" : "", o.dir ? rep_escape_nasync(dir, sizeof dir, o.dir) : "", "",
+                e ? strerror(e) : "no detail");
     }
     return err;
 }

@@ -57,9 +57,13 @@ struct rep_slot {
 
 /* Install-time state. Written once by install before any handler is set, then only read, except
  * the fields marked otherwise. */
+#define REP_FD_RESERVE 2 /* fds given back to the handler when the table is full (a pipe's two ends) */
+
 struct rep_state {
     int installed;
     int dir_fd;
+    struct ss_fdid dir_id;       /* what dir_fd was at install: checked before use (preflight.c) */
+    struct ss_fdid reserve[REP_FD_RESERVE];
     int install_pid;
     int include_environ, quiet;
     char dir_path[512];
@@ -70,6 +74,7 @@ struct rep_state {
     uint8_t ours[REP_NSIG];
     uint8_t go_first[REP_NSIG];  /* the previous handler is the Go runtime's: installed after Go */
     int crash_text_fd;           /* a memfd the Go runtime copies its crash output to, or -1 */
+    struct ss_fdid crash_text_id;
     uint8_t *stack;              /* private handler stack: guard page, then REP_HANDLER_STACK */
     uint8_t *nested_altstack;
     struct ss_arena arena;
@@ -173,6 +178,15 @@ extern struct rep_annotation rep_annotations[LASTGASP_ANNOTATIONS_MAX];
  * many; *skipped counts slots that kept changing through every retry. Handler path (and tests). */
 #define REP_ANNOTATION_TRIES 16
 uint32_t rep_annotations_snapshot(struct rep_annotation *copies, struct fmt_annotation *out, uint32_t *skipped);
+
+/* protect.c (install) and preflight.c (handler path): no leaks, no fd that is not ours */
+int rep_exclude_secrets_nasync(void);
+void rep_fds_prepare_nasync(void);
+void rep_fds_release_nasync(void);
+const char *rep_escape_nasync(char *out, size_t cap, const char *value);
+int rep_preflight(void);
+int rep_dir_fd(void);
+int rep_crash_text_fd(void);
 
 /* altstack.c */
 int rep_altstack_ensure_nasync(void);
