@@ -1,0 +1,142 @@
+"""Issue 9, "never leak": what a dump may hold, and where lastgasp may write, in hostile but ordinary setups.
+
+Each scenario runs without and with lastgasp (harness.both) and must die the same way. The environment secret
+of the crash matrix is searched in every dump here too (readers.assert_no_secret).
+"""
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+import harness as H
+import readers as R
+
+SEGV = ("signal", 11)
+
+
+def secret_env(extra=None):
+    e = {R.SECRET_NAME: R.SECRET}
+    e.update(extra or {})
+    return e
+
+
+def check_dumps(o, count):
+    assert len(o.dumps) == count, f"{len(o.dumps)} dumps, files {o.files}; stderr:\n{o.stderr}"
+    for d in o.dumps:
+        R.assert_no_secret(d)
+        j = subprocess.run([str(H.CLI), "json", str(d)], capture_output=True, text=True, timeout=60)
+        assert j.returncode == 0, j.stderr
+
+
+def snapshot(path):
+    """Every file under path with its bytes, and every directory: what "untouched" compares."""
+    p = Path(path)
+    if p.is_file():
+        return p.read_bytes()
+    return {str(f.relative_to(p)): (f.read_bytes() if f.is_file() else None) for f in sorted(p.rglob("*"))} | {
+        ".": sorted(os.listdir(p))}
+
+
+def test_closefrom_then_crash_writes_the_dump():
+    """A daemon closes every fd from 3 up at start: the dump directory's fd is gone, reopened by its path."""
+    without, with_lg = H.both(["leaks", "closefrom"], env=secret_env())
+    try:
+        H.same_death(without, with_lg)
+        assert with_lg.death == SEGV
+        check_dumps(with_lg, 1)
+        assert str(with_lg.dumps[0]) in with_lg.stderr
+    finally:
+        H.cleanup(without, with_lg)
+
+
+@pytest.mark.parametrize("memread", ["", "procmem", "pipe"])
+@pytest.mark.parametrize("first", ["dir", "log"])
+def test_closefrom_reused_numbers_are_left_alone(memread, first, tmp_path):
+    """After closefrom the program opens its log file and a directory, which take every number up to 64 (the dump
+    directory's, /proc/self/mem's, the memory-read pipe's, the reserve's), in both orders: the log and the
+    directory are untouched byte for byte, and the dump is where LASTGASP_DIR says. With each memory-read
+    method (the pipe one writes memory into its fd: into the log, before the fix)."""
+    log, d = tmp_path / "daemon.log", tmp_path / "daemon-dir"
+    log.write_bytes(b"first line of the daemon's log\n")
+    d.mkdir()
+    (d / "state").write_bytes(b"daemon state\n")
+    before = (snapshot(log), snapshot(d))
+    env = secret_env({"LASTGASP_MEMREAD": memread} if memread else None)
+    order = [str(d), str(log)] if first == "dir" else [str(log), str(d)]
+    without, with_lg = H.both(["leaks", "closefrom_reuse"] + order, env=env)
+    try:
+        H.same_death(without, with_lg)
+        assert with_lg.death == SEGV
+        assert (snapshot(log), snapshot(d)) == before, "the log file or the directory that reused our fds changed"
+        check_dumps(with_lg, 1)
+        j = R.read_lastgasp(with_lg.dumps[0])
+        assert j["frames"], "no frames in the dump"
+    finally:
+        H.cleanup(without, with_lg)
+
+
+def test_full_fd_table_still_dumps():
+    """RLIMIT_NOFILE used up at the crash (itself a common cause of crashes): the reserve fds give the report
+    the slots it needs, and the dump is complete (threads, maps, frames)."""
+    without, with_lg = H.both(["leaks", "emfile"], env=secret_env())
+    try:
+        H.same_death(without, with_lg)
+        assert "fd table full (EMFILE)" in with_lg.stderr
+        assert with_lg.death == SEGV
+        check_dumps(with_lg, 1)
+        j = R.read_lastgasp(with_lg.dumps[0])
+        assert j["frames"] and j["json"]["threads"], "the dump lacks threads or frames"
+    finally:
+        H.cleanup(without, with_lg)
+
+
+def test_nondumpable_process_gets_no_dump():
+    """prctl(PR_SET_DUMPABLE, 0) (ssh-agent, gpg-agent and other holders of keys do it): the kernel writes no
+    core, and lastgasp writes no dump, with one line saying why."""
+    without, with_lg = H.both(["leaks", "nondumpable"], env=secret_env())
+    try:
+        H.same_death(without, with_lg)
+        assert with_lg.death == SEGV
+        assert with_lg.files == [], with_lg.files
+        assert not with_lg.cores and not without.cores
+        assert any("not dumpable" in l for l in with_lg.our_lines()), with_lg.stderr
+    finally:
+        H.cleanup(without, with_lg)
+
+
+FORGED = "lastgasp: SIGSEGV at 0x0 in forged; dump: /tmp/forged.dmp"
+
+
+def test_control_characters_in_lastgasp_dir_are_escaped_at_install(tmp_path):
+    """A LASTGASP_DIR holding a newline cannot forge a second log line when install reports it."""
+    bad = str(tmp_path / "no-such") + "\n" + FORGED + "\x1b[2J"
+    without, with_lg = H.both(["leaks", "crash"], env={"LASTGASP_DIR": bad})
+    try:
+        H.same_death(without, with_lg)
+        lines = with_lg.stderr.splitlines()
+        assert FORGED not in lines, with_lg.stderr
+        assert "\x1b" not in with_lg.stderr
+        ours = with_lg.our_lines()
+        assert len(ours) == 1 and "\\n" + FORGED + "\\x1b[2J" in ours[0], ours
+    finally:
+        H.cleanup(without, with_lg)
+
+
+def test_control_characters_in_lastgasp_dir_are_escaped_at_crash(tmp_path):
+    """A dump directory whose name holds a newline (it exists, so the dump is written): the crash-time summary
+    line names it escaped, on one line."""
+    d = tmp_path / ("dumps\n" + FORGED.replace("/", "_"))
+    d.mkdir()
+    without, with_lg = H.both(["leaks", "crash"], dump_dir=d)
+    try:
+        H.same_death(without, with_lg)
+        assert with_lg.death == SEGV and len(with_lg.dumps) == 1, with_lg.stderr
+        lines = with_lg.stderr.splitlines()
+        assert FORGED.replace("/", "_") not in lines, with_lg.stderr
+        ours = with_lg.our_lines()
+        assert len(ours) == 1 and "dumps\\n" + FORGED.replace("/", "_") in ours[0], ours
+    finally:
+        H.cleanup(without, with_lg)
