@@ -140,3 +140,74 @@ def test_control_characters_in_lastgasp_dir_are_escaped_at_crash(tmp_path):
         assert len(ours) == 1 and "dumps\\n" + FORGED.replace("/", "_") in ours[0], ours
     finally:
         H.cleanup(without, with_lg)
+
+
+# ---- privileged programs: setuid root, file capabilities (AT_SECURE), run by an unprivileged user ----
+
+AS_NOBODY = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+LIBA = H.BUILD / "liblastgasp.a"
+
+
+@pytest.fixture(scope="module")
+def privileged_bins():
+    """leaks (plain) and leaks_linked (calls lastgasp_install_from_env: a privileged program ignores
+    LD_PRELOAD), in a directory nobody can reach, made setuid-root and setcap by the test itself."""
+    if not shutil.which("setcap") or not shutil.which("setpriv"):
+        pytest.fail("setcap (Debian libcap2-bin) and setpriv are needed: bash tests/tools/deps.sh test")
+    d = Path(tempfile.mkdtemp(prefix="lastgasp-priv-"))
+    d.chmod(0o755)
+    src = Path(__file__).with_name("leaks.c")
+    out = {}
+    for kind in ("setuid", "setcap"):
+        for linked in (False, True):
+            exe = d / f"leaks_{kind}{'_linked' if linked else ''}"
+            cmd = ["cc", "-std=c11", "-D_GNU_SOURCE", "-O2", "-g", "-o", str(exe), str(src)]
+            if linked:
+                cmd[1:1] = ["-DLEAKS_LINKED"]
+                cmd += [str(LIBA)]
+            subprocess.run(cmd + ["-lpthread", "-ldl"], check=True)
+            if kind == "setuid":
+                os.chown(exe, 0, 0)
+                exe.chmod(0o4755)
+            else:
+                exe.chmod(0o755)
+                # What lets a program write where its caller cannot: the way a setcap tool gets at root's files.
+                subprocess.run(["setcap", "cap_dac_override,cap_dac_read_search+ep", str(exe)], check=True)
+            out[(kind, linked)] = exe
+    yield out
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def ours_anywhere(d):
+    """Names lastgasp could have left in d: dumps and temporary files."""
+    return sorted(n for n in os.listdir(d) if n.endswith(".dmp") or n.startswith(".lastgasp-"))
+
+
+@pytest.mark.parametrize("kind", ["setuid", "setcap"])
+@pytest.mark.parametrize("target", ["private", "etc"])
+def test_privileged_program_ignores_lastgasp_dir(privileged_bins, kind, target, tmp_path):
+    """A setuid-root or setcap program started by nobody with LASTGASP_DIR naming a directory only root may
+    write (or /etc): no file is created anywhere, the death is the same as without lastgasp, and install says
+    in one line that LASTGASP_* is ignored (secure-execution mode, AT_SECURE)."""
+    if target == "etc":
+        dest = Path("/etc")
+    else:
+        dest = tmp_path / "root-only"
+        dest.mkdir(mode=0o700)
+    before = sorted(os.listdir(dest))
+    env = {"LASTGASP_DIR": str(dest), R.SECRET_NAME: R.SECRET}
+    without = H.run(AS_NOBODY + [str(privileged_bins[(kind, False)]), "crash"], lastgasp=False, env=env)
+    with_lg = H.run(AS_NOBODY + [str(privileged_bins[(kind, True)]), "crash"], lastgasp=False, env=env)
+    try:
+        H.same_death(without, with_lg)
+        assert with_lg.death == SEGV
+        assert ours_anywhere(dest) == [], f"lastgasp wrote into {dest}"
+        if target == "private":
+            assert sorted(os.listdir(dest)) == before
+        assert ours_anywhere(with_lg.workdir) == [] and with_lg.files == []
+        ours = with_lg.our_lines()
+        assert len(ours) == 1 and "secure-execution mode" in ours[0], with_lg.stderr
+    finally:
+        for n in ours_anywhere(dest):
+            os.unlink(dest / n)
+        H.cleanup(without, with_lg)
