@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 struct rep_state rep_g = {.dir_fd = -1, .dir_id = {.fd = -1}, .reserve = {{.fd = -1}, {.fd = -1}},
+                          .secure_dir_id = {.fd = -1},
                           .crash_text_fd = -1, .crash_text_id = {.fd = -1}};
 
 static const int fatal_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS};
@@ -150,6 +151,7 @@ int lastgasp_install(const struct lastgasp_options *opts)
     }
     rep_exclude_secrets_nasync();
     rep_fds_prepare_nasync();
+    rep_secure_dir_prepare_nasync();
     if (map_stacks_nasync() < 0) {
         err = LASTGASP_ERR_MEMORY;
         goto fail_dir;
@@ -189,6 +191,7 @@ fail_stacks:
 fail_dir:
     saved_errno = saved_errno ? saved_errno : errno;
     rep_fds_release_nasync();
+    rep_secure_dir_release_nasync();
     close(rep_g.dir_fd);
     rep_g.dir_fd = -1;
     errno = saved_errno;
@@ -205,12 +208,20 @@ int lastgasp_install_from_env(void)
 {
     /* setuid, setgid or file capabilities: the environment is the unprivileged caller's, who must not
      * choose where a privileged process writes (nor read what it held). As the loader does with LD_*. */
-    if (getauxval(AT_SECURE)) {
-        fprintf(stderr, "lastgasp: secure-execution mode (setuid, setgid or capabilities): LASTGASP_* "
-                        "ignored; crash dumps are off\n");
-        return LASTGASP_ERR_SECURE;
-    }
     struct lastgasp_options o;
+    if (getauxval(AT_SECURE)) {
+        static char dir[256];
+        if (rep_secure_dir_nasync(dir, sizeof dir) != 0) {
+            fprintf(stderr, "lastgasp: secure-execution mode (setuid, setgid or capabilities): LASTGASP_* "
+                            "ignored; crash dumps are off (no secure_dir in %s)\n", REP_CONF_PATH);
+            return LASTGASP_ERR_SECURE;
+        }
+        fprintf(stderr, "lastgasp: secure-execution mode (setuid, setgid or capabilities): LASTGASP_* "
+                        "ignored; dumps go to secure_dir %s (%s)\n", dir, REP_CONF_PATH);
+        memset(&o, 0, sizeof o);
+        o.dir = dir;
+        return lastgasp_install(&o);
+    }
     memset(&o, 0, sizeof o);
     o.dir = getenv("LASTGASP_DIR");
     o.include_environ = env_flag_nasync("LASTGASP_ENVIRON");

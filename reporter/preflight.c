@@ -11,8 +11,10 @@
 #define PR_GET_DUMPABLE_ 3
 #define ESTALE_ 116
 
-/* The dump directory's fd for this report, or -errno: set by rep_preflight, reporting thread only. */
+/* The dump directory's fd for this report, or -errno, and its path: set by rep_preflight, reporting thread
+ * only. */
 static int dir_fd_now = -9 /* EBADF */;
+static const char *dir_path_now = rep_g.dir_path;
 
 /* The kernel's rule for core dumps: none when the process is not dumpable (it made itself so with
  * prctl(PR_SET_DUMPABLE, 0), or it is setuid/setcap and fs.suid_dumpable is not 1). Value 2 (suid_dumpable=2)
@@ -43,18 +45,26 @@ static int check_dir_fd(void)
  * program used up RLIMIT_NOFILE (other threads still run and could take them first: best effort). */
 int rep_preflight(void)
 {
-    if (!dumpable())
+    int may = dumpable();
+    /* Not dumpable: only the directory root named in /etc/lastgasp.conf, never the one the environment named. */
+    if (!may && !ss_fdid_same(&rep_g.secure_dir_id))
         return -1;
     for (int i = 0; i < REP_FD_RESERVE; i++)
         if (ss_fdid_same(&rep_g.reserve[i]))
             ss_close(rep_g.reserve[i].fd);
-    dir_fd_now = check_dir_fd();
+    if (may) {
+        dir_fd_now = check_dir_fd();
+    } else {
+        dir_fd_now = rep_g.secure_dir_id.fd;
+        dir_path_now = rep_g.secure_dir_path;
+    }
     ss_memread_recheck();
     return 0;
 }
 
 /* Reporting thread, after rep_preflight: the verified dump directory fd, or -errno. */
 int rep_dir_fd(void) { return dir_fd_now; }
+const char *rep_dir_path(void) { return dir_path_now; }
 
 /* Reporting thread: the Go crash-output memfd if it is still the one install created, else -1. */
 int rep_crash_text_fd(void) { return ss_fdid_same(&rep_g.crash_text_id) ? rep_g.crash_text_fd : -1; }

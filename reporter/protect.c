@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
@@ -128,4 +129,82 @@ const char *rep_escape_nasync(char *out, size_t cap, const char *value)
     ss_str_init(&s, out, cap);
     ss_str_add_escaped(&s, value ? value : "");
     return out;
+}
+
+/* /etc/lastgasp.conf: the one opt-in for processes whose environment lastgasp must not trust (secure-execution
+ * mode) or whose memory the kernel would not dump (not dumpable at the crash). Read only when root owns it and
+ * neither group nor others may write it (as sudo treats sudoers); anything else is ignored with one line.
+ *
+ *     # /etc/lastgasp.conf
+ *     secure_dir = /var/crash/lastgasp
+ *
+ * secure_dir: an absolute path to a directory owned by root and not writable by group or others. A program in
+ * secure-execution mode installs with it (its LASTGASP_* stays ignored), and any program that is not dumpable
+ * at the crash writes its dump there, and nowhere else. Without it, neither gets a dump. Returns 0 and fills
+ * out with the directory, or -1. */
+int rep_secure_dir_nasync(char *out, size_t cap)
+{
+    int fd = open(REP_CONF_PATH, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return -1;
+    struct stat st;
+    char buf[4096];
+    ssize_t n = -1;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == 0 && !(st.st_mode & (S_IWGRP | S_IWOTH)))
+        n = read(fd, buf, sizeof buf - 1);
+    else
+        fprintf(stderr, "lastgasp: %s ignored: not a regular file owned by root and writable by root only\n",
+                REP_CONF_PATH);
+    close(fd);
+    if (n < 0)
+        return -1;
+    buf[n] = 0;
+    int found = -1;
+    for (char *line = strtok(buf, "\n"); line; line = strtok(0, "\n")) {
+        line += strspn(line, " \t");
+        if (strncmp(line, "secure_dir", 10) != 0)
+            continue;
+        char *v = line + 10 + strspn(line + 10, " \t");
+        if (*v != '=')
+            continue;
+        v += 1 + strspn(v + 1, " \t");
+        size_t len = strcspn(v, " \t\r#");
+        if (len == 0 || len >= cap || v[0] != '/')
+            continue;
+        memcpy(out, v, len);
+        out[len] = 0;
+        found = 0;
+    }
+    if (found < 0)
+        return -1;
+    int dfd = open(out, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int ok = dfd >= 0 && fstat(dfd, &st) == 0 && st.st_uid == 0 && !(st.st_mode & (S_IWGRP | S_IWOTH));
+    if (dfd >= 0)
+        close(dfd);
+    if (!ok) {
+        char esc[1024];
+        fprintf(stderr, "lastgasp: %s: secure_dir %s ignored: not a directory owned by root and writable by root "
+                        "only\n", REP_CONF_PATH, rep_escape_nasync(esc, sizeof esc, out));
+        return -1;
+    }
+    return 0;
+}
+
+/* Open the secure directory for a process that may become non-dumpable (install, every process that has the
+ * configuration). */
+void rep_secure_dir_prepare_nasync(void)
+{
+    rep_g.secure_dir_id.fd = -1;
+    if (rep_secure_dir_nasync(rep_g.secure_dir_path, sizeof rep_g.secure_dir_path) != 0)
+        return;
+    int fd = open(rep_g.secure_dir_path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd >= 0 && ss_fdid_take(&rep_g.secure_dir_id, fd) < 0)
+        close(fd);
+}
+
+void rep_secure_dir_release_nasync(void)
+{
+    if (rep_g.secure_dir_id.fd >= 0)
+        close(rep_g.secure_dir_id.fd);
+    rep_g.secure_dir_id.fd = -1;
 }

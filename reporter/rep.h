@@ -64,6 +64,8 @@ struct rep_state {
     int dir_fd;
     struct ss_fdid dir_id;       /* what dir_fd was at install: checked before use (preflight.c) */
     struct ss_fdid reserve[REP_FD_RESERVE];
+    struct ss_fdid secure_dir_id; /* /etc/lastgasp.conf's secure_dir, for a process not dumpable at the crash */
+    char secure_dir_path[256];
     int install_pid;
     int include_environ, quiet;
     char dir_path[512];
@@ -180,7 +182,14 @@ extern struct rep_annotation rep_annotations[LASTGASP_ANNOTATIONS_MAX];
 uint32_t rep_annotations_snapshot(struct rep_annotation *copies, struct fmt_annotation *out, uint32_t *skipped);
 
 /* protect.c (install) and preflight.c (handler path): no leaks, no fd that is not ours */
+#ifndef REP_CONF_PATH
+#define REP_CONF_PATH "/etc/lastgasp.conf"
+#endif
 int rep_exclude_secrets_nasync(void);
+int rep_secure_dir_nasync(char *out, size_t cap);
+void rep_secure_dir_prepare_nasync(void);
+void rep_secure_dir_release_nasync(void);
+const char *rep_dir_path(void);
 void rep_fds_prepare_nasync(void);
 void rep_fds_release_nasync(void);
 const char *rep_escape_nasync(char *out, size_t cap, const char *value);

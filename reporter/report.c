@@ -574,12 +574,12 @@ static void tell(int err, const char *file, int truncated)
             ss_str_i64(&s, -err);
             ss_str_add(&s, "): ");
         }
-        ss_str_add_escaped(&s, rep_g.dir_path);
+        ss_str_add_escaped(&s, rep_dir_path());
         ss_str_add(&s, "/");
         ss_str_add(&s, file);
     } else {
         ss_str_add(&s, "; no dump written to ");
-        ss_str_add_escaped(&s, rep_g.dir_path);
+        ss_str_add_escaped(&s, rep_dir_path());
         ss_str_add(&s, ": error ");
         ss_str_i64(&s, -err);
         ss_str_add(&s, err == -13 ? " (permission denied)" : err == -28 ? " (no space left on device)"

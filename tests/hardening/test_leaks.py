@@ -211,3 +211,72 @@ def test_privileged_program_ignores_lastgasp_dir(privileged_bins, kind, target, 
         for n in ours_anywhere(dest):
             os.unlink(dest / n)
         H.cleanup(without, with_lg)
+
+
+# ---- the opt-in: /etc/lastgasp.conf's secure_dir, tried in a mount namespace (the host's /etc is not touched) ----
+
+def with_conf(tmp_path, text, mode=0o644):
+    """A command prefix that runs the rest in a private mount namespace whose /etc is the host's with
+    lastgasp.conf (text, mode, owned by root) laid over it (a read-only overlay)."""
+    layer = tmp_path / "etc-layer"
+    layer.mkdir()
+    conf = layer / "lastgasp.conf"
+    conf.write_text(text)
+    conf.chmod(mode)
+    script = f'mount -t overlay overlay -o lowerdir={layer}:/etc /etc && exec "$@"'
+    return ["unshare", "-m", "sh", "-c", script, "sh"]
+
+
+def root_only_dir(path):
+    path.mkdir(mode=0o700)
+    path.chmod(0o700)
+    return path
+
+
+def test_setuid_program_dumps_into_the_configured_secure_dir(privileged_bins, tmp_path):
+    """With secure_dir in a root-owned /etc/lastgasp.conf, a setuid-root program started by nobody writes its dump
+    there (mode 0600), never into the LASTGASP_DIR its caller chose (here a directory anyone may write)."""
+    secure = root_only_dir(tmp_path / "secure")
+    caller = tmp_path / "caller"
+    caller.mkdir()
+    caller.chmod(0o1777)
+    pre = with_conf(tmp_path, f"# dumps of privileged programs\nsecure_dir = {secure}\n") + AS_NOBODY
+    env = {"LASTGASP_DIR": str(caller), R.SECRET_NAME: R.SECRET}
+    without = H.run(pre + [str(privileged_bins[("setuid", False)]), "crash"], lastgasp=False, env=env)
+    with_lg = H.run(pre + [str(privileged_bins[("setuid", True)]), "crash"], lastgasp=False, env=env)
+    try:
+        H.same_death(without, with_lg)
+        assert with_lg.death == SEGV
+        assert os.listdir(caller) == []
+        dumps = [secure / n for n in ours_anywhere(secure)]
+        assert len(dumps) == 1 and dumps[0].name.endswith(".dmp"), (os.listdir(secure), with_lg.stderr)
+        st = dumps[0].stat()
+        assert st.st_uid == 0 and st.st_mode & 0o777 == 0o600
+        R.assert_no_secret(dumps[0])
+        assert f"dumps go to secure_dir {secure}" in with_lg.stderr
+        assert str(dumps[0]) in with_lg.stderr
+    finally:
+        H.cleanup(without, with_lg)
+
+
+@pytest.mark.parametrize("conf_mode", [0o644, 0o666])
+def test_nondumpable_process_dumps_only_into_the_secure_dir(conf_mode, tmp_path):
+    """A process that made itself non-dumpable writes its dump into the configured secure_dir (LASTGASP_DIR gets
+    nothing); a configuration others may write (0666) is ignored, with one line, and then there is no dump."""
+    secure = root_only_dir(tmp_path / "secure")
+    pre = with_conf(tmp_path, f"secure_dir={secure}\n", conf_mode)
+    without, with_lg = H.both(pre + [str(H.BIN / "leaks"), "nondumpable"], env=secret_env())
+    try:
+        H.same_death(without, with_lg)
+        assert with_lg.death == SEGV and with_lg.files == []
+        dumps = ours_anywhere(secure)
+        if conf_mode == 0o644:
+            assert len(dumps) == 1, (dumps, with_lg.stderr)
+            R.assert_no_secret(secure / dumps[0])
+            assert str(secure / dumps[0]) in with_lg.stderr
+        else:
+            assert dumps == []
+            assert any("lastgasp.conf ignored" in l for l in with_lg.our_lines()), with_lg.stderr
+            assert any("not dumpable" in l for l in with_lg.our_lines()), with_lg.stderr
+    finally:
+        H.cleanup(without, with_lg)
