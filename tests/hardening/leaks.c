@@ -7,6 +7,9 @@
  *                                   for appending otherwise) so they take every number up to 64, then crash
  *   leaks emfile                    RLIMIT_NOFILE 64, open /dev/null until EMFILE, then crash
  *   leaks nondumpable               prctl(PR_SET_DUMPABLE, 0), then crash
+ *   leaks block [thread]            print where the kernel's block is (argv/environment bounds from
+ *                                   /proc/self/stat, AT_RANDOM's address and bytes), then crash in main or in a
+ *                                   second thread while main waits
  *
  * Built as tests/hardening/leaks (lastgasp comes by LD_PRELOAD); the setuid/setcap tests also compile it
  * with -DLEAKS_LINKED against build/liblastgasp.a (a privileged program ignores LD_PRELOAD), and then main
@@ -17,6 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <sys/auxv.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -32,6 +37,36 @@ volatile int *volatile g_null;
 static void crash(void)
 {
     *g_null = 42;
+}
+
+static void *crash_thread(void *arg)
+{
+    (void)arg;
+    crash();
+    return 0;
+}
+
+/* "leaks: block arg_start=.. env_end=.. random=ADDR bytes=HEX" from /proc/self/stat fields 48 and 51. */
+static void print_block(void)
+{
+    char buf[4096];
+    FILE *f = fopen("/proc/self/stat", "r");
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f)
+        fclose(f);
+    buf[n] = 0;
+    unsigned long long v[52] = {0};
+    char *p = strrchr(buf, ')');
+    for (int field = 3; p && field <= 51; field++) {
+        p = strchr(p, ' ');
+        if (p)
+            v[field] = strtoull(++p, 0, 10);
+    }
+    const unsigned char *r = (const unsigned char *)getauxval(AT_RANDOM);
+    fprintf(stderr, "leaks: block arg_start=0x%llx env_end=0x%llx random=0x%lx bytes=0x", v[48], v[51], (unsigned long)r);
+    for (int i = 0; i < 16; i++)
+        fprintf(stderr, "%02x", r[i]);
+    fprintf(stderr, "\n");
 }
 
 static void close_from_3(void)
@@ -78,6 +113,14 @@ int main(int argc, char **argv)
         if (errno != EMFILE)
             return 1;
         fprintf(stderr, "leaks: fd table full (%s)\n", n > 0 ? "EMFILE" : "none opened");
+        crash();
+    } else if (!strcmp(s, "block")) {
+        print_block();
+        if (argc > 2 && !strcmp(argv[2], "thread")) {
+            pthread_t t;
+            pthread_create(&t, 0, crash_thread, 0);
+            pthread_join(t, 0);
+        }
         crash();
     } else if (!strcmp(s, "nondumpable")) {
         if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)

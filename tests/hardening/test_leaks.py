@@ -280,3 +280,48 @@ def test_nondumpable_process_dumps_only_into_the_secure_dir(conf_mode, tmp_path)
             assert any("not dumpable" in l for l in with_lg.our_lines()), with_lg.stderr
     finally:
         H.cleanup(without, with_lg)
+
+
+# ---- the kernel's block at the top of the initial stack ----
+
+def memory_ranges(dump):
+    """(start, size) of every MINIDUMP_MEMORY_DESCRIPTOR in the dump's memory list (stream type 5)."""
+    import struct
+    data = Path(dump).read_bytes()
+    _sig, _ver, count, dir_rva = struct.unpack_from("<IIII", data, 0)
+    out = []
+    for i in range(count):
+        stype, _size, rva = struct.unpack_from("<III", data, dir_rva + 12 * i)
+        if stype == 5:
+            (n,) = struct.unpack_from("<I", data, rva)
+            for k in range(n):
+                start, size, _ = struct.unpack_from("<QII", data, rva + 4 + 16 * k)
+                out.append((start, size))
+    return out
+
+
+@pytest.mark.parametrize("where", ["main", "thread"])
+def test_no_range_reaches_the_kernel_block(where):
+    """The strings and bytes the kernel put at the top of the initial stack (argv and environment strings,
+    AT_EXECFN, AT_PLATFORM, AT_RANDOM) are in no memory range of the dump, whether the main thread crashes or
+    another one does (then the main thread's stack is captured from its own sp); the main thread's stack is still
+    there, and the 16 AT_RANDOM bytes are nowhere in the file."""
+    import re
+    argv = ["leaks", "block"] + (["thread"] if where == "thread" else [])
+    without, with_lg = H.both(argv, env=secret_env())
+    try:
+        H.same_death(without, with_lg)
+        check_dumps(with_lg, 1)
+        m = re.search(r"leaks: block arg_start=0x(\w+) env_end=0x(\w+) random=0x(\w+) bytes=0x(\w+)", with_lg.stderr)
+        assert m, with_lg.stderr
+        arg_start, env_end, rnd = (int(m.group(i), 16) for i in (1, 2, 3))
+        lo, hi = min(arg_start, rnd), env_end
+        ranges = memory_ranges(with_lg.dumps[0])
+        assert ranges
+        bad = [(hex(s), n) for s, n in ranges if s < hi and s + n > lo]
+        assert not bad, f"ranges reach [{lo:#x}, {hi:#x}): {bad}"
+        # The main thread's stack, just below the block, is in the dump.
+        assert any(s < lo and s + n > lo - 4096 for s, n in ranges), [(hex(s), n) for s, n in ranges]
+        assert bytes.fromhex(m.group(4)) not in Path(with_lg.dumps[0]).read_bytes()
+    finally:
+        H.cleanup(without, with_lg)
