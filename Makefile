@@ -19,10 +19,10 @@ SAFE_SRC := sigsafe/sys.c sigsafe/mem.c sigsafe/fmt.c sigsafe/memread.c sigsafe/
             sigsafe/bufw.c formats/mdwrite.c reporter/handler.c reporter/capture.c reporter/report.c \
             reporter/unwind.c reporter/symbols.c reporter/strtab.c reporter/modules.c reporter/x86_64/context.c \
             reporter/x86_64/unwind_cfi.c reporter/go_pcln.c reporter/go_offsets.c reporter/go_capture.c \
-            reporter/go_reason.c reporter/go_exit.c reporter/annotate_read.c
+            reporter/go_reason.c reporter/go_exit.c reporter/annotate_read.c sigsafe/fdid.c reporter/preflight.c
 SAFE_ASM := sigsafe/x86_64/jmp.S
 INSTALL_SRC := reporter/install.c reporter/altstack.c reporter/go_inspect.c reporter/go_install.c reporter/go_traceback.c \
-               reporter/annotate.c
+               reporter/annotate.c reporter/protect.c
 READER_SRC := formats/mdread.c formats/mdread_streams.c formats/mdread_lg.c formats/mdread_go.c \
               formats/mdread_crashpad.c formats/mdread_lookup.c
 RENDER_SRC := formats/render_view.c formats/render.c formats/render_json.c formats/render_go.c formats/signames.c \

@@ -31,3 +31,5 @@
 #include "reporter/go_reason.c"
 #include "reporter/go_exit.c"
 #include "reporter/annotate_read.c"
+#include "sigsafe/fdid.c"
+#include "reporter/preflight.c"

@@ -6,3 +6,4 @@
 #include "reporter/go_install.c"
 #include "reporter/go_traceback.c"
 #include "reporter/annotate.c"
+#include "reporter/protect.c"

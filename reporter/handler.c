@@ -222,8 +222,9 @@ void rep_on_fatal_signal(int sig, siginfo_t *si, void *ucv)
     rep_c.sig = sig;
     rep_c.pid = ss_getpid();
     rep_c.tid = tid;
-    if (rep_c.pid != rep_g.install_pid) /* a forked child: memory reads must target this process */
-        ss_memread_init(ss_memread_method());
+    /* Before the first memory read (the context copy): a forked child needs its own fds, and a daemon may
+     * have closed ours and reused the numbers (the pipe method would write memory into its log). */
+    ss_memread_recheck();
     ss_memcpy(&rep_c.si, si, sizeof rep_c.si);
     rep_copy_context(&rep_c.uc, uc);
     ss_call_on_stack(on_private_stack, 0, rep_g.stack + 4096 + REP_HANDLER_STACK);

@@ -15,7 +15,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-struct rep_state rep_g = {.dir_fd = -1, .crash_text_fd = -1};
+struct rep_state rep_g = {.dir_fd = -1, .dir_id = {.fd = -1}, .reserve = {{.fd = -1}, {.fd = -1}},
+                          .secure_dir_id = {.fd = -1},
+                          .crash_text_fd = -1, .crash_text_id = {.fd = -1}};
 
 static const int fatal_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS};
 #define NFATAL (sizeof fatal_signals / sizeof fatal_signals[0])
@@ -34,6 +36,7 @@ const char *lastgasp_strerror(int err)
     case LASTGASP_ERR_INSTALLED: return "lastgasp is already installed";
     case LASTGASP_ERR_ANNOTATION: return "annotation key empty or too long, or value too long";
     case LASTGASP_ERR_ANNOTATION_FULL: return "too many annotations";
+    case LASTGASP_ERR_SECURE: return "secure-execution mode: the environment is not trusted";
     default: return "unknown error";
     }
 }
@@ -107,6 +110,7 @@ int rep_crash_text_fd_nasync(void)
     if (fd < 0)
         return -errno;
     rep_g.crash_text_fd = fd;
+    ss_fdid_take(&rep_g.crash_text_id, fd);
     return fd;
 }
 
@@ -178,6 +182,9 @@ static int install_nasync(const struct lastgasp_options *opts, int after_go)
         err = LASTGASP_ERR_MEMREAD;
         goto fail_dir;
     }
+    rep_exclude_secrets_nasync();
+    rep_fds_prepare_nasync();
+    rep_secure_dir_prepare_nasync();
     if (map_stacks_nasync() < 0) {
         err = LASTGASP_ERR_MEMORY;
         goto fail_dir;
@@ -206,6 +213,8 @@ fail_stacks:
     unmap_stacks_nasync();
 fail_dir:
     saved_errno = saved_errno ? saved_errno : errno;
+    rep_fds_release_nasync();
+    rep_secure_dir_release_nasync();
     close(rep_g.dir_fd);
     rep_g.dir_fd = -1;
     errno = saved_errno;
@@ -252,7 +261,22 @@ int lastgasp_install_from_env(void) { return rep_install_from_env_nasync(0); }
 
 int rep_install_from_env_nasync(int after_go)
 {
+    /* setuid, setgid or file capabilities: the environment is the unprivileged caller's, who must not
+     * choose where a privileged process writes (nor read what it held). As the loader does with LD_*. */
     struct lastgasp_options o;
+    if (getauxval(AT_SECURE)) {
+        static char dir[256];
+        if (rep_secure_dir_nasync(dir, sizeof dir) != 0) {
+            fprintf(stderr, "lastgasp: secure-execution mode (setuid, setgid or capabilities): LASTGASP_* "
+                            "ignored; crash dumps are off (no secure_dir in %s)\n", REP_CONF_PATH);
+            return LASTGASP_ERR_SECURE;
+        }
+        fprintf(stderr, "lastgasp: secure-execution mode (setuid, setgid or capabilities): LASTGASP_* "
+                        "ignored; dumps go to secure_dir %s (%s)\n", dir, REP_CONF_PATH);
+        memset(&o, 0, sizeof o);
+        o.dir = dir;
+        return lastgasp_install(&o);
+    }
     memset(&o, 0, sizeof o);
     o.dir = getenv("LASTGASP_DIR");
     o.include_environ = env_flag_nasync("LASTGASP_ENVIRON");
@@ -263,8 +287,10 @@ int rep_install_from_env_nasync(int after_go)
         fprintf(stderr, "lastgasp: LASTGASP_DIR is not set; crash dumps are off\n");
     } else if (err != LASTGASP_OK && err != LASTGASP_ERR_INSTALLED) {
         int e = errno;
+        char dir[2048];
         fprintf(stderr, "lastgasp: %s (%s%s%s): %s; crash dumps are off\n", lastgasp_strerror(err),
-                o.dir ? "LASTGASP_DIR=" : "", o.dir ? o.dir : "", "", e ? strerror(e) : "no detail");
+                o.dir ? "LASTGASP_DIR=" : "", o.dir ? rep_escape_nasync(dir, sizeof dir, o.dir) : "", "",
+                e ? strerror(e) : "no detail");
     }
     return err;
 }

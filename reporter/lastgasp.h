@@ -31,6 +31,7 @@ enum lastgasp_error {
     LASTGASP_ERR_INSTALLED = 7,  /* already installed in this process */
     LASTGASP_ERR_ANNOTATION = 8, /* annotation key empty or too long, or value too long: nothing stored */
     LASTGASP_ERR_ANNOTATION_FULL = 9, /* LASTGASP_ANNOTATIONS_MAX keys are set already: nothing stored */
+    LASTGASP_ERR_SECURE = 10,    /* lastgasp_install_from_env in secure-execution mode (setuid, setcap): env ignored */
 };
 
 /* Bounds of the annotation table, which is reserved in full at load time. Lengths are in bytes. */

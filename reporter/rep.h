@@ -57,9 +57,15 @@ struct rep_slot {
 
 /* Install-time state. Written once by install before any handler is set, then only read, except
  * the fields marked otherwise. */
+#define REP_FD_RESERVE 2 /* fds given back to the handler when the table is full (a pipe's two ends) */
+
 struct rep_state {
     int installed;
     int dir_fd;
+    struct ss_fdid dir_id;       /* what dir_fd was at install: checked before use (preflight.c) */
+    struct ss_fdid reserve[REP_FD_RESERVE];
+    struct ss_fdid secure_dir_id; /* /etc/lastgasp.conf's secure_dir, for a process not dumpable at the crash */
+    char secure_dir_path[256];
     int install_pid;
     int include_environ, quiet;
     char dir_path[512];
@@ -72,6 +78,7 @@ struct rep_state {
     int keep_traceback;          /* LASTGASP_KEEP_TRACEBACK / Options.KeepTraceback: no crash bit */
     volatile int arm_pending;    /* preloaded into Go: handlers wait for the runtime's (rep_arm_after_go_nasync) */
     int crash_text_fd;           /* a memfd the Go runtime copies its crash output to, or -1 */
+    struct ss_fdid crash_text_id;
     uint8_t *stack;              /* private handler stack: guard page, then REP_HANDLER_STACK */
     uint8_t *nested_altstack;
     struct ss_arena arena;
@@ -185,6 +192,22 @@ extern struct rep_annotation rep_annotations[LASTGASP_ANNOTATIONS_MAX];
  * many; *skipped counts slots that kept changing through every retry. Handler path (and tests). */
 #define REP_ANNOTATION_TRIES 16
 uint32_t rep_annotations_snapshot(struct rep_annotation *copies, struct fmt_annotation *out, uint32_t *skipped);
+
+/* protect.c (install) and preflight.c (handler path): no leaks, no fd that is not ours */
+#ifndef REP_CONF_PATH
+#define REP_CONF_PATH "/etc/lastgasp.conf"
+#endif
+int rep_exclude_secrets_nasync(void);
+int rep_secure_dir_nasync(char *out, size_t cap);
+void rep_secure_dir_prepare_nasync(void);
+void rep_secure_dir_release_nasync(void);
+const char *rep_dir_path(void);
+void rep_fds_prepare_nasync(void);
+void rep_fds_release_nasync(void);
+const char *rep_escape_nasync(char *out, size_t cap, const char *value);
+int rep_preflight(void);
+int rep_dir_fd(void);
+int rep_crash_text_fd(void);
 
 /* altstack.c */
 int rep_altstack_ensure_nasync(void);

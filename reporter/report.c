@@ -140,13 +140,42 @@ static void list_threads(void)
     R.ntids = n;
 }
 
+/* Every memory range of the dump goes through here: the spans excluded at install (the environment and
+ * argument strings the kernel put at the top of the initial stack, AT_RANDOM) are cut out. Recursion depth is
+ * at most SS_MEMREAD_EXCLUDED_MAX. */
 static void add_range(uint64_t start, uint64_t end)
 {
+    int nx;
+    const struct ss_span *x = ss_memread_excluded(&nx);
+    for (int i = 0; i < nx; i++) {
+        if (start < x[i].hi && end > x[i].lo) {
+            if (start < x[i].lo)
+                add_range(start, x[i].lo);
+            if (end > x[i].hi)
+                add_range(x[i].hi, end);
+            return;
+        }
+    }
     if (end > start && R.nranges < REP_MAX_THREADS + 2) {
         R.ranges[R.nranges].start = start;
         R.ranges[R.nranges].size = end - start;
         R.nranges++;
     }
+}
+
+/* A thread's stack range stops where an excluded span begins (the main thread's reaches the environment
+ * strings above its first frame), so that the stack a reader sees is one whole range. */
+static uint64_t end_before_excluded(uint64_t lo, uint64_t hi)
+{
+    int nx;
+    const struct ss_span *x = ss_memread_excluded(&nx);
+    for (int i = 0; i < nx; i++) {
+        if (lo >= x[i].lo && lo < x[i].hi)
+            return lo;
+        if (lo < x[i].lo && hi > x[i].lo)
+            hi = x[i].lo;
+    }
+    return hi;
 }
 
 static void thread_name(struct fmt_thread *t)
@@ -267,6 +296,7 @@ static void capture_threads(void)
                     lo = m->start;
                 uint64_t cap = t->crashed ? REP_STACK_CAP_CRASHED : REP_STACK_CAP_OTHER;
                 uint64_t hi = m->end - lo > cap ? lo + cap : m->end;
+                hi = end_before_excluded(lo, hi);
                 t->stack_start = lo;
                 t->stack_size = hi - lo;
                 add_range(lo, hi);
@@ -342,20 +372,21 @@ static void copy_annotations(void)
  * file offset it shares with our descriptor, pread does not use it. */
 static void read_go_crash_text(void)
 {
-    if (rep_g.crash_text_fd < 0)
+    int fd = rep_crash_text_fd();
+    if (fd < 0)
         return;
     char *buf = alloc(REP_CRASH_TEXT_CAP);
     if (!buf)
         return;
     uint32_t n = 0;
     while (n < REP_CRASH_TEXT_CAP) { /* bounded: each pass reads at least one byte or ends */
-        ssize_t r = ss_pread(rep_g.crash_text_fd, buf + n, REP_CRASH_TEXT_CAP - n, n);
+        ssize_t r = ss_pread(fd, buf + n, REP_CRASH_TEXT_CAP - n, n);
         if (r <= 0)
             break;
         n += (uint32_t)r;
     }
     char probe;
-    if (n == REP_CRASH_TEXT_CAP && ss_pread(rep_g.crash_text_fd, &probe, 1, n) == 1)
+    if (n == REP_CRASH_TEXT_CAP && ss_pread(fd, &probe, 1, n) == 1)
         ss_str_add(&R.notes, "the Go runtime's crash output is longer than the 64 KiB kept (its head)\n");
     R.d.go_crash_text.data = buf;
     R.d.go_crash_text.size = n;
@@ -475,7 +506,9 @@ static int write_dump(char *final, size_t final_cap, int *truncated)
 {
     char tmp[96];
     struct ss_str t, f;
-    int fd = -17;
+    int fd = -17, dir_fd = rep_dir_fd();
+    if (dir_fd < 0)
+        return dir_fd;
     /* A stale temporary file of a recycled pid (or anything placed there) must not stop us. */
     for (int attempt = 0; attempt < 8 && fd == -17 /* EEXIST */; attempt++) {
         ss_str_init(&t, tmp, sizeof tmp);
@@ -484,7 +517,7 @@ static int write_dump(char *final, size_t final_cap, int *truncated)
         ss_str_add(&t, "-");
         ss_str_u64(&t, (uint64_t)attempt);
         ss_str_add(&t, ".tmp");
-        fd = ss_openat(rep_g.dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
+        fd = ss_openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
     }
     if (fd < 0)
         return fd;
@@ -498,9 +531,9 @@ static int write_dump(char *final, size_t final_cap, int *truncated)
     *truncated = r < 0 || err < 0;
     ss_str_init(&f, final, final_cap);
     dump_name(&f, *truncated ? ".truncated.dmp" : ".dmp");
-    int rr = ss_renameat_noreplace(rep_g.dir_fd, tmp, final);
+    int rr = ss_renameat_noreplace(dir_fd, tmp, final);
     if (rr < 0) {
-        ss_unlinkat(rep_g.dir_fd, tmp);
+        ss_unlinkat(dir_fd, tmp);
         return rr;
     }
     return *truncated ? (err < 0 ? err : (int)r) : 0;
@@ -592,16 +625,18 @@ where:
             ss_str_i64(&s, -err);
             ss_str_add(&s, "): ");
         }
-        ss_str_add(&s, rep_g.dir_path);
+        ss_str_add_escaped(&s, rep_dir_path());
         ss_str_add(&s, "/");
         ss_str_add(&s, file);
     } else {
         ss_str_add(&s, "; no dump written to ");
-        ss_str_add(&s, rep_g.dir_path);
+        ss_str_add_escaped(&s, rep_dir_path());
         ss_str_add(&s, ": error ");
         ss_str_i64(&s, -err);
         ss_str_add(&s, err == -13 ? " (permission denied)" : err == -28 ? " (no space left on device)"
                        : err == -2 ? " (directory no longer exists)" : err == -30 ? " (read-only file system)"
+                       : err == -1 ? " (the process is not dumpable: no dump, as the kernel writes no core)"
+                       : err == -116 ? " (its fd was closed and the path now names another directory)"
                        : "");
     }
     ss_str_add(&s, "\n");
@@ -623,6 +658,11 @@ void rep_report(void *unused)
     static uint32_t fallback_slot[1];
     rep_strtab_init(&R.st, strings ? strings : fallback_strings, strings ? REP_STRINGS_CAP : 0,
                     slots ? slots : fallback_slot, slots ? STRTAB_SLOTS : 1);
+    int pf = rep_preflight();
+    if (pf < 0) {
+        tell(pf, "", 0);
+        return;
+    }
 
     R.d.signal = (uint32_t)rep_c.sig;
     R.d.si_code = rep_c.si.si_code;

@@ -110,3 +110,21 @@ void ss_str_hex(struct ss_str *s, uint64_t v)
     char b[18] = {'0', 'x'};
     ss_str_addn(s, b, 2 + ss_fmt_hex(b + 2, v, 1));
 }
+
+void ss_str_add_escaped(struct ss_str *s, const char *text)
+{
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        unsigned char c = *p;
+        char e[4] = {'\\', 0, 0, 0};
+        if (c == '\n' || c == '\t' || c == '\r' || c == '\\') {
+            e[1] = c == '\n' ? 'n' : c == '\t' ? 't' : c == '\r' ? 'r' : '\\';
+            ss_str_addn(s, e, 2);
+        } else if (c < 0x20 || c == 0x7f) {
+            e[1] = 'x';
+            ss_fmt_hex(e + 2, c, 2);
+            ss_str_addn(s, e, 4);
+        } else {
+            ss_str_addn(s, (const char *)p, 1);
+        }
+    }
+}

@@ -10,8 +10,11 @@
  *            like a debugger (unless booted with proc_mem.force_override=never): PROT_NONE pages
  *            read as their contents here, where VM and PIPE answer EFAULT. Unmapped ranges fail alike.
  *   PIPE     write() the range into a pipe: the kernel copies it or answers EFAULT; read it back.
- * State: written at install, and by the reporting thread in a forked child (report.c re-inits there) or
- * when VM turns out denied; only the one reporting thread reads memory.
+ * State: written at install, and by the reporting thread in a forked child (report.c re-inits there), at
+ * the recheck of its fds, or when VM turns out denied; only the one reporting thread reads memory.
+ * The fds are checked at crash time (ss_memread_recheck) before any use: a daemon may have closed them and
+ * reused the numbers for its log file, which read_pipe would then fill with raw memory.
+ * Excluded spans (written at install only): what must never be copied into a dump, whatever asks for it.
  */
 #include "sigsafe.h"
 
@@ -26,7 +29,36 @@ static struct {
     int mem_fd;
     int pipe_fd[2];
     int pid; /* the process that opened mem_fd and pipe_fd */
-} g_memread = {SS_MEMREAD_NONE, -1, {-1, -1}, 0};
+    struct ss_fdid mem_id, pipe_id[2];
+    struct ss_span excluded[SS_MEMREAD_EXCLUDED_MAX];
+    int nexcluded;
+} g_memread = {SS_MEMREAD_NONE, -1, {-1, -1}, 0, {-1, 0, 0, 0}, {{-1, 0, 0, 0}, {-1, 0, 0, 0}}, {{0, 0}}, 0};
+
+int ss_memread_exclude(uint64_t lo, uint64_t hi)
+{
+    if (hi <= lo)
+        return 0;
+    if (g_memread.nexcluded >= SS_MEMREAD_EXCLUDED_MAX)
+        return -28; /* ENOSPC */
+    g_memread.excluded[g_memread.nexcluded].lo = lo;
+    g_memread.excluded[g_memread.nexcluded].hi = hi;
+    g_memread.nexcluded++;
+    return 0;
+}
+
+const struct ss_span *ss_memread_excluded(int *n)
+{
+    *n = g_memread.nexcluded;
+    return g_memread.excluded;
+}
+
+static int touches_excluded(uint64_t src, size_t n)
+{
+    for (int i = 0; i < g_memread.nexcluded; i++)
+        if (src < g_memread.excluded[i].hi && src + n > g_memread.excluded[i].lo)
+            return 1;
+    return 0;
+}
 
 static ssize_t read_vm(void *dst, uint64_t src, size_t n)
 {
@@ -88,7 +120,7 @@ ssize_t ss_memread(void *dst, uint64_t src, size_t n)
 {
     if (n == 0)
         return 0;
-    if (src + n < src)
+    if (src + n < src || touches_excluded(src, n))
         return -SS_EFAULT;
     switch (g_memread.method) {
     case SS_MEMREAD_VM: {
@@ -142,10 +174,17 @@ int ss_memread_init(int forced)
         g_memread.pipe_fd[0] = g_memread.pipe_fd[1] = -1;
         g_memread.pid = pid;
     }
-    if (g_memread.mem_fd < 0)
+    if (g_memread.mem_fd < 0) {
         g_memread.mem_fd = ss_openat(AT_FDCWD, "/proc/self/mem", O_RDONLY, 0);
-    if (g_memread.pipe_fd[0] < 0 && ss_pipe2(g_memread.pipe_fd, O_CLOEXEC | O_NONBLOCK) < 0)
-        g_memread.pipe_fd[0] = g_memread.pipe_fd[1] = -1;
+        if (g_memread.mem_fd < 0 || ss_fdid_take(&g_memread.mem_id, g_memread.mem_fd) < 0)
+            g_memread.mem_fd = -1;
+    }
+    if (g_memread.pipe_fd[0] < 0) {
+        if (ss_pipe2(g_memread.pipe_fd, O_CLOEXEC | O_NONBLOCK) < 0 ||
+            ss_fdid_take(&g_memread.pipe_id[0], g_memread.pipe_fd[0]) < 0 ||
+            ss_fdid_take(&g_memread.pipe_id[1], g_memread.pipe_fd[1]) < 0)
+            g_memread.pipe_fd[0] = g_memread.pipe_fd[1] = -1;
+    }
     const int order[] = {SS_MEMREAD_VM, SS_MEMREAD_PROCMEM, SS_MEMREAD_PIPE};
     for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
         if (forced && order[i] != forced)
@@ -161,4 +200,24 @@ int ss_memread_init(int forced)
     }
     g_memread.method = SS_MEMREAD_NONE;
     return -1;
+}
+
+/* Crash time, reporting thread, before the first read. An fd that is no longer ours is forgotten, never
+ * closed (its number belongs to the program now); the method that needed it is chosen again, which opens
+ * fresh fds (the report released its reserve fds first, so this works even when the table was full). */
+int ss_memread_recheck(void)
+{
+    if (g_memread.pid != ss_getpid())
+        return ss_memread_init(g_memread.method); /* a forked child: init opens its own */
+    if (g_memread.mem_fd >= 0 && !ss_fdid_same(&g_memread.mem_id))
+        g_memread.mem_fd = -1;
+    if (g_memread.pipe_fd[0] >= 0 &&
+        (!ss_fdid_same(&g_memread.pipe_id[0]) || !ss_fdid_same(&g_memread.pipe_id[1])))
+        g_memread.pipe_fd[0] = g_memread.pipe_fd[1] = -1;
+    int m = g_memread.method;
+    if ((m == SS_MEMREAD_PROCMEM && g_memread.mem_fd < 0) || (m == SS_MEMREAD_PIPE && g_memread.pipe_fd[0] < 0)) {
+        if (ss_memread_init(m) < 0)
+            ss_memread_init(0);
+    }
+    return g_memread.method;
 }

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 /* ---- system calls (sys.c) ---- */
@@ -39,6 +40,9 @@ int ss_renameat_noreplace(int dirfd, const char *from, const char *to);
 int ss_unlinkat(int dirfd, const char *path);
 ssize_t ss_readlink(const char *path, char *buf, size_t n);
 int ss_uname(void *utsname);
+int ss_fstat(int fd, struct stat *st); /* x86_64: the kernel's struct stat is libc's */
+int ss_prctl(int option, unsigned long arg2);
+int ss_dup3(int fd, int to, int flags);
 int ss_pipe2(int fds[2], int flags);
 ssize_t ss_process_vm_readv_self(void *dst, uint64_t src, size_t n);
 ssize_t ss_process_vm_readv(int pid, void *dst, uint64_t src, size_t n);
@@ -88,6 +92,22 @@ void ss_str_addn(struct ss_str *s, const char *text, size_t n);
 void ss_str_u64(struct ss_str *s, uint64_t v);
 void ss_str_i64(struct ss_str *s, int64_t v);
 void ss_str_hex(struct ss_str *s, uint64_t v); /* with 0x prefix */
+/* text, with every byte below 0x20, 0x7f and the backslash written as \n, \t, \\ or \xHH: a value that came
+ * from outside (an environment variable) cannot forge a second log line or drive a terminal. */
+void ss_str_add_escaped(struct ss_str *s, const char *text);
+
+/* ---- file descriptor identity (fdid.c) ---- */
+/* What an fd referred to when it was opened: a number may be closed behind our back (closefrom in a daemon)
+ * and reused for a log file or a directory, so the handler uses an fd only after checking it still is this. */
+struct ss_fdid {
+    int fd; /* -1: none */
+    uint32_t type; /* st_mode & S_IFMT */
+    uint64_t dev, ino;
+};
+/* Record fd's identity; returns 0 or -errno (id->fd is then -1). */
+int ss_fdid_take(struct ss_fdid *id, int fd);
+/* 1 when id->fd is open and is still the object recorded, else 0. */
+int ss_fdid_same(const struct ss_fdid *id);
 
 /* ---- fault-tolerant memory reads (memread.c) ---- */
 enum ss_memread_method { SS_MEMREAD_NONE, SS_MEMREAD_VM, SS_MEMREAD_PROCMEM, SS_MEMREAD_PIPE };
@@ -98,6 +118,19 @@ int ss_memread_method(void);
 /* Copy n bytes from address src; returns n, or -EFAULT when any byte is unreadable. */
 ssize_t ss_memread(void *dst, uint64_t src, size_t n);
 int ss_memread_u64(uint64_t src, uint64_t *out);
+/* Never read [lo, hi): what must not reach a dump (the environment block the kernel put on the initial stack).
+ * ss_memread answers -EFAULT for any request that touches it. Install time; returns 0 or -ENOSPC. */
+#define SS_MEMREAD_EXCLUDED_MAX 8
+struct ss_span {
+    uint64_t lo, hi;
+};
+int ss_memread_exclude(uint64_t lo, uint64_t hi);
+/* The excluded spans (count in *n), for callers that cut them out of ranges they copy. */
+const struct ss_span *ss_memread_excluded(int *n);
+/* At crash time, before the first read: check that the fds the chosen method uses are still the ones it
+ * opened (a daemon may have closed them and reused the numbers); reopen or fall back to another method when
+ * not. Returns the method in force. */
+int ss_memread_recheck(void);
 
 /* ---- page arena (arena.c): pages reserved at install, bump-allocated in the handler ---- */
 struct ss_arena {

@@ -116,6 +116,9 @@ ssize_t ss_readlink(const char *path, char *buf, size_t n)
     return SYS4(SYS_readlinkat, AT_FDCWD, path, buf, n);
 }
 int ss_uname(void *utsname) { return (int)SYS1(SYS_uname, utsname); }
+int ss_fstat(int fd, struct stat *st) { return (int)SYS2(SYS_fstat, fd, st); }
+int ss_prctl(int option, unsigned long arg2) { return (int)SYS5(SYS_prctl, option, arg2, 0, 0, 0); }
+int ss_dup3(int fd, int to, int flags) { return (int)SYS3(SYS_dup3, fd, to, flags); }
 int ss_pipe2(int fds[2], int flags) { return (int)SYS2(SYS_pipe2, fds, flags); }
 
 ssize_t ss_process_vm_readv(int pid, void *dst, uint64_t src, size_t n)

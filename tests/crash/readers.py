@@ -65,6 +65,25 @@ def cores_observable():
     return bool(p) and not p.startswith("|") and "/" not in p
 
 
+# A secret planted in the environment of every crasher run (issue 9, "never leak"): without LASTGASP_ENVIRON=1
+# no dump may hold it. Unique per test session, so that nothing but the environment can hold it.
+SECRET_NAME = "LASTGASP_TEST_SECRET"
+SECRET = "lgsecret-" + os.urandom(12).hex()
+
+
+def assert_no_secret(dump_path, secret=SECRET):
+    """Fail if the dump holds the planted secret, as raw bytes or as UTF-16 (either byte order)."""
+    data = Path(dump_path).read_bytes()
+    for enc in ("utf-8", "utf-16-le", "utf-16-be"):
+        needle = secret.encode(enc)
+        at = data.find(needle)
+        assert at < 0, f"{dump_path} holds the environment secret ({enc}) at offset {at:#x}"
+
+
+def holds_secret(dump_path, secret=SECRET):
+    return secret.encode() in Path(dump_path).read_bytes()
+
+
 def run_crasher(scenario, *, lastgasp=True, binary="crasher", tripwire=True, env=None, dump_dir=None,
                 kill_after_announce=None, stall_after_announce=None, timeout=60):
     """Run `binary scenario` in a fresh directory with core dumps enabled.
@@ -88,6 +107,7 @@ def run_crasher(scenario, *, lastgasp=True, binary="crasher", tripwire=True, env
             e["LD_PRELOAD"] = " ".join(preload)
         if tripwire:
             e["CRASHER_TRIPWIRE"] = "1"
+    e[SECRET_NAME] = SECRET
     e.update(env or {})
 
     def limits():

@@ -41,6 +41,34 @@ SCENARIOS = {
     "annotations": ("crasher", SEGV, True, {}),
 }
 
+@pytest.fixture(autouse=True)
+def no_dump_holds_the_secret(monkeypatch):
+    """Every dump of this matrix is searched for the secret run_crasher plants in the environment before it is
+    deleted, unless the run asked for the environment (LASTGASP_ENVIRON=1)."""
+    real = R.cleanup
+
+    def checked(run):
+        if "LASTGASP_ENVIRON" not in getattr(run, "env_asked", ""):
+            for d in run.dumps:
+                if d.exists():
+                    R.assert_no_secret(d)
+        real(run)
+
+    monkeypatch.setattr(R, "cleanup", checked)
+
+
+def test_environ_stream_holds_the_secret_when_asked():
+    """The other side of the search: with LASTGASP_ENVIRON=1 the secret is in the dump (the environment
+    stream), so the search in every other run would see it if it were there."""
+    run = R.run_crasher("null_write", env={"LASTGASP_ENVIRON": "1"})
+    try:
+        assert run.death == ("signal", SEGV) and len(run.dumps) == 1, run.stderr
+        assert R.holds_secret(run.dumps[0])
+    finally:
+        run.env_asked = "LASTGASP_ENVIRON"
+        R.cleanup(run)
+
+
 # What the "annotations" scenario leaves in the table: "build" replaced, "region" removed, a byte that is not
 # UTF-8 stored as "?".
 ANNOTATIONS = {"build": "5678", "user": "caf\u00e9", "long": "x" * 1023, "bytes": "a?b"}

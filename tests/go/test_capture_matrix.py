@@ -35,6 +35,9 @@ CLI = ROOT / "build/lastgasp"
 _spec = importlib.util.spec_from_file_location("go_traceback", HERE / "traceback.py")
 gotb = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(gotb)
+_spec = importlib.util.spec_from_file_location("crash_readers", ROOT / "tests/crash/readers.py")
+readers = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(readers)
 
 CGO_CFLAGS = subprocess.run(["bash", str(ROOT / "tests/go/cgo_cflags.sh")], capture_output=True, text=True,
                             check=True).stdout.strip()
@@ -113,6 +116,7 @@ class Run:
     def __init__(self, binary, scenario, way, **extra_env):
         self.dir = Path(tempfile.mkdtemp(prefix="lastgasp-matrix-run-"))
         env = clean_env(**extra_env)
+        env[readers.SECRET_NAME] = readers.SECRET  # a secret in the environment: no dump may hold it
         if way == "preload":
             env.update(LD_PRELOAD=str(LIB), LASTGASP_DIR=str(self.dir))
         elif way == "goshim":
@@ -135,6 +139,7 @@ class Run:
 
     def json(self):
         assert len(self.dumps) == 1, f"expected one dump, found {self.dumps}\n{self.stderr[-3000:]}"
+        readers.assert_no_secret(self.dumps[0])
         r = subprocess.run([str(CLI), "json", str(self.dumps[0])], capture_output=True, text=True, timeout=60)
         assert r.returncode == 0, r.stderr
         return json.loads(r.stdout)

@@ -947,6 +947,144 @@ static void test_memread(void)
     CHECK_MSG(fds_after == fds_before, "re-init leaks descriptors: %d before, %d after", fds_before, fds_after);
 }
 
+
+/* ---- issue 9, "never leak": escaping, fd identity, excluded spans, the crash-time recheck ---- */
+
+static void test_str_escaped(void)
+{
+    char b[128];
+    struct ss_str s;
+    ss_str_init(&s, b, sizeof b);
+    ss_str_add_escaped(&s, "a\nb\tc\r\\d\x1b[2J\x7f\x01\xc3\xa9 z");
+    CHECK_MSG(strcmp(b, "a\\nb\\tc\\r\\\\d\\x1b[2J\\x7f\\x01\xc3\xa9 z") == 0, "escaped: %s", b);
+    /* Never a byte below 0x20 in the output, whatever the input. */
+    char in[256], out[1200];
+    for (int i = 0; i < 255; i++)
+        in[i] = (char)(i + 1);
+    in[255] = 0;
+    ss_str_init(&s, out, sizeof out);
+    ss_str_add_escaped(&s, in);
+    int ctl = 0;
+    for (size_t i = 0; i < s.len; i++)
+        ctl += (unsigned char)out[i] < 0x20 || (unsigned char)out[i] == 0x7f;
+    CHECK_MSG(ctl == 0, "%d control bytes left in the escaped output", ctl);
+    /* Truncation stays inside the buffer. */
+    char small[6];
+    memset(small, '#', sizeof small);
+    ss_str_init(&s, small, 5);
+    ss_str_add_escaped(&s, "\n\n\n\n");
+    CHECK(s.len == 4 && small[4] == 0 && small[5] == '#');
+}
+
+static void test_fdid(void)
+{
+    struct ss_fdid id;
+    char path[128];
+    snprintf(path, sizeof path, "%s/fdid", tmpdir);
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    CHECK(fd >= 0 && ss_fdid_take(&id, fd) == 0 && id.fd == fd && id.type == S_IFREG);
+    CHECK(ss_fdid_same(&id) == 1);
+    /* Closed: not ours. The same number reused for a directory, then for another file: not ours. */
+    close(fd);
+    CHECK(ss_fdid_same(&id) == 0);
+    int d = open(tmpdir, O_RDONLY | O_DIRECTORY);
+    CHECK(d >= 0 && dup2(d, fd) == fd);
+    CHECK(ss_fdid_same(&id) == 0);
+    char other[160];
+    snprintf(other, sizeof other, "%s.other", path);
+    int o = open(other, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    CHECK(o >= 0 && dup2(o, fd) == fd);
+    CHECK(ss_fdid_same(&id) == 0);
+    /* The same file opened again is the same object: that is what a reopen by path relies on. */
+    int again = open(path, O_RDONLY);
+    CHECK(again >= 0 && dup2(again, fd) == fd && ss_fdid_same(&id) == 1);
+    close(fd);
+    close(d);
+    close(o);
+    close(again);
+    unlink(path);
+    unlink(other);
+    CHECK(ss_fdid_take(&id, -1) == -EBADF && id.fd == -1 && ss_fdid_same(&id) == 0);
+    CHECK(ss_fdid_take(&id, 100000) == -EBADF && id.fd == -1);
+}
+
+/* The fds of a memory-read method, closed behind its back and their numbers given to a file: the recheck
+ * forgets them (never closes or writes the file), reopens its own, and reads still work. */
+static void memread_recheck_after_closefrom(int method)
+{
+    int r = ss_memread_init(method);
+    if (r != method) {
+        printf("note: memread method %s unavailable here: recheck not tried\n", method_name(method));
+        return;
+    }
+    char path[128];
+    snprintf(path, sizeof path, "%s/victim.log", tmpdir);
+    int victim = open(path, O_RDWR | O_CREAT | O_TRUNC | O_APPEND, 0600);
+    CHECK(victim >= 0 && write(victim, "log\n", 4) == 4);
+    int replaced = 0;
+    for (int fd = 3; fd < 256; fd++) {
+        char link[64], target[128];
+        snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+        ssize_t n = readlink(link, target, sizeof target - 1);
+        if (n <= 0 || fd == victim)
+            continue;
+        target[n] = 0;
+        int mine = method == SS_MEMREAD_PIPE ? !strncmp(target, "pipe:", 5) : strstr(target, "/mem") != 0;
+        if (mine && dup2(victim, fd) == fd) /* memread's fd (the mem file or a pipe end) is now the log */
+            replaced++;
+    }
+    CHECK_MSG(replaced > 0, "%s: no fd of the method found", method_name(method));
+    CHECK(ss_memread_recheck() == method);
+    static const uint64_t known = 0x1122334455667788u;
+    uint64_t v = 0;
+    CHECK(ss_memread_u64((uint64_t)(uintptr_t)&known, &v) == 0 && v == known);
+    uint8_t page[8192];
+    CHECK(ss_memread(page, (uint64_t)(uintptr_t)page, sizeof page) == (ssize_t)sizeof page);
+    struct stat st;
+    CHECK_MSG(fstat(victim, &st) == 0 && st.st_size == 4, "%s: the file that took the fd numbers was written",
+              method_name(method));
+    for (int fd = 3; fd < 256; fd++) {
+        struct stat s2;
+        if (fd != victim && fstat(fd, &s2) == 0 && s2.st_dev == st.st_dev && s2.st_ino == st.st_ino)
+            close(fd);
+    }
+    close(victim);
+    unlink(path);
+    ss_memread_init(0);
+}
+
+/* Last in main: excluded spans cannot be taken back. */
+static void test_memread_excluded(void)
+{
+    static uint8_t buf[64];
+    for (int i = 0; i < 64; i++)
+        buf[i] = (uint8_t)i;
+    uint64_t base = (uint64_t)(uintptr_t)buf;
+    CHECK(ss_memread_exclude(base + 16, base + 32) == 0);
+    CHECK(ss_memread_exclude(base + 40, base + 40) == 0); /* empty: nothing */
+    int n = -1;
+    const struct ss_span *x = ss_memread_excluded(&n);
+    CHECK(n == 1 && x[0].lo == base + 16 && x[0].hi == base + 32);
+    static const int methods[] = {SS_MEMREAD_VM, SS_MEMREAD_PROCMEM, SS_MEMREAD_PIPE};
+    for (size_t i = 0; i < 3; i++) {
+        if (ss_memread_init(methods[i]) != methods[i])
+            continue;
+        uint8_t out[64];
+        CHECK(ss_memread(out, base, 16) == 16 && memcmp(out, buf, 16) == 0);       /* just below */
+        CHECK(ss_memread(out, base + 32, 32) == 32 && memcmp(out, buf + 32, 32) == 0); /* just above */
+        CHECK(ss_memread(out, base + 15, 2) == -EFAULT);                             /* one byte in */
+        CHECK(ss_memread(out, base + 31, 1) == -EFAULT);
+        CHECK(ss_memread(out, base, 64) == -EFAULT);                                 /* across it */
+        CHECK(ss_memread(out, base + 20, 4) == -EFAULT);                             /* inside */
+    }
+    for (int i = 1; i < SS_MEMREAD_EXCLUDED_MAX; i++)
+        CHECK(ss_memread_exclude(16u * (uint64_t)i, 16u * (uint64_t)i + 8) == 0);
+    CHECK(ss_memread_exclude(1u << 20, (1u << 20) + 8) == -ENOSPC);
+    ss_memread_excluded(&n);
+    CHECK(n == SS_MEMREAD_EXCLUDED_MAX);
+    ss_memread_init(0);
+}
+
 /* ---- arena.c ---- */
 
 /* Hands out sizes[] in order: every block 16-byte aligned, zeroed, after the previous one; then dirties it,
@@ -2175,8 +2313,12 @@ int main(void)
     test_fmt_numbers();
     test_fmt_parse();
     test_str_builder();
+    test_str_escaped();
+    test_fdid();
 
     test_memread();
+    memread_recheck_after_closefrom(SS_MEMREAD_PROCMEM);
+    memread_recheck_after_closefrom(SS_MEMREAD_PIPE);
     test_arena();
 
     test_read_file();
@@ -2198,6 +2340,7 @@ int main(void)
 
     test_setjmp();
     test_call_on_stack();
+    test_memread_excluded();
 
     tmpdir_remove();
     return check_summary();

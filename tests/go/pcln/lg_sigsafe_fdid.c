@@ -1,0 +1,2 @@
+// The shipped source, compiled into this test by cgo.
+#include "../../../sigsafe/fdid.c"
