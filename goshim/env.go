@@ -20,12 +20,20 @@ func OptionsFromEnv() Options {
 
 // InstallFromEnv installs with OptionsFromEnv. On failure it prints one line on stderr, as the
 // LD_PRELOAD library does, and returns the error; the program runs on without crash dumps.
+//
+// In secure-execution mode (a setuid or setcap program) the environment is not trusted: InstallFromEnv
+// installs nothing and says so (call Install with a directory of the program's own choosing instead).
 func InstallFromEnv() error {
+	if secureMode() {
+		err := &InstallError{Code: 10, Msg: "secure-execution mode: the environment is not trusted"}
+		fmt.Fprintf(os.Stderr, "%v; LASTGASP_* ignored, crash dumps are off\n", err)
+		return err
+	}
 	err := Install(OptionsFromEnv())
 	var ie *InstallError
 	switch {
 	case err == nil:
-	case err == errPreloaded: // its LASTGASP_DIR entry now reads GOTRACEBACK=crash (see the README)
+	case err == errPreloaded:
 		fmt.Fprintln(os.Stderr, err)
 	case errors.As(err, &ie) && ie.Code == 1:
 		fmt.Fprintln(os.Stderr, "lastgasp: LASTGASP_DIR is not set; crash dumps are off")

@@ -6,6 +6,7 @@ package lastgasp
 #cgo LDFLAGS: -ldl -lpthread
 #include <dlfcn.h>
 #include <errno.h>
+#include <sys/auxv.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include "lastgasp.h"
@@ -77,6 +78,10 @@ func crashOutputFile() *os.File {
 	}
 	return os.NewFile(uintptr(dup), "lastgasp-go-crash-output")
 }
+
+// secureMode says whether the program runs in secure-execution mode (setuid, setgid, file capabilities):
+// then its environment comes from whoever started it, and LASTGASP_* must not choose where it writes.
+func secureMode() bool { return C.getauxval(C.AT_SECURE) != 0 }
 
 // preloaded says whether liblastgasp.so is in the process too (LD_PRELOAD).
 func preloaded() bool { return C.goshim_other_copy() != 0 }

@@ -9,3 +9,5 @@ func Install(o Options) error { return ErrUnsupported }
 func SetAnnotation(key, value string) error { return ErrUnsupported }
 
 func preloaded() bool { return false }
+
+func secureMode() bool { return false }

@@ -506,3 +506,29 @@ def test_unsupported_go_version_keeps_go_s_crash(tmp_path):
     finally:
         base.close()
         run.close()
+
+
+def test_setuid_go_program_ignores_lastgasp_dir(tmp_path):
+    """A setuid-root Go program with the Go package (goshim/auto), started by nobody with LASTGASP_DIR=/etc:
+    the environment is not trusted (secure-execution mode), so nothing is installed and nothing is written;
+    one line says so, and the program dies as the same setuid program without lastgasp."""
+    d = tmp_path / "bin"
+    d.mkdir()
+    d.chmod(0o755)
+    tmp_path.chmod(0o755)
+    exes = {}
+    for way in ("preload", "goshim"):  # "preload" is the plain build, run here without lastgasp
+        exes[way] = d / way
+        shutil.copy(build("local", "default", way), exes[way])
+        os.chown(exes[way], 0, 0)
+        exes[way].chmod(0o4755)
+    as_nobody = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+    before = sorted(os.listdir("/etc"))
+    env = clean_env(LASTGASP_DIR="/etc")
+    runs = [subprocess.run(as_nobody + [str(exes[w]), "nilderef"], env=env, capture_output=True, text=True,
+                           timeout=60, cwd=tmp_path) for w in ("preload", "goshim")]
+    assert sorted(os.listdir("/etc")) == before, "lastgasp wrote into /etc"
+    assert runs[1].returncode == runs[0].returncode == 2
+    ours = [l for l in runs[1].stderr.splitlines() if l.startswith("lastgasp: ")]
+    assert len(ours) == 1 and "secure-execution mode" in ours[0], runs[1].stderr
+    assert normalized(runs[1].stderr) == normalized(runs[0].stderr)
