@@ -31,6 +31,18 @@ struct rep_symfile {
 
 static struct rep_symfile g_files[REP_MAX_MODULES]; /* reporting thread only; reset per report */
 
+/* Answers already found, by address: a scan reads every symbol of the module (3000 in libc, far
+ * more in a big executable), and the threads of a pool are parked at the same few pcs, so without
+ * this a report spent most of its time rescanning one table for the same answer. Direct-mapped;
+ * a collision only costs a scan. Names point into the mapped files, which stay mapped until
+ * rep_symbols_reset. Reporting thread only; reset per report. */
+#define NAME_CACHE 1024
+static struct {
+    uint64_t look;       /* 0 = empty */
+    uint64_t start;
+    const char *name;    /* 0: no name (also worth remembering) */
+} g_names[NAME_CACHE];
+
 static int in_file(const struct rep_symfile *f, uint64_t off, uint64_t len)
 {
     return off <= f->size && len <= f->size - off;
@@ -130,12 +142,29 @@ static int better_alias(const struct rep_symfile *f, const Elf64_Sym *a, const E
     return db && !da;
 }
 
+static const char *symbolize_scan(const struct fmt_module *mods, int mi, uint64_t pc, uint64_t *start);
+
 /* Handler path, reporting thread, inside a guard. Finds the function containing pc in module
  * mods[mi]; returns its name (NUL-terminated inside the mapped file) and sets *start, or 0. */
 const char *rep_symbolize(const struct fmt_module *mods, int mi, uint64_t pc, uint64_t *start)
 {
     if (mi < 0 || mi >= REP_MAX_MODULES)
         return 0;
+    uint32_t slot = (uint32_t)((pc * 0x9e3779b97f4a7c15ull) >> 54) % NAME_CACHE;
+    if (pc && g_names[slot].look == pc) {
+        *start = g_names[slot].start;
+        return g_names[slot].name;
+    }
+    const char *name = symbolize_scan(mods, mi, pc, start);
+    g_names[slot].look = pc;
+    g_names[slot].start = name ? *start : 0;
+    g_names[slot].name = name;
+    return name;
+}
+
+/* The lookup itself: one pass over the module's function symbols. */
+static const char *symbolize_scan(const struct fmt_module *mods, int mi, uint64_t pc, uint64_t *start)
+{
     struct rep_symfile *f = &g_files[mi];
     if (f->state == 0)
         open_symfile(f, &mods[mi]);
@@ -166,4 +195,6 @@ void rep_symbols_reset(void)
             ss_munmap((void *)g_files[i].map, g_files[i].size);
         ss_memset(&g_files[i], 0, sizeof g_files[i]);
     }
+    for (int i = 0; i < NAME_CACHE; i++)
+        g_names[i].look = 0;
 }
