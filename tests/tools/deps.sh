@@ -34,6 +34,12 @@ fi
 [ "$mode" = build ] && exit 0
 
 command -v go >/dev/null || { echo "deps: the tests build a cgo program and need Go (golang.org toolchain)" >&2; exit 1; }
+# make bench builds Breakpad's client from the sources the npm minidump package ships (tests/bench/breakpad_client.sh).
+if [ "$mode" = bench ] && [ ! -d "$TOOLS/npm/node_modules/minidump/deps/breakpad/src/client/linux" ]; then
+  echo "deps: npm install minidump@0.26.0 (Breakpad's sources, for the crash benchmark)"
+  mkdir -p "$TOOLS/npm"
+  (cd "$TOOLS/npm" && npm install --silent --ignore-scripts --no-audit --no-fund minidump@0.26.0 >/dev/null)
+fi
 [ "$mode" = bench ] || [ "$mode" = demo ] && exit 0
 if ! python3 -m pytest --version >/dev/null 2>&1; then
   echo "deps: pip install pytest"
