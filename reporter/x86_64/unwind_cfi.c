@@ -28,9 +28,13 @@
 #define MAX_EXPR_OPS 64
 #define MAX_CFI_BYTES 4096
 
-/* Per-module table location, found once per report. */
+/* Per-module table location, found once per report. Entries of an earlier report (another gen)
+ * count as unknown: the reset bumps g_cfi_gen instead of clearing the arrays, which would fault in
+ * pages (32 KiB here, 146 KiB of rows below) that this report may never use. Reporting thread only. */
+static uint32_t g_cfi_gen = 1;
 struct ehtab {
-    int state;        /* 0 unknown, 1 ready, -1 none */
+    uint32_t gen;
+    int state;        /* 1 ready, -1 none (when gen is g_cfi_gen) */
     uint64_t hdr;     /* address of .eh_frame_hdr */
     uint64_t table;   /* its search table */
     uint64_t count;
@@ -390,7 +394,8 @@ static int run_cfa(struct cursor *c, const struct cie *cie, struct row *row, con
  * expressions are kept (an expression points into a buffer that is gone after the step). */
 #define ROW_CACHE 256
 static struct {
-    uint64_t look;     /* 0 = empty */
+    uint32_t gen;      /* not g_cfi_gen: empty */
+    uint64_t look;
     uint32_t ra;
     struct row row;
 } g_rows[ROW_CACHE];
@@ -405,12 +410,7 @@ static int row_cacheable(const struct row *row)
     return 1;
 }
 
-void rep_cfi_reset(void)
-{
-    ss_memset(g_tabs, 0, sizeof g_tabs);
-    for (int i = 0; i < ROW_CACHE; i++)
-        g_rows[i].look = 0;
-}
+void rep_cfi_reset(void) { g_cfi_gen++; }
 
 /* ---- DWARF expressions (the subset unwind tables use) ---- */
 
@@ -533,7 +533,7 @@ static int find_row(const struct fmt_module *mods, uint32_t nmods, uint64_t look
                     uint8_t *fbuf, uint8_t *cbuf)
 {
     uint32_t slot = (uint32_t)((look * 0x9e3779b97f4a7c15ull) >> 56) % ROW_CACHE;
-    if (look && g_rows[slot].look == look) {
+    if (g_rows[slot].gen == g_cfi_gen && g_rows[slot].look == look) {
         *row = g_rows[slot].row;
         *ra = g_rows[slot].ra;
         return 1;
@@ -542,8 +542,10 @@ static int find_row(const struct fmt_module *mods, uint32_t nmods, uint64_t look
     if (mi < 0)
         return 0;
     struct ehtab *t = &g_tabs[mi];
-    if (t->state == 0)
+    if (t->gen != g_cfi_gen) {
+        t->gen = g_cfi_gen;
         find_table(&mods[mi], t);
+    }
     if (t->state != 1)
         return 0;
     uint64_t fde = find_fde(t, look);
@@ -579,6 +581,7 @@ static int find_row(const struct fmt_module *mods, uint32_t nmods, uint64_t look
         return 0;
     *ra = cie.ra;
     if (row_cacheable(row)) {
+        g_rows[slot].gen = g_cfi_gen;
         g_rows[slot].look = look;
         g_rows[slot].ra = cie.ra;
         g_rows[slot].row = *row;
