@@ -1,7 +1,8 @@
 /* x86_64/unwind_cfi.c — stack walks from a signal context with the modules' own unwind tables.
  *
  * RULES (compromised context): async-signal-safe; every byte of the target process is read through
- * ss_memread (a bad table or a smashed stack gives "no frame", never a fault); no locks, no
+ * ss_memread, directly or from the stack window unwind.c filled with it (rep_stack_read) (a bad
+ * table or a smashed stack gives "no frame", never a fault); no locks, no
  * allocation; all loops bounded (binary search by log2 of the table, CFA programs by their length,
  * expressions by MAX_EXPR_OPS, the remember stack by MAX_STATES). Runs on the reporting thread.
  *
@@ -397,8 +398,11 @@ static struct {
     uint32_t gen;      /* not g_cfi_gen: empty */
     uint64_t look;
     uint32_t ra;
+    int sigreturn;     /* is_sigreturn(look + 1), asked before every step from a return address */
     struct row row;
 } g_rows[ROW_CACHE];
+
+static uint32_t row_slot(uint64_t look) { return (uint32_t)((look * 0x9e3779b97f4a7c15ull) >> 56) % ROW_CACHE; }
 
 static int row_cacheable(const struct row *row)
 {
@@ -452,7 +456,7 @@ static int eval_expr(const uint8_t *p, uint32_t len, const uint64_t *regs, const
         case 0x13: if (sp < 1) return -1; sp--; break;                           /* drop */
         case 0x16: if (sp < 2) return -1; a = st[sp - 1]; st[sp - 1] = st[sp - 2]; st[sp - 2] = a; break;
         case 0x06: /* deref */
-            if (sp < 1 || ss_memread_u64(st[sp - 1], &st[sp - 1]) < 0)
+            if (sp < 1 || rep_stack_read_u64(st[sp - 1], &st[sp - 1]) < 0)
                 return -1;
             break;
         case 0x23: if (sp < 1) return -1; st[sp - 1] += rd_uleb(&c); break;     /* plus_uconst */
@@ -515,7 +519,7 @@ static int is_sigreturn(uint64_t pc)
 static int step_sigreturn(struct rep_regs *r)
 {
     greg_t g[NGREG];
-    if (ss_memread(g, r->v[7] + __builtin_offsetof(ucontext_t, uc_mcontext.gregs), sizeof g) < 0)
+    if (rep_stack_read(g, r->v[7] + __builtin_offsetof(ucontext_t, uc_mcontext.gregs), sizeof g) < 0)
         return -1;
     for (int i = 0; i < NREGS; i++) {
         r->v[i] = (uint64_t)g[greg_of[i]];
@@ -532,7 +536,7 @@ static int apply_row(const struct row *row, uint32_t ra, struct rep_regs *r);
 static int find_row(const struct fmt_module *mods, uint32_t nmods, uint64_t look, struct row *row, uint32_t *ra,
                     uint8_t *fbuf, uint8_t *cbuf)
 {
-    uint32_t slot = (uint32_t)((look * 0x9e3779b97f4a7c15ull) >> 56) % ROW_CACHE;
+    uint32_t slot = row_slot(look);
     if (g_rows[slot].gen == g_cfi_gen && g_rows[slot].look == look) {
         *row = g_rows[slot].row;
         *ra = g_rows[slot].ra;
@@ -584,6 +588,7 @@ static int find_row(const struct fmt_module *mods, uint32_t nmods, uint64_t look
         g_rows[slot].gen = g_cfi_gen;
         g_rows[slot].look = look;
         g_rows[slot].ra = cie.ra;
+        g_rows[slot].sigreturn = is_sigreturn(look + 1);
         g_rows[slot].row = *row;
     }
     return 1;
@@ -594,9 +599,12 @@ static int find_row(const struct fmt_module *mods, uint32_t nmods, uint64_t look
 int rep_cfi_step(const struct fmt_module *mods, uint32_t nmods, struct rep_regs *r)
 {
     uint64_t pc = r->v[DW_RA];
-    if (!r->exact_pc && is_sigreturn(pc))
-        return step_sigreturn(r);
     uint64_t look = r->exact_pc ? pc : pc - 1;
+    /* A cached row knows whether its pc is a signal trampoline: no read of the code then. */
+    uint32_t slot = row_slot(look);
+    int cached = g_rows[slot].gen == g_cfi_gen && g_rows[slot].look == look;
+    if (!r->exact_pc && (cached ? g_rows[slot].sigreturn : is_sigreturn(pc)))
+        return step_sigreturn(r);
     uint8_t fbuf[MAX_CFI_BYTES], cbuf[MAX_CFI_BYTES];
     struct row row;
     uint32_t ra;
@@ -624,7 +632,7 @@ static int apply_row(const struct row *row, uint32_t ra, struct rep_regs *r)
         case R_SAME: continue;
         case R_UNDEF: next.valid[i] = 0; continue;
         case R_OFFSET:
-            if (ss_memread_u64(cfa + (uint64_t)ru->value, &v) < 0)
+            if (rep_stack_read_u64(cfa + (uint64_t)ru->value, &v) < 0)
                 return -1;
             break;
         case R_VAL_OFFSET: v = cfa + (uint64_t)ru->value; break;
@@ -634,7 +642,7 @@ static int apply_row(const struct row *row, uint32_t ra, struct rep_regs *r)
             v = r->v[ru->value];
             break;
         case R_EXPR:
-            if (eval_expr(ru->expr, ru->expr_len, r->v, r->valid, cfa, 1, &at) < 0 || ss_memread_u64(at, &v) < 0)
+            if (eval_expr(ru->expr, ru->expr_len, r->v, r->valid, cfa, 1, &at) < 0 || rep_stack_read_u64(at, &v) < 0)
                 return -1;
             break;
         case R_VAL_EXPR:
