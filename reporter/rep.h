@@ -52,6 +52,7 @@ struct rep_slot {
     int tid;
     volatile int state; /* 0 asked, 1 captured; written by the owner thread with a release store */
     uint64_t fs_base;   /* its thread pointer (Go keeps g in TLS) */
+    char name[16];      /* its comm, as the thread read it (PR_GET_NAME); "" when that failed */
     ucontext_t uc;      /* uc.uc_mcontext.fpregs points at uc.__fpregs_mem in the copy */
 };
 

@@ -149,13 +149,18 @@ static void add_range(uint64_t start, uint64_t end)
     }
 }
 
-/* task_fd: /proc/self/task opened once for all threads (the path walk through /proc/self was
- * half the cost of a name), or -1 to use the whole path. */
-static void thread_name(struct fmt_thread *t, int task_fd)
+/* known: the name the thread read itself when it answered the capture ("" if it could not);
+ * otherwise from procfs, relative to task_fd (/proc/self/task opened once: the walk through
+ * /proc/self was half the cost of a read), or by the whole path when task_fd is -1. */
+static void thread_name(struct fmt_thread *t, const char *known, int task_fd)
 {
     char path[48], name[32];
     struct ss_str p;
     int trunc;
+    if (known && known[0]) {
+        t->name_off = rep_strtab_add(&R.st, known, ss_strnlen(known, 16));
+        return;
+    }
     ss_str_init(&p, path, sizeof path);
     if (task_fd < 0)
         ss_str_add(&p, "/proc/self/task/");
@@ -262,7 +267,7 @@ static void capture_threads(void)
     int answered = rep_capture_threads(R.tids, R.ntids, REP_CAPTURE_NS);
     if (answered < R.ntids - 1)
         note("some threads did not answer the capture signal in time (status no_answer)", 0);
-    int task_fd = ss_openat(AT_FDCWD, "/proc/self/task", O_RDONLY | O_DIRECTORY, 0);
+    int task_fd = -2; /* opened for the first thread that has no name of its own */
     /* The crashing thread first: it is what a reader looks at, and what the exception names. */
     for (int pass = 0; pass < 2; pass++) {
         for (int i = 0; i < R.ntids; i++) {
@@ -273,7 +278,10 @@ static void capture_threads(void)
             t->tid = (uint32_t)s->tid;
             t->name_off = LG_NONE;
             t->crashed = s->tid == rep_c.tid;
-            thread_name(t, task_fd);
+            const char *known = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE) == 1 ? s->name : 0;
+            if ((!known || !known[0]) && task_fd == -2)
+                task_fd = ss_openat(AT_FDCWD, "/proc/self/task", O_RDONLY | O_DIRECTORY, 0);
+            thread_name(t, known, task_fd);
             R.nthreads++;
             if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != 1) {
                 t->status = s->state < 0 ? LG_THREAD_GONE : LG_THREAD_NO_ANSWER;
