@@ -141,10 +141,12 @@ static int find_table(const struct fmt_module *m, struct ehtab *t)
         return -1;
     uint64_t bias = 0, frame = 0;
     int have_bias = 0;
+    /* All headers in one read (a syscall each otherwise); static: the walk's stack budget is small. */
+    static Elf64_Phdr phs[64];
+    if (eh.e_phnum == 0 || ss_memread(phs, m->base + eh.e_phoff, eh.e_phnum * sizeof phs[0]) < 0)
+        return -1;
     for (uint32_t i = 0; i < eh.e_phnum; i++) {
-        Elf64_Phdr ph;
-        if (ss_memread(&ph, m->base + eh.e_phoff + i * sizeof ph, sizeof ph) < 0)
-            return -1;
+        const Elf64_Phdr ph = phs[i];
         if (ph.p_type == PT_LOAD && !have_bias) {
             bias = m->base - (ph.p_vaddr - ph.p_offset);
             have_bias = 1;
@@ -168,15 +170,31 @@ static int find_table(const struct fmt_module *m, struct ehtab *t)
     return 0;
 }
 
-/* The FDE address for pc from the binary search table, or 0. */
+/* The FDE address for pc from the binary search table, or 0. Entry by entry while the range is
+ * large, then the last FDE_BLOCK entries in one read: each read is a syscall, and a table of
+ * libc's size took a dozen per frame. Reporting thread only (g_fde_block). */
+#define FDE_BLOCK 512
+static int32_t g_fde_block[FDE_BLOCK][2];
+
 static uint64_t find_fde(const struct ehtab *t, uint64_t pc)
 {
-    uint64_t lo = 0, hi = t->count, found = 0;
+    uint64_t lo = 0, hi = t->count, found = 0, base = 0;
+    int in_block = 0;
     while (lo < hi) {
+        if (!in_block && hi - lo <= FDE_BLOCK) {
+            if (ss_memread(g_fde_block, t->table + lo * 8, (hi - lo) * 8) < 0)
+                return 0;
+            base = lo;
+            in_block = 1;
+        }
         uint64_t mid = lo + (hi - lo) / 2;
         int32_t e[2];
-        if (ss_memread(e, t->table + mid * 8, 8) < 0)
+        if (in_block) {
+            e[0] = g_fde_block[mid - base][0];
+            e[1] = g_fde_block[mid - base][1];
+        } else if (ss_memread(e, t->table + mid * 8, 8) < 0) {
             return 0;
+        }
         if (t->hdr + (uint64_t)(int64_t)e[0] <= pc) {
             found = t->hdr + (uint64_t)(int64_t)e[1];
             lo = mid + 1;
