@@ -4,7 +4,8 @@
 #                   collect` bundles) and libcurl (`lastgasp upload|watch`); the library links none of them
 #   deps.sh demo    also curl, which `make demo` uses to send requests to the demo service
 #   deps.sh bench   also what `make bench` needs: wrk (the HTTP load generator) and Go
-#   deps.sh test    also what the tests need: lldb, clang (libFuzzer), chromium (the html pages), pytest,
+#   deps.sh test    also what the tests need: lldb, clang (libFuzzer), chromium (the html pages), strace (the
+#                   capture-cost count), pytest,
 #                   Breakpad's tools (npm minidump@0.26.0) and rust-minidump (cargo), PyYAML (the deploy
 #                   files' check), and Bugsink 2.6.2 in a venv (a real crash server for the upload tests)
 # Downloaded tools go to $LASTGASP_TOOLS (default ~/.cache/lastgasp-tools), outside the tree.
@@ -15,7 +16,7 @@ TOOLS=${LASTGASP_TOOLS:-$HOME/.cache/lastgasp-tools}
 
 pkgs=(gcc make pkg-config libminizip-dev zlib1g-dev libcurl4-openssl-dev)
 [ "$mode" = demo ] && pkgs+=(curl)
-[ "$mode" = test ] && pkgs+=(lldb clang chromium)
+[ "$mode" = test ] && pkgs+=(lldb clang chromium strace)
 [ "$mode" = bench ] && pkgs+=(wrk)
 missing=()
 for p in "${pkgs[@]}"; do
