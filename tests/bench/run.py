@@ -10,8 +10,11 @@ Two tables:
 - lastgasp alone on a spread of thread counts and heap sizes (RUNS runs each, BENCH_RUNS, default 7);
 - side by side with Breakpad's client (ExceptionHandler writing in-process, built from the Breakpad
   sources the npm `minidump` package ships, by tests/bench/breakpad_client.sh): 1, 64 and 256 parked
-  threads with a 64 MiB heap, medians of BENCH_SIDE_RUNS (default 9) runs each. "vs Breakpad" is
-  lastgasp's added time over Breakpad's. The spread (lowest and highest added ms) is printed too.
+  threads with a 64 MiB heap, BENCH_SIDE_RUNS (default 9) rounds of the three variants back to back.
+  Added ms is the median over the rounds of (variant - without) within a round, so a slow stretch of
+  the machine weighs on both sides of each difference; spread is the lowest and highest of those
+  differences; ratio is the variant's median over the median without. "vs Breakpad" is lastgasp's
+  added time over Breakpad's.
 BENCH_FIFO=1 runs every crash program under SCHED_FIFO (priority 10), all variants alike: on a machine
 others share, their load then delays the measured process less (the spread shrinks); the figures say so.
 A benchmark reports; it never fails on time (only on a wrong death or a missing dump).
@@ -108,9 +111,11 @@ def side_by_side_table():
         added = {}
         for variant in ("lastgasp", "breakpad"):
             m = statistics.median(t[variant])
-            added[variant] = m - b
-            spread = f"{min(t[variant]) - b:.1f}..{max(t[variant]) - b:.1f}"
-            cols.append(f"{m - b:>12.2f} {spread:>13} {m / b:>6.2f} {statistics.median(sizes[variant]) / 1024:>6.0f}")
+            diffs = [v - w for v, w in zip(t[variant], t["without"])]
+            added[variant] = statistics.median(diffs)
+            spread = f"{min(diffs):.1f}..{max(diffs):.1f}"
+            cols.append(f"{added[variant]:>12.2f} {spread:>13} {m / b:>6.2f} "
+                        f"{statistics.median(sizes[variant]) / 1024:>6.0f}")
         vs = added["lastgasp"] / added["breakpad"] if added["breakpad"] > 0 else float("nan")
         print(f"{threads:>7} {heap:>5} MiB {b:>11.2f} | {cols[0]} | {cols[1]} | {vs:>11.2f}")
         sys.stdout.flush()
