@@ -267,7 +267,7 @@ static void capture_threads(void)
     int answered = rep_capture_threads(R.tids, R.ntids, REP_CAPTURE_NS);
     if (answered < R.ntids - 1)
         note("some threads did not answer the capture signal in time (status no_answer)", 0);
-    int task_fd = -2; /* opened for the first thread that has no name of its own */
+    int task_fd = -1, task_tried = 0; /* opened for the first thread that has no name of its own */
     /* The crashing thread first: it is what a reader looks at, and what the exception names. */
     for (int pass = 0; pass < 2; pass++) {
         for (int i = 0; i < R.ntids; i++) {
@@ -279,7 +279,7 @@ static void capture_threads(void)
             t->name_off = LG_NONE;
             t->crashed = s->tid == rep_c.tid;
             const char *known = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE) == 1 ? s->name : 0;
-            if ((!known || !known[0]) && task_fd == -2)
+            if ((!known || !known[0]) && !task_tried++)
                 task_fd = ss_openat(AT_FDCWD, "/proc/self/task", O_RDONLY | O_DIRECTORY, 0);
             thread_name(t, known, task_fd);
             R.nthreads++;
