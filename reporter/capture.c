@@ -13,9 +13,19 @@
 #include "rep.h"
 
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 
 #define RELEASE_WAIT_NS 8000000000ull
 static volatile int g_answered; /* futex: count of threads that have answered */
+/* How many threads were signalled, published once all were (until then more than any count): only
+ * the thread that completes the count wakes the reporter, which otherwise woke up for every answer
+ * and took the CPU from the threads still answering. Written by the reporter, read by handlers. */
+static volatile int g_asked = 1 << 30;
+/* The slots' tids, contiguous (the reporter's list): a thread finds its slot by scanning these
+ * ints, not the 1 KiB slots (a cache miss per slot, for every one of hundreds of threads).
+ * Written before slot_count is published, read by handlers after they load it. */
+static const int *g_tids;
 
 /* glibc's ucontext_t keeps the FXSAVE image in __fpregs_mem; the kernel's frame keeps it elsewhere.
  * Copy both and point the copy's fpregs at its own image. Handler path, any thread. */
@@ -37,6 +47,16 @@ static const ucontext_t *crasher_context(int tid)
     return 0;
 }
 
+/* The calling thread's name, the same 16 bytes as /proc/self/task/TID/comm: one syscall in the
+ * thread itself, where the reporter opened, read and closed a procfs file for every thread (a
+ * seventh of a report with hundreds of threads). "" when the call fails. Handler path, any thread. */
+static void own_name(char name[16])
+{
+    if (ss_sys(SYS_prctl, PR_GET_NAME, (long)name, 0, 0, 0, 0) < 0)
+        name[0] = 0;
+    name[15] = 0;
+}
+
 /* Handler path, on every thread the reporter signals. */
 void rep_capture_signal_handler(int sig, siginfo_t *si, void *ucv)
 {
@@ -46,18 +66,22 @@ void rep_capture_signal_handler(int sig, siginfo_t *si, void *ucv)
     int tid = ss_gettid();
     struct rep_slot *slot = 0;
     int n = __atomic_load_n(&rep_c.slot_count, __ATOMIC_ACQUIRE);
-    for (int i = 0; i < n; i++)
-        if (rep_c.slots[i].tid == tid)
+    for (int i = 0; i < n; i++) {
+        if (g_tids[i] == tid) {
             slot = &rep_c.slots[i];
+            break;
+        }
+    }
     if (!slot || slot->state)
         return;
     /* A thread that crashed too and waits in the fatal handler hands over its fault context. */
     const ucontext_t *fault = crasher_context(tid);
     rep_copy_context(&slot->uc, fault ? fault : (const ucontext_t *)ucv);
     slot->fs_base = ss_thread_pointer();
+    own_name(slot->name);
     __atomic_store_n(&slot->state, 1, __ATOMIC_RELEASE);
-    __atomic_fetch_add(&g_answered, 1, __ATOMIC_SEQ_CST);
-    ss_futex_wake(&g_answered, 1);
+    if (__atomic_add_fetch(&g_answered, 1, __ATOMIC_SEQ_CST) >= __atomic_load_n(&g_asked, __ATOMIC_SEQ_CST))
+        ss_futex_wake(&g_answered, 1);
     ss_futex_wait_set(&rep_c.release, RELEASE_WAIT_NS);
 }
 
@@ -77,12 +101,16 @@ int rep_capture_threads(int *tids, int count, uint64_t budget_ns)
         rep_c.slots[i].tid = tids[i];
         rep_c.slots[i].state = 0;
     }
+    g_tids = tids;
+    __atomic_store_n(&g_asked, 1 << 30, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&g_answered, 0, __ATOMIC_SEQ_CST);
     __atomic_store_n(&rep_c.slot_count, count, __ATOMIC_RELEASE);
     int asked = 0;
     for (int i = 0; i < count; i++) {
         if (tids[i] == rep_c.tid) {
             rep_copy_context(&rep_c.slots[i].uc, &rep_c.uc);
             rep_c.slots[i].fs_base = ss_thread_pointer();
+            own_name(rep_c.slots[i].name);
             rep_c.slots[i].state = 1;
             continue;
         }
@@ -91,6 +119,9 @@ int rep_capture_threads(int *tids, int count, uint64_t budget_ns)
         else
             rep_c.slots[i].state = -1; /* gone */
     }
+    /* Seq-cst store then load here, add then load in the handler: either the last thread sees
+     * the count published and wakes us, or we see its answer before waiting. */
+    __atomic_store_n(&g_asked, asked, __ATOMIC_SEQ_CST);
     uint64_t end = ss_now_ns(1) + budget_ns;
     for (int i = 0; i < 10000; i++) {
         int got = __atomic_load_n(&g_answered, __ATOMIC_ACQUIRE);

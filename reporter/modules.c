@@ -10,8 +10,11 @@
 
 #define MAX_PHDRS 64
 #define MAX_NOTE_BYTES 4096
+#define MAX_NOTES 8 /* note segments looked at per module (binaries have one to three) */
 
-/* Find NT_GNU_BUILD_ID in the module mapped at base. Returns the id's length, 0 if none. */
+/* Find NT_GNU_BUILD_ID in the module mapped at base. Returns the id's length, 0 if none.
+ * One read for all program headers and one per note segment: each read is a syscall, and one per
+ * header made this a tenth of a small report. */
 static uint32_t read_build_id(uint64_t base, uint8_t *out, uint32_t cap)
 {
     Elf64_Ehdr eh;
@@ -19,44 +22,47 @@ static uint32_t read_build_id(uint64_t base, uint8_t *out, uint32_t cap)
         eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_phentsize != sizeof(Elf64_Phdr))
         return 0;
     uint32_t nph = eh.e_phnum < MAX_PHDRS ? eh.e_phnum : MAX_PHDRS;
-    uint64_t bias = 0;
+    /* One buffer, for the headers and then for each note segment: the stack budget is small. */
+    _Static_assert(MAX_PHDRS * sizeof(Elf64_Phdr) <= MAX_NOTE_BYTES, "the headers fit the note buffer");
+    uint8_t buf[MAX_NOTE_BYTES];
+    if (nph == 0 || ss_memread(buf, base + eh.e_phoff, nph * sizeof(Elf64_Phdr)) < 0)
+        return 0;
+    uint64_t bias = 0, note_at[MAX_NOTES], note_size[MAX_NOTES];
+    uint32_t nnotes = 0;
     int have_bias = 0;
-    for (uint32_t pass = 0; pass < 2; pass++) {
-        for (uint32_t i = 0; i < nph; i++) {
-            Elf64_Phdr ph;
-            if (ss_memread(&ph, base + eh.e_phoff + i * sizeof ph, sizeof ph) < 0)
-                return 0;
-            if (pass == 0) {
-                if (ph.p_type == PT_LOAD && !have_bias) {
-                    bias = base - (ph.p_vaddr - ph.p_offset); /* the mapping at base has file offset 0 */
-                    have_bias = 1;
-                }
-                continue;
-            }
-            if (ph.p_type != PT_NOTE)
-                continue;
-            uint8_t notes[MAX_NOTE_BYTES];
-            uint64_t size = ph.p_memsz < sizeof notes ? ph.p_memsz : sizeof notes;
-            if (ss_memread(notes, bias + ph.p_vaddr, size) < 0)
-                continue;
-            for (uint64_t off = 0; off + sizeof(Elf64_Nhdr) <= size;) {
-                Elf64_Nhdr nh;
-                ss_memcpy(&nh, notes + off, sizeof nh);
-                uint64_t name_at = off + sizeof nh, desc_at = name_at + ((nh.n_namesz + 3u) & ~3u);
-                uint64_t next = desc_at + ((nh.n_descsz + 3u) & ~3u);
-                if (next > size || next <= off)
-                    break;
-                if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 && ss_memcmp(notes + name_at, "GNU", 4) == 0 &&
-                    nh.n_descsz > 0) {
-                    uint32_t n = nh.n_descsz < cap ? nh.n_descsz : cap;
-                    ss_memcpy(out, notes + desc_at, n);
-                    return n;
-                }
-                off = next;
-            }
+    for (uint32_t i = 0; i < nph; i++) {
+        Elf64_Phdr ph;
+        ss_memcpy(&ph, buf + i * sizeof ph, sizeof ph);
+        if (ph.p_type == PT_LOAD && !have_bias) {
+            bias = base - (ph.p_vaddr - ph.p_offset); /* the mapping at base has file offset 0 */
+            have_bias = 1;
         }
-        if (!have_bias)
-            return 0;
+        if (ph.p_type == PT_NOTE && nnotes < MAX_NOTES) {
+            note_at[nnotes] = ph.p_vaddr;
+            note_size[nnotes++] = ph.p_memsz < sizeof buf ? ph.p_memsz : sizeof buf;
+        }
+    }
+    if (!have_bias)
+        return 0;
+    for (uint32_t k = 0; k < nnotes; k++) {
+        uint64_t size = note_size[k];
+        if (ss_memread(buf, bias + note_at[k], size) < 0)
+            continue;
+        for (uint64_t off = 0; off + sizeof(Elf64_Nhdr) <= size;) {
+            Elf64_Nhdr nh;
+            ss_memcpy(&nh, buf + off, sizeof nh);
+            uint64_t name_at = off + sizeof nh, desc_at = name_at + ((nh.n_namesz + 3u) & ~3u);
+            uint64_t next = desc_at + ((nh.n_descsz + 3u) & ~3u);
+            if (next > size || next <= off)
+                break;
+            if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 && ss_memcmp(buf + name_at, "GNU", 4) == 0 &&
+                nh.n_descsz > 0) {
+                uint32_t n = nh.n_descsz < cap ? nh.n_descsz : cap;
+                ss_memcpy(out, buf + desc_at, n);
+                return n;
+            }
+            off = next;
+        }
     }
     return 0;
 }

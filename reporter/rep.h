@@ -52,6 +52,7 @@ struct rep_slot {
     int tid;
     volatile int state; /* 0 asked, 1 captured; written by the owner thread with a release store */
     uint64_t fs_base;   /* its thread pointer (Go keeps g in TLS) */
+    char name[16];      /* its comm, as the thread read it (PR_GET_NAME); "" when that failed */
     ucontext_t uc;      /* uc.uc_mcontext.fpregs points at uc.__fpregs_mem in the copy */
 };
 
@@ -143,6 +144,8 @@ uint32_t rep_unwind(const ucontext_t *uc, uint64_t stack_lo, uint64_t stack_hi, 
 void rep_cfi_regs_from_context(const ucontext_t *uc, struct rep_regs *r);
 int rep_cfi_step(const struct fmt_module *mods, uint32_t nmods, struct rep_regs *r);
 void rep_cfi_reset(void);
+int rep_stack_read(void *dst, uint64_t addr, size_t n); /* the walked thread's stack (unwind.c) */
+int rep_stack_read_u64(uint64_t addr, uint64_t *out);
 
 /* symbols.c */
 const char *rep_symbolize(const struct fmt_module *mods, int mi, uint64_t pc, uint64_t *start);

@@ -30,6 +30,23 @@ struct rep_symfile {
 };
 
 static struct rep_symfile g_files[REP_MAX_MODULES]; /* reporting thread only; reset per report */
+static int g_files_used; /* entries [0, g_files_used) may hold a file: the reset touches no page beyond */
+
+/* Answers already found, by address: a scan reads every symbol of the module (3000 in libc, far
+ * more in a big executable), and the threads of a pool are parked at the same few pcs, so without
+ * this a report spent most of its time rescanning one table for the same answer. Direct-mapped;
+ * a collision only costs a scan. Names point into the mapped files, which stay mapped until
+ * rep_symbols_reset. Reporting thread only. An entry counts only if it holds this report's
+ * generation: the reset bumps g_sym_gen instead of clearing 24 KiB, whose pages a report that never
+ * used them would otherwise fault in just to zero them. */
+#define NAME_CACHE 1024
+static uint32_t g_sym_gen = 1;
+static struct {
+    uint32_t gen;
+    uint64_t look;
+    uint64_t start;
+    const char *name;    /* 0: no name (also worth remembering) */
+} g_names[NAME_CACHE];
 
 static int in_file(const struct rep_symfile *f, uint64_t off, uint64_t len)
 {
@@ -130,13 +147,33 @@ static int better_alias(const struct rep_symfile *f, const Elf64_Sym *a, const E
     return db && !da;
 }
 
+static const char *symbolize_scan(const struct fmt_module *mods, int mi, uint64_t pc, uint64_t *start);
+
 /* Handler path, reporting thread, inside a guard. Finds the function containing pc in module
  * mods[mi]; returns its name (NUL-terminated inside the mapped file) and sets *start, or 0. */
 const char *rep_symbolize(const struct fmt_module *mods, int mi, uint64_t pc, uint64_t *start)
 {
     if (mi < 0 || mi >= REP_MAX_MODULES)
         return 0;
+    uint32_t slot = (uint32_t)((pc * 0x9e3779b97f4a7c15ull) >> 54) % NAME_CACHE;
+    if (g_names[slot].gen == g_sym_gen && g_names[slot].look == pc) {
+        *start = g_names[slot].start;
+        return g_names[slot].name;
+    }
+    const char *name = symbolize_scan(mods, mi, pc, start);
+    g_names[slot].gen = g_sym_gen;
+    g_names[slot].look = pc;
+    g_names[slot].start = name ? *start : 0;
+    g_names[slot].name = name;
+    return name;
+}
+
+/* The lookup itself: one pass over the module's function symbols. */
+static const char *symbolize_scan(const struct fmt_module *mods, int mi, uint64_t pc, uint64_t *start)
+{
     struct rep_symfile *f = &g_files[mi];
+    if (mi >= g_files_used)
+        g_files_used = mi + 1;
     if (f->state == 0)
         open_symfile(f, &mods[mi]);
     if (f->state != 1)
@@ -161,9 +198,11 @@ const char *rep_symbolize(const struct fmt_module *mods, int mi, uint64_t pc, ui
 /* Handler path, reporting thread: forget the files mapped by this report. */
 void rep_symbols_reset(void)
 {
-    for (int i = 0; i < REP_MAX_MODULES; i++) {
+    for (int i = 0; i < g_files_used && i < REP_MAX_MODULES; i++) {
         if (g_files[i].map)
             ss_munmap((void *)g_files[i].map, g_files[i].size);
         ss_memset(&g_files[i], 0, sizeof g_files[i]);
     }
+    g_files_used = 0;
+    g_sym_gen++;
 }

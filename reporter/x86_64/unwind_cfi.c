@@ -1,7 +1,8 @@
 /* x86_64/unwind_cfi.c — stack walks from a signal context with the modules' own unwind tables.
  *
  * RULES (compromised context): async-signal-safe; every byte of the target process is read through
- * ss_memread (a bad table or a smashed stack gives "no frame", never a fault); no locks, no
+ * ss_memread, directly or from the stack window unwind.c filled with it (rep_stack_read) (a bad
+ * table or a smashed stack gives "no frame", never a fault); no locks, no
  * allocation; all loops bounded (binary search by log2 of the table, CFA programs by their length,
  * expressions by MAX_EXPR_OPS, the remember stack by MAX_STATES). Runs on the reporting thread.
  *
@@ -28,9 +29,13 @@
 #define MAX_EXPR_OPS 64
 #define MAX_CFI_BYTES 4096
 
-/* Per-module table location, found once per report. */
+/* Per-module table location, found once per report. Entries of an earlier report (another gen)
+ * count as unknown: the reset bumps g_cfi_gen instead of clearing the arrays, which would fault in
+ * pages (32 KiB here, 146 KiB of rows below) that this report may never use. Reporting thread only. */
+static uint32_t g_cfi_gen = 1;
 struct ehtab {
-    int state;        /* 0 unknown, 1 ready, -1 none */
+    uint32_t gen;
+    int state;        /* 1 ready, -1 none (when gen is g_cfi_gen) */
     uint64_t hdr;     /* address of .eh_frame_hdr */
     uint64_t table;   /* its search table */
     uint64_t count;
@@ -136,10 +141,12 @@ static int find_table(const struct fmt_module *m, struct ehtab *t)
         return -1;
     uint64_t bias = 0, frame = 0;
     int have_bias = 0;
+    /* All headers in one read (a syscall each otherwise); static: the walk's stack budget is small. */
+    static Elf64_Phdr phs[64];
+    if (eh.e_phnum == 0 || ss_memread(phs, m->base + eh.e_phoff, eh.e_phnum * sizeof phs[0]) < 0)
+        return -1;
     for (uint32_t i = 0; i < eh.e_phnum; i++) {
-        Elf64_Phdr ph;
-        if (ss_memread(&ph, m->base + eh.e_phoff + i * sizeof ph, sizeof ph) < 0)
-            return -1;
+        const Elf64_Phdr ph = phs[i];
         if (ph.p_type == PT_LOAD && !have_bias) {
             bias = m->base - (ph.p_vaddr - ph.p_offset);
             have_bias = 1;
@@ -163,15 +170,31 @@ static int find_table(const struct fmt_module *m, struct ehtab *t)
     return 0;
 }
 
-/* The FDE address for pc from the binary search table, or 0. */
+/* The FDE address for pc from the binary search table, or 0. Entry by entry while the range is
+ * large, then the last FDE_BLOCK entries in one read: each read is a syscall, and a table of
+ * libc's size took a dozen per frame. Reporting thread only (g_fde_block). */
+#define FDE_BLOCK 512
+static int32_t g_fde_block[FDE_BLOCK][2];
+
 static uint64_t find_fde(const struct ehtab *t, uint64_t pc)
 {
-    uint64_t lo = 0, hi = t->count, found = 0;
+    uint64_t lo = 0, hi = t->count, found = 0, base = 0;
+    int in_block = 0;
     while (lo < hi) {
+        if (!in_block && hi - lo <= FDE_BLOCK) {
+            if (ss_memread(g_fde_block, t->table + lo * 8, (hi - lo) * 8) < 0)
+                return 0;
+            base = lo;
+            in_block = 1;
+        }
         uint64_t mid = lo + (hi - lo) / 2;
         int32_t e[2];
-        if (ss_memread(e, t->table + mid * 8, 8) < 0)
+        if (in_block) {
+            e[0] = g_fde_block[mid - base][0];
+            e[1] = g_fde_block[mid - base][1];
+        } else if (ss_memread(e, t->table + mid * 8, 8) < 0) {
             return 0;
+        }
         if (t->hdr + (uint64_t)(int64_t)e[0] <= pc) {
             found = t->hdr + (uint64_t)(int64_t)e[1];
             lo = mid + 1;
@@ -390,10 +413,14 @@ static int run_cfa(struct cursor *c, const struct cie *cie, struct row *row, con
  * expressions are kept (an expression points into a buffer that is gone after the step). */
 #define ROW_CACHE 256
 static struct {
-    uint64_t look;     /* 0 = empty */
+    uint32_t gen;      /* not g_cfi_gen: empty */
+    uint64_t look;
     uint32_t ra;
+    int sigreturn;     /* is_sigreturn(look + 1), asked before every step from a return address */
     struct row row;
 } g_rows[ROW_CACHE];
+
+static uint32_t row_slot(uint64_t look) { return (uint32_t)((look * 0x9e3779b97f4a7c15ull) >> 56) % ROW_CACHE; }
 
 static int row_cacheable(const struct row *row)
 {
@@ -405,12 +432,7 @@ static int row_cacheable(const struct row *row)
     return 1;
 }
 
-void rep_cfi_reset(void)
-{
-    ss_memset(g_tabs, 0, sizeof g_tabs);
-    for (int i = 0; i < ROW_CACHE; i++)
-        g_rows[i].look = 0;
-}
+void rep_cfi_reset(void) { g_cfi_gen++; }
 
 /* ---- DWARF expressions (the subset unwind tables use) ---- */
 
@@ -452,7 +474,7 @@ static int eval_expr(const uint8_t *p, uint32_t len, const uint64_t *regs, const
         case 0x13: if (sp < 1) return -1; sp--; break;                           /* drop */
         case 0x16: if (sp < 2) return -1; a = st[sp - 1]; st[sp - 1] = st[sp - 2]; st[sp - 2] = a; break;
         case 0x06: /* deref */
-            if (sp < 1 || ss_memread_u64(st[sp - 1], &st[sp - 1]) < 0)
+            if (sp < 1 || rep_stack_read_u64(st[sp - 1], &st[sp - 1]) < 0)
                 return -1;
             break;
         case 0x23: if (sp < 1) return -1; st[sp - 1] += rd_uleb(&c); break;     /* plus_uconst */
@@ -515,7 +537,7 @@ static int is_sigreturn(uint64_t pc)
 static int step_sigreturn(struct rep_regs *r)
 {
     greg_t g[NGREG];
-    if (ss_memread(g, r->v[7] + __builtin_offsetof(ucontext_t, uc_mcontext.gregs), sizeof g) < 0)
+    if (rep_stack_read(g, r->v[7] + __builtin_offsetof(ucontext_t, uc_mcontext.gregs), sizeof g) < 0)
         return -1;
     for (int i = 0; i < NREGS; i++) {
         r->v[i] = (uint64_t)g[greg_of[i]];
@@ -532,8 +554,8 @@ static int apply_row(const struct row *row, uint32_t ra, struct rep_regs *r);
 static int find_row(const struct fmt_module *mods, uint32_t nmods, uint64_t look, struct row *row, uint32_t *ra,
                     uint8_t *fbuf, uint8_t *cbuf)
 {
-    uint32_t slot = (uint32_t)((look * 0x9e3779b97f4a7c15ull) >> 56) % ROW_CACHE;
-    if (look && g_rows[slot].look == look) {
+    uint32_t slot = row_slot(look);
+    if (g_rows[slot].gen == g_cfi_gen && g_rows[slot].look == look) {
         *row = g_rows[slot].row;
         *ra = g_rows[slot].ra;
         return 1;
@@ -542,8 +564,10 @@ static int find_row(const struct fmt_module *mods, uint32_t nmods, uint64_t look
     if (mi < 0)
         return 0;
     struct ehtab *t = &g_tabs[mi];
-    if (t->state == 0)
+    if (t->gen != g_cfi_gen) {
+        t->gen = g_cfi_gen;
         find_table(&mods[mi], t);
+    }
     if (t->state != 1)
         return 0;
     uint64_t fde = find_fde(t, look);
@@ -579,8 +603,10 @@ static int find_row(const struct fmt_module *mods, uint32_t nmods, uint64_t look
         return 0;
     *ra = cie.ra;
     if (row_cacheable(row)) {
+        g_rows[slot].gen = g_cfi_gen;
         g_rows[slot].look = look;
         g_rows[slot].ra = cie.ra;
+        g_rows[slot].sigreturn = is_sigreturn(look + 1);
         g_rows[slot].row = *row;
     }
     return 1;
@@ -591,9 +617,12 @@ static int find_row(const struct fmt_module *mods, uint32_t nmods, uint64_t look
 int rep_cfi_step(const struct fmt_module *mods, uint32_t nmods, struct rep_regs *r)
 {
     uint64_t pc = r->v[DW_RA];
-    if (!r->exact_pc && is_sigreturn(pc))
-        return step_sigreturn(r);
     uint64_t look = r->exact_pc ? pc : pc - 1;
+    /* A cached row knows whether its pc is a signal trampoline: no read of the code then. */
+    uint32_t slot = row_slot(look);
+    int cached = g_rows[slot].gen == g_cfi_gen && g_rows[slot].look == look;
+    if (!r->exact_pc && (cached ? g_rows[slot].sigreturn : is_sigreturn(pc)))
+        return step_sigreturn(r);
     uint8_t fbuf[MAX_CFI_BYTES], cbuf[MAX_CFI_BYTES];
     struct row row;
     uint32_t ra;
@@ -621,7 +650,7 @@ static int apply_row(const struct row *row, uint32_t ra, struct rep_regs *r)
         case R_SAME: continue;
         case R_UNDEF: next.valid[i] = 0; continue;
         case R_OFFSET:
-            if (ss_memread_u64(cfa + (uint64_t)ru->value, &v) < 0)
+            if (rep_stack_read_u64(cfa + (uint64_t)ru->value, &v) < 0)
                 return -1;
             break;
         case R_VAL_OFFSET: v = cfa + (uint64_t)ru->value; break;
@@ -631,7 +660,7 @@ static int apply_row(const struct row *row, uint32_t ra, struct rep_regs *r)
             v = r->v[ru->value];
             break;
         case R_EXPR:
-            if (eval_expr(ru->expr, ru->expr_len, r->v, r->valid, cfa, 1, &at) < 0 || ss_memread_u64(at, &v) < 0)
+            if (eval_expr(ru->expr, ru->expr_len, r->v, r->valid, cfa, 1, &at) < 0 || rep_stack_read_u64(at, &v) < 0)
                 return -1;
             break;
         case R_VAL_EXPR:

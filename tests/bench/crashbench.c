@@ -1,7 +1,9 @@
 /* crashbench.c — a process to crash for the benchmark: THREADS parked threads, HEAP_MIB of touched
  * heap, then a null write. Just before the fault it writes CLOCK_MONOTONIC (ns) to fd FD, so the
  * parent can measure crash-to-exit on the same clock.
- *   crashbench THREADS HEAP_MIB FD */
+ *   crashbench THREADS HEAP_MIB FD
+ * Built a second time as crashbench_breakpad (-DCRASHBENCH_BREAKPAD, tests/bench/breakpad_client.sh),
+ * it first installs Breakpad's client when CRASHBENCH_BREAKPAD_DIR names a directory. */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -9,6 +11,10 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#ifdef CRASHBENCH_BREAKPAD
+int crashbench_breakpad_install(const char *dir);
+#endif
 
 volatile int *volatile g_null;
 static volatile int g_parked;
@@ -24,6 +30,11 @@ static void *park(void *arg)
 
 int main(int argc, char **argv)
 {
+#ifdef CRASHBENCH_BREAKPAD
+    const char *bp = getenv("CRASHBENCH_BREAKPAD_DIR");
+    if (bp && *bp && crashbench_breakpad_install(bp) != 0)
+        return 6;
+#endif
     int threads = argc > 1 ? atoi(argv[1]) : 0;
     size_t heap = (size_t)(argc > 2 ? atoi(argv[2]) : 0) << 20;
     char *h = heap ? malloc(heap) : 0;

@@ -4,7 +4,8 @@
 #                   collect` bundles) and libcurl (`lastgasp upload|watch`); the library links none of them
 #   deps.sh demo    also curl, which `make demo` uses to send requests to the demo service
 #   deps.sh bench   also what `make bench` needs: wrk (the HTTP load generator) and Go
-#   deps.sh test    also what the tests need: lldb, clang (libFuzzer), chromium (the html pages), pytest,
+#   deps.sh test    also what the tests need: lldb, clang (libFuzzer), chromium (the html pages), strace (the
+#                   capture-cost count), pytest,
 #                   Breakpad's tools (npm minidump@0.26.0) and rust-minidump (cargo), PyYAML (the deploy
 #                   files' check), and Bugsink 2.6.2 in a venv (a real crash server for the upload tests)
 # Downloaded tools go to $LASTGASP_TOOLS (default ~/.cache/lastgasp-tools), outside the tree.
@@ -15,7 +16,7 @@ TOOLS=${LASTGASP_TOOLS:-$HOME/.cache/lastgasp-tools}
 
 pkgs=(gcc make pkg-config libminizip-dev zlib1g-dev libcurl4-openssl-dev)
 [ "$mode" = demo ] && pkgs+=(curl)
-[ "$mode" = test ] && pkgs+=(lldb clang chromium libcap2-bin)  # libcap2-bin: setcap, for the setcap tests
+[ "$mode" = test ] && pkgs+=(lldb clang chromium libcap2-bin strace)  # libcap2-bin: setcap, for the setcap tests
 [ "$mode" = bench ] && pkgs+=(wrk)
 missing=()
 for p in "${pkgs[@]}"; do
@@ -34,6 +35,12 @@ fi
 [ "$mode" = build ] && exit 0
 
 command -v go >/dev/null || { echo "deps: the tests build a cgo program and need Go (golang.org toolchain)" >&2; exit 1; }
+# make bench builds Breakpad's client from the sources the npm minidump package ships (tests/bench/breakpad_client.sh).
+if [ "$mode" = bench ] && [ ! -d "$TOOLS/npm/node_modules/minidump/deps/breakpad/src/client/linux" ]; then
+  echo "deps: npm install minidump@0.26.0 (Breakpad's sources, for the crash benchmark)"
+  mkdir -p "$TOOLS/npm"
+  (cd "$TOOLS/npm" && npm install --silent --ignore-scripts --no-audit --no-fund minidump@0.26.0 >/dev/null)
+fi
 [ "$mode" = bench ] || [ "$mode" = demo ] && exit 0
 if ! python3 -m pytest --version >/dev/null 2>&1; then
   echo "deps: pip install pytest"
