@@ -494,7 +494,7 @@ static int write_dump(char *final, size_t final_cap, int *truncated)
     *truncated = r < 0 || err < 0;
     ss_str_init(&f, final, final_cap);
     dump_name(&f, *truncated ? ".truncated.dmp" : ".dmp");
-    int rr = ss_renameat_noreplace(rep_g.dir_fd, tmp, final);
+    int rr = ss_renameat2(rep_g.dir_fd, tmp, final, 1 /* RENAME_NOREPLACE */);
     if (rr < 0) {
         ss_unlinkat(rep_g.dir_fd, tmp);
         return rr;
