@@ -113,6 +113,7 @@ void rep_copy_context(ucontext_t *dst, const ucontext_t *src);
 
 /* report.c */
 void rep_report(void *unused);
+void rep_give_back(void);
 void rep_on_fatal_signal(int sig, siginfo_t *si, void *uc);
 
 /* unwind.c and x86_64/unwind_cfi.c */
