@@ -15,7 +15,7 @@ TOOLS=${LASTGASP_TOOLS:-$HOME/.cache/lastgasp-tools}
 
 pkgs=(gcc make pkg-config libminizip-dev zlib1g-dev libcurl4-openssl-dev)
 [ "$mode" = demo ] && pkgs+=(curl)
-[ "$mode" = test ] && pkgs+=(lldb clang chromium)
+[ "$mode" = test ] && pkgs+=(lldb clang chromium python3-fusepy)
 [ "$mode" = bench ] && pkgs+=(wrk)
 missing=()
 for p in "${pkgs[@]}"; do
