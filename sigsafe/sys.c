@@ -108,10 +108,6 @@ int ss_linkat(int dirfd, const char *from, const char *to) { return (int)SYS5(SY
 int ss_unlinkat(int dirfd, const char *path) { return (int)SYS3(SYS_unlinkat, dirfd, path, 0); }
 int64_t ss_lseek(int fd, int64_t off, int whence) { return SYS3(SYS_lseek, fd, off, whence); }
 int ss_madvise(void *addr, size_t len, int advice) { return (int)SYS3(SYS_madvise, addr, len, advice); }
-int ss_fadvise(int fd, uint64_t off, uint64_t len, int advice)
-{
-    return (int)SYS4(SYS_fadvise64, fd, off, len, advice);
-}
 ssize_t ss_getrandom(void *buf, size_t n) { return SYS3(SYS_getrandom, buf, n, 1 /* GRND_NONBLOCK */); }
 int ss_sigpending(uint64_t *set) { return (int)SYS2(SYS_rt_sigpending, set, 8); }
 int ss_sigtake(int sig)

@@ -10,17 +10,26 @@
  *                               to its usage plus KIB KiB, then the null write
  *   dumps measure N CGROUP      N parked threads; reset CGROUP's memory.max_usage_in_bytes, print the usage
  *                               then ("usage=BYTES"), and crash: the peak that follows is the report's
+ *   dumps seccomp MODE          a seccomp filter makes the dump's naming calls fail (failures injected, as
+ *                               filesystems answer): MODE noreplace, renameat2(RENAME_NOREPLACE) EINVAL; nolink,
+ *                               that and linkat EPERM; norename, every renameat2 EINVAL and linkat EPERM; then crash
  *   dumps blocked_worker        a worker thread that blocks every signal makes the null write
  *   dumps blocked_worker_abort  the same worker calls abort()
  *
  * The crash goes through a volatile global pointer, never a literal NULL the compiler can see.
  */
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -89,6 +98,27 @@ static long read_number(const char *dir, const char *name)
     return v;
 }
 
+static void inject_naming_failures(const char *mode)
+{
+    int all_renames = !strcmp(mode, "norename"), no_link = all_renames || !strcmp(mode, "nolink");
+    struct sock_filter f[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_renameat2, 0, 4),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[4])),
+        BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, all_renames ? 0xffffffffu : 1u, 1, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, all_renames ? 0u : 0xffffffffu, 0, 3), /* flags 0 with norename */
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | 22 /* EINVAL */),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_linkat, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, no_link ? SECCOMP_RET_ERRNO | 1 /* EPERM */ : SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = {sizeof f / sizeof f[0], f};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0) {
+        perror("seccomp");
+        exit(3);
+    }
+}
+
 static void *blocked_worker(void *arg)
 {
     sigset_t all;
@@ -132,13 +162,16 @@ int main(int argc, char **argv)
         write_file(argv[3], "memory.max_usage_in_bytes", "0");
         fprintf(stderr, "usage=%ld\n", read_number(argv[3], "memory.usage_in_bytes"));
         crash();
+    } else if (!strcmp(s, "seccomp") && argc > 2) {
+        inject_naming_failures(argv[2]);
+        crash();
     } else if (!strcmp(s, "blocked_worker") || !strcmp(s, "blocked_worker_abort")) {
         pthread_t t;
         pthread_create(&t, 0, blocked_worker, strcmp(s, "blocked_worker") ? (void *)1 : 0);
         pthread_join(t, 0);
     } else {
         fprintf(stderr, "usage: dumps crash|crash_at NS|threads N|fill MIB|near_limit KIB N CGROUP MIB|measure N CGROUP|"
-                        "blocked_worker[_abort]\n");
+                        "seccomp MODE|blocked_worker[_abort]\n");
         return 2;
     }
     return 0;

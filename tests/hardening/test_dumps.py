@@ -174,6 +174,37 @@ def test_filesystem_without_link_or_noreplace_keeps_every_dump_and_replaces_noth
         assert opens(mnt / f)["pid"] == 1
 
 
+def test_injected_no_noreplace_names_the_dump_with_a_hard_link():
+    """Injected (a seccomp filter answers renameat2(RENAME_NOREPLACE) with EINVAL, as 9p, NFS and FUSE without
+    rename2 do; hard links work): the dump gets its name through a hard link, never replacing anything, and no
+    temporary file is left."""
+    without, with_lg = both(["dumps", "seccomp", "noreplace"])
+    try:
+        same_death(without, with_lg)
+        (dump,) = with_lg.dumps
+        assert with_lg.files == [dump] and dump.stat().st_nlink == 1
+        assert re.search(r"; dump: \S+/dumps-\d+-\d{8}T\d{6}Z\.dmp$", our_line(with_lg.stderr))
+        opens(dump)
+    finally:
+        cleanup(without, with_lg)
+
+
+def test_injected_no_rename_at_all_keeps_the_complete_dump_under_its_temporary_name():
+    """Injected (every renameat2 fails with EINVAL, linkat with EPERM): the complete dump cannot be named, so it
+    stays under its temporary name, announced as such, instead of being deleted; the placeholder made for its
+    name is removed again."""
+    without, with_lg = both(["dumps", "seccomp", "norename"])
+    try:
+        same_death(without, with_lg)
+        (kept,) = with_lg.files
+        assert re.fullmatch(r"\.lastgasp-\d+-[0-9a-f]{16}\.tmp", kept.name), kept.name
+        line = our_line(with_lg.stderr)
+        assert f"; dump written but not named, error 22; kept as {kept}" in line, line
+        opens(kept)
+    finally:
+        cleanup(without, with_lg)
+
+
 # ---- a shared 1777 directory with names planted by another user ----
 
 def test_names_planted_by_another_user_do_not_stop_a_dump(tmp_path):

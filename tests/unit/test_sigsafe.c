@@ -1962,11 +1962,6 @@ static void test_sys_files(void)
     CHECK(ss_lseek(fd, 0, SEEK_END) == 5);
     CHECK(ss_lseek(fd, -10, SEEK_SET) == -EINVAL && lseek(fd, -10, SEEK_SET) == -1 && errno == EINVAL);
     CHECK(ss_lseek(-1, 0, SEEK_CUR) == -EBADF);
-    CHECK(ss_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) == 0 && posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) == 0);
-    CHECK(ss_fadvise(fd, 0, 0, 12345) == -EINVAL && posix_fadvise(fd, 0, 0, 12345) == EINVAL);
-    CHECK(ss_fadvise(-1, 0, 0, POSIX_FADV_DONTNEED) == -EBADF);
-    char c = 0;
-    CHECK(pread(fd, &c, 1, 4) == 1 && c == 'o'); /* the data outlives the advice */
     close(fd);
     unlinkat(tmpdir_fd, "seek", 0);
 
