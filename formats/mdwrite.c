@@ -514,32 +514,44 @@ static void pass(struct writer *w)
     }
 }
 
+static void plan(struct writer *w, const struct fmt_dump *d)
+{
+    ss_memset(w, 0, sizeof *w);
+    w->d = d;
+    for (int s = 0; s < S_COUNT; s++)
+        w->present[s] = 1;
+    w->present[S_GO] = d->go.present;
+    w->present[S_CRASHPAD] = d->annotation_count != 0;
+    w->present[S_GO_CRASH_TEXT] = d->go_crash_text.size != 0;
+    w->present[S_STATUS] = d->proc_status.size != 0;
+    w->present[S_CMDLINE] = d->cmdline.size != 0;
+    w->present[S_AUXV] = d->auxv.size != 0;
+    w->present[S_MAPS] = d->maps.size != 0;
+    w->present[S_ENVIRON] = d->environ.size != 0;
+    w->present[S_CGROUP] = d->cgroup.size != 0;
+    w->present[S_HOSTNAME] = d->hostname.size != 0;
+    w->dry = 1;
+    pass(w);
+}
+
 int64_t fmt_md_write(const struct fmt_dump *d, fmt_sink sink, void *ctx)
 {
     struct writer w;
-    ss_memset(&w, 0, sizeof w);
-    w.d = d;
+    plan(&w, d);
     w.sink = sink;
     w.ctx = ctx;
-    for (int s = 0; s < S_COUNT; s++)
-        w.present[s] = 1;
-    w.present[S_GO] = d->go.present;
-    w.present[S_CRASHPAD] = d->annotation_count != 0;
-    w.present[S_GO_CRASH_TEXT] = d->go_crash_text.size != 0;
-    w.present[S_STATUS] = d->proc_status.size != 0;
-    w.present[S_CMDLINE] = d->cmdline.size != 0;
-    w.present[S_AUXV] = d->auxv.size != 0;
-    w.present[S_MAPS] = d->maps.size != 0;
-    w.present[S_ENVIRON] = d->environ.size != 0;
-    w.present[S_CGROUP] = d->cgroup.size != 0;
-    w.present[S_HOSTNAME] = d->hostname.size != 0;
-    w.dry = 1;
-    pass(&w);
     if (w.pos > 0xffffffffu)
         return -27; /* EFBIG: a minidump's offsets are 32-bit */
     w.dry = 0;
     pass(&w);
     return w.err ? w.err : (int64_t)w.pos;
+}
+
+uint64_t fmt_md_openable_size(const struct fmt_dump *d)
+{
+    struct writer w;
+    plan(&w, d);
+    return (uint64_t)w.rva[S_THREADS] + w.size[S_THREADS];
 }
 
 uint32_t fmt_ranges_normalize(struct fmt_range *r, uint32_t n)

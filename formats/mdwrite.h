@@ -104,6 +104,10 @@ struct fmt_dump {
 /* Write the dump to sink. Returns the number of bytes written, or a negative sink error. */
 int64_t fmt_md_write(const struct fmt_dump *d, fmt_sink sink, void *ctx);
 
+/* The length of the file's head that readers need to open it (header, directory and every stream up to the
+ * thread list, which Breakpad and rust-minidump require): a file cut shorter than this is of no use. */
+uint64_t fmt_md_openable_size(const struct fmt_dump *d);
+
 /* Memory ranges: sort by start and merge overlapping or touching ranges, in place. Returns the
  * new count. Insertion sort: bounded by n^2 with n at most a few thousand ranges. */
 uint32_t fmt_ranges_normalize(struct fmt_range *r, uint32_t n);

@@ -228,6 +228,7 @@ void rep_on_fatal_signal(int sig, siginfo_t *si, void *ucv)
     ss_memcpy(&rep_c.si, si, sizeof rep_c.si);
     rep_copy_context(&rep_c.uc, uc);
     ss_call_on_stack(on_private_stack, 0, rep_g.stack + 4096 + REP_HANDLER_STACK);
+    rep_give_back();
     __atomic_store_n(&rep_c.done, 1, __ATOMIC_RELEASE);
     ss_futex_wake(&rep_c.done, 1 << 30);
     rep_go_end(path);

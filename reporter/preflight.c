@@ -48,7 +48,7 @@ int rep_preflight(void)
     int may = dumpable();
     /* Not dumpable: only the directory root named in /etc/lastgasp.conf, never the one the environment named. */
     if (!may && !ss_fdid_same(&rep_g.secure_dir_id))
-        return -1;
+        return REP_NOT_DUMPABLE;
     for (int i = 0; i < REP_FD_RESERVE; i++)
         if (ss_fdid_same(&rep_g.reserve[i]))
             ss_close(rep_g.reserve[i].fd);

@@ -131,6 +131,7 @@ void rep_copy_context(ucontext_t *dst, const ucontext_t *src);
 
 /* report.c */
 void rep_report(void *unused);
+void rep_give_back(void);
 void rep_on_fatal_signal(int sig, siginfo_t *si, void *uc);
 
 /* unwind.c and x86_64/unwind_cfi.c */
@@ -208,6 +209,7 @@ const char *rep_dir_path(void);
 void rep_fds_prepare_nasync(void);
 void rep_fds_release_nasync(void);
 const char *rep_escape_nasync(char *out, size_t cap, const char *value);
+#define REP_NOT_DUMPABLE (-100000) /* rep_preflight: no dump by the kernel's rule for cores */
 int rep_preflight(void);
 int rep_dir_fd(void);
 int rep_crash_text_fd(void);

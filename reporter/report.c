@@ -502,8 +502,26 @@ static int sink_bufw(const void *p, size_t n, void *ctx) { return ss_bufw_put(ct
 
 static long read_mem(void *dst, uint64_t src, size_t n) { return ss_memread(dst, src, n); }
 
-/* comm-PID-YYYYMMDDTHHMMSSZ.dmp, from characters that are safe in any file name. */
-static void dump_name(struct ss_str *s, const char *suffix)
+/* Names of the file: the plain one, then these many with -2, -3, ... (another crash of the same comm and pid in
+ * the same second: PID 1 of a restarting container, replicas sharing a volume), then random suffixes (names
+ * planted by someone else in a shared directory). Each try is one system call. */
+#define NAME_PLAIN_TRIES 16
+#define NAME_TRIES 24
+#define TMP_TRIES 8
+
+/* 64 bits nobody can guess ahead: the kernel's random bytes (GRND_NONBLOCK: never waits); if it refuses, the
+ * clocks mixed with this thread's id and stack address, which another user cannot read either. */
+static uint64_t unguessable(void)
+{
+    uint64_t r = 0;
+    if (ss_getrandom(&r, sizeof r) != (ssize_t)sizeof r)
+        r = (ss_now_ns(0) * 0x9e3779b97f4a7c15ull) ^ ss_now_ns(1) ^ ((uint64_t)(uintptr_t)&r << 17) ^
+            (uint64_t)rep_c.tid;
+    return r;
+}
+
+/* comm-PID-YYYYMMDDTHHMMSSZ[-UNIQUE]EXT, from characters that are safe in any file name; try k of NAME_TRIES. */
+static void dump_name(struct ss_str *s, int k, const char *ext)
 {
     for (const char *c = R.comm; *c; c++) {
         char ch = *c;
@@ -530,46 +548,163 @@ static void dump_name(struct ss_str *s, const char *suffix)
             ss_str_add(s, "T");
     }
     ss_str_add(s, "Z");
-    ss_str_add(s, suffix);
+    if (k > 0 && k < NAME_PLAIN_TRIES) {
+        ss_str_add(s, "-");
+        ss_str_u64(s, (uint64_t)k + 1);
+    } else if (k > 0) {
+        char hex[16];
+        ss_str_add(s, "-");
+        ss_str_addn(s, hex, ss_fmt_hex(hex, unguessable() & 0xffffffffu, 8));
+    }
+    ss_str_add(s, ext);
 }
 
-/* Write the file under a temporary name and rename it when complete. Returns 0 or -errno; on
- * success or partial success, final holds the name. */
-static int write_dump(char *final, size_t final_cap, int *truncated)
+/* Create the temporary file .lastgasp-PID-RANDOM.tmp: a name nobody can plant ahead (a shared 1777 directory),
+ * retried on a clash. Returns the fd or -errno. */
+static int create_temp(int dir_fd, char *tmp, size_t cap)
 {
-    char tmp[96];
-    struct ss_str t, f;
-    int fd = -17, dir_fd = rep_dir_fd();
-    if (dir_fd < 0)
-        return dir_fd;
-    /* A stale temporary file of a recycled pid (or anything placed there) must not stop us. */
-    for (int attempt = 0; attempt < 8 && fd == -17 /* EEXIST */; attempt++) {
-        ss_str_init(&t, tmp, sizeof tmp);
+    int fd = -17;
+    for (int k = 0; k < TMP_TRIES && (fd == -17 /* EEXIST */ || fd == -40 /* ELOOP */); k++) {
+        struct ss_str t;
+        char hex[16];
+        ss_str_init(&t, tmp, cap);
         ss_str_add(&t, ".lastgasp-");
         ss_str_u64(&t, (uint64_t)rep_c.pid);
         ss_str_add(&t, "-");
-        ss_str_u64(&t, (uint64_t)attempt);
+        ss_str_addn(&t, hex, ss_fmt_hex(hex, unguessable(), 16));
         ss_str_add(&t, ".tmp");
         fd = ss_openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
     }
-    if (fd < 0)
-        return fd;
+    return fd;
+}
+
+/* Write the dump to fd; *written is what the file holds after it. Past RLIMIT_FSIZE, write(2) fails with
+ * EFBIG and raises SIGXFSZ, whose default action would end the process with that signal instead of its own:
+ * SIGXFSZ is blocked around the writes, and the one they left pending is taken off before it is unblocked. */
+static int write_file(int fd, uint64_t *written)
+{
+    uint64_t xfsz = 1ull << (SIGXFSZ - 1), mask, before = 0, after = 0;
+    ss_sigprocmask(SIG_BLOCK, &xfsz, &mask);
+    ss_sigpending(&before);
     void *buf = alloc(WRITE_BUF);
     struct ss_bufw w;
     char small[512];
     ss_bufw_init(&w, fd, buf ? buf : small, buf ? WRITE_BUF : sizeof small);
     int64_t r = fmt_md_write(&R.d, sink_bufw, &w);
     int err = ss_bufw_flush(&w);
-    ss_close(fd);
-    *truncated = r < 0 || err < 0;
-    ss_str_init(&f, final, final_cap);
-    dump_name(&f, *truncated ? ".truncated.dmp" : ".dmp");
-    int rr = ss_renameat_noreplace(dir_fd, tmp, final);
-    if (rr < 0) {
-        ss_unlinkat(dir_fd, tmp);
-        return rr;
+    if (ss_sigpending(&after) == 0 && (after & xfsz) && !(before & xfsz))
+        ss_sigtake(SIGXFSZ);
+    ss_sigprocmask(SIG_SETMASK, &mask, 0);
+    int64_t at = ss_lseek(fd, 0, 1 /* SEEK_CUR */);
+    *written = at >= 0 ? (uint64_t)at : w.total;
+    return err < 0 ? err : r < 0 ? (int)r : 0;
+}
+
+/* Give the complete temporary file its final name, never replacing a file: renameat2(RENAME_NOREPLACE); on a
+ * filesystem without it (EINVAL: FUSE, 9p, NFS), a hard link; without hard links either (EPERM and the like:
+ * vfat, many FUSE filesystems), reserve the name with an exclusive create and rename onto that empty file of
+ * our own. A name that exists moves on to the next. Returns 0 or -errno. */
+static int publish(int dir_fd, const char *tmp, char *final, size_t cap, const char *ext)
+{
+    int no_noreplace = 0, no_link = 0, err = -17;
+    for (int k = 0; k < NAME_TRIES && err == -17 /* EEXIST */; k++) {
+        struct ss_str f;
+        ss_str_init(&f, final, cap);
+        dump_name(&f, k, ext);
+        if (!no_noreplace) {
+            err = ss_renameat2(dir_fd, tmp, final, 1 /* RENAME_NOREPLACE */);
+            if (err != -22 /* EINVAL */)
+                continue;
+            no_noreplace = 1;
+        }
+        if (!no_link) {
+            err = ss_linkat(dir_fd, tmp, final);
+            if (err == 0)
+                ss_unlinkat(dir_fd, tmp);
+            if (err == 0 || err == -17)
+                continue;
+            no_link = 1;
+        }
+        int fd = ss_openat(dir_fd, final, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
+        if (fd < 0) {
+            err = fd;
+            continue;
+        }
+        ss_close(fd);
+        err = ss_renameat2(dir_fd, tmp, final, 0);
+        if (err < 0)
+            ss_unlinkat(dir_fd, final);
     }
-    return *truncated ? (err < 0 ? err : (int)r) : 0;
+    return err;
+}
+
+/* What write_dump did, for tell. */
+struct outcome {
+    int err;            /* the first error, or 0 */
+    int kept;           /* 0 nothing, 1 under its name in final, 2 complete but left under the temporary name */
+    int truncated;
+    uint64_t written;
+    char tmp[64];
+    char final[160];
+};
+
+/* Write the file under a temporary name and name it when complete. A file cut before the part readers need
+ * to open it (a full disk, RLIMIT_FSIZE) is removed: nothing is better than a file every reader rejects. A
+ * complete or usable file is never removed: if no name can be given, it stays under the temporary one. */
+static void write_dump(struct outcome *o)
+{
+    int dir_fd = rep_dir_fd();
+    if (dir_fd < 0) {
+        o->err = dir_fd;
+        return;
+    }
+    int fd = create_temp(dir_fd, o->tmp, sizeof o->tmp);
+    if (fd < 0) {
+        o->err = fd;
+        return;
+    }
+    o->err = write_file(fd, &o->written);
+    ss_close(fd);
+    o->truncated = o->err < 0;
+    if (o->truncated && o->written < fmt_md_openable_size(&R.d)) {
+        ss_unlinkat(dir_fd, o->tmp);
+        return;
+    }
+    int err = publish(dir_fd, o->tmp, o->final, sizeof o->final, o->truncated ? ".truncated.dmp" : ".dmp");
+    o->kept = err < 0 ? 2 : 1;
+    if (!o->err)
+        o->err = err;
+}
+
+static const char *err_reason(int err)
+{
+    switch (-err) {
+    case 1: return "operation not permitted";
+    case 2: return "directory no longer exists";
+    case 5: return "I/O error";
+    case 13: return "permission denied";
+    case 17: return "every name tried is taken";
+    case 27: return "file size limit, RLIMIT_FSIZE";
+    case 28: return "no space left on device";
+    case 30: return "read-only file system";
+    case 95: return "not supported by the filesystem";
+    case 116: return "its fd was closed and the path now names another directory";
+    case 122: return "disk quota exceeded";
+    default: return 0;
+    }
+}
+
+/* "error N (reason)" */
+static void add_err(struct ss_str *s, int err)
+{
+    const char *why = err_reason(err);
+    ss_str_add(s, "error ");
+    ss_str_i64(s, -err);
+    if (why) {
+        ss_str_add(s, " (");
+        ss_str_add(s, why);
+        ss_str_add(s, ")");
+    }
 }
 
 /* The Go runtime's name for a fatal signal (its sigtable), as it prints "SIGSEGV: segmentation violation". */
@@ -607,7 +742,7 @@ static int tell_go_reason(struct ss_str *s)
     return 1;
 }
 
-static void tell(int err, const char *file, int truncated)
+static void tell(const struct outcome *o)
 {
     if (rep_g.quiet)
         return;
@@ -651,29 +786,58 @@ static void tell(int err, const char *file, int truncated)
 where:
     ss_str_add(&s, ", thread ");
     ss_str_u64(&s, (uint64_t)rep_c.tid);
-    if (err == 0 || truncated) {
-        ss_str_add(&s, truncated ? "; dump TRUNCATED (" : "; dump: ");
-        if (truncated) {
-            ss_str_add(&s, "error ");
-            ss_str_i64(&s, -err);
-            ss_str_add(&s, "): ");
+    if (o->kept == 1 && !o->truncated) {
+        ss_str_add(&s, "; dump: ");
+    } else if (o->kept == 1) {
+        /* "(error N)" first: operators and tests grep for it */
+        const char *why = err_reason(o->err);
+        ss_str_add(&s, "; dump TRUNCATED (error ");
+        ss_str_i64(&s, -o->err);
+        ss_str_add(&s, ") at ");
+        ss_str_u64(&s, o->written);
+        ss_str_add(&s, " bytes");
+        if (why) {
+            ss_str_add(&s, ": ");
+            ss_str_add(&s, why);
         }
-        ss_str_add_escaped(&s, rep_dir_path());
-        ss_str_add(&s, "/");
-        ss_str_add(&s, file);
+        ss_str_add(&s, "; what fits is kept: ");
+    } else if (o->kept == 2) {
+        ss_str_add(&s, o->truncated ? "; dump TRUNCATED and not named, " : "; dump written but not named, ");
+        add_err(&s, o->err);
+        ss_str_add(&s, "; kept as ");
+    } else if (o->err == REP_NOT_DUMPABLE) {
+        ss_str_add(&s, "; no dump: the process is not dumpable, and the kernel writes no core either");
     } else {
         ss_str_add(&s, "; no dump written to ");
         ss_str_add_escaped(&s, rep_dir_path());
-        ss_str_add(&s, ": error ");
-        ss_str_i64(&s, -err);
-        ss_str_add(&s, err == -13 ? " (permission denied)" : err == -28 ? " (no space left on device)"
-                       : err == -2 ? " (directory no longer exists)" : err == -30 ? " (read-only file system)"
-                       : err == -1 ? " (the process is not dumpable: no dump, as the kernel writes no core)"
-                       : err == -116 ? " (its fd was closed and the path now names another directory)"
-                       : "");
+        ss_str_add(&s, ": ");
+        add_err(&s, o->err);
+        if (o->written)
+            ss_str_add(&s, "; the start of the file that fitted is too short to open and was removed");
+    }
+    if (o->kept) {
+        ss_str_add_escaped(&s, rep_dir_path());
+        ss_str_add(&s, "/");
+        ss_str_add(&s, o->kept == 1 ? o->final : o->tmp);
     }
     ss_str_add(&s, "\n");
     ss_write_all(2, s.buf, s.len);
+}
+
+/* Handler path, the reporting thread, after the report, back on the stack the signal arrived on: give the
+ * pages the report touched back to the kernel before the process dies. In a memory cgroup near its limit they
+ * would stay charged while the kernel writes the core dump, which then meets the OOM killer (SIGKILL instead
+ * of the original death, a core cut short). MADV_DONTNEED, not munmap: the mappings stay valid (a thread still
+ * inside the capture handler may read a slot; it reads zeros), they are only empty again. */
+void rep_give_back(void)
+{
+    if (rep_g.arena.base && rep_g.arena.high)
+        ss_madvise(rep_g.arena.base, rep_g.arena.high, 4 /* MADV_DONTNEED */);
+    rep_g.arena.used = rep_g.arena.high = 0; /* the pages read as zeros again */
+    if (rep_g.stack) {
+        ss_madvise(rep_g.stack + 4096, REP_HANDLER_STACK, 4);
+        ss_madvise(rep_g.nested_altstack, REP_NESTED_ALTSTACK, 4);
+    }
 }
 
 /* Handler path, reporting thread, on the private stack. */
@@ -691,9 +855,11 @@ void rep_report(void *unused)
     static uint32_t fallback_slot[1];
     rep_strtab_init(&R.st, strings ? strings : fallback_strings, strings ? REP_STRINGS_CAP : 0,
                     slots ? slots : fallback_slot, slots ? STRTAB_SLOTS : 1);
-    int pf = rep_preflight();
-    if (pf < 0) {
-        tell(pf, "", 0);
+    struct outcome out;
+    ss_memset(&out, 0, sizeof out);
+    out.err = rep_preflight();
+    if (out.err < 0) {
+        tell(&out);
         return;
     }
 
@@ -752,11 +918,9 @@ void rep_report(void *unused)
     R.d.strings = R.st.buf;
     R.d.strings_size = R.st.len;
 
-    char final[160];
-    int truncated = 0;
-    int err = write_dump(final, sizeof final, &truncated);
+    write_dump(&out);
     rep_release_threads();
     rep_symbols_reset();
     rep_cfi_reset();
-    tell(err, final, truncated);
+    tell(&out);
 }

@@ -36,8 +36,18 @@ int ss_futex_wake(volatile int *addr, int n);
 /* Wait until *flag is non-zero (acquire) or timeout_ns has passed; returns 1 if it was set. */
 int ss_futex_wait_set(volatile int *flag, uint64_t timeout_ns);
 int ss_getdents64(int fd, void *buf, size_t n);
-int ss_renameat_noreplace(int dirfd, const char *from, const char *to);
+/* flags 0: rename, replacing; 1: RENAME_NOREPLACE (EINVAL where the filesystem cannot) */
+int ss_renameat2(int dirfd, const char *from, const char *to, unsigned flags);
+int ss_linkat(int dirfd, const char *from, const char *to);
 int ss_unlinkat(int dirfd, const char *path);
+int64_t ss_lseek(int fd, int64_t off, int whence);
+int ss_madvise(void *addr, size_t len, int advice);
+/* Up to n random bytes from the kernel without ever blocking (GRND_NONBLOCK); bytes or -errno. */
+ssize_t ss_getrandom(void *buf, size_t n);
+int ss_sigpending(uint64_t *set);
+/* Take one pending instance of sig (blocked) off this thread's or the process's queue, without
+ * waiting: returns sig, or -EAGAIN when none is pending. */
+int ss_sigtake(int sig);
 ssize_t ss_readlink(const char *path, char *buf, size_t n);
 int ss_uname(void *utsname);
 int ss_fstat(int fd, struct stat *st); /* x86_64: the kernel's struct stat is libc's */

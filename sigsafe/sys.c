@@ -100,17 +100,22 @@ int ss_futex_wait_set(volatile int *flag, uint64_t timeout_ns)
 
 int ss_getdents64(int fd, void *buf, size_t n) { return (int)SYS3(SYS_getdents64, fd, buf, n); }
 
-int ss_renameat_noreplace(int dirfd, const char *from, const char *to)
+int ss_renameat2(int dirfd, const char *from, const char *to, unsigned flags)
 {
-    int r = (int)SYS5(SYS_renameat2, dirfd, from, dirfd, to, 1 /* RENAME_NOREPLACE */);
-    if (r != -22 /* EINVAL: this filesystem cannot; link + unlink never replaces either */)
-        return r;
-    r = (int)SYS5(SYS_linkat, dirfd, from, dirfd, to, 0);
-    if (r == 0)
-        SYS3(SYS_unlinkat, dirfd, from, 0);
-    return r;
+    return (int)SYS5(SYS_renameat2, dirfd, from, dirfd, to, flags);
 }
+int ss_linkat(int dirfd, const char *from, const char *to) { return (int)SYS5(SYS_linkat, dirfd, from, dirfd, to, 0); }
 int ss_unlinkat(int dirfd, const char *path) { return (int)SYS3(SYS_unlinkat, dirfd, path, 0); }
+int64_t ss_lseek(int fd, int64_t off, int whence) { return SYS3(SYS_lseek, fd, off, whence); }
+int ss_madvise(void *addr, size_t len, int advice) { return (int)SYS3(SYS_madvise, addr, len, advice); }
+ssize_t ss_getrandom(void *buf, size_t n) { return SYS3(SYS_getrandom, buf, n, 1 /* GRND_NONBLOCK */); }
+int ss_sigpending(uint64_t *set) { return (int)SYS2(SYS_rt_sigpending, set, 8); }
+int ss_sigtake(int sig)
+{
+    uint64_t set = 1ull << (sig - 1);
+    struct timespec zero = {0, 0};
+    return (int)SYS4(SYS_rt_sigtimedwait, &set, 0, &zero, 8);
+}
 ssize_t ss_readlink(const char *path, char *buf, size_t n)
 {
     return SYS4(SYS_readlinkat, AT_FDCWD, path, buf, n);

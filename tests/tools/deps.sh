@@ -16,7 +16,7 @@ TOOLS=${LASTGASP_TOOLS:-$HOME/.cache/lastgasp-tools}
 
 pkgs=(gcc make pkg-config libminizip-dev zlib1g-dev libcurl4-openssl-dev)
 [ "$mode" = demo ] && pkgs+=(curl)
-[ "$mode" = test ] && pkgs+=(lldb clang chromium libcap2-bin strace)  # libcap2-bin: setcap, for the setcap tests
+[ "$mode" = test ] && pkgs+=(lldb clang chromium libcap2-bin strace python3-fusepy)  # setcap; syscall counts; a FUSE filesystem
 [ "$mode" = bench ] && pkgs+=(wrk)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -230,6 +230,23 @@ static void test_roundtrip(void)
     }
     CHECK_MSG(bad == 0, "%d truncations lost the crash reason", bad);
 
+    /* fmt_md_openable_size: exactly where the thread list's counted part ends (what Breakpad and rust-minidump
+     * require before they open a file); a file cut there has every thread the list holds (the two that answered), one byte less loses one. */
+    size_t threads_end = 0;
+    CHECK(fmt_md_open(&md, b.p, b.len, err, sizeof err) == FMT_MD_OK);
+    for (size_t i = 0; i < md.nstreams; i++)
+        if (md.streams[i].type == MD_THREAD_LIST_STREAM)
+            threads_end = md.streams[i].rva + md.streams[i].size;
+    fmt_md_close(&md);
+    CHECK_EQ_U64(fmt_md_openable_size(&d), threads_end);
+    CHECK(threads_end > exc_end && threads_end < b.len);
+    int rc = fmt_md_open(&md, b.p, threads_end, err, sizeof err);
+    CHECK_MSG(rc == FMT_MD_OK && md.nthreads == 2, "rc %d, %zu threads", rc, md.nthreads);
+    fmt_md_close(&md);
+    rc = fmt_md_open(&md, b.p, threads_end - 1, err, sizeof err);
+    CHECK_MSG(rc == FMT_MD_OK && md.nthreads == 1, "rc %d, %zu threads", rc, md.nthreads);
+    fmt_md_close(&md);
+
     /* A sink that fails stops the writer and reports the error. */
     struct membuf small = {malloc(100), 0, 100};
     CHECK(fmt_md_write(&d, sink_mem, &small) == -28);

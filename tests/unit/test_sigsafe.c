@@ -2067,17 +2067,86 @@ static void test_sys_rename(void)
     write_file("a", "A", 1);
     write_file("b", "B", 1);
     char c = 0;
-    CHECK(ss_renameat_noreplace(tmpdir_fd, "a", "b") == -EEXIST);
+    CHECK(ss_renameat2(tmpdir_fd, "a", "b", RENAME_NOREPLACE) == -EEXIST);
     CHECK(slurp("a", &c, 1) == 1 && c == 'A');
     CHECK(slurp("b", &c, 1) == 1 && c == 'B');
-    CHECK(ss_renameat_noreplace(tmpdir_fd, "a", "c") == 0);
+    CHECK(ss_renameat2(tmpdir_fd, "a", "c", RENAME_NOREPLACE) == 0);
     CHECK(slurp("a", &c, 1) == -1 && errno == ENOENT);
     CHECK(slurp("c", &c, 1) == 1 && c == 'A');
-    CHECK(ss_renameat_noreplace(tmpdir_fd, "missing", "d") == -ENOENT);
-    CHECK(ss_renameat_noreplace(-1, "c", "d") == -EBADF);
-    CHECK(ss_unlinkat(tmpdir_fd, "c") == 0);
-    CHECK(ss_unlinkat(tmpdir_fd, "c") == -ENOENT);
+    CHECK(ss_renameat2(tmpdir_fd, "missing", "d", RENAME_NOREPLACE) == -ENOENT);
+    CHECK(ss_renameat2(-1, "c", "d", RENAME_NOREPLACE) == -EBADF);
+    CHECK(ss_renameat2(tmpdir_fd, "c", "d", 0x80000000u) == -EINVAL); /* what a filesystem without the flag says */
+    /* Flags 0: the plain rename, which replaces; as libc's renameat does. */
+    CHECK(ss_renameat2(tmpdir_fd, "c", "b", 0) == 0);
+    CHECK(slurp("b", &c, 1) == 1 && c == 'A' && slurp("c", &c, 1) == -1);
+    /* linkat: a second name, never replacing; as libc's linkat. */
+    CHECK(ss_linkat(tmpdir_fd, "b", "e") == 0 && linkat(tmpdir_fd, "b", tmpdir_fd, "f", 0) == 0);
+    CHECK(slurp("e", &c, 1) == 1 && c == 'A');
+    CHECK(ss_linkat(tmpdir_fd, "b", "e") == -EEXIST && linkat(tmpdir_fd, "b", tmpdir_fd, "e", 0) == -1 &&
+          errno == EEXIST);
+    CHECK(ss_linkat(tmpdir_fd, "missing", "g") == -ENOENT);
+    CHECK(ss_unlinkat(tmpdir_fd, "e") == 0 && ss_unlinkat(tmpdir_fd, "f") == 0);
+    CHECK(ss_unlinkat(tmpdir_fd, "e") == -ENOENT);
     CHECK(ss_unlinkat(tmpdir_fd, "b") == 0);
+}
+
+static void test_sys_files(void)
+{
+    /* lseek: the offset a short write left, as libc's lseek reports it. */
+    int fd = openat(tmpdir_fd, "seek", O_RDWR | O_CREAT | O_TRUNC, 0600);
+    CHECK(fd >= 0 && write(fd, "hello", 5) == 5);
+    CHECK(ss_lseek(fd, 0, SEEK_CUR) == 5 && lseek(fd, 0, SEEK_CUR) == 5);
+    CHECK(ss_lseek(fd, 2, SEEK_SET) == 2 && lseek(fd, 0, SEEK_CUR) == 2);
+    CHECK(ss_lseek(fd, 0, SEEK_END) == 5);
+    CHECK(ss_lseek(fd, -10, SEEK_SET) == -EINVAL && lseek(fd, -10, SEEK_SET) == -1 && errno == EINVAL);
+    CHECK(ss_lseek(-1, 0, SEEK_CUR) == -EBADF);
+    close(fd);
+    unlinkat(tmpdir_fd, "seek", 0);
+
+    /* madvise(MADV_DONTNEED) on private anonymous pages: they read back as zeros and are no longer resident. */
+    size_t pg = page_size();
+    uint8_t *p = mmap(0, 4 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    memset(p, 0xab, 4 * pg);
+    unsigned char vec[4];
+    CHECK(mincore(p, 4 * pg, vec) == 0 && (vec[0] & vec[1] & vec[2] & vec[3] & 1));
+    CHECK(ss_madvise(p + pg, 2 * pg, MADV_DONTNEED) == 0);
+    CHECK(mincore(p, 4 * pg, vec) == 0 && (vec[0] & 1) && !(vec[1] & 1) && !(vec[2] & 1) && (vec[3] & 1));
+    CHECK(p[0] == 0xab && p[pg] == 0 && p[3 * pg - 1] == 0 && p[3 * pg] == 0xab);
+    CHECK(ss_madvise(p + 1, pg, MADV_DONTNEED) == -EINVAL && madvise(p + 1, pg, MADV_DONTNEED) == -1 &&
+          errno == EINVAL);
+    munmap(p, 4 * pg);
+
+    /* getrandom: the bytes asked for, different from one call to the next. */
+    uint64_t r1 = 0, r2 = 0;
+    CHECK(ss_getrandom(&r1, sizeof r1) == 8 && ss_getrandom(&r2, sizeof r2) == 8);
+    CHECK(r1 != r2);
+    CHECK(ss_getrandom((void *)1, 8) == -EFAULT);
+}
+
+static void test_sys_sigtake(void)
+{
+    /* A blocked signal raised at this thread is pending; ss_sigtake takes it off without running anything,
+     * and a second take finds nothing (standard signals do not queue). */
+    install_handler(SIGXFSZ, on_usr, 0);
+    uint64_t bit = 1ull << (SIGXFSZ - 1), old = 0, pend = 0;
+    CHECK(ss_sigprocmask(SIG_BLOCK, &bit, &old) == 0);
+    CHECK(ss_sigpending(&pend) == 0 && !(pend & bit));
+    CHECK(ss_sigtake(SIGXFSZ) == -EAGAIN);
+    sig_hits = 0;
+    raise(SIGXFSZ);
+    raise(SIGXFSZ);
+    sigset_t libc_pend;
+    CHECK(ss_sigpending(&pend) == 0 && (pend & bit) && sigpending(&libc_pend) == 0 &&
+          sigismember(&libc_pend, SIGXFSZ) == 1);
+    CHECK(ss_sigtake(SIGXFSZ) == SIGXFSZ);
+    CHECK(ss_sigtake(SIGXFSZ) == -EAGAIN);
+    CHECK(ss_sigpending(&pend) == 0 && !(pend & bit));
+    /* A process-directed one is taken too. */
+    kill(getpid(), SIGXFSZ);
+    CHECK(ss_sigtake(SIGXFSZ) == SIGXFSZ);
+    CHECK(ss_sigprocmask(SIG_SETMASK, &old, 0) == 0);
+    CHECK(sig_hits == 0); /* nothing was left to run when it was unblocked */
+    install_handler(SIGXFSZ, SIG_DFL, 0);
 }
 
 /* ---- x86_64/jmp.S ---- */
@@ -2337,6 +2406,8 @@ int main(void)
     test_sys_time();
     test_sys_timer();
     test_sys_rename();
+    test_sys_files();
+    test_sys_sigtake();
 
     test_setjmp();
     test_call_on_stack();
