@@ -19,7 +19,8 @@ SAFE_SRC := sigsafe/sys.c sigsafe/mem.c sigsafe/fmt.c sigsafe/memread.c sigsafe/
             sigsafe/bufw.c formats/mdwrite.c reporter/handler.c reporter/capture.c reporter/report.c \
             reporter/unwind.c reporter/symbols.c reporter/strtab.c reporter/modules.c reporter/x86_64/context.c \
             reporter/x86_64/unwind_cfi.c reporter/go_pcln.c reporter/go_offsets.c reporter/go_capture.c \
-            reporter/go_reason.c reporter/go_exit.c reporter/annotate_read.c sigsafe/fdid.c reporter/preflight.c
+            reporter/go_reason.c reporter/go_exit.c reporter/annotate_read.c sigsafe/fdid.c reporter/preflight.c \
+            reporter/chain.c
 SAFE_ASM := sigsafe/x86_64/jmp.S
 INSTALL_SRC := reporter/install.c reporter/altstack.c reporter/go_inspect.c reporter/go_install.c reporter/go_traceback.c \
                reporter/annotate.c reporter/protect.c

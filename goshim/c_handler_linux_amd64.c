@@ -33,3 +33,4 @@
 #include "reporter/annotate_read.c"
 #include "sigsafe/fdid.c"
 #include "reporter/preflight.c"
+#include "reporter/chain.c"

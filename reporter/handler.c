@@ -96,21 +96,22 @@ static int raised_by_kernel_fault(int sig, const siginfo_t *si)
  * The signal being handled is always put back: under LD_PRELOAD in a Go program the kernel holds
  * Go's handler, which forwarded the signal to us, and the previous disposition (the default) is
  * what ends the process with this signal. */
-static void restore_dispositions(int sig)
+static void restore_dispositions(int sig, int keep_sig)
 {
     for (int s = 1; s < REP_NSIG; s++) {
         struct ss_kaction cur;
-        if (!rep_g.ours[s])
+        if (!rep_g.ours[s] || (s == sig && keep_sig))
             continue;
         if (s == sig || (ss_sigaction_raw(s, 0, &cur) == 0 && cur.handler == (void *)rep_on_fatal_signal))
             ss_sigaction_raw(s, &rep_g.prev[s], 0);
     }
 }
 
-/* The single exit path for every thread that entered the fatal handler. */
-static void rep_finish(int sig, siginfo_t *si)
+/* The single exit path for every thread that entered the fatal handler. keep_sig: a handler that was there
+ * before lastgasp already chose this signal's disposition (chain.c): leave it as it set it. */
+static void rep_finish(int sig, siginfo_t *si, int keep_sig)
 {
-    restore_dispositions(sig);
+    restore_dispositions(sig, keep_sig);
     if (raised_by_kernel_fault(sig, si))
         return;
     if (ss_tgsigqueueinfo(ss_getpid(), ss_gettid(), sig, si) < 0)
@@ -202,6 +203,16 @@ void rep_on_fatal_signal(int sig, siginfo_t *si, void *ucv)
             rep_go_crash_bit_put_back();
         return;
     }
+    if (rep_shared_memory_child()) { /* a vfork child: the claim would use up the parent's lastgasp */
+        struct ss_kaction cur;
+        if (ss_sigaction_raw(sig, 0, &cur) == 0 && cur.handler == (void *)rep_on_fatal_signal)
+            ss_sigaction_raw(sig, &rep_g.prev[sig], 0);
+        rep_finish(sig, si, 1);
+        return;
+    }
+    int chain = rep_chain_first(sig, si, ucv);
+    if (chain == REP_CHAIN_RECOVERED)
+        return;
     int tid = ss_gettid();
     int expected = 0;
     if (!__atomic_compare_exchange_n(&rep_c.claim_tid, &expected, tid, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
@@ -216,7 +227,7 @@ void rep_on_fatal_signal(int sig, siginfo_t *si, void *ucv)
             rep_die_now(rep_c.sig);
         }
         wait_for_reporter(uc);
-        rep_finish(sig, si);
+        rep_finish(sig, si, 0);
         return;
     }
     rep_c.sig = sig;
@@ -232,5 +243,5 @@ void rep_on_fatal_signal(int sig, siginfo_t *si, void *ucv)
     __atomic_store_n(&rep_c.done, 1, __ATOMIC_RELEASE);
     ss_futex_wake(&rep_c.done, 1 << 30);
     rep_go_end(path);
-    rep_finish(sig, si);
+    rep_finish(sig, si, chain == REP_CHAIN_DYING);
 }

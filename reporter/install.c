@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,6 +128,10 @@ static void uninstall_signals_nasync(size_t count)
     rep_g.ours[SIGQUIT] = 0;
 }
 
+/* In the child of fork() (not vfork: no atfork handler runs there): this process has memory of its own, so a
+ * crash here is reported (chain.c). Async-signal-safe: fork() in a threaded program leaves only that. */
+static void after_fork_in_child_nasync(void) { __atomic_store_n(&rep_fork_pid, ss_getpid(), __ATOMIC_RELEASE); }
+
 /* Put lastgasp's handler on every fatal signal, remembering what was there. All or nothing. */
 static int install_signals_nasync(void)
 {
@@ -194,6 +199,9 @@ static int install_nasync(const struct lastgasp_options *opts, int after_go)
         goto fail_stacks;
     }
     learn_restorer_nasync();
+    static int atfork_done;
+    if (!atfork_done)
+        atfork_done = pthread_atfork(0, 0, after_fork_in_child_nasync) == 0;
     rep_go_install_nasync(&rep_g.go);
     rep_altstack_ensure_nasync();
     if (after_go && rep_g.go.pcln.maxpc) {

@@ -123,6 +123,12 @@ int rep_go_crash_bit_take(void);
 void rep_go_crash_bit_put_back(void);
 void rep_go_end(int path);
 
+/* chain.c: handlers that were there before lastgasp, and children that share our memory */
+enum { REP_CHAIN_NONE, REP_CHAIN_RECOVERED, REP_CHAIN_DYING };
+int rep_chain_first(int sig, siginfo_t *si, void *uc);
+int rep_shared_memory_child(void);
+extern volatile int rep_fork_pid;
+
 /* capture.c */
 void rep_capture_signal_handler(int sig, siginfo_t *si, void *uc);
 int rep_capture_threads(int *tids, int count, uint64_t budget_ns);

@@ -126,3 +126,11 @@ def same_death(without, with_lg, *, stderr=True):
 def cleanup(*outcomes):
     for o in outcomes:
         shutil.rmtree(o.workdir, ignore_errors=True)
+
+
+def lastgasp_json(dump):
+    """`lastgasp json DUMP` as a dict."""
+    import json
+    p = subprocess.run([str(CLI), "json", str(dump)], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    return json.loads(p.stdout)
