@@ -554,7 +554,7 @@ static void tell(int err, const char *file, int truncated)
                        : "");
     }
     ss_str_add(&s, "\n");
-    ss_write_all(2, s.buf, s.len);
+    ss_write_nowait(2, s.buf, s.len); /* stderr may be a stalled pipe, or have no reader: never wait */
 }
 
 /* Handler path, reporting thread, on the private stack. */
@@ -572,6 +572,7 @@ void rep_report(void *unused)
     static uint32_t fallback_slot[1];
     rep_strtab_init(&R.st, strings ? strings : fallback_strings, strings ? REP_STRINGS_CAP : 0,
                     slots ? slots : fallback_slot, slots ? STRTAB_SLOTS : 1);
+    ss_str_add(&R.notes, rep_c.early_notes);
 
     R.d.signal = (uint32_t)rep_c.sig;
     R.d.si_code = rep_c.si.si_code;
