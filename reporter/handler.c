@@ -189,18 +189,13 @@ void rep_watchdog_stop(void)
     rep_c.timer_id = -1;
 }
 
-/* Runs on the private stack: route nested faults away from the first signal frame, report. */
+/* Runs on the private stack: the report, in a helper task or, failing that, here (isolate.c). The
+ * crashing thread itself changes neither its alternate stack nor its mask unless the report runs here:
+ * every system call it makes is one a sandbox could kill it for. */
 static void on_private_stack(void *arg)
 {
     (void)arg;
-    stack_t old, nested = {rep_g.nested_altstack, 0, REP_NESTED_ALTSTACK};
-    int have_old = ss_sigaltstack(&nested, &old) == 0;
-    uint64_t entry_mask, fatal = FATAL_MASK;
-    ss_sigprocmask(SIG_UNBLOCK, &fatal, &entry_mask);
     rep_report_isolated();
-    ss_sigprocmask(SIG_SETMASK, &entry_mask, 0);
-    if (have_old)
-        ss_sigaltstack(&old, 0);
 }
 
 /* A thread that crashed while another one reports: offer its context to the reporter, wait for
@@ -276,6 +271,7 @@ void rep_on_fatal_signal(int sig, siginfo_t *si, void *ucv)
     ss_memcpy(&rep_c.si, si, sizeof rep_c.si);
     rep_copy_context(&rep_c.uc, uc);
     ss_call_on_stack(on_private_stack, 0, rep_g.stack + 4096 + REP_HANDLER_STACK);
+    ss_sigprocmask(SIG_SETMASK, &rep_c.entry_mask, 0); /* on the first stack again: see rep_report_isolated */
     __atomic_store_n(&rep_c.done, 1, __ATOMIC_RELEASE);
     ss_futex_wake(&rep_c.done, 1 << 30);
     rep_finish(sig, si);

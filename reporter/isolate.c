@@ -10,7 +10,7 @@
  * crashing thread made those calls itself, the first would leave the process alive without the
  * thread that was meant to end it, the second would turn its death into SIGSYS, the third would
  * hang it. So the crashing thread makes only calls it needs to die anyway (rt_sigprocmask,
- * rt_sigaction, tgkill, futex, clone) and hands the report to a helper: a task created with
+ * rt_sigaction, tgkill, futex, clone; nanosleep if futex fails) and hands the report to a helper: a task created with
  * CLONE_VM|CLONE_FILES|CLONE_SIGHAND but not CLONE_THREAD, a thread group of its own that shares
  * the memory, the descriptors and the handlers. A kill, a SIGPIPE or a core limit in the helper ends
  * only the helper; the crashing thread waits for it with a deadline (the kernel clears and wakes
@@ -110,12 +110,12 @@ static void iso_say(const char *msg)
         ss_tgkill((int)pid, (int)pid, SIGKILL);
 }
 
-/* Handler path, crashing thread, on the private stack; called with every fatal signal unblocked.
- * Runs the report in the helper, or here when no helper can be made, and returns when it is over. */
+/* Handler path, crashing thread, on the private stack. Runs the report in the helper, or here when no
+ * helper can be made, and returns when it is over, with every signal blocked (see the end). */
 void rep_report_isolated(void)
 {
-    uint64_t all = ~0ull, entry;
-    ss_sigprocmask(SIG_SETMASK, &all, &entry);
+    uint64_t all = ~0ull;
+    ss_sigprocmask(SIG_SETMASK, &all, &rep_c.entry_mask);
     rep_pick_signals();
     rep_c.report_pid = rep_c.pid;
     uint8_t *top = rep_g.stack + 4096 + REP_HANDLER_STACK - REP_CRASHER_STACK - REP_MESSENGER_STACK;
@@ -124,6 +124,9 @@ void rep_report_isolated(void)
     if (pid < 0) {
         rep_note_early_err("no helper task for the report (clone failed): it ran on the crashing thread",
                            pid);
+        /* Nested faults go to an alternate stack of their own, away from the first signal frame. */
+        stack_t old, nested = {rep_g.nested_altstack, 0, REP_NESTED_ALTSTACK};
+        int have_old = ss_sigaltstack(&nested, &old) == 0;
         uint64_t mask = ~iso_fatal; /* SIGPIPE and the rest stay blocked: only faults and the watchdog */
         ss_sigprocmask(SIG_SETMASK, &mask, 0);
         if (rep_c.pid != rep_g.install_pid || ss_memread_method() == SS_MEMREAD_NONE)
@@ -131,13 +134,18 @@ void rep_report_isolated(void)
         rep_watchdog_start();
         rep_report(0);
         rep_watchdog_stop();
+        ss_sigprocmask(SIG_SETMASK, &all, 0);
+        if (have_old)
+            ss_sigaltstack(&old, 0);
     } else if (!iso_wait_gone(&rep_c.helper_tid, HELPER_SLICES)) {
         ss_tgkill((int)pid, (int)pid, SIGKILL);
         iso_wait_gone(&rep_c.helper_tid, HELPER_KILL_SLICES); /* a task stuck in the kernel may stay */
         iso_say("lastgasp: the crash report ran out of time; the process ends now, without a complete dump\n");
     }
     rep_release_threads(); /* the helper may have ended before letting captured threads go */
-    ss_sigprocmask(SIG_SETMASK, &entry, 0);
+    /* Every signal stays blocked until the handler is back on its first stack (rep_on_fatal_signal puts
+     * rep_c.entry_mask back there): one that arrived meanwhile, delivered here, on the private stack,
+     * would be framed at the top of the alternate stack, over the first signal's frame. */
 }
 
 /* Handler path, any task: is the caller the report's helper? */

@@ -97,6 +97,7 @@ struct rep_crash {
     int report_pid, report_tid;  /* who runs the report: the helper task, or the crashing thread */
     volatile int helper_tid;     /* the helper while it lives (set by clone, cleared by the kernel), or 0 */
     struct ss_kaction watchdog_prev; /* the watchdog signal's disposition before the report */
+    uint64_t entry_mask;         /* the crashing thread's mask when its handler began */
     char early_notes[512];       /* lines for the dump's notes from before rep_report (rep_note_early) */
     uint64_t deadline_ns;        /* CLOCK_MONOTONIC end of the whole report */
     struct rep_slot *slots;      /* REP_MAX_THREADS, in the arena */

@@ -7,7 +7,7 @@
  *   hang exec ACTION SYSCALL PROG ARGS...    install the filter, then exec PROG (as systemd's
  *                                          SystemCallFilter= or a container allow-list does)
  *   hang crash                             a plain null write
- *   hang crash_mt                          the same with an idle second thread
+ *   hang mt SCENARIO...                    start an idle second thread, then run SCENARIO
  *   hang stall                             a thread parked with pages above its stack pointer that never
  *                                          arrive (userfaultfd, nobody serving it), then a crash: reading
  *                                          that stack blocks the report in the kernel, uninterruptibly
@@ -56,6 +56,8 @@ static const struct {
     {"timer_create", SYS_timer_create}, {"getdents64", SYS_getdents64}, {"write", SYS_write},
     {"readlinkat", SYS_readlinkat}, {"pipe2", SYS_pipe2}, {"prlimit64", SYS_prlimit64},
     {"sendto", SYS_sendto}, {"clone", SYS_clone}, {"tgkill", SYS_tgkill}, {"sigaltstack", SYS_sigaltstack},
+    {"ppoll", SYS_ppoll}, {"fstat", SYS_fstat}, {"rt_sigtimedwait", SYS_rt_sigtimedwait},
+    {"faccessat2", SYS_faccessat2}, {"arch_prctl", SYS_arch_prctl},
 };
 
 static void install_filter(const char *action, const char *name)
@@ -202,11 +204,12 @@ static int scenario(int argc, char **argv)
         perror("hang: exec");
         return 95;
     }
-    if (!strcmp(s, "crash")) {
-        crash();
-    } else if (!strcmp(s, "crash_mt")) {
+    if (!strcmp(s, "mt") && argc >= 2) {
         pthread_create(&t, 0, idle_thread, 0); /* a thread left alive if only the crashing one is killed */
         sleep_ms(20);
+        return scenario(argc - 1, argv + 1);
+    }
+    if (!strcmp(s, "crash")) {
         crash();
     } else if (!strcmp(s, "stall")) {
         pthread_create(&t, 0, stall_thread, 0);

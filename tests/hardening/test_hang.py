@@ -29,14 +29,16 @@ def notes(dump):
 
 
 # Syscalls the report makes at crash time. With KILL_THREAD, lastgasp used to lose the reporting thread and
-# leave the process alive (the idle second thread of crash_mt keeps it so); with KILL_PROCESS, to die of SIGSYS.
-RUNTIME = ["openat", "uname", "process_vm_readv", "getdents64", "write", "timer_create", "readlinkat", "prlimit64"]
+# leave the process alive (the idle second thread of `mt`, made before the filter, keeps it so); with KILL_PROCESS,
+# to die of SIGSYS.
+RUNTIME = ["openat", "uname", "process_vm_readv", "getdents64", "write", "timer_create", "readlinkat", "prlimit64",
+           "sigaltstack", "sendto", "ppoll", "fstat"]
 
 
 @pytest.mark.parametrize("action", ["kill-thread", "kill-process", "trap"])
 @pytest.mark.parametrize("syscall", RUNTIME)
 def test_seccomp_filter_at_run_time(action, syscall):
-    without, with_lg = both(["hang", "filter", action, syscall, "crash_mt"])
+    without, with_lg = both(["hang", "mt", "filter", action, syscall, "crash"])
     try:
         H.same_death(without, with_lg)
         assert with_lg.death == ("signal", SIGSEGV)
@@ -45,14 +47,16 @@ def test_seccomp_filter_at_run_time(action, syscall):
 
 
 # Installed before exec: lastgasp's install runs under it (LD_PRELOAD, before main). process_vm_readv and
-# pipe2 are what install's memory-read probe used; faccessat2 is not in allow-lists older than 2020.
-BEFORE_EXEC = ["process_vm_readv", "pipe2", "uname", "timer_create"]
+# pipe2 are what install's memory-read probe used; faccessat2 is not in allow-lists older than 2020. (Not
+# sigaltstack: lastgasp gives every new thread an alternate stack, so a filter that kills for it ends the program
+# at its first pthread_create: a documented limit.)
+BEFORE_EXEC = ["process_vm_readv", "pipe2", "faccessat2", "uname", "timer_create"]
 
 
 @pytest.mark.parametrize("action", ["kill-thread", "kill-process"])
 @pytest.mark.parametrize("syscall", BEFORE_EXEC)
 def test_seccomp_filter_before_exec(action, syscall):
-    without, with_lg = both(["hang", "exec", action, syscall, str(H.BIN / "hang"), "crash_mt"])
+    without, with_lg = both(["hang", "exec", action, syscall, str(H.BIN / "hang"), "mt", "crash"])
     try:
         H.same_death(without, with_lg)
         assert with_lg.death == ("signal", SIGSEGV)
@@ -176,9 +180,10 @@ def test_no_helper(scenario):
 
 def test_zz_crash_to_exit_bound():
     """The worst crash-to-exit time (process start to exit, with lastgasp) across this file's scenarios,
-    printed for the README; asserted only as a hang detector."""
+    printed for the README. The promise is 5 s; the check allows 1 s more for a loaded machine, and still
+    catches a wait that outlives the report (a second crasher's 6 s wait for a report that never says done)."""
     if not ELAPSED:
         pytest.skip("run with the rest of the file")
     worst = max(ELAPSED)
     print(f"\ncrash-to-exit worst {worst[0]:.2f} s ({worst[1]}) over {len(ELAPSED)} runs")
-    assert worst[0] < HANG
+    assert worst[0] < 6.0, worst
