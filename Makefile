@@ -16,7 +16,7 @@ CFLAGS_SAFE := $(CFLAGS_BASE) -fvisibility=hidden -fno-builtin -fno-tree-loop-di
 CFLAGS_LIB := $(CFLAGS_BASE) -fvisibility=hidden
 
 SAFE_SRC := sigsafe/sys.c sigsafe/mem.c sigsafe/fmt.c sigsafe/memread.c sigsafe/arena.c sigsafe/procfs.c \
-            sigsafe/bufw.c formats/mdwrite.c reporter/handler.c reporter/capture.c reporter/report.c \
+            sigsafe/bufw.c formats/mdwrite.c reporter/handler.c reporter/isolate.c reporter/capture.c reporter/report.c \
             reporter/unwind.c reporter/symbols.c reporter/strtab.c reporter/modules.c reporter/x86_64/context.c \
             reporter/x86_64/unwind_cfi.c reporter/go_pcln.c reporter/go_offsets.c reporter/go_capture.c \
             reporter/go_reason.c reporter/go_exit.c reporter/annotate_read.c sigsafe/fdid.c reporter/preflight.c \

@@ -17,6 +17,7 @@
 #include "sigsafe/bufw.c"
 #include "formats/mdwrite.c"
 #include "reporter/handler.c"
+#include "reporter/isolate.c"
 #include "reporter/capture.c"
 #include "reporter/report.c"
 #include "reporter/unwind.c"

@@ -2,9 +2,9 @@
  *
  * RULES (compromised context): async-signal-safe, sigsafe/ only, every wait has a deadline.
  *
- * The reporting thread lists /proc/self/task, gives each thread a slot and sends it
- * REP_CAPTURE_SIG with tgkill. Each thread's handler copies its own interrupted context into its
- * slot, says so (release store + futex wake), and then waits, stopped, until the reporter has read
+ * The reporting thread (isolate.c: a helper task, or the crashing thread) lists the crashed
+ * process's /proc/self/task, gives each thread a slot and sends it rep_c.capture_sig with tgkill.
+ * Each thread's handler copies its own interrupted context into its slot, says so (release store + futex wake), and then waits, stopped, until the reporter has read
  * its stack (rep_release_threads) or a deadline passes. A thread that blocks the signal, or is
  * stuck in the kernel uninterruptibly, does not answer: the dump marks it LG_THREAD_NO_ANSWER.
  * The capture handler is installed only for the duration of a report (raw rt_sigaction with
@@ -32,8 +32,13 @@ static const int *g_tids;
 void rep_copy_context(ucontext_t *dst, const ucontext_t *src)
 {
     ss_memcpy(dst, src, sizeof *dst);
-    if (src->uc_mcontext.fpregs &&
-        ss_memread(&dst->__fpregs_mem, (uint64_t)(uintptr_t)src->uc_mcontext.fpregs, sizeof dst->__fpregs_mem) < 0)
+    /* The kernel puts the FP state just above the ucontext in the same signal frame, which it has
+     * just written: copy that directly. ss_memread would make the crashing thread and every captured
+     * thread call process_vm_readv, which a seccomp filter may kill them (or the process) for. */
+    uint64_t fp = (uint64_t)(uintptr_t)src->uc_mcontext.fpregs, at = (uint64_t)(uintptr_t)src;
+    if (fp > at && fp - at < (64u << 10))
+        ss_memcpy(&dst->__fpregs_mem, (const void *)(uintptr_t)fp, sizeof dst->__fpregs_mem);
+    else if (fp && ss_memread(&dst->__fpregs_mem, fp, sizeof dst->__fpregs_mem) < 0)
         ss_memset(&dst->__fpregs_mem, 0, sizeof dst->__fpregs_mem);
     dst->uc_mcontext.fpregs = &dst->__fpregs_mem;
 }
@@ -61,8 +66,8 @@ static void own_name(char name[16])
 void rep_capture_signal_handler(int sig, siginfo_t *si, void *ucv)
 {
     (void)sig;
-    if (si->si_code != SI_TKILL || si->si_pid != rep_c.pid)
-        return; /* not sent by our reporter */
+    if (si->si_code != SI_TKILL || si->si_pid != rep_c.report_pid)
+        return; /* not sent by our reporter (the helper task, or the crashing thread) */
     int tid = ss_gettid();
     struct rep_slot *slot = 0;
     int n = __atomic_load_n(&rep_c.slot_count, __ATOMIC_ACQUIRE);
@@ -95,7 +100,7 @@ int rep_capture_threads(int *tids, int count, uint64_t budget_ns)
     ka.flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART | SA_RESTORER;
     ka.restorer = rep_g.restorer;
     ka.mask = ~0ull;
-    if (!rep_g.restorer || ss_sigaction_raw(REP_CAPTURE_SIG, &ka, 0) < 0)
+    if (!rep_g.restorer || ss_sigaction_raw(rep_c.capture_sig, &ka, 0) < 0)
         return 0;
     for (int i = 0; i < count; i++) {
         rep_c.slots[i].tid = tids[i];
@@ -114,7 +119,7 @@ int rep_capture_threads(int *tids, int count, uint64_t budget_ns)
             rep_c.slots[i].state = 1;
             continue;
         }
-        if (ss_tgkill(rep_c.pid, tids[i], REP_CAPTURE_SIG) == 0)
+        if (ss_tgkill(rep_c.pid, tids[i], rep_c.capture_sig) == 0)
             asked++;
         else
             rep_c.slots[i].state = -1; /* gone */

@@ -36,34 +36,58 @@ void rep_die_now(int sig)
         ;
 }
 
+static void out_of_time(void) __attribute__((noreturn));
+
 /* Handler path, reporting thread: (re)start the watchdog so it fires in ns, capped by the total
  * deadline. */
 void rep_watchdog_arm(uint64_t ns)
 {
-    if (rep_c.timer_id < 0)
-        return;
     uint64_t now = ss_now_ns(1 /* CLOCK_MONOTONIC */);
+    if (rep_c.timer_id < 0) {
+        /* No timer: the clock, read at every phase boundary, is the deadline that is left. */
+        if (rep_c.deadline_ns && now >= rep_c.deadline_ns)
+            out_of_time();
+        return;
+    }
     uint64_t left = rep_c.deadline_ns > now ? rep_c.deadline_ns - now : 1;
     ss_timer_settime_ns(rep_c.timer_id, ns < left ? ns : left);
 }
 
-/* Runs on the reporting thread when the watchdog fires: abandon the guarded phase if one is
- * running (symbol files on a stuck disk, a bug of ours), else the whole report is out of time. */
+/* The whole report is out of time: say so without waiting on stderr, then end. The helper ends
+ * itself (the crashing thread, waiting for it, then dies of its own signal); without a helper the
+ * reporting thread is the crashing thread and dies now. */
+static void out_of_time(void)
+{
+    static const char msg[] = "lastgasp: the crash report ran out of time (4 s); the process ends now, "
+                              "without a dump\n";
+    if (!rep_g.quiet)
+        ss_write_nowait(2, msg, sizeof msg - 1);
+    if (rep_in_helper())
+        ss_exit_thread(1);
+    rep_die_now(rep_c.sig);
+}
+
+/* Runs on whichever thread the watchdog signal reaches. Only lastgasp's own timer, firing on the
+ * reporting thread, counts: another sender of this number (an application timer, a kill) is passed
+ * to the handler that was there before the report, or dropped when there was none (the default, for
+ * a real-time signal, would end the process, which is ending anyway). For ours: abandon the guarded
+ * phase if one is running (symbol files on a stuck disk, a bug of ours), else the whole report is out
+ * of time. */
 static void on_watchdog(int sig, siginfo_t *si, void *uc)
 {
-    (void)sig;
-    (void)si;
-    (void)uc;
+    if (si->si_code != SI_TIMER || si->si_timerid != rep_c.timer_id || rep_c.timer_id < 0 ||
+        ss_gettid() != rep_c.report_tid) {
+        void *h = rep_c.watchdog_prev.handler;
+        if (h != 0 && h != (void *)1 /* SIG_IGN */)
+            ((void (*)(int, siginfo_t *, void *))h)(sig, si, uc);
+        return;
+    }
     if (rep_c.guard_active) {
         rep_c.guard_active = 0;
         rep_c.guard_fired = 2;
         ss_longjmp(rep_c.guard_jb, 2);
     }
-    static const char msg[] = "lastgasp: the crash report ran out of time (4 s); the process ends now, "
-                              "without a dump\n";
-    if (!rep_g.quiet)
-        ss_write(2, msg, sizeof msg - 1); /* one attempt: stderr may be a full pipe */
-    rep_die_now(rep_c.sig);
+    out_of_time();
 }
 
 /* Handler path, reporting thread: run fn(arg) so that a fault inside it, or a budget overrun,
@@ -118,9 +142,12 @@ static void rep_finish(int sig, siginfo_t *si, int keep_sig)
         ss_tgkill(ss_getpid(), ss_gettid(), sig);
 }
 
-/* Install the watchdog signal's handler and timer. It is not SA_ONSTACK: it must land on the
- * private stack we are running on, not on the alternate stack that holds the first signal frame. */
-static void watchdog_start(void)
+/* Handler path, the thread that runs the report (helper or crashing thread): install the watchdog
+ * signal's handler and a timer aimed at this thread. The handler is not SA_ONSTACK: it must land on
+ * the stack the report runs on, not on the alternate stack that holds the first signal frame. When
+ * the timer cannot be made (timer_create denied or failing), the deadline still holds: the crashing
+ * thread's wait bounds a helper, and rep_watchdog_arm reads the clock at every phase. */
+void rep_watchdog_start(void)
 {
     struct ss_kaction ka;
     ss_memset(&ka, 0, sizeof ka);
@@ -129,39 +156,47 @@ static void watchdog_start(void)
     ka.restorer = rep_g.restorer;
     ka.mask = ~0ull & ~(FATAL_MASK);
     rep_c.deadline_ns = ss_now_ns(1) + REP_TOTAL_NS;
-    if (!rep_g.restorer || ss_sigaction_raw(REP_WATCHDOG_SIG, &ka, 0) < 0)
+    rep_c.report_tid = ss_gettid();
+    rep_c.timer_id = -1;
+    int sig = rep_c.watchdog_sig ? rep_c.watchdog_sig : REP_WATCHDOG_SIG;
+    int r = rep_g.restorer ? ss_sigaction_raw(sig, &ka, &rep_c.watchdog_prev) : -22;
+    if (r == 0) {
+        int id = -1;
+        r = ss_timer_create_tid(1, sig, rep_c.report_tid, &id);
+        if (r == 0)
+            rep_c.timer_id = id;
+    }
+    if (r < 0) {
+        rep_note_early_err(rep_in_helper() ? "no watchdog timer: phases are not cut short; the crashing thread's "
+                                             "deadline bounds the report"
+                                           : "no watchdog timer: the report checks the clock between phases",
+                           r);
         return;
-    int id = -1;
-    if (ss_timer_create_tid(1, REP_WATCHDOG_SIG, rep_c.tid, &id) == 0)
-        rep_c.timer_id = id;
+    }
     rep_watchdog_arm(REP_TOTAL_NS);
-    uint64_t unblock = sigbit(REP_WATCHDOG_SIG);
+    uint64_t unblock = sigbit(sig);
     ss_sigprocmask(SIG_UNBLOCK, &unblock, 0);
 }
 
-static void watchdog_stop(void)
+void rep_watchdog_stop(void)
 {
-    if (rep_c.timer_id >= 0)
+    int sig = rep_c.watchdog_sig ? rep_c.watchdog_sig : REP_WATCHDOG_SIG;
+    if (rep_c.timer_id >= 0) {
         ss_timer_delete(rep_c.timer_id);
+        uint64_t block = sigbit(sig);
+        ss_sigprocmask(SIG_BLOCK, &block, 0);
+        ss_sigaction_raw(sig, &rep_c.watchdog_prev, 0);
+    }
     rep_c.timer_id = -1;
-    uint64_t block = sigbit(REP_WATCHDOG_SIG);
-    ss_sigprocmask(SIG_BLOCK, &block, 0);
 }
 
-/* Runs on the private stack: route nested faults away from the first signal frame, report. */
+/* Runs on the private stack: the report, in a helper task or, failing that, here (isolate.c). The
+ * crashing thread itself changes neither its alternate stack nor its mask unless the report runs here:
+ * every system call it makes is one a sandbox could kill it for. */
 static void on_private_stack(void *arg)
 {
     (void)arg;
-    stack_t old, nested = {rep_g.nested_altstack, 0, REP_NESTED_ALTSTACK};
-    int have_old = ss_sigaltstack(&nested, &old) == 0;
-    uint64_t entry_mask, fatal = FATAL_MASK;
-    ss_sigprocmask(SIG_UNBLOCK, &fatal, &entry_mask);
-    watchdog_start();
-    rep_report(0);
-    watchdog_stop();
-    ss_sigprocmask(SIG_SETMASK, &entry_mask, 0);
-    if (have_old)
-        ss_sigaltstack(&old, 0);
+    rep_report_isolated();
 }
 
 /* A thread that crashed while another one reports: offer its context to the reporter, wait for
@@ -203,27 +238,36 @@ void rep_on_fatal_signal(int sig, siginfo_t *si, void *ucv)
             rep_go_crash_bit_put_back();
         return;
     }
-    if (rep_shared_memory_child()) { /* a vfork child: the claim would use up the parent's lastgasp */
+    /* Our own helper task (isolate.c) shares the handlers: a fault there is one inside the report (below). */
+    int helper = rep_in_helper();
+    if (!helper && rep_shared_memory_child()) { /* a vfork child: the claim would use up the parent's lastgasp */
         struct ss_kaction cur;
         if (ss_sigaction_raw(sig, 0, &cur) == 0 && cur.handler == (void *)rep_on_fatal_signal)
             ss_sigaction_raw(sig, &rep_g.prev[sig], 0);
         rep_finish(sig, si, 1);
         return;
     }
-    int chain = rep_chain_first(sig, si, ucv);
+    int chain = helper ? REP_CHAIN_NONE : rep_chain_first(sig, si, ucv);
     if (chain == REP_CHAIN_RECOVERED)
         return;
     int tid = ss_gettid();
     int expected = 0;
     if (!__atomic_compare_exchange_n(&rep_c.claim_tid, &expected, tid, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
-        if (expected == tid) {
-            /* A fault inside our own report. Leave the guarded phase if there is one; otherwise
-             * end the process with the signal it was already dying of. */
+        if (expected == tid || helper) {
+            /* Only a fault the kernel raised in our own code (si_code > 0: SEGV_*, BUS_*, SI_KERNEL,
+             * SYS_SECCOMP...) is a fault inside the report; a kill -SEGV or -ABRT sent meanwhile is
+             * not, and must not cut the report short: the process is dying already. */
+            if (si->si_code <= 0)
+                return;
+            /* Leave the guarded phase if there is one; otherwise end the report: the helper ends
+             * itself, and the crashing thread ends the process with the signal it was dying of. */
             if (rep_c.guard_active) {
                 rep_c.guard_active = 0;
                 rep_c.guard_fired = 1;
                 ss_longjmp(rep_c.guard_jb, 1);
             }
+            if (helper)
+                ss_exit_thread(1);
             rep_die_now(rep_c.sig);
         }
         wait_for_reporter(uc);
@@ -233,12 +277,13 @@ void rep_on_fatal_signal(int sig, siginfo_t *si, void *ucv)
     rep_c.sig = sig;
     rep_c.pid = ss_getpid();
     rep_c.tid = tid;
-    /* Before the first memory read (the context copy): a forked child needs its own fds, and a daemon may
-     * have closed ours and reused the numbers (the pipe method would write memory into its log). */
-    ss_memread_recheck();
     ss_memcpy(&rep_c.si, si, sizeof rep_c.si);
     rep_copy_context(&rep_c.uc, uc);
     ss_call_on_stack(on_private_stack, 0, rep_g.stack + 4096 + REP_HANDLER_STACK);
+    ss_sigprocmask(SIG_SETMASK, &rep_c.entry_mask, 0); /* on the first stack again: see rep_report_isolated */
+    /* The report's pages back to the kernel before the process dies (a memory cgroup near its limit). One
+     * call beyond what dying needs on this thread: allocators call madvise everywhere, so no sandbox that
+     * lets the program run denies it. */
     rep_give_back();
     __atomic_store_n(&rep_c.done, 1, __ATOMIC_RELEASE);
     ss_futex_wake(&rep_c.done, 1 << 30);

@@ -57,6 +57,26 @@ static void learn_restorer_nasync(void)
     sigaction(REP_CAPTURE_SIG, &old, 0);
 }
 
+/* Is a seccomp filter (or strict mode) in force? A filter may kill the process for any system call
+ * it does not expect, before main when we are preloaded; reading this file uses only what the dynamic
+ * loader itself used to load us (openat, read, close). When one is, install leaves out what such
+ * filters are known to lack (process_vm_readv and pipe2 in the memory-read probe, faccessat2): the
+ * probe runs at crash time in the report's helper task, where a kill ends only that task. */
+static int seccomp_on_nasync(void)
+{
+    char buf[4096];
+    int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = 0;
+    const char *p = strstr(buf, "\nSeccomp:");
+    return p && strtol(p + 9, 0, 10) != 0;
+}
+
 static int map_stacks_nasync(void)
 {
     /* [guard][handler stack][guard][nested altstack] */
@@ -172,7 +192,8 @@ static int install_nasync(const struct lastgasp_options *opts, int after_go)
     rep_g.dir_fd = open(opts->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (rep_g.dir_fd < 0)
         return LASTGASP_ERR_DIR;
-    if (faccessat(rep_g.dir_fd, ".", W_OK | X_OK, AT_EACCESS) != 0) {
+    int sandboxed = seccomp_on_nasync();
+    if (!sandboxed && faccessat(rep_g.dir_fd, ".", W_OK | X_OK, AT_EACCESS) != 0) {
         err = LASTGASP_ERR_DIR_WRITE;
         goto fail_dir;
     }
@@ -183,7 +204,7 @@ static int install_nasync(const struct lastgasp_options *opts, int after_go)
     rep_g.at_phdr = getauxval(AT_PHDR);
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     rep_g.cpu_count = ncpu > 0 ? (uint32_t)ncpu : 1;
-    if (ss_memread_init(memread_choice_nasync()) < 0) {
+    if (!sandboxed && ss_memread_init(memread_choice_nasync()) < 0) {
         err = LASTGASP_ERR_MEMREAD;
         goto fail_dir;
     }

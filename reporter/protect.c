@@ -105,11 +105,12 @@ int rep_exclude_secrets_nasync(void)
 void rep_fds_prepare_nasync(void)
 {
     ss_fdid_take(&rep_g.dir_id, rep_g.dir_fd);
-    int p[2];
-    rep_g.reserve[0].fd = rep_g.reserve[1].fd = -1;
-    if (pipe2(p, O_CLOEXEC) == 0) {
-        ss_fdid_take(&rep_g.reserve[0], p[0]);
-        ss_fdid_take(&rep_g.reserve[1], p[1]);
+    /* openat, not pipe2: a sandbox that lets the dynamic loader run allows openat, and may kill for the rest. */
+    for (int i = 0; i < REP_FD_RESERVE; i++) {
+        int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        rep_g.reserve[i].fd = -1;
+        if (fd >= 0)
+            ss_fdid_take(&rep_g.reserve[i], fd);
     }
 }
 

@@ -33,7 +33,9 @@
 #define REP_NESTED_ALTSTACK (64u << 10)  /* where a fault inside the handler is delivered */
 #define REP_ALTSTACK_SIZE (64u << 10)    /* given to threads that have none */
 
-/* Signals lastgasp uses for itself, chosen from the real-time range glibc does not reserve. */
+/* Signals lastgasp uses for itself: at crash time, the first two real-time signals from SIGRTMAX down
+ * that have no handler (rep_pick_signals, into rep_c.capture_sig and rep_c.watchdog_sig); these two
+ * when none is free. Install borrows REP_CAPTURE_SIG for a moment to learn libc's restorer. */
 #define REP_CAPTURE_SIG 64   /* SIGRTMAX: "stop and hand over your registers" */
 #define REP_WATCHDOG_SIG 63  /* SIGRTMAX-1: a phase or the whole report ran out of time */
 #ifndef SA_RESTORER
@@ -101,6 +103,12 @@ struct rep_crash {
     volatile int guard_fired;    /* the last guard ended by a fault (1) or a timeout (2) */
     ss_jmp_buf guard_jb;
     int timer_id;                /* watchdog, or -1 */
+    int capture_sig, watchdog_sig;  /* chosen by the crashing thread before the report (rep_pick_signals) */
+    int report_pid, report_tid;  /* who runs the report: the helper task, or the crashing thread */
+    volatile int helper_tid;     /* the helper while it lives (set by clone, cleared by the kernel), or 0 */
+    struct ss_kaction watchdog_prev; /* the watchdog signal's disposition before the report */
+    uint64_t entry_mask;         /* the crashing thread's mask when its handler began */
+    char early_notes[512];       /* lines for the dump's notes from before rep_report (rep_note_early) */
     uint64_t deadline_ns;        /* CLOCK_MONOTONIC end of the whole report */
     struct rep_slot *slots;      /* REP_MAX_THREADS, in the arena */
     volatile int slot_count;
@@ -128,6 +136,16 @@ enum { REP_CHAIN_NONE, REP_CHAIN_RECOVERED, REP_CHAIN_DYING };
 int rep_chain_first(int sig, siginfo_t *si, void *uc);
 int rep_shared_memory_child(void);
 extern volatile int rep_fork_pid;
+
+void rep_watchdog_start(void);
+void rep_watchdog_stop(void);
+
+/* isolate.c */
+void rep_report_isolated(void);
+int rep_in_helper(void);
+void rep_pick_signals(void);
+void rep_note_early(const char *what);
+void rep_note_early_err(const char *what, long err);
 
 /* capture.c */
 void rep_capture_signal_handler(int sig, siginfo_t *si, void *uc);

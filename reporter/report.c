@@ -821,7 +821,7 @@ where:
         ss_str_add(&s, o->kept == 1 ? o->final : o->tmp);
     }
     ss_str_add(&s, "\n");
-    ss_write_all(2, s.buf, s.len);
+    ss_write_nowait(2, s.buf, s.len); /* stderr may be a stalled pipe, or have no reader: never wait */
 }
 
 /* Handler path, the reporting thread, after the report, back on the stack the signal arrived on: give the
@@ -855,6 +855,7 @@ void rep_report(void *unused)
     static uint32_t fallback_slot[1];
     rep_strtab_init(&R.st, strings ? strings : fallback_strings, strings ? REP_STRINGS_CAP : 0,
                     slots ? slots : fallback_slot, slots ? STRTAB_SLOTS : 1);
+    ss_str_add(&R.notes, rep_c.early_notes);
     struct outcome out;
     ss_memset(&out, 0, sizeof out);
     out.err = rep_preflight();

@@ -29,6 +29,51 @@ int ss_write_all(int fd, const void *p, size_t n)
     return 0;
 }
 
+#define SS_ENOTSOCK 88
+#define SS_EPIPE 32
+#define SS_ENXIO 6
+#define SS_PIPE_BUF 4096
+
+/* A pipe's reader may have stalled (a hung log shipper) or gone: a plain write would then block
+ * forever or raise SIGPIPE. A reopened FIFO gets its own open file description, so O_NONBLOCK there
+ * leaves the shared one (and every other process writing to it) alone; a write of at most PIPE_BUF
+ * to it is all or nothing. The caller keeps SIGPIPE blocked: a reader that leaves between the open
+ * and the write still queues one, which is taken back here. */
+static ssize_t write_fifo(int fd, const void *p, size_t n)
+{
+    char path[32];
+    size_t k = 14;
+    ss_memcpy(path, "/proc/self/fd/", 14);
+    k += ss_fmt_u64(path + k, (uint64_t)fd);
+    path[k] = 0;
+    int nb = ss_openat(-100 /* AT_FDCWD */, path, 01 /* O_WRONLY */ | 04000 /* O_NONBLOCK */, 0);
+    if (nb == -SS_ENXIO)
+        return -SS_EPIPE; /* no reader */
+    if (nb < 0)
+        return ss_poll_out(fd) == 1 ? ss_write(fd, p, n) : -SS_EAGAIN; /* no /proc: the next best */
+    ssize_t r = ss_write(nb, p, n);
+    ss_close(nb);
+    if (r == -SS_EPIPE)
+        ss_sigpipe_discard();
+    return r;
+}
+
+ssize_t ss_write_nowait(int fd, const void *p, size_t n)
+{
+    if (n > SS_PIPE_BUF)
+        n = SS_PIPE_BUF;
+    ssize_t r = ss_send_nowait(fd, p, n);
+    if (r != -SS_ENOTSOCK)
+        return r;
+    if (ss_fd_is_fifo(fd) == 1)
+        return write_fifo(fd, p, n);
+    /* A file, a terminal, /dev/null: poll first, so a terminal stopped by ^S is not waited for. */
+    int ready = ss_poll_out(fd);
+    if (ready != 1)
+        return ready < 0 ? ready : -SS_EAGAIN;
+    return ss_write(fd, p, n);
+}
+
 void ss_bufw_init(struct ss_bufw *w, int fd, void *buf, size_t cap)
 {
     w->fd = fd;

@@ -28,11 +28,12 @@ static struct {
     int method;
     int mem_fd;
     int pipe_fd[2];
-    int pid; /* the process that opened mem_fd and pipe_fd */
+    int pid;    /* the process that opened mem_fd and pipe_fd */
+    int vm_pid; /* whom process_vm_readv reads, when not pid (ss_memread_target) */
     struct ss_fdid mem_id, pipe_id[2];
     struct ss_span excluded[SS_MEMREAD_EXCLUDED_MAX];
     int nexcluded;
-} g_memread = {SS_MEMREAD_NONE, -1, {-1, -1}, 0, {-1, 0, 0, 0}, {{-1, 0, 0, 0}, {-1, 0, 0, 0}}, {{0, 0}}, 0};
+} g_memread = {SS_MEMREAD_NONE, -1, {-1, -1}, 0, 0, {-1, 0, 0, 0}, {{-1, 0, 0, 0}, {-1, 0, 0, 0}}, {{0, 0}}, 0};
 
 int ss_memread_exclude(uint64_t lo, uint64_t hi)
 {
@@ -63,7 +64,8 @@ static int touches_excluded(uint64_t src, size_t n)
 static ssize_t read_vm(void *dst, uint64_t src, size_t n)
 {
     /* The pid is the one init saw (refreshed after a fork): one syscall a read, not two. */
-    ssize_t r = g_memread.pid ? ss_process_vm_readv(g_memread.pid, dst, src, n) : ss_process_vm_readv_self(dst, src, n);
+    int pid = g_memread.vm_pid ? g_memread.vm_pid : g_memread.pid;
+    ssize_t r = pid ? ss_process_vm_readv(pid, dst, src, n) : ss_process_vm_readv_self(dst, src, n);
     if (r < 0)
         return r;
     return (size_t)r == n ? r : -SS_EFAULT;
@@ -146,6 +148,8 @@ int ss_memread_u64(uint64_t src, uint64_t *out)
 }
 
 int ss_memread_method(void) { return g_memread.method; }
+
+void ss_memread_target(int pid) { g_memread.vm_pid = pid; }
 
 /* Check a method on memory we know is readable, and on a page we know is not. */
 static int works(int method)

@@ -60,6 +60,15 @@ int ss_timer_create_tid(int clock, int sig, int tid, int *timer_id);
 int ss_timer_settime_ns(int timer_id, uint64_t ns);
 int ss_timer_delete(int timer_id);
 uint64_t ss_thread_pointer(void); /* the calling thread's TLS base (x86_64: fs), 0 if unknown */
+int ss_exit_thread(int code) __attribute__((noreturn)); /* SYS_exit: this task only */
+int ss_set_core_limit(uint64_t bytes);                  /* RLIMIT_CORE of the calling process */
+ssize_t ss_send_nowait(int fd, const void *buf, size_t n); /* MSG_DONTWAIT|MSG_NOSIGNAL; -ENOTSOCK off sockets */
+int ss_poll_out(int fd);          /* 1 writable now, 0 not (full, or nobody reads), or -errno; never waits */
+int ss_fd_is_fifo(int fd);        /* 1, 0, or -errno */
+int ss_sigpipe_discard(void);     /* take a pending SIGPIPE (the caller blocks it) off this thread */
+/* While non-zero, ss_openat opens "/proc/self/..." as "/proc/PID/...": a helper that runs in another
+ * thread group (reporter/isolate.c) reads the crashed process, not itself. Set by that helper only. */
+extern int ss_proc_self_pid;
 
 /* The kernel's struct sigaction on x86_64 and aarch64 (what rt_sigaction takes). */
 struct ss_kaction {
@@ -125,6 +134,9 @@ enum ss_memread_method { SS_MEMREAD_NONE, SS_MEMREAD_VM, SS_MEMREAD_PROCMEM, SS_
  * handler of a forked child (the fds it inherited read the parent): async-signal-safe. */
 int ss_memread_init(int forced);
 int ss_memread_method(void);
+/* Read as process pid from now on (process_vm_readv); 0 = getpid(). A helper that shares the crashed
+ * process's memory from another thread group reads itself: the same memory, and no ptrace check. */
+void ss_memread_target(int pid);
 /* Copy n bytes from address src; returns n, or -EFAULT when any byte is unreadable. */
 ssize_t ss_memread(void *dst, uint64_t src, size_t n);
 int ss_memread_u64(uint64_t src, uint64_t *out);
@@ -188,11 +200,18 @@ int ss_bufw_put(struct ss_bufw *w, const void *p, size_t n);
 int ss_bufw_flush(struct ss_bufw *w);
 /* Write all of p to fd, retrying on EINTR and short writes; returns 0 or -errno. */
 int ss_write_all(int fd, const void *p, size_t n);
+/* Write at most one PIPE_BUF-sized message to fd without ever waiting and without SIGPIPE: a socket
+ * gets MSG_DONTWAIT|MSG_NOSIGNAL, a pipe or FIFO a non-blocking reopen of /proc/self/fd/N, anything
+ * else one write after poll says it will not wait. Returns bytes written or -errno (-EAGAIN: full). */
+ssize_t ss_write_nowait(int fd, const void *p, size_t n);
 
 /* ---- non-local jump for the fault guard (x86_64/jmp.S) ---- */
 typedef uint64_t ss_jmp_buf[8];
 int ss_setjmp(ss_jmp_buf jb) __attribute__((returns_twice));
 __attribute__((noreturn)) void ss_longjmp(ss_jmp_buf jb, int v);
 void ss_call_on_stack(void (*fn)(void *), void *arg, void *stack_top);
+/* clone(flags, stack_top) with *tid_word as parent-set and child-cleared tid; the child runs fn(arg)
+ * on stack_top, then exits. Returns the child's id or -errno. */
+long ss_clone_run(unsigned long flags, void *stack_top, volatile int *tid_word, void (*fn)(void *), void *arg);
 
 #endif

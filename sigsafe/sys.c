@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <sys/syscall.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #if defined(__x86_64__)
@@ -33,8 +34,21 @@ long ss_sys(long n, long a, long b, long c, long d, long e, long f)
 ssize_t ss_read(int fd, void *buf, size_t n) { return SYS3(SYS_read, fd, buf, n); }
 ssize_t ss_write(int fd, const void *buf, size_t n) { return SYS3(SYS_write, fd, buf, n); }
 ssize_t ss_pread(int fd, void *buf, size_t n, uint64_t off) { return SYS4(SYS_pread64, fd, buf, n, off); }
+int ss_proc_self_pid;
+
 int ss_openat(int dirfd, const char *path, int flags, int mode)
 {
+    char buf[256];
+    int pid = ss_proc_self_pid;
+    if (pid > 0 && path[0] == '/' && !ss_strncmp(path, "/proc/self", 10) && (path[10] == '/' || !path[10]) &&
+        ss_strnlen(path, 200) < 200) {
+        size_t n = 6;
+        ss_memcpy(buf, "/proc/", 6);
+        n += ss_fmt_u64(buf + n, (uint64_t)pid);
+        size_t rest = ss_strlen(path + 10);
+        ss_memcpy(buf + n, path + 10, rest + 1);
+        path = buf;
+    }
     return (int)SYS4(SYS_openat, dirfd, path, flags | O_CLOEXEC, mode);
 }
 int ss_close(int fd) { return (int)SYS1(SYS_close, fd); }
@@ -164,6 +178,50 @@ int ss_timer_settime_ns(int timer_id, uint64_t ns)
     return (int)SYS4(SYS_timer_settime, timer_id, 0, &its, 0);
 }
 int ss_timer_delete(int timer_id) { return (int)SYS1(SYS_timer_delete, timer_id); }
+
+int ss_exit_thread(int code)
+{
+    for (;;)
+        SYS1(SYS_exit, code);
+}
+
+int ss_set_core_limit(uint64_t bytes)
+{
+    uint64_t lim[2] = {bytes, bytes};
+    return (int)SYS4(SYS_prlimit64, 0, 4 /* RLIMIT_CORE */, lim, 0);
+}
+
+ssize_t ss_send_nowait(int fd, const void *buf, size_t n)
+{
+    return SYS6(SYS_sendto, fd, buf, n, 0x40 /* MSG_DONTWAIT */ | 0x4000 /* MSG_NOSIGNAL */, 0, 0);
+}
+
+int ss_poll_out(int fd)
+{
+    struct { int fd; short events, revents; } p = {fd, 4 /* POLLOUT */, 0};
+    struct timespec zero = {0, 0};
+    long r = SYS5(SYS_ppoll, &p, 1, &zero, 0, 8);
+    if (r < 0)
+        return (int)r;
+    return r == 1 && (p.revents & 4) && !(p.revents & (8 /* POLLERR */ | 16 /* POLLHUP */ | 32 /* POLLNVAL */));
+}
+
+int ss_fd_is_fifo(int fd)
+{
+    struct stat st;
+    long r = SYS2(SYS_fstat, fd, &st);
+    if (r < 0)
+        return (int)r;
+    return (st.st_mode & 0170000) == 0010000;
+}
+
+int ss_sigpipe_discard(void)
+{
+    uint64_t set = 1ull << (13 /* SIGPIPE */ - 1);
+    struct timespec zero = {0, 0};
+    uint8_t info[128];
+    return (int)SYS4(SYS_rt_sigtimedwait, &set, info, &zero, 8);
+}
 
 uint64_t ss_thread_pointer(void)
 {

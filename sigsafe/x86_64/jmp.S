@@ -57,4 +57,33 @@ ss_call_on_stack:
     ret
     .size ss_call_on_stack, .-ss_call_on_stack
 
+/* ss_clone_run(flags, stack_top, tid_word, fn, arg): clone(flags, stack_top, tid_word, tid_word, 0);
+ * the child calls fn(arg) on stack_top and then exits (that one task: SYS_exit, not exit_group).
+ * Returns the child's id, or -errno, in the parent. The child starts with no frame: fn and arg
+ * travel on its new stack, which the parent must not touch until the child is gone. */
+    .globl ss_clone_run
+    .hidden ss_clone_run
+    .type ss_clone_run, @function
+ss_clone_run:
+    andq $-16, %rsi
+    subq $16, %rsi
+    movq %rcx, 0(%rsi)
+    movq %r8, 8(%rsi)
+    movq %rdx, %r10
+    xorl %r8d, %r8d
+    movl $56, %eax
+    syscall
+    testq %rax, %rax
+    jnz 1f
+    xorl %ebp, %ebp
+    popq %rax
+    popq %rdi
+    callq *%rax
+    movl $60, %eax
+    xorl %edi, %edi
+    syscall
+    hlt
+1:  ret
+    .size ss_clone_run, .-ss_clone_run
+
     .section .note.GNU-stack,"",@progbits

@@ -242,14 +242,16 @@ def test_more_threads_than_the_cap():
         R.cleanup(run)
 
 
-def test_watchdog_ends_a_report_that_stalls():
-    """Stop the process (SIGSTOP) while its report waits for a thread that cannot answer, and
-    continue it after the 4 s deadline: the watchdog ends it with the original signal at once."""
+def test_report_goes_on_while_the_process_is_stopped():
+    """Stop the process (SIGSTOP) while its report waits for a thread that cannot answer, and continue
+    it 5 s later: the report runs in its own helper task (reporter/isolate.c), which the stop does not
+    reach, so the dump is complete and the process dies with the original signal once continued. (A
+    report that stalls for good is tests/hardening/test_hang.py's test_report_that_blocks_in_the_kernel.)"""
     run = R.run_crasher("deaf_thread", stall_after_announce=5.0)
     try:
         assert run.death == ("signal", SEGV), run.stderr
-        assert "ran out of time" in run.stderr, run.stderr
-        assert not run.dumps
+        assert "ran out of time" not in run.stderr, run.stderr
+        assert len(run.dumps) == 1
     finally:
         R.cleanup(run)
 

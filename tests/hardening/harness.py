@@ -17,7 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / "build"
-LIB = BUILD / "liblastgasp.so"
+LIB = Path(os.environ.get("LASTGASP_TEST_LIB") or BUILD / "liblastgasp.so")  # another build, to show a test fails there
 CLI = BUILD / "lastgasp"
 BIN = BUILD / "tests" / "hardening"
 TRIPWIRE = BUILD / "tests" / "tripwire.so"

@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -2365,6 +2366,93 @@ static void test_call_on_stack(void)
     munmap(stack, size);
 }
 
+/* ss_write_nowait: a full pipe answers EAGAIN at once (the fd stays blocking for everyone else), a pipe
+ * without a reader answers EPIPE with no SIGPIPE left behind, a socket and a file take the bytes. */
+static void test_write_nowait(void)
+{
+    int p[2];
+    CHECK(pipe(p) == 0);
+    CHECK(ss_write_nowait(p[1], "hello", 5) == 5);
+    char got[8] = {0};
+    CHECK(read(p[0], got, sizeof got) == 5 && !memcmp(got, "hello", 5));
+    fcntl(p[1], F_SETFL, O_NONBLOCK);
+    char buf[4096];
+    memset(buf, 'x', sizeof buf);
+    while (write(p[1], buf, sizeof buf) > 0)
+        ;
+    while (write(p[1], buf, 1) > 0)
+        ;
+    fcntl(p[1], F_SETFL, 0);
+    CHECK(ss_write_nowait(p[1], "full", 4) == -EAGAIN);
+    CHECK((fcntl(p[1], F_GETFL) & O_NONBLOCK) == 0); /* the shared description is untouched */
+    close(p[0]);
+    sigset_t pipe_set, old, pending;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    sigprocmask(SIG_BLOCK, &pipe_set, &old);
+    CHECK(ss_write_nowait(p[1], "gone", 4) == -EPIPE);
+    sigpending(&pending);
+    CHECK(!sigismember(&pending, SIGPIPE));
+    sigprocmask(SIG_SETMASK, &old, 0);
+    close(p[1]);
+
+    int sv[2];
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+    CHECK(ss_write_nowait(sv[0], "sock", 4) == 4);
+    int sndbuf = 4096;
+    setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+    ssize_t r;
+    for (int i = 0; i < 100000 && (r = ss_write_nowait(sv[0], buf, sizeof buf)) > 0; i++)
+        ;
+    CHECK(r == -EAGAIN);
+    close(sv[1]);
+    CHECK(ss_write_nowait(sv[0], "x", 1) == -EPIPE); /* MSG_NOSIGNAL: this process is still here */
+    close(sv[0]);
+
+    int fd = open("/dev/null", O_WRONLY);
+    CHECK(ss_write_nowait(fd, "null", 4) == 4);
+    close(fd);
+}
+
+/* ss_openat reads /proc/self/... as /proc/PID/... while ss_proc_self_pid is set. */
+static void test_proc_self_pid(void)
+{
+    char a[64] = {0}, b[64] = {0};
+    int trunc;
+    pid_t child = fork();
+    if (child == 0) {
+        pause();
+        _exit(0);
+    }
+    ss_read_file(AT_FDCWD, "/proc/self/stat", a, sizeof a - 1, &trunc);
+    ss_proc_self_pid = child;
+    ss_read_file(AT_FDCWD, "/proc/self/stat", b, sizeof b - 1, &trunc);
+    ss_proc_self_pid = 0;
+    CHECK(atoi(a) == getpid());
+    CHECK(atoi(b) == child);
+    kill(child, SIGKILL);
+    waitpid(child, 0, 0);
+}
+
+/* ss_clone_run: the child shares memory, runs on the stack given, and its end clears and wakes the tid. */
+static volatile int clone_tid, clone_seen;
+static void clone_body(void *arg) { clone_seen = *(int *)arg + (int)syscall(SYS_getpid); }
+static void test_clone_run(void)
+{
+    size_t size = 64 << 10;
+    uint8_t *stack = mmap(0, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    int arg = 1000000;
+    long pid = ss_clone_run(0x100 | 0x200 | 0x400 | 0x800 | 0x100000 | 0x200000, stack + size, &clone_tid,
+                            clone_body, &arg);
+    CHECK(pid > 0);
+    for (int i = 0; i < 500 && clone_tid; i++)
+        ss_futex_wait(&clone_tid, pid, 10000000);
+    CHECK(clone_tid == 0);
+    CHECK(clone_seen == arg + pid); /* its own process id, our memory */
+    waitpid((pid_t)pid, 0, __WALL);
+    munmap(stack, size);
+}
+
 int main(void)
 {
     setvbuf(stdout, 0, _IOLBF, 0);
@@ -2412,6 +2500,9 @@ int main(void)
     test_setjmp();
     test_call_on_stack();
     test_memread_excluded();
+    test_write_nowait();
+    test_proc_self_pid();
+    test_clone_run();
 
     tmpdir_remove();
     return check_summary();

@@ -60,9 +60,8 @@ passed=0 failed=0
 # ---- the cgo program, per toolchain and build mode ----
 # The go command's build cache does not see the files that the lg_*.c wrappers #include from
 # reporter/ and sigsafe/: a hash of them in CGO_CFLAGS makes any change to them rebuild the program.
-SRC_HASH=$(cat "$ROOT"/reporter/go.h "$ROOT"/reporter/go_pcln.c "$ROOT"/reporter/go_inspect.c "$ROOT"/sigsafe/*.[ch] \
-    "$ROOT"/sigsafe/x86_64/* | sha256sum | cut -c1-16)
-export CGO_CFLAGS="${CGO_CFLAGS:--O2 -g} -DLASTGASP_SRC_HASH=$SRC_HASH"
+CGO_CFLAGS=$(bash "$ROOT/tests/go/cgo_cflags.sh")
+export CGO_CFLAGS
 MODES=(default pie stripped noopt)
 mode_flags() {
     case $1 in
