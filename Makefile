@@ -34,7 +34,8 @@ BUNDLE_SRC := formats/bundle/collect.c formats/bundle/zipout.c formats/bundle/ma
 MINIZIP_LIBS := $(shell pkg-config --libs minizip 2>/dev/null || echo -lminizip) -lz
 # Shipping dumps to a crash server (`lastgasp upload`, `lastgasp watch`): the command-line tool only, on libcurl.
 SHIP_SRC := formats/ship/fields.c formats/ship/endpoint.c formats/ship/post.c formats/ship/backoff.c \
-            formats/ship/upload.c formats/ship/watch.c formats/ship/spool.c
+            formats/ship/upload.c formats/ship/watch.c formats/ship/spool.c formats/ship/event.c \
+            formats/ship/envelope.c
 CURL_LIBS := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
 
 # Every go build that make runs (tests and benchmarks included) keys Go's build cache on lastgasp's C
