@@ -28,8 +28,11 @@
 
 #define EV_CRASH_FRAMES 200        /* innermost frames of the crashing stack sent (Sentry shows 250 at most) */
 #define EV_THREAD_FRAMES 50        /* innermost frames of every other stack */
-#define EV_THREADS_BUDGET (384u << 10) /* bytes of threads; more goroutines are counted, not sent (servers take
-                                    * events up to 1 MiB: Sentry, Bugsink's MAX_EVENT_SIZE) */
+/* Servers take events up to 1 MiB (Sentry; Bugsink's MAX_EVENT_SIZE). Threads get stacks until their text
+ * passes the first bound, then come without one until it passes the second; the rest are counted in extra. A
+ * goroutine costs ~2 KB with its stack, ~110 bytes without: about 200 stacks, then some 2500 goroutines. */
+#define EV_STACKS_BUDGET (384u << 10)
+#define EV_THREADS_BUDGET (640u << 10)
 #define EV_FINGERPRINT_CALLERS 4   /* in-app functions under the crash site that join the fingerprint */
 #define EV_TAG_KEY_MAX 32          /* Sentry's limits for a tag: longer keys or values are dropped by it */
 #define EV_TAG_VALUE_MAX 200
@@ -40,6 +43,7 @@ struct ev {
     struct fmt_report r;
     const char *mainmod;           /* the main module's path ("mod" line of the build info), or NULL */
     size_t mainmod_n;
+    size_t stackless;              /* threads sent without their stack (over EV_STACKS_BUDGET) */
 };
 
 static void str(FILE *o, const char *s) { fmt_json_str_n(o, s, s ? strlen(s) : 0); }
@@ -407,12 +411,12 @@ static void debug_meta(struct ev *e)
 
 /* ---- threads ---- */
 
-/* Every goroutine (every thread for a native dump) until the budget is spent; returns how many were left out.
+/* Every goroutine (every thread for a native dump) until the budgets are spent; returns how many were left out.
  * The crashing one carries no stack of its own: the exception's is the same (as Sentry's SDKs send it). */
 static size_t threads(struct ev *e, int *ok)
 {
     char *buf = NULL;
-    size_t len = 0, left = 0, sent = 0;
+    size_t len = 0, left = 0, sent = 0, stackless = 0;
     FILE *t = open_memstream(&buf, &len);
     struct ev te = *e;
     const struct fmt_go_info *go = &e->md->go;
@@ -429,6 +433,8 @@ static size_t threads(struct ev *e, int *ok)
             left = n - i;
             break;
         }
+        int stack = len <= EV_STACKS_BUDGET;
+        stackless += !stack;
         fputs(sent++ ? ",{" : "{", t);
         if (go->present) {
             const struct fmt_go_goroutine *g = &go->goroutines[i];
@@ -461,7 +467,7 @@ static size_t threads(struct ev *e, int *ok)
                 fputs(",\"state\":", t);
                 str(t, status);
             }
-            if (!crashed && g->nframes) {
+            if (!crashed && g->nframes && stack) {
                 fputs(",\"stacktrace\":", t);
                 go_frames(&te, g, EV_THREAD_FRAMES);
             }
@@ -474,13 +480,14 @@ static size_t threads(struct ev *e, int *ok)
             }
             fprintf(t, ",\"crashed\":%s,\"current\":%s", th->crashed ? "true" : "false",
                     th->crashed ? "true" : "false");
-            if (!th->crashed && th->nframes) {
+            if (!th->crashed && th->nframes && stack) {
                 fputs(",\"stacktrace\":", t);
                 native_frames(&te, th, EV_THREAD_FRAMES);
             }
         }
         fputc('}', t);
     }
+    e->stackless = stackless;
     if (fclose(t) != 0) {
         *ok = 0;
     } else {
@@ -598,6 +605,10 @@ static void extra(struct ev *e, const struct fmt_ship_fields *f, size_t left_out
     if (e->md->go.present && e->md->go.reason && !field(f, "go_reason")) {
         key(o, &first, "go_reason");
         str(o, e->md->go.reason);
+    }
+    if (e->stackless && !field(f, "stacks_not_sent")) {
+        key(o, &first, "stacks_not_sent");
+        fprintf(o, "%zu", e->stackless);
     }
     if (left_out && !field(f, e->md->go.present ? "goroutines_not_sent" : "threads_not_sent")) {
         key(o, &first, e->md->go.present ? "goroutines_not_sent" : "threads_not_sent");

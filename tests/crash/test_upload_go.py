@@ -353,3 +353,26 @@ def test_cost_of_the_event_upload(bugsink, go_crashes):
     with open(RECORD, "a") as f:
         f.write("\n" + text)
     print("\n" + text)
+
+
+def test_a_thousand_goroutines_fit_in_one_event(tmp_path):
+    """Every goroutine is a thread of the event, within the size servers accept (1 MiB): stacks while a budget
+    lasts, then goroutines without their stack, counted in extra.stacks_not_sent."""
+    exe = tmp_path / "parked1000"
+    b = subprocess.run(["go", "build", "-o", str(exe), "./parked1000"], cwd=HERE.parent / "go" / "corpus",
+                       env=dict(os.environ, CGO_ENABLED="1"), capture_output=True, text=True, timeout=600)
+    assert b.returncode == 0, b.stderr
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LASTGASP_", "LD_PRELOAD", "GOTRACEBACK"))}
+    p = subprocess.run([str(exe)], env=dict(env, LD_PRELOAD=str(R.LIB), LASTGASP_DIR=str(tmp_path)),
+                       capture_output=True, text=True, timeout=120)
+    [dump] = list(tmp_path.glob("*.dmp"))
+    j = R.read_lastgasp(dump)["json"]
+    with CrashServer() as s:
+        assert upload(f"http://k@127.0.0.1:{s.port}/1", dump).returncode == 0
+        (eh, raw), _ = s.requests[0]["envelope"]["items"]
+    ev = json.loads(raw)
+    threads = ev["threads"]["values"]
+    assert eh["length"] < 1 << 20 and len(j["go"]["goroutines"]) > 1000, p.stderr[-2000:]
+    assert [t["id"] for t in threads] == [g["id"] for g in j["go"]["goroutines"]]
+    with_stack = sum("stacktrace" in t for t in threads)
+    assert with_stack > 100 and with_stack + 1 + ev["extra"]["stacks_not_sent"] == len(threads)
