@@ -1,5 +1,6 @@
 /* post.c — one upload: a multipart/form-data body built in memory (so it can be gzip'd whole, as Crashpad
- * does), sent with libcurl, and the answer sorted into accepted / worth retrying / refused.
+ * does), or a body the caller made (an envelope), sent with libcurl, and the answer sorted into accepted /
+ * worth retrying / refused.
  *
  * Normal context. No retries here: the callers own the schedule (upload.c retries at once with backoff;
  * watch.c spreads retries over its loop). Redirects are not followed: a 3xx is reported with where it points,

@@ -4,7 +4,9 @@
  * Normal context: the command-line tool only (heap, stdio, libcurl, zlib). The library never links any of
  * this. The wire protocol is Breakpad's and Crashpad's: one HTTP POST of multipart/form-data per dump, the
  * dump in the part `upload_file_minidump`, metadata as plain form fields; Sentry, Bugsink, Socorro, Backtrace
- * and BugSplat all accept it (README: "Shipping dumps to a crash server").
+ * and BugSplat all accept it (README: "Shipping dumps to a crash server"). A Go dump bound for a Sentry-style
+ * server goes instead as that server's own event, in a Sentry envelope (event.c, envelope.c): the minidump
+ * endpoint would show a Go crash as a SIGABRT in runtime.raise, with neither the panic nor Go's frames.
  */
 #ifndef LASTGASP_SHIP_H
 #define LASTGASP_SHIP_H
