@@ -249,6 +249,9 @@ static int exception_words(const struct ev *e, char **type, char **value)
     *type = *value = NULL;
     if (go->present && go->reason && go->reason[0]) {
         const char *l = go->reason;
+        /* "[lastgasp: older panics not shown]" is lastgasp's note, not the runtime's words: the next line is */
+        while (!strncmp(l, "[lastgasp:", 10) && strchr(l, '\n') && strchr(l, '\n')[1])
+            l = strchr(l, '\n') + 1;
         size_t len = strlen(l);
         while (len && l[len - 1] == '\n')
             len--;
@@ -754,13 +757,20 @@ static void fingerprint(struct ev *e, const char *type)
         fputc(']', o);
         return;
     }
+    /* Native: the innermost named frame of the program itself (an abort() lands in libc first), else of any
+     * module. */
     for (size_t i = 0; i < e->r.nthreads; i++) {
         const struct fmt_rthread *t = &e->r.threads[i];
         if (!t->crashed)
             continue;
-        for (size_t k = 0; k < t->nframes; k++) {
-            if (!t->frames[k].function)
-                continue;
+        size_t pick = t->nframes;
+        for (size_t k = 0; k < t->nframes && pick == t->nframes; k++)
+            if (t->frames[k].function && main_module(e, &t->frames[k]))
+                pick = k;
+        for (size_t k = 0; k < t->nframes && pick == t->nframes; k++)
+            if (t->frames[k].function)
+                pick = k;
+        for (size_t k = pick; k < t->nframes; k++) {
             fputs(",\"fingerprint\":[\"lastgasp-native\",", o);
             str(o, type);
             fputc(',', o);
@@ -832,12 +842,12 @@ char *fmt_ship_event(const struct fmt_md *md, const struct fmt_ship_fields *fiel
         mechanism(&e, go_crash_path(g));
         fputs(",\"stacktrace\":", o);
         go_frames(&e, g, EV_CRASH_FRAMES);
-    } else {
-        if (ct && !md->go.present)
+    } else { /* a native dump, or a Go crash on a thread without a goroutine (a C thread, the scheduler) */
+        if (ct && !md->go.present) /* thread ids: goroutine ids in a Go event, tids here */
             fprintf(o, ",\"thread_id\":%" PRIu32, ct->tid);
         fputc(',', o);
         mechanism(&e, 0);
-        if (ct && ct->nframes && !md->go.present) {
+        if (ct && ct->nframes) {
             fputs(",\"stacktrace\":", o);
             native_frames(&e, ct, EV_CRASH_FRAMES);
         }

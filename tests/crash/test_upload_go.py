@@ -275,6 +275,8 @@ def test_envelope_on_the_wire(go_crashes, ship_dumps):
         assert {k: cev["tags"][k] for k in ("build", "user", "bytes")} == \
             {k: cj["annotations"][k] for k in ("build", "user", "bytes")}
         assert "long" not in cev["tags"] and cev["extra"]["long"] == cj["annotations"]["long"]  # > 200: extra only
+        own = [f["function"] for f in crashed["frames"] if f["module"] == "crasher" and f["function"]]
+        assert cev["fingerprint"] == ["lastgasp-native", cexc["type"], own[0]]  # the program's frame, not libc's
         images = {i["code_file"]: i for i in cev["debug_meta"]["images"]}
         exe = [x for x in cj["modules"] if x["path"].endswith("/crasher")][0]
         assert images[exe["path"]]["code_id"] == exe["build_id"]
