@@ -209,10 +209,11 @@ $(U)/test_annotate_tsan: tests/unit/test_annotate.c reporter/annotate.c reporter
 	$(CC) $(filter-out -O2,$(CFLAGS_BASE)) -O1 -fsanitize=thread -Wno-tsan -o $@ $< reporter/annotate.c \
 	    reporter/annotate_read.c formats/mdwrite.c $(wildcard sigsafe/*.c) sigsafe/x86_64/jmp.S $(READER_SRC) -lpthread
 
-$(T)/fuzz_mdread: tests/fuzz/fuzz_mdread.c tests/unit/html_check.h $(READER_SRC) $(RENDER_SRC) $(HEADERS)
+$(T)/fuzz_mdread: tests/fuzz/fuzz_mdread.c tests/unit/html_check.h $(READER_SRC) $(RENDER_SRC) formats/ship/event.c \
+                  $(HEADERS)
 	@mkdir -p $(T)
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	    -o $@ $< $(READER_SRC) $(RENDER_SRC)
+	    -o $@ $< $(READER_SRC) $(RENDER_SRC) formats/ship/event.c
 
 # ---- demo, tests, benchmarks ----
 # Each installs what the build needs before building (demo.sh and run.sh do it themselves), so that they
