@@ -30,7 +30,9 @@ HERE = Path(__file__).resolve().parent
 GOPANIC = HERE / "gopanic"
 CGO_SRC = HERE / "cgo" / "main.go"
 RECORD = R.TESTS / "bugsink-go-events.txt"
-RUNS = ("nil_a", "nil_a#2", "nil_b", "index", "value 1", "value 2", "mapwrites")
+# run -> the program's arguments ("value 2" panics with a quote, a backslash and UTF-8 in its message)
+RUNS = {"nil_a": ["nil_a"], "nil_a#2": ["nil_a"], "nil_b": ["nil_b"], "index": ["index"], "value 1": ["value", "1"],
+        "value 2": ["value", '2 "\u00e9\\'], "mapwrites": ["mapwrites"]}
 
 
 def marker_lines(path, pattern):
@@ -72,7 +74,7 @@ def go_crashes(tmp_path_factory, ship_dumps):
     for run in RUNS:
         dumps = d / run.replace(" ", "_").replace("#", "_")
         dumps.mkdir()
-        p = subprocess.run([str(exe), *run.split("#")[0].split()], env=dict(env, LD_PRELOAD=str(R.LIB),
+        p = subprocess.run([str(exe), *RUNS[run]], env=dict(env, LD_PRELOAD=str(R.LIB),
                            LASTGASP_DIR=str(dumps)), capture_output=True, text=True, timeout=60)
         found = list(dumps.glob("*.dmp"))
         assert p.returncode == 2 and len(found) == 1, (run, p.returncode, p.stderr[-2000:])
