@@ -35,7 +35,8 @@ BUNDLE_SRC := formats/bundle/collect.c formats/bundle/zipout.c formats/bundle/ma
 MINIZIP_LIBS := $(shell pkg-config --libs minizip 2>/dev/null || echo -lminizip) -lz
 # Shipping dumps to a crash server (`lastgasp upload`, `lastgasp watch`): the command-line tool only, on libcurl.
 SHIP_SRC := formats/ship/fields.c formats/ship/endpoint.c formats/ship/post.c formats/ship/backoff.c \
-            formats/ship/upload.c formats/ship/watch.c formats/ship/spool.c
+            formats/ship/upload.c formats/ship/watch.c formats/ship/spool.c formats/ship/event.c \
+            formats/ship/envelope.c
 CURL_LIBS := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
 
 # Every go build that make runs (tests and benchmarks included) keys Go's build cache on lastgasp's C
@@ -209,10 +210,11 @@ $(U)/test_annotate_tsan: tests/unit/test_annotate.c reporter/annotate.c reporter
 	$(CC) $(filter-out -O2,$(CFLAGS_BASE)) -O1 -fsanitize=thread -Wno-tsan -o $@ $< reporter/annotate.c \
 	    reporter/annotate_read.c formats/mdwrite.c $(wildcard sigsafe/*.c) sigsafe/x86_64/jmp.S $(READER_SRC) -lpthread
 
-$(T)/fuzz_mdread: tests/fuzz/fuzz_mdread.c tests/unit/html_check.h $(READER_SRC) $(RENDER_SRC) $(HEADERS)
+$(T)/fuzz_mdread: tests/fuzz/fuzz_mdread.c tests/unit/html_check.h $(READER_SRC) $(RENDER_SRC) formats/ship/event.c \
+                  $(HEADERS)
 	@mkdir -p $(T)
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	    -o $@ $< $(READER_SRC) $(RENDER_SRC)
+	    -o $@ $< $(READER_SRC) $(RENDER_SRC) formats/ship/event.c
 
 # ---- demo, tests, benchmarks ----
 # Each installs what the build needs before building (demo.sh and run.sh do it themselves), so that they

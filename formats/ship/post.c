@@ -1,5 +1,6 @@
 /* post.c — one upload: a multipart/form-data body built in memory (so it can be gzip'd whole, as Crashpad
- * does), sent with libcurl, and the answer sorted into accepted / worth retrying / refused.
+ * does), or a body the caller made (an envelope), sent with libcurl, and the answer sorted into accepted /
+ * worth retrying / refused.
  *
  * Normal context. No retries here: the callers own the schedule (upload.c retries at once with backoff;
  * watch.c spreads retries over its loop). Redirects are not followed: a 3xx is reported with where it points,
@@ -232,14 +233,23 @@ void fmt_ship_post(const struct fmt_ship_request *rq, struct fmt_ship_result *re
     memset(res, 0, sizeof *res);
     res->retry_after = -1;
     res->outcome = FMT_SHIP_REJECTED;
-    make_boundary(boundary, rq);
-    if (build_body(&body, rq, boundary) != 0 || (rq->gzip && gzip_body(&body, &zbody) != 0)) {
+    int bad;
+    if (rq->body) { /* made by the caller (an envelope): sent as it is */
+        bad = put(&body, rq->body, rq->body_len);
+    } else {
+        make_boundary(boundary, rq);
+        bad = build_body(&body, rq, boundary);
+    }
+    if (bad || (rq->gzip && gzip_body(&body, &zbody) != 0)) {
         snprintf(res->reason, sizeof res->reason, "out of memory building the request");
         goto out;
     }
     const struct buf *send = rq->gzip ? &zbody : &body;
     res->body_bytes = send->n;
-    snprintf(ctype, sizeof ctype, "Content-Type: multipart/form-data; boundary=%s", boundary);
+    if (rq->body)
+        snprintf(ctype, sizeof ctype, "Content-Type: %s", rq->content_type);
+    else
+        snprintf(ctype, sizeof ctype, "Content-Type: multipart/form-data; boundary=%s", boundary);
     h = curl_slist_append(h, ctype);
     h = curl_slist_append(h, "Expect:"); /* no 100-continue round trip: the body is small and ready */
     if (rq->gzip)

@@ -4,7 +4,9 @@
  * Normal context: the command-line tool only (heap, stdio, libcurl, zlib). The library never links any of
  * this. The wire protocol is Breakpad's and Crashpad's: one HTTP POST of multipart/form-data per dump, the
  * dump in the part `upload_file_minidump`, metadata as plain form fields; Sentry, Bugsink, Socorro, Backtrace
- * and BugSplat all accept it (README: "Shipping dumps to a crash server").
+ * and BugSplat all accept it (README: "Shipping dumps to a crash server"). A Go dump bound for a Sentry-style
+ * server goes instead as that server's own event, in a Sentry envelope (event.c, envelope.c): the minidump
+ * endpoint would show a Go crash as a SIGABRT in runtime.raise, with neither the panic nor Go's frames.
  */
 #ifndef LASTGASP_SHIP_H
 #define LASTGASP_SHIP_H
@@ -83,6 +85,11 @@ struct fmt_ship_request {
     const uint8_t *dump;
     size_t len;
     double timeout;          /* whole-request bound in seconds */
+    /* A body made elsewhere (an envelope): sent as it is, with this Content-Type, instead of the multipart
+     * upload of fields and dump. NULL: the multipart upload. */
+    const char *content_type;
+    const uint8_t *body;
+    size_t body_len;
     /* Polled during the transfer (at least once a second): nonzero abandons it. NULL: never. */
     int (*stop)(void *ctx);
     void *stop_ctx;
@@ -92,6 +99,43 @@ struct fmt_ship_request {
 int fmt_ship_global_init(void);
 /* POST one dump. Always fills res. */
 void fmt_ship_post(const struct fmt_ship_request *rq, struct fmt_ship_result *res);
+
+/* ---- event.c, envelope.c: a crash as the server's own event ---- */
+
+/* --as: what a dump is sent as. AUTO: a dump with a Go stream goes as an event to a Sentry-style server (a DSN,
+ * or a .../api/N/minidump/ URL), anything else as a minidump. */
+enum fmt_ship_as { FMT_SHIP_AS_AUTO = 0, FMT_SHIP_AS_EVENT, FMT_SHIP_AS_MINIDUMP };
+
+/* "auto", "event", "minidump": 0, or -1 for anything else. */
+int fmt_ship_as_parse(const char *s, enum fmt_ship_as *as);
+
+/* The dump as Sentry's event payload (JSON, event.c says what goes in): a heap string of *len bytes, or NULL
+ * when memory ran out or the dump names no crash (neither a Go reason nor a signal). fields: the form fields of
+ * the minidump upload (sent as extra); user: the --field ones (tags too). event_id: 32 hex digits. */
+char *fmt_ship_event(const struct fmt_md *md, const struct fmt_ship_fields *fields,
+                     const struct fmt_ship_fields *user, const char *event_id, size_t *len);
+
+/* The envelope endpoint of a Sentry-style minidump URL (.../api/N/minidump/?QUERY -> .../api/N/envelope/?QUERY,
+ * the sentry_key kept), or NULL when url has not that shape (or memory ran out). */
+char *fmt_ship_event_endpoint(const char *url);
+
+/* What goes to the server for one dump when it is an event. */
+struct fmt_ship_payload {
+    char *url;               /* heap */
+    char *body;              /* heap: the envelope */
+    size_t body_len;
+    size_t event_bytes;      /* of which the event's JSON */
+    const char *content_type;
+    char event_id[33];
+};
+
+/* Decide how a dump goes (`as`, the server's URL, what the dump holds) and, for an event, build it: 1 with p
+ * filled (free it with fmt_ship_payload_free()), 0 for the minidump upload (p empty), -1 when memory ran out.
+ * md must be the dump at dump[0..len). */
+int fmt_ship_prepare(struct fmt_ship_payload *p, const char *url, enum fmt_ship_as as, const struct fmt_md *md,
+                     const struct fmt_ship_fields *fields, const struct fmt_ship_fields *user, const char *filename,
+                     const uint8_t *dump, size_t len);
+void fmt_ship_payload_free(struct fmt_ship_payload *p);
 
 /* ---- backoff.c ---- */
 

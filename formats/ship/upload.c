@@ -23,6 +23,7 @@
 struct upload_opts {
     char *url;
     int gzip;
+    enum fmt_ship_as as;
     unsigned tries;
     double max_time;
     struct fmt_ship_fields extra; /* --field: set last, so they win */
@@ -31,12 +32,16 @@ struct upload_opts {
 
 static const char usage[] =
     "usage: lastgasp upload [--gzip|--no-gzip] [--tries N] [--max-time SECONDS] [--field NAME=VALUE]...\n"
-    "                       URL|DSN DUMP|BUNDLE...\n"
+    "                       [--as auto|event|minidump] URL|DSN DUMP|BUNDLE...\n"
     "Sends each dump (each .dmp of each bundle) as a Breakpad/Crashpad upload (multipart/form-data, the dump in\n"
     "upload_file_minidump). A Sentry-style DSN (https://KEY@HOST/PROJECT_ID) is turned into its minidump\n"
     "endpoint. --tries (default 5) and --max-time (default 120) bound each dump's tries; gzip is on by default\n"
     "for DSNs and Sentry/Bugsink/Backtrace minidump URLs. Exit: 0 all uploaded, 3 some, 1 none, 4 nothing to\n"
-    "upload, 2 usage.\n";
+    "upload, 2 usage.\n"
+    "--as (default auto): a Go dump goes to a Sentry-style server (a DSN, a .../api/N/minidump/ URL) as the\n"
+    "server's own event (a Sentry envelope: the Go crash as an event, the dump attached); other dumps, and any\n"
+    "dump to other servers, as a minidump. event: always an event (to the URL as given when it is not\n"
+    "Sentry-style); minidump: always the minidump upload.\n";
 
 static void sleep_for(double s)
 {
@@ -65,11 +70,13 @@ static void upload_one(struct upload_opts *o, const char *label, const char *fil
     fmt_sha256_init(&sha);
     fmt_sha256_update(&sha, buf, len);
     fmt_sha256_hex(&sha, hex);
+    struct fmt_ship_payload ev = {0};
     int bad = fmt_ship_fields_from_dump(&f, &md, filename, hex);
     for (size_t i = 0; i < o->extra.n && !bad; i++)
         bad = fmt_ship_fields_set(&f, o->extra.names[i], o->extra.values[i]);
+    int as_event = bad ? 0 : fmt_ship_prepare(&ev, o->url, o->as, &md, &f, &o->extra, filename, buf, len);
     fmt_md_close(&md);
-    if (bad) {
+    if (bad || as_event < 0) {
         printf("%s: failed: out of memory\n", label);
         fmt_ship_fields_free(&f);
         o->failed++;
@@ -77,6 +84,12 @@ static void upload_one(struct upload_opts *o, const char *label, const char *fil
     }
     struct fmt_ship_request rq = {.url = o->url, .gzip = o->gzip, .fields = &f, .filename = filename,
                                   .dump = buf, .len = len};
+    if (as_event) {
+        rq.url = ev.url;
+        rq.body = (const uint8_t *)ev.body;
+        rq.body_len = ev.body_len;
+        rq.content_type = ev.content_type;
+    }
     double deadline = fmt_ship_now() + o->max_time;
     for (;;) {
         rq.timeout = deadline - fmt_ship_now();
@@ -96,7 +109,8 @@ static void upload_one(struct upload_opts *o, const char *label, const char *fil
         sleep_for(wait);
     }
     if (res.outcome == FMT_SHIP_ACCEPTED) {
-        printf("%s: uploaded (HTTP %ld%s%s)\n", label, res.http_status, res.id[0] ? ", id " : "", res.id);
+        printf("%s: uploaded%s (HTTP %ld%s%s)\n", label, as_event ? " as an event" : "", res.http_status,
+               res.id[0] ? ", id " : "", res.id);
         o->ok++;
     } else {
         printf("%s: failed after %u tr%s: %s\n", label, tries, tries == 1 ? "y" : "ies", res.reason);
@@ -104,6 +118,7 @@ static void upload_one(struct upload_opts *o, const char *label, const char *fil
     }
     fflush(stdout);
     fmt_ship_fields_free(&f);
+    fmt_ship_payload_free(&ev);
 }
 
 static int read_whole(const char *path, uint8_t **buf, size_t *len, char *err, size_t errlen)
@@ -166,6 +181,8 @@ int fmt_upload_main(int argc, char **argv)
             o.tries = (unsigned)v, i++;
         else if (!strcmp(a, "--max-time") && i + 1 < argc && !fmt_ship_parse_number(argv[i + 1], 1, 86400, &v))
             o.max_time = v, i++;
+        else if (!strcmp(a, "--as") && i + 1 < argc)
+            bad = fmt_ship_as_parse(argv[++i], &o.as) != 0;
         else if (!strcmp(a, "--field") && i + 1 < argc)
             bad = fmt_ship_fields_set_arg(&o.extra, argv[++i]) != 0;
         else if (a[0] == '-' && a[1])

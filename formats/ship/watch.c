@@ -50,6 +50,7 @@ static struct {
     const char *dir, *bundle_dir;
     char *url, *state_path, *outbox, *shipped;
     int gzip, keep;
+    enum fmt_ship_as as;
     double rescan, bundle_every, max_backoff;
     size_t max_dumps;
     uint64_t max_bytes;
@@ -74,11 +75,12 @@ static struct {
 static const char usage[] =
     "usage: lastgasp watch DIR [--upload URL|DSN] [--bundle-dir OUT] [--keep] [--rescan S] [--bundle-every S]\n"
     "                      [--max-dumps N] [--max-spool-mb N] [--max-backoff S] [--state FILE]\n"
-    "                      [--gzip|--no-gzip] [--field NAME=VALUE]...\n"
+    "                      [--gzip|--no-gzip] [--field NAME=VALUE]... [--as auto|event|minidump]\n"
     "Ships each complete dump that is or appears in DIR: uploads it (as `lastgasp upload`) and/or bundles it into\n"
     "OUT (as `lastgasp collect`), then removes it (--keep: moves it to DIR/shipped/). Dumps wait in DIR while the\n"
     "server is down; over --max-dumps (default 1000) or --max-spool-mb (default 512) the oldest are dropped and\n"
-    "counted in the state file (default DIR/" WATCH_STATE "). SIGTERM or SIGINT: exit 0 within about 6 s.\n";
+    "counted in the state file (default DIR/" WATCH_STATE "). SIGTERM or SIGINT: exit 0 within about 6 s.\n"
+    "--as: as for `lastgasp upload` (default auto: Go dumps as events to Sentry-style servers).\n";
 
 /* Read a pending SIGTERM/SIGINT from the signalfd, if any. Called from the loop and from the transfer's
  * progress callback, so a signal is seen within a second even mid-upload. */
@@ -208,12 +210,13 @@ static int upload_one(struct spool_file *f, size_t waiting)
 {
     char *path = spool_path(g.dir, f), err[600], hex[65];
     struct fmt_ship_fields fields = {0};
+    struct fmt_ship_payload ev = {0};
     struct fmt_ship_result res;
     struct fmt_sha256 sha;
     struct fmt_md md;
     size_t len = 0;
     uint8_t *buf = path ? read_dump(path, f, &len) : NULL;
-    int rc = 0;
+    int rc = 0, as_event = 0;
 
     if (!buf) {
         if (path && access(path, F_OK) == 0) { /* still there: unreadable, or too large; not every pass */
@@ -240,17 +243,25 @@ static int upload_one(struct spool_file *f, size_t waiting)
     int bad = fmt_ship_fields_from_dump(&fields, &md, f->name, hex);
     for (size_t i = 0; i < g.extra.n && !bad; i++)
         bad = fmt_ship_fields_set(&fields, g.extra.names[i], g.extra.values[i]);
+    as_event = bad ? 0 : fmt_ship_prepare(&ev, g.url, g.as, &md, &fields, &g.extra, f->name, buf, len);
     fmt_md_close(&md);
-    if (bad)
+    if (bad || as_event < 0)
         goto out;
     struct fmt_ship_request rq = {.url = g.url, .gzip = g.gzip, .fields = &fields, .filename = f->name,
                                   .dump = buf, .len = len, .timeout = REQUEST_TIMEOUT_S,
                                   .stop = abandon_transfer};
+    if (as_event) {
+        rq.url = ev.url;
+        rq.body = (const uint8_t *)ev.body;
+        rq.body_len = ev.body_len;
+        rq.content_type = ev.content_type;
+    }
     fmt_ship_post(&rq, &res);
     double now = fmt_ship_now(), wait;
     switch (res.outcome) {
     case FMT_SHIP_ACCEPTED:
-        printf("%s: uploaded (HTTP %ld%s%s)\n", f->name, res.http_status, res.id[0] ? ", id " : "", res.id);
+        printf("%s: uploaded%s (HTTP %ld%s%s)\n", f->name, as_event ? " as an event" : "", res.http_status,
+               res.id[0] ? ", id " : "", res.id);
         g.server_fails = 0;
         g.counts.uploaded++;
         g.counts_dirty = 1;
@@ -283,6 +294,7 @@ static int upload_one(struct spool_file *f, size_t waiting)
 out:
     fflush(stdout);
     fmt_ship_fields_free(&fields);
+    fmt_ship_payload_free(&ev);
     free(buf);
     free(path);
     return rc;
@@ -500,7 +512,10 @@ static int parse_args(int argc, char **argv)
             g.bundle_dir = argv[++i];
         else if (!strcmp(a, "--state") && next)
             g.state_path = strdup(argv[++i]);
-        else if (!strcmp(a, "--field") && next) {
+        else if (!strcmp(a, "--as") && next) {
+            if (fmt_ship_as_parse(argv[++i], &g.as) != 0)
+                return -1;
+        } else if (!strcmp(a, "--field") && next) {
             if (fmt_ship_fields_set_arg(&g.extra, argv[++i]) != 0)
                 return -1;
         } else if (!strcmp(a, "--rescan") && next && !fmt_ship_parse_number(next, 0.1, 86400, &g.rescan))

@@ -9,7 +9,7 @@ import readers as R
 from bugsink import Bugsink
 
 # One project per test that counts events, so that counts are exact.
-PROJECTS = ("raw", "symbols", "bundle", "watch")
+PROJECTS = ("raw", "symbols", "bundle", "watch", "goevents", "gocost")
 
 
 @pytest.fixture(scope="session")

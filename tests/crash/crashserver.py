@@ -1,7 +1,8 @@
 """crashserver.py — a minimal Breakpad-protocol collector on 127.0.0.1 for the tests that need to see the
 wire or to make a server fail on purpose: it records every request (path, query, headers, the multipart
-fields and files, gunzipped when the body says Content-Encoding: gzip) and answers from a script of
-responses (status, headers, body, or hang: accept and never answer), then with 200 {"id": N}.
+fields and files, or the items of a Sentry envelope, gunzipped when the body says Content-Encoding: gzip)
+and answers from a script of responses (status, headers, body, or hang: accept and never answer), then with
+200 {"id": N}.
 """
 import gzip
 import json
@@ -38,6 +39,22 @@ def parse_multipart(body, ctype):
     return {"fields": fields, "files": files}
 
 
+def parse_envelope(body):
+    """{'envelope': {'headers': {...}, 'items': [(item_headers, bytes)]}}; strict about the framing: every item
+    has an explicit length and ends with a newline (develop.sentry.dev/sdk/data-model/envelopes)."""
+    line, _, rest = body.partition(b"\n")
+    headers = json.loads(line)
+    items = []
+    while rest:
+        line, _, rest = rest.partition(b"\n")
+        h = json.loads(line)
+        n = h["length"]
+        assert len(rest) >= n + 1 and rest[n:n + 1] == b"\n", "item shorter than its length, or no newline"
+        items.append((h, rest[:n]))
+        rest = rest[n + 1:]
+    return {"envelope": {"headers": headers, "items": items}, "fields": {}, "files": {}}
+
+
 class CrashServer:
     def __init__(self):
         self.requests = []
@@ -59,7 +76,10 @@ class CrashServer:
                 url = urllib.parse.urlsplit(self.path)
                 rec = {"path": url.path, "query": urllib.parse.parse_qs(url.query), "headers": dict(self.headers),
                        "raw_len": len(raw), "time": time.monotonic()}
-                rec.update(parse_multipart(body, self.headers["Content-Type"]))
+                if self.headers["Content-Type"] == "application/x-sentry-envelope":
+                    rec.update(parse_envelope(body))
+                else:
+                    rec.update(parse_multipart(body, self.headers["Content-Type"]))
                 with server.lock:
                     server.requests.append(rec)
                     step = server.script.pop(0) if server.script else None

@@ -115,7 +115,8 @@ def test_bundle_to_bugsink(bugsink, ship_dumps, tmp_path):
 def test_wire_format_dsn_gzip_and_fields(ship_dumps):
     dump, go = ship_dumps["null_write"], ship_dumps["go"]
     with CrashServer() as s:
-        p = upload(f"http://k3y@127.0.0.1:{s.port}/prefix/42", dump, go)
+        # --as minidump: a Go dump would go to a DSN as an event (test_upload_go.py); here, the minidump upload.
+        p = upload("--as", "minidump", f"http://k3y@127.0.0.1:{s.port}/prefix/42", dump, go)
         assert p.returncode == 0, p.stdout + p.stderr
         assert p.stdout == f"{dump}: uploaded (HTTP 200, id event1)\n{go}: uploaded (HTTP 200, id event2)\n"
         c, g = s.requests

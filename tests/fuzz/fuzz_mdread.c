@@ -1,20 +1,22 @@
 /* fuzz_mdread.c — libFuzzer target for the minidump reader and both renderers.
  *
- * Each input is parsed with fmt_md_open() and rendered with `show`, `json` and `html` into memory; beyond "no
+ * Each input is parsed with fmt_md_open() and rendered with `show`, `json`, `html` and as a crash server's event
+ * (formats/ship/event.c) into memory; beyond "no
  * crash, no out-of-bounds read" (ASan/UBSan), the target checks the promises the reader and the renderers make
  * about hostile input: every goroutine's frames lie inside the Go stream's frame records, within the reader's
- * bound; the JSON is one valid JSON object (strict RFC 8259, valid UTF-8); the text report holds no control
+ * bound; the JSON (and the event's) is one valid JSON object (strict RFC 8259, valid UTF-8); the text report holds no control
  * characters but newlines and tabs, so a dump cannot drive the terminal that shows it; and the HTML page holds
  * none either, and no markup but the renderer's own tags (tests/unit/html_check.h), so a dump cannot put
  * markup or script on the page.
  *
  * Build: clang -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE formats/mdread*.c formats/render*.c
- *        formats/signames.c tests/fuzz/fuzz_mdread.c
+ *        formats/signames.c formats/ship/event.c tests/fuzz/fuzz_mdread.c
  * Run on a copy of tests/fuzz/corpus (libFuzzer adds its finds to the first directory) with
  * -dict=tests/fuzz/mdread.dict. The seeds are rebuilt by `test_mdread --write-corpus tests/fuzz/corpus`.
  */
 #include "../../formats/mdread.h"
 #include "../../formats/render.h"
+#include "../../formats/ship/ship.h"
 #include "../unit/html_check.h"
 
 #include <stdio.h>
@@ -272,6 +274,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             check_json(buf, len);
         if (out)
             fclose(out);
+        free(buf);
+        buf = NULL;
+
+        /* The crash-server event (formats/ship/event.c) of the same dump: one valid JSON object too. */
+        buf = fmt_ship_event(&md, NULL, NULL, "00000000000000000000000000000000", &len);
+        if (buf)
+            check_json(buf, len);
         free(buf);
         buf = NULL;
 

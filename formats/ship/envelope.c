@@ -1,0 +1,129 @@
+/* envelope.c — how one dump goes to the server: as its own event in a Sentry envelope (event.c), or as a
+ * Breakpad minidump upload (post.c's multipart body), and where.
+ *
+ * Normal context. The envelope (develop.sentry.dev/sdk/data-model/envelopes) is a header line, then items, each
+ * a header line and its bytes:
+ *     {"event_id":"...","sent_at":"..."}
+ *     {"type":"event","length":N,"content_type":"application/json"}   the event
+ *     {"type":"attachment","length":M,"filename":"NAME.dmp",...}      the dump, a plain attachment
+ * The dump goes as a plain attachment, not as attachment_type "event.minidump": Sentry and Bugsink would turn a
+ * minidump attachment into an event of their own and merge it over ours (Bugsink then titles it "Fatal Error:
+ * SIGABRT" with bare addresses). Sentry keeps a plain attachment beside the event, for download; Bugsink drops it.
+ */
+#include "ship.h"
+#include "../mdread.h"
+#include "../render.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+int fmt_ship_as_parse(const char *s, enum fmt_ship_as *as)
+{
+    if (!strcmp(s, "auto"))
+        *as = FMT_SHIP_AS_AUTO;
+    else if (!strcmp(s, "event"))
+        *as = FMT_SHIP_AS_EVENT;
+    else if (!strcmp(s, "minidump"))
+        *as = FMT_SHIP_AS_MINIDUMP;
+    else
+        return -1;
+    return 0;
+}
+
+char *fmt_ship_event_endpoint(const char *url)
+{
+    const char *api = url;
+    while ((api = strstr(api, "/api/")) != NULL) {
+        const char *p = api + 5;
+        size_t n = strspn(p, "0123456789");
+        if (n && !strncmp(p + n, "/minidump/", 10)) {
+            char *out = NULL;
+            if (asprintf(&out, "%.*s/envelope/%s", (int)(p + n - url), url, p + n + 10) < 0)
+                return NULL;
+            return out;
+        }
+        api = p;
+    }
+    return NULL;
+}
+
+/* 32 hex digits: a UUID4 without dashes, as event ids are written. */
+static void new_event_id(char out[33])
+{
+    unsigned char r[16];
+    if (getrandom(r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r) {
+        uint64_t t = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ (uint64_t)clock();
+        for (int i = 0; i < 16; i++, t = t * 6364136223846793005ull + 1442695040888963407ull)
+            r[i] = (unsigned char)(t >> 56);
+    }
+    r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
+    r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
+    for (int i = 0; i < 16; i++)
+        snprintf(out + 2 * i, 3, "%02x", r[i]);
+}
+
+static int envelope(struct fmt_ship_payload *p, const char *event_id, const char *event, size_t event_len,
+                    const char *filename, const uint8_t *dump, size_t dump_len)
+{
+    char when[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    FILE *o = open_memstream(&p->body, &p->body_len);
+
+    if (!o)
+        return -1;
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+    fprintf(o, "{\"event_id\":\"%s\",\"sent_at\":\"%s\"}\n", event_id, when);
+    fprintf(o, "{\"type\":\"event\",\"length\":%zu,\"content_type\":\"application/json\"}\n", event_len);
+    fwrite(event, 1, event_len, o);
+    fprintf(o, "\n{\"type\":\"attachment\",\"length\":%zu,\"filename\":", dump_len);
+    fmt_json_str_n(o, filename, strlen(filename));
+    fputs(",\"content_type\":\"application/octet-stream\"}\n", o);
+    fwrite(dump, 1, dump_len, o);
+    fputc('\n', o);
+    return fclose(o) == 0 ? 0 : -1;
+}
+
+int fmt_ship_prepare(struct fmt_ship_payload *p, const char *url, enum fmt_ship_as as, const struct fmt_md *md,
+                     const struct fmt_ship_fields *fields, const struct fmt_ship_fields *user, const char *filename,
+                     const uint8_t *dump, size_t len)
+{
+    memset(p, 0, sizeof *p);
+    if (as == FMT_SHIP_AS_MINIDUMP || (as == FMT_SHIP_AS_AUTO && !md->go.present))
+        return 0;
+    char *ev_url = fmt_ship_event_endpoint(url);
+    if (!ev_url && as == FMT_SHIP_AS_AUTO)
+        return 0; /* not a Sentry-style server: it takes minidumps only */
+    if (!ev_url && !(ev_url = strdup(url)))
+        return -1;
+    size_t ev_len;
+    new_event_id(p->event_id);
+    char *ev = fmt_ship_event(md, fields, user, p->event_id, &ev_len);
+    if (!ev) { /* no crash named (neither a Go reason nor a signal), or no memory: the minidump upload */
+        free(ev_url);
+        return 0;
+    }
+    int rc = envelope(p, p->event_id, ev, ev_len, filename, dump, len);
+    p->event_bytes = ev_len;
+    free(ev);
+    if (rc != 0) {
+        free(ev_url);
+        free(p->body);
+        memset(p, 0, sizeof *p);
+        return -1;
+    }
+    p->url = ev_url;
+    p->content_type = "application/x-sentry-envelope";
+    return 1;
+}
+
+void fmt_ship_payload_free(struct fmt_ship_payload *p)
+{
+    free(p->url);
+    free(p->body);
+    memset(p, 0, sizeof *p);
+}

@@ -1,0 +1,3 @@
+module lastgasp.test/gopanic
+
+go 1.22
