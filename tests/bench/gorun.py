@@ -6,6 +6,7 @@ In one run, for each case, median of RUNS runs of each mode, interleaved, core d
   goshim     the program built with lastgasp's Go package (-tags goshim), exit 2
   crash      GOTRACEBACK=crash alone, no lastgasp (what lastgasp used to set): SIGABRT
 Crash-to-exit is measured as in run.py. Output: stderr bytes, plus the dump's bytes with lastgasp.
+BENCH_FIFO=1 runs the crash programs under SCHED_FIFO, as run.py does (for a shared machine).
 """
 import os
 import resource
@@ -18,10 +19,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 PROG = ROOT / "build/tests/gocrash"
 PROG_GOSHIM = ROOT / "build/tests/gocrash_goshim"
+FIFO = os.environ.get("BENCH_FIFO") == "1"
 MODES = ("default", "preload", "goshim", "crash")
 LIB = ROOT / "build/liblastgasp.so"
 RUNS = int(os.environ.get("BENCH_RUNS", "7"))
 CASES = [(0, 0), (10000, 512)]
+
+
+def child_setup():
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if FIFO:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(10))
 
 
 def once(n, heap, mode, work):
@@ -36,7 +44,7 @@ def once(n, heap, mode, work):
     err = open(work / "stderr", "wb")
     p = subprocess.Popen([str(PROG_GOSHIM if mode == "goshim" else PROG), str(n), str(heap), str(w)], env=env,
                          pass_fds=(w,), cwd=work, stderr=err, stdout=subprocess.DEVNULL,
-                         preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_CORE, (0, 0)))
+                         preexec_fn=lambda: child_setup())
     os.close(w)
     t0 = int.from_bytes(os.read(r, 8), "little")
     p.wait()
