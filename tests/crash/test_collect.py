@@ -210,7 +210,8 @@ def test_with_binaries(real_dumps, tmp_path):
         shutil.copy2(p, d)
     bundle = tmp_path / "b.zip"
     p = collect(d, "-o", bundle, "--with-binaries")
-    assert p.returncode == 0, p.stderr
+    assert p.returncode == 3, p.stderr  # two binaries could not go in: said, never a silent 0
+    assert f"binary {app} ({'ab' * 20}) not included" in p.stderr and f"binary {gone} " in p.stderr
     m = manifest(bundle)
     wanted = {}
     for e in m["dumps"]:
