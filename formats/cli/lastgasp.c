@@ -8,6 +8,7 @@
  * upload and watch (sending dumps to a crash server) live in formats/ship/.
  */
 #include "../bundle/bundle.h"
+#include "../debuginfo.h"
 #include "../mdread.h"
 #include "../render.h"
 #include "../ship/ship.h"
@@ -55,6 +56,8 @@ static int render(enum out how, const char *label, struct fmt_md *md)
         if (md->warnings_dropped)
             fprintf(stderr, "lastgasp: %s: warning: %zu more warnings not kept\n", label, md->warnings_dropped);
     }
+    if (fmt_dbg_apply(md) != 0) /* file:line from debug info; the dump as it is when memory runs out */
+        fprintf(stderr, "lastgasp: %s: out of memory looking up debug info\n", label);
     int rc = how == OUT_JSON ? fmt_render_json(stdout, md)
              : how == OUT_HTML ? fmt_render_html(stdout, md) : fmt_render_show(stdout, md);
     if (rc != 0 || fflush(stdout) != 0) {
