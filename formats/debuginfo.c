@@ -21,6 +21,7 @@
 #include <libelf.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -126,6 +127,30 @@ static int progress(debuginfod_client *c, long a, long b)
     return now_s() > g.deadline; /* non-zero cancels the transfer */
 }
 
+/* libdebuginfod (0.188) records a cancelled transfer as "not found" in its cache (an empty file), and would
+ * then answer "not found" without asking for cache_miss_s seconds: a run cut short by our deadline must not
+ * hide the debug info from the next one. Remove that empty entry, and only an empty one. */
+static void forget_negative_entry(const char *build_id)
+{
+    const char *dir = getenv("DEBUGINFOD_CACHE_PATH"), *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    char base[1024], path[1200];
+    struct stat st;
+
+    if (dir && dir[0])
+        snprintf(base, sizeof base, "%s", dir);
+    else if (xdg && xdg[0])
+        snprintf(base, sizeof base, "%s/debuginfod_client", xdg);
+    else if (home && home[0])
+        snprintf(base, sizeof base, "%s/.cache/debuginfod_client", home);
+    else
+        return;
+    snprintf(path, sizeof path, "%s/%s/debuginfo", base, build_id);
+    if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0 && unlink(path) == 0) {
+        snprintf(path, sizeof path, "%s/%s", base, build_id);
+        rmdir(path);
+    }
+}
+
 static void from_debuginfod(struct dbg_mod *d, const char **why)
 {
     const char *urls = getenv("DEBUGINFOD_URLS");
@@ -160,10 +185,13 @@ static void from_debuginfod(struct dbg_mod *d, const char **why)
     }
     int fd = debuginfod_find_debuginfo(g.client, (const unsigned char *)d->build_id, 0, &path);
     if (fd < 0) {
-        *why = fd == -ENOENT ? "debuginfod: not found"
-               : now_s() > g.deadline || fd == -ECANCELED ? "debuginfod: timed out"
-               : "debuginfod: query failed";
-        if (fd != -ENOENT) {
+        /* a transfer our deadline cancelled comes back as -ENOENT too: the clock tells them apart */
+        int late = now_s() >= g.deadline;
+        *why = late ? "debuginfod: timed out (LASTGASP_DEBUGINFOD_TIMEOUT)"
+               : fd == -ENOENT ? "debuginfod: not found" : "debuginfod: query failed";
+        if (late)
+            forget_negative_entry(d->build_id);
+        if (!late && fd != -ENOENT) {
             static char buf[160];
             snprintf(buf, sizeof buf, "%s (%s)", *why, strerror(-fd));
             *why = strdup(buf);
