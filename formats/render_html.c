@@ -271,7 +271,7 @@ static void modules(FILE *out, const struct fmt_md *md, const char *id)
         fputs("</td><td class=\"m\">", out);
         fmt_html_text(out, m->path, NULL);
         if (m->debug_from) { /* where the file:line of its frames came from (the tool's debug-info pass) */
-            fputs("<br><span class=\"note\">lines: ", out);
+            fputs("<div class=\"note\">lines: ", out);
             fmt_html_text(out, m->debug_from, NULL);
             if (m->debug_url) {
                 fputs(" ", out);
@@ -285,7 +285,7 @@ static void modules(FILE *out, const struct fmt_md *md, const char *id)
                 fputs(": ", out);
                 fmt_html_text(out, m->debug_note, NULL);
             }
-            fputs("</span>", out);
+            fputs("</div>", out);
         }
         fputs("</td></tr>\n", out);
     }

@@ -187,7 +187,9 @@ int fmt_collect_binaries(struct fmt_zout *zo, struct fmt_modref *refs, size_t n,
             j++;
         if (!refs[i].build_id) { /* nothing to check a file against: never guess */
             missing_entry(missing, &first_missing, &refs[i], "the dump has no build-id for this module");
-            *nmissing += refs[i].path[0] == '/';
+            (*nmissing)++;
+            fprintf(stderr, "lastgasp: collect: binary %s not included: the dump has no build-id for it\n",
+                    refs[i].path);
             i = j;
             continue;
         }
@@ -225,7 +227,7 @@ int fmt_collect_binaries(struct fmt_zout *zo, struct fmt_modref *refs, size_t n,
         }
         if (k == j) {
             missing_entry(missing, &first_missing, &refs[i], why);
-            *nmissing += refs[i].path[0] == '/';
+            (*nmissing)++;
             fprintf(stderr, "lastgasp: collect: binary %s (%s) not included: %s\n", refs[i].path, refs[i].build_id, why);
         }
         i = j;

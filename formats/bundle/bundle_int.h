@@ -65,8 +65,8 @@ int fmt_elf_build_id(int fd, char *hex, size_t hexcap);
 
 /* Add binaries/<build-id>/<basename> once per build-id, from the first path whose file has that build-id;
  * write the manifest's "binaries" and "missing_binaries" arrays (without their keys) to bins and missing.
- * refs are sorted in place. *nmissing counts the files named by a path that could not go in (the kernel's
- * vDSO, which is no file, is listed but not counted). 0, or -1 with err when the zip could not be written. */
+ * refs are sorted in place. *nmissing counts the files that could not go in (each also said on stderr).
+ * 0, or -1 with err when the zip could not be written. */
 int fmt_collect_binaries(struct fmt_zout *zo, struct fmt_modref *refs, size_t n, FILE *bins, FILE *missing,
                          size_t *nmissing, char *err, size_t errlen);
 

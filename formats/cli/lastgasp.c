@@ -28,8 +28,9 @@ static const char usage[] =
     "       lastgasp watch DIR --upload URL|DSN [--bundle-dir OUT]   ship new dumps as they come (watch --help)\n"
     "       lastgasp --help      print this help\n"
     "FILE is a dump, a bundle (show lists its dumps, json and html print them all), or BUNDLE.zip:NAME.dmp.\n"
-    "collect exits 0 when every dump is in the bundle, 3 when some file was skipped or not removed,\n"
-    "4 when there was nothing to collect, 1 when no bundle was written.\n";
+    "collect exits 0 when every dump is in the bundle, 3 when some file was skipped or not removed\n"
+    "or a binary (--with-binaries) could not be included, 4 when there was nothing to collect, 1 when\n"
+    "no bundle was written.\n";
 
 /* What show, json and html print. json and html carry the reader's warnings in their output. */
 enum out { OUT_SHOW, OUT_JSON, OUT_HTML };
