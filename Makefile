@@ -38,6 +38,9 @@ SHIP_SRC := formats/ship/fields.c formats/ship/endpoint.c formats/ship/post.c fo
             formats/ship/upload.c formats/ship/watch.c formats/ship/spool.c formats/ship/event.c \
             formats/ship/envelope.c
 CURL_LIBS := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
+# file:line and inlined frames from DWARF (`show`, `json`, `html`): the command-line tool only, on elfutils.
+DEBUGINFO_SRC := formats/debuginfo.c
+DW_LIBS := -ldw -ldebuginfod -lelf
 
 # Every go build that make runs (tests and benchmarks included) keys Go's build cache on lastgasp's C
 # sources, which goshim #includes from outside its folder (tests/go/cgo_cflags.sh says why).
@@ -49,6 +52,7 @@ PRELOAD_OBJ := $(B)/obj/reporter/preload.o
 READER_OBJ := $(READER_SRC:%.c=$(B)/host/%.o) $(RENDER_SRC:%.c=$(B)/host/%.o)
 BUNDLE_OBJ := $(BUNDLE_SRC:%.c=$(B)/host/%.o)
 SHIP_OBJ := $(SHIP_SRC:%.c=$(B)/host/%.o)
+DEBUGINFO_OBJ := $(DEBUGINFO_SRC:%.c=$(B)/host/%.o)
 HEADERS := $(wildcard sigsafe/*.h sigsafe/*/*.h formats/*.h formats/bundle/*.h formats/ship/*.h reporter/*.h)
 
 all: $(B)/liblastgasp.so $(B)/liblastgasp.a $(B)/lastgasp
@@ -78,8 +82,8 @@ $(B)/liblastgasp.a: $(SAFE_OBJ) $(INSTALL_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-$(B)/lastgasp: $(READER_OBJ) $(BUNDLE_OBJ) $(SHIP_OBJ) $(B)/host/formats/cli/lastgasp.o
-	$(CC) -o $@ $^ $(MINIZIP_LIBS) $(CURL_LIBS)
+$(B)/lastgasp: $(READER_OBJ) $(BUNDLE_OBJ) $(SHIP_OBJ) $(DEBUGINFO_OBJ) $(B)/host/formats/cli/lastgasp.o
+	$(CC) -o $@ $^ $(MINIZIP_LIBS) $(CURL_LIBS) $(DW_LIBS)
 
 # ---- test programs ----
 T := $(B)/tests

@@ -104,6 +104,12 @@ struct fmt_md_module {
     char *path;               /* UTF-8, or NULL when the name could not be read */
     uint32_t cv_signature;    /* first 4 bytes of the CodeView record, 0 when none */
     char *build_id;           /* lowercase hex of a 'BpEL' record's bytes, or NULL */
+    /* Set by the tool's debug-info pass (formats/debuginfo.c), never by the reader: where file:line came
+     * from. NULL for a module nobody looked up; strings live as long as the process. */
+    const char *debug_from;   /* "file", "debug file", "debuginfod", or "none" */
+    const char *debug_path;   /* the file read, or NULL */
+    const char *debug_url;    /* the debuginfod server that answered, or NULL */
+    const char *debug_note;   /* why there is none ("none"), or NULL */
 };
 
 struct fmt_md_memory {
@@ -131,6 +137,10 @@ struct fmt_lg_frame {
     const char *symbol;
     uint32_t symbol_delta;    /* meaningful when symbol != NULL */
     uint8_t trust;            /* enum lg_frame_trust, unchecked */
+    /* Not in the stream: set by the tool's debug-info pass (formats/debuginfo.c), else NULL / 0. */
+    const char *file;
+    int32_t line;
+    int inlined;              /* a source frame inlined into the next one, sharing its pc (no symbol_delta) */
 };
 
 struct fmt_lg_info {

@@ -218,6 +218,14 @@ static void frame_line(FILE *out, size_t i, const struct fmt_rframe *f)
     fmt_put_text(out, f->function, "??", 0);
     if (f->function && f->has_offset)
         fprintf(out, "+0x%" PRIx32, f->offset);
+    if (f->inlined)
+        fputs(" [inlined]", out);
+    if (f->file) {
+        fputs(" at ", out);
+        fmt_put_text(out, f->file, NULL, 0);
+        if (f->line)
+            fprintf(out, ":%" PRId32, f->line);
+    }
     if (f->module) {
         fputs(" (", out);
         fmt_put_text(out, f->module, NULL, 0);
@@ -282,6 +290,23 @@ static void modules(FILE *out, const struct fmt_md *md)
                 m->build_id ? m->build_id : "(no build-id)");
         fmt_put_text(out, m->path, "(name unreadable)", 0);
         fputc('\n', out);
+        if (m->debug_from) { /* where the file:line of its frames came from (the tool's debug-info pass) */
+            fputs("      lines: ", out);
+            fmt_put_text(out, m->debug_from, NULL, 0);
+            if (m->debug_url) {
+                fputc(' ', out);
+                fmt_put_text(out, m->debug_url, NULL, 0);
+            }
+            if (m->debug_path) {
+                fputs(", ", out);
+                fmt_put_text(out, m->debug_path, NULL, 0);
+            }
+            if (m->debug_note) {
+                fputs(": ", out);
+                fmt_put_text(out, m->debug_note, NULL, 0);
+            }
+            fputc('\n', out);
+        }
     }
 }
 

@@ -21,6 +21,9 @@ struct fmt_rframe {
     uint64_t module_base;         /* when module != NULL */
     const struct fmt_md_module *module_entry; /* the ModuleList entry, when module != NULL */
     const char *trust;            /* "context", "cfi", "fp", or NULL */
+    const char *file;             /* source, from debug info found by the tool; NULL when unknown */
+    int32_t line;                 /* 0 when unknown */
+    int inlined;                  /* inlined into the next frame, same pc */
 };
 
 struct fmt_rthread {

@@ -207,9 +207,16 @@ static void stack(FILE *out, const struct fmt_go_goroutine *g)
             fprintf(out, "...%" PRIu32 " frames elided...\n", f->elided);
             continue;
         }
-        if (f->native) { /* C code of the cgo call: no file or line in the dump, its module instead */
+        if (f->native) { /* C code of the cgo call: file and line only from debug info (formats/debuginfo.c) */
             fmt_put_text(out, f->function, "??", 0);
-            fprintf(out, "\n\t(C) pc=0x%" PRIx64 "\n", f->pc);
+            fputs(f->inlined ? " (inlined)\n\t(C) " : "\n\t(C) ", out);
+            if (f->file) {
+                fmt_put_text(out, f->file, NULL, 0);
+                if (f->line)
+                    fprintf(out, ":%" PRId32, f->line);
+                fputc(' ', out);
+            }
+            fprintf(out, "pc=0x%" PRIx64 "\n", f->pc);
             continue;
         }
         fmt_put_text(out, f->function, "??", 0);

@@ -159,7 +159,8 @@ static void thread_frames(FILE *out, const struct fmt_rthread *t)
         const struct fmt_rframe *rf = &t->frames[i];
         struct fmt_html_frame f = {
             .function = rf->function, .has_offset = rf->has_offset, .offset = rf->offset,
-            .module = rf->module_entry, .pc = rf->pc, .note = rf->trust,
+            .module = rf->module_entry, .pc = rf->pc, .note = rf->inlined ? "inlined" : rf->trust,
+            .file = rf->file, .line = rf->line,
         };
         fmt_html_frame_row(out, i, &f);
     }
@@ -269,6 +270,23 @@ static void modules(FILE *out, const struct fmt_md *md, const char *id)
         fmt_html_text(out, m->build_id, NULL); /* lowercase hex by the reader; escaped all the same */
         fputs("</td><td class=\"m\">", out);
         fmt_html_text(out, m->path, NULL);
+        if (m->debug_from) { /* where the file:line of its frames came from (the tool's debug-info pass) */
+            fputs("<div class=\"note\">lines: ", out);
+            fmt_html_text(out, m->debug_from, NULL);
+            if (m->debug_url) {
+                fputs(" ", out);
+                fmt_html_text(out, m->debug_url, NULL);
+            }
+            if (m->debug_path) {
+                fputs(", ", out);
+                fmt_html_text(out, m->debug_path, NULL);
+            }
+            if (m->debug_note) {
+                fputs(": ", out);
+                fmt_html_text(out, m->debug_note, NULL);
+            }
+            fputs("</div>", out);
+        }
         fputs("</td></tr>\n", out);
     }
     if (md->nmodules > HTML_MAX_MODULES)

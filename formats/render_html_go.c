@@ -29,10 +29,11 @@ static void go_frames(FILE *out, const struct fmt_md *md, const struct fmt_go_go
     for (; k < g->nframes && rows < FMT_HTML_MAX_FRAMES; k++, rows++) {
         const struct fmt_go_frame *f = &g->frames[k];
         struct fmt_html_frame h = {
-            .function = f->function, .file = f->native ? NULL : f->file, .line = f->native ? 0 : f->line,
+            .function = f->function, .file = f->file, .line = f->line,
             .module = fmt_go_frame_module_at(md, g, k), .pc = f->pc,
-            /* "C": a frame of the C code the goroutine called through cgo (no file or line in the dump) */
-            .note = f->native ? "C" : f->inlined ? "inlined" : NULL,
+            /* "C": a frame of the C code the goroutine called through cgo (file and line only from debug info
+             * the tool found: formats/debuginfo.c) */
+            .note = f->native ? (f->inlined ? "C, inlined" : "C") : f->inlined ? "inlined" : NULL,
         };
 
         if (f->elided) {

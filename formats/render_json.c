@@ -85,9 +85,13 @@ static void json_frame(FILE *out, const struct fmt_rframe *f)
     json_str(out, f->function);
     fputs(",\"offset\":", out);
     json_u32_or_null(out, f->has_offset, f->offset);
-    fputs(",\"file\":null,\"line\":null,\"module\":", out);
+    fputs(",\"file\":", out);
+    json_str(out, f->file);
+    fputs(",\"line\":", out);
+    json_u32_or_null(out, f->line > 0, (uint32_t)f->line);
+    fputs(",\"module\":", out);
     json_str(out, f->module);
-    fputs(",\"inlined\":false,\"trust\":", out);
+    fputs(f->inlined ? ",\"inlined\":true,\"trust\":" : ",\"inlined\":false,\"trust\":", out);
     json_str(out, f->trust);
     fputc('}', out);
 }
@@ -141,6 +145,21 @@ static void json_modules(FILE *out, const struct fmt_md *md)
         json_str(out, m->path);
         fputs(",\"build_id\":", out);
         json_str(out, m->build_id);
+        /* where file:line of its frames came from: null when nothing was looked up */
+        fputs(",\"debug_info\":", out);
+        if (m->debug_from) {
+            fputs("{\"from\":", out);
+            json_str(out, m->debug_from);
+            fputs(",\"path\":", out);
+            json_str(out, m->debug_path);
+            fputs(",\"url\":", out);
+            json_str(out, m->debug_url);
+            fputs(",\"note\":", out);
+            json_str(out, m->debug_note);
+            fputc('}', out);
+        } else {
+            fputs("null", out);
+        }
         fputc('}', out);
     }
     fputc(']', out);

@@ -129,7 +129,10 @@ static void add_lg_thread(struct builder *b, const struct fmt_lg_thread *lt)
 
         f->pc = lf->pc;
         f->function = lf->symbol;
-        f->has_offset = lf->symbol != NULL;
+        f->has_offset = lf->symbol != NULL && !lf->inlined;
+        f->file = lf->file;
+        f->line = lf->line;
+        f->inlined = lf->inlined;
         f->offset = lf->symbol_delta;
         f->trust = trust_name(lf->trust);
         set_module(f, lf->module_index < md->nmodules ? &md->modules[lf->module_index]

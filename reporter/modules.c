@@ -1,70 +1,223 @@
-/* modules.c — loaded modules from /proc/self/maps, with GNU build-ids read from memory.
+/* modules.c — loaded modules from /proc/self/maps, each with the identity Breakpad, dump_syms and
+ * debuginfod use: the GNU build-id, else Breakpad's hash of .text.
  *
- * RULES (compromised context): async-signal-safe; ELF headers and notes are read only through
- * ss_memread, since a module may be half unmapped; every loop bounded (phdrs, notes, modules).
- * dl_iterate_phdr is not used: it takes the loader's lock.
+ * RULES (compromised context): async-signal-safe; ELF headers, notes and .text are read only through
+ * ss_memread, since a module may be half unmapped; every loop bounded (phdrs, section headers, notes,
+ * modules); fixed buffers on the stack (under 10 KiB). dl_iterate_phdr is not used: it takes the loader's
+ * lock. Section headers are read from the mapped image when a PT_LOAD covers them (Go's internal linker
+ * writes them in the first page); otherwise, and only for a module with no build-id in a PT_NOTE, from the
+ * file with pread (no mmap: a file truncated under us cannot fault), after checking that its ELF and program
+ * headers are the mapped ones. Doing it at install instead would miss every library loaded later, and the
+ * handler already opens module files to name frames (symbols.c).
  */
 #include "rep.h"
 
 #include <elf.h>
+#include <fcntl.h>
 
 #define MAX_PHDRS 64
+#define MAX_LOADS 16
 #define MAX_NOTE_BYTES 4096
-#define MAX_NOTES 8 /* note segments looked at per module (binaries have one to three) */
+#define MAX_SHDRS 1024      /* section headers looked at per module */
+#define SHDR_CHUNK 8        /* read per ss_memread / pread */
+#define TEXT_HASH_BYTES 4096 /* Breakpad's fallback id hashes the first page of .text */
+#define MD_GUID_SIZE 16
 
-/* Find NT_GNU_BUILD_ID in the module mapped at base. Returns the id's length, 0 if none.
- * One read for all program headers and one per note segment: each read is a syscall, and one per
- * header made this a tenth of a small report. */
-static uint32_t read_build_id(uint64_t base, uint8_t *out, uint32_t cap)
-{
+/* One module's ELF image as mapped, and (only when needed) its file. */
+struct elf_image {
     Elf64_Ehdr eh;
-    if (ss_memread(&eh, base, sizeof eh) < 0 || ss_memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
-        eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_phentsize != sizeof(Elf64_Phdr))
-        return 0;
-    uint32_t nph = eh.e_phnum < MAX_PHDRS ? eh.e_phnum : MAX_PHDRS;
-    /* One buffer, for the headers and then for each note segment: the stack budget is small. */
-    _Static_assert(MAX_PHDRS * sizeof(Elf64_Phdr) <= MAX_NOTE_BYTES, "the headers fit the note buffer");
-    uint8_t buf[MAX_NOTE_BYTES];
-    if (nph == 0 || ss_memread(buf, base + eh.e_phoff, nph * sizeof(Elf64_Phdr)) < 0)
-        return 0;
-    uint64_t bias = 0, note_at[MAX_NOTES], note_size[MAX_NOTES];
-    uint32_t nnotes = 0;
-    int have_bias = 0;
-    for (uint32_t i = 0; i < nph; i++) {
-        Elf64_Phdr ph;
-        ss_memcpy(&ph, buf + i * sizeof ph, sizeof ph);
-        if (ph.p_type == PT_LOAD && !have_bias) {
-            bias = base - (ph.p_vaddr - ph.p_offset); /* the mapping at base has file offset 0 */
-            have_bias = 1;
+    uint64_t base, bias;
+    struct { uint64_t off, filesz, vaddr; } loads[MAX_LOADS];
+    uint32_t nloads, nph;
+    const struct fmt_module *mod;
+    int fd;                 /* -1 not opened yet, -2 unusable, else open on mod->path */
+};
+
+static int parse_notes(const uint8_t *notes, uint64_t size, uint8_t *out, uint32_t cap, uint32_t *len)
+{
+    for (uint64_t off = 0; off + sizeof(Elf64_Nhdr) <= size;) {
+        Elf64_Nhdr nh;
+        ss_memcpy(&nh, notes + off, sizeof nh);
+        uint64_t name_at = off + sizeof nh, desc_at = name_at + ((nh.n_namesz + 3u) & ~3u);
+        uint64_t next = desc_at + ((nh.n_descsz + 3u) & ~3u);
+        if (next > size || next <= off)
+            break;
+        if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 && ss_memcmp(notes + name_at, "GNU", 4) == 0 &&
+            nh.n_descsz > 0) {
+            uint32_t n = nh.n_descsz < cap ? nh.n_descsz : cap;
+            ss_memcpy(out, notes + desc_at, n);
+            *len = n;
+            return 1;
         }
-        if (ph.p_type == PT_NOTE && nnotes < MAX_NOTES) {
-            note_at[nnotes] = ph.p_vaddr;
-            note_size[nnotes++] = ph.p_memsz < sizeof buf ? ph.p_memsz : sizeof buf;
-        }
-    }
-    if (!have_bias)
-        return 0;
-    for (uint32_t k = 0; k < nnotes; k++) {
-        uint64_t size = note_size[k];
-        if (ss_memread(buf, bias + note_at[k], size) < 0)
-            continue;
-        for (uint64_t off = 0; off + sizeof(Elf64_Nhdr) <= size;) {
-            Elf64_Nhdr nh;
-            ss_memcpy(&nh, buf + off, sizeof nh);
-            uint64_t name_at = off + sizeof nh, desc_at = name_at + ((nh.n_namesz + 3u) & ~3u);
-            uint64_t next = desc_at + ((nh.n_descsz + 3u) & ~3u);
-            if (next > size || next <= off)
-                break;
-            if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 && ss_memcmp(buf + name_at, "GNU", 4) == 0 &&
-                nh.n_descsz > 0) {
-                uint32_t n = nh.n_descsz < cap ? nh.n_descsz : cap;
-                ss_memcpy(out, buf + desc_at, n);
-                return n;
-            }
-            off = next;
-        }
+        off = next;
     }
     return 0;
+}
+
+/* Read the ELF header and program headers of the module mapped at base (its offset-0 mapping). */
+static int image_open(struct elf_image *im, uint64_t base, const struct fmt_module *mod)
+{
+    im->base = base;
+    im->mod = mod;
+    im->fd = -1;
+    im->nloads = 0;
+    Elf64_Ehdr *eh = &im->eh;
+    if (ss_memread(eh, base, sizeof *eh) < 0 || ss_memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 ||
+        eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_phentsize != sizeof(Elf64_Phdr))
+        return 0;
+    im->nph = eh->e_phnum < MAX_PHDRS ? eh->e_phnum : MAX_PHDRS;
+    int have_bias = 0;
+    for (uint32_t i = 0; i < im->nph; i++) {
+        Elf64_Phdr ph;
+        if (ss_memread(&ph, base + eh->e_phoff + i * sizeof ph, sizeof ph) < 0)
+            return 0;
+        if (ph.p_type != PT_LOAD)
+            continue;
+        if (!have_bias) {
+            im->bias = base - (ph.p_vaddr - ph.p_offset); /* the mapping at base has file offset 0 */
+            have_bias = 1;
+        }
+        if (im->nloads < MAX_LOADS) {
+            im->loads[im->nloads].off = ph.p_offset;
+            im->loads[im->nloads].filesz = ph.p_filesz;
+            im->loads[im->nloads].vaddr = ph.p_vaddr;
+            im->nloads++;
+        }
+    }
+    return have_bias;
+}
+
+/* GNU build-id from the PT_NOTE segments, read from memory. */
+static uint32_t build_id_from_segments(const struct elf_image *im, uint8_t *out, uint32_t cap)
+{
+    for (uint32_t i = 0; i < im->nph; i++) {
+        Elf64_Phdr ph;
+        if (ss_memread(&ph, im->base + im->eh.e_phoff + i * sizeof ph, sizeof ph) < 0)
+            return 0;
+        if (ph.p_type != PT_NOTE)
+            continue;
+        uint8_t notes[MAX_NOTE_BYTES];
+        uint64_t size = ph.p_memsz < sizeof notes ? ph.p_memsz : sizeof notes;
+        uint32_t n;
+        if (ss_memread(notes, im->bias + ph.p_vaddr, size) >= 0 && parse_notes(notes, size, out, cap, &n))
+            return n;
+    }
+    return 0;
+}
+
+/* The file is used only if its ELF header and program headers are the ones mapped: a file replaced
+ * since the process loaded it is not read. */
+static int file_matches(const struct elf_image *im, int fd)
+{
+    Elf64_Ehdr eh;
+    if (ss_pread(fd, &eh, sizeof eh, 0) != (ssize_t)sizeof eh || ss_memcmp(&eh, &im->eh, sizeof eh) != 0)
+        return 0;
+    for (uint32_t i = 0; i < im->nph; i++) {
+        Elf64_Phdr a, b;
+        uint64_t at = eh.e_phoff + i * sizeof a;
+        if (ss_pread(fd, &a, sizeof a, at) != (ssize_t)sizeof a || ss_memread(&b, im->base + at, sizeof b) < 0 ||
+            ss_memcmp(&a, &b, sizeof a) != 0)
+            return 0;
+    }
+    return 1;
+}
+
+/* Read n bytes at file offset off: from the mapped image when a PT_LOAD maps them (Go's internal linker
+ * puts the section headers in the first page), else from the file on disk, opened once per module. */
+static int image_read(struct elf_image *im, void *buf, uint64_t n, uint64_t off)
+{
+    for (uint32_t i = 0; i < im->nloads; i++) {
+        if (off >= im->loads[i].off && off - im->loads[i].off <= im->loads[i].filesz &&
+            n <= im->loads[i].filesz - (off - im->loads[i].off))
+            return ss_memread(buf, im->bias + im->loads[i].vaddr + (off - im->loads[i].off), n) >= 0;
+    }
+    if (im->fd == -1) {
+        char path[1024];
+        const struct fmt_module *m = im->mod;
+        im->fd = -2;
+        if (m->path_len == 0 || m->path[0] != '/' || m->path_len >= sizeof path)
+            return 0;
+        ss_memcpy(path, m->path, m->path_len);
+        path[m->path_len] = 0;
+        int fd = ss_openat(AT_FDCWD, path, O_RDONLY, 0);
+        if (fd < 0)
+            return 0;
+        if (!file_matches(im, fd)) {
+            ss_close(fd);
+            return 0;
+        }
+        im->fd = fd;
+    }
+    return im->fd >= 0 && ss_pread(im->fd, buf, n, off) == (ssize_t)n;
+}
+
+/* No build-id in a PT_NOTE: look through the section headers, as Breakpad's FileID does. First a GNU
+ * build-id note in an allocated SHT_NOTE section (Go's internal linker writes .note.gnu.build-id outside
+ * any PT_NOTE); else Breakpad's fallback: the first 4096 bytes of .text XORed into 16 bytes
+ * (HashElfTextSection in breakpad/src/common/linux/file_id.cc, which reads 16 bytes at a time and so may
+ * read up to 15 bytes past a short .text; we read the same bytes, from memory). */
+static uint32_t id_from_sections(struct elf_image *im, uint8_t *out, uint32_t cap)
+{
+    const Elf64_Ehdr *eh = &im->eh;
+    if (eh->e_shentsize != sizeof(Elf64_Shdr) || eh->e_shoff == 0 || eh->e_shnum == 0 ||
+        eh->e_shstrndx >= eh->e_shnum)
+        return 0;
+    uint32_t nsh = eh->e_shnum < MAX_SHDRS ? eh->e_shnum : MAX_SHDRS;
+    Elf64_Shdr shstr;
+    int have_shstr = image_read(im, &shstr, sizeof shstr, eh->e_shoff + (uint64_t)eh->e_shstrndx * sizeof shstr);
+    uint64_t text_addr = 0, text_size = 0;
+    for (uint32_t i = 0; i < nsh; i += SHDR_CHUNK) {
+        Elf64_Shdr sh[SHDR_CHUNK];
+        uint32_t k = nsh - i < SHDR_CHUNK ? nsh - i : SHDR_CHUNK;
+        if (!image_read(im, sh, k * sizeof sh[0], eh->e_shoff + (uint64_t)i * sizeof sh[0]))
+            return 0;
+        for (uint32_t j = 0; j < k; j++) {
+            if (sh[j].sh_type == SHT_NOTE && (sh[j].sh_flags & SHF_ALLOC) && sh[j].sh_addr) {
+                uint8_t notes[MAX_NOTE_BYTES];
+                uint64_t size = sh[j].sh_size < sizeof notes ? sh[j].sh_size : sizeof notes;
+                uint32_t n;
+                if (ss_memread(notes, im->bias + sh[j].sh_addr, size) >= 0 && parse_notes(notes, size, out, cap, &n))
+                    return n;
+            }
+            if (!text_size && have_shstr && sh[j].sh_type == SHT_PROGBITS && (sh[j].sh_flags & SHF_EXECINSTR) &&
+                sh[j].sh_addr && sh[j].sh_size && sh[j].sh_name < shstr.sh_size) {
+                char name[6];
+                if (shstr.sh_size - sh[j].sh_name >= sizeof name &&
+                    image_read(im, name, sizeof name, shstr.sh_offset + sh[j].sh_name) &&
+                    ss_memcmp(name, ".text", sizeof name) == 0) {
+                    text_addr = sh[j].sh_addr;
+                    text_size = sh[j].sh_size;
+                }
+            }
+        }
+    }
+    if (!text_size || cap < MD_GUID_SIZE)
+        return 0;
+    uint8_t text[TEXT_HASH_BYTES + MD_GUID_SIZE];
+    uint64_t n = text_size < TEXT_HASH_BYTES ? text_size : TEXT_HASH_BYTES;
+    n = (n + MD_GUID_SIZE - 1) & ~(uint64_t)(MD_GUID_SIZE - 1);
+    if (ss_memread(text, im->bias + text_addr, n) < 0)
+        return 0;
+    ss_memset(out, 0, MD_GUID_SIZE);
+    for (uint64_t off = 0; off < n; off += MD_GUID_SIZE)
+        for (uint32_t i = 0; i < MD_GUID_SIZE; i++)
+            out[i] ^= text[off + i];
+    return MD_GUID_SIZE;
+}
+
+/* The module's identity as the ecosystem computes it (Breakpad's FileID::ElfFileIdentifierFromMappedFile):
+ * the GNU build-id from a PT_NOTE, else from a note section, else the hash of .text. Returns its length. */
+static uint32_t module_identity(uint64_t base, const struct fmt_module *mod, uint8_t *out, uint32_t cap)
+{
+    struct elf_image im;
+    if (!image_open(&im, base, mod))
+        return 0;
+    uint32_t n = build_id_from_segments(&im, out, cap);
+    if (!n)
+        n = id_from_sections(&im, out, cap);
+    if (im.fd >= 0)
+        ss_close(im.fd);
+    return n;
 }
 
 static int same_file(const struct ss_mapping *a, const struct ss_mapping *b)
@@ -105,7 +258,7 @@ uint32_t rep_collect_modules(const struct ss_mapping *maps, uint32_t nmaps, stru
             mod->path = "linux-gate.so";
             mod->path_len = 13;
         }
-        mod->build_id_len = read_build_id(m->start, mod->build_id, sizeof mod->build_id);
+        mod->build_id_len = module_identity(m->start, mod, mod->build_id, sizeof mod->build_id);
         n++;
     }
     for (uint32_t i = 1; i < n; i++) {

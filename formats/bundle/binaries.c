@@ -25,6 +25,8 @@ static int read_at(int fd, void *p, size_t n, uint64_t off)
     return got == (ssize_t)n ? 0 : -1;
 }
 
+static void to_hex(const uint8_t *p, size_t n, char *hex);
+
 /* Walk one note area for NT_GNU_BUILD_ID; the same note layout the reporter reads from memory. */
 static int build_id_in_notes(const uint8_t *notes, size_t size, char *hex, size_t hexcap)
 {
@@ -37,13 +39,59 @@ static int build_id_in_notes(const uint8_t *notes, size_t size, char *hex, size_
             return -1;
         if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 && memcmp(notes + name_at, "GNU", 4) == 0 &&
             nh.n_descsz > 0 && 2 * (size_t)nh.n_descsz < hexcap) {
-            for (uint32_t i = 0; i < nh.n_descsz; i++)
-                snprintf(hex + 2 * i, 3, "%02x", notes[desc_at + i]);
+            to_hex(notes + desc_at, nh.n_descsz, hex);
             return 0;
         }
         off = (size_t)next;
     }
     return -1;
+}
+
+static void to_hex(const uint8_t *p, size_t n, char *hex)
+{
+    for (size_t i = 0; i < n; i++)
+        snprintf(hex + 2 * i, 3, "%02x", p[i]);
+}
+
+/* No build-id in a PT_NOTE: a SHT_NOTE section (Go's internal linker writes .note.gnu.build-id outside any
+ * PT_NOTE), else Breakpad's fallback, the first 4096 bytes of .text XORed into 16 bytes (HashElfTextSection
+ * in breakpad/src/common/linux/file_id.cc). The reporter computes the same from memory (reporter/modules.c). */
+static int id_from_sections(int fd, const Elf64_Ehdr *eh, uint8_t *notes, char *hex, size_t hexcap)
+{
+    if (eh->e_shentsize != sizeof(Elf64_Shdr) || eh->e_shnum == 0 || eh->e_shstrndx >= eh->e_shnum)
+        return -1;
+    Elf64_Shdr *sh = calloc(eh->e_shnum, sizeof *sh);
+    int rc = -1;
+    if (!sh || read_at(fd, sh, eh->e_shnum * sizeof *sh, eh->e_shoff) != 0)
+        goto out;
+    for (uint32_t i = 0; i < eh->e_shnum && rc != 0; i++) {
+        if (sh[i].sh_type != SHT_NOTE)
+            continue;
+        size_t n = sh[i].sh_size < MAX_NOTES ? (size_t)sh[i].sh_size : MAX_NOTES;
+        if (read_at(fd, notes, n, sh[i].sh_offset) == 0)
+            rc = build_id_in_notes(notes, n, hex, hexcap);
+    }
+    const Elf64_Shdr *strs = &sh[eh->e_shstrndx];
+    for (uint32_t i = 0; i < eh->e_shnum && rc != 0; i++) {
+        char name[6];
+        if (sh[i].sh_type != SHT_PROGBITS || sh[i].sh_size == 0 || sh[i].sh_name >= strs->sh_size ||
+            strs->sh_size - sh[i].sh_name < sizeof name ||
+            read_at(fd, name, sizeof name, strs->sh_offset + sh[i].sh_name) != 0 || memcmp(name, ".text", 6) != 0)
+            continue;
+        uint8_t id[16] = {0}, text[4096 + 16];
+        size_t n = sh[i].sh_size < 4096 ? (size_t)sh[i].sh_size : 4096;
+        n = (n + 15) & ~(size_t)15; /* Breakpad reads whole 16-byte rows, past a short .text too */
+        if (hexcap <= 32 || read_at(fd, text, n, sh[i].sh_offset) != 0)
+            break;
+        for (size_t off = 0; off < n; off += 16)
+            for (int k = 0; k < 16; k++)
+                id[k] ^= text[off + k];
+        to_hex(id, sizeof id, hex);
+        rc = 0;
+    }
+out:
+    free(sh);
+    return rc;
 }
 
 int fmt_elf_build_id(int fd, char *hex, size_t hexcap)
@@ -67,6 +115,8 @@ int fmt_elf_build_id(int fd, char *hex, size_t hexcap)
         if (read_at(fd, notes, n, ph.p_offset) == 0)
             rc = build_id_in_notes(notes, n, hex, hexcap);
     }
+    if (rc != 0)
+        rc = id_from_sections(fd, &eh, notes, hex, hexcap);
 out:
     free(notes);
     return rc;
@@ -125,10 +175,11 @@ static int open_matching(const struct fmt_modref *m, struct stat *st, char *why,
 }
 
 int fmt_collect_binaries(struct fmt_zout *zo, struct fmt_modref *refs, size_t n, FILE *bins, FILE *missing,
-                         char *err, size_t errlen)
+                         size_t *nmissing, char *err, size_t errlen)
 {
     int first_bin = 1, first_missing = 1;
 
+    *nmissing = 0;
     qsort(refs, n, sizeof *refs, by_build_id);
     for (size_t i = 0; i < n;) {
         size_t j = i + 1;
@@ -136,6 +187,9 @@ int fmt_collect_binaries(struct fmt_zout *zo, struct fmt_modref *refs, size_t n,
             j++;
         if (!refs[i].build_id) { /* nothing to check a file against: never guess */
             missing_entry(missing, &first_missing, &refs[i], "the dump has no build-id for this module");
+            (*nmissing)++;
+            fprintf(stderr, "lastgasp: collect: binary %s not included: the dump has no build-id for it\n",
+                    refs[i].path);
             i = j;
             continue;
         }
@@ -171,8 +225,11 @@ int fmt_collect_binaries(struct fmt_zout *zo, struct fmt_modref *refs, size_t n,
             fprintf(bins, ",\"size\":%" PRIu64 ",\"sha256\":\"%s\"}", size, sha);
             break;
         }
-        if (k == j)
+        if (k == j) {
             missing_entry(missing, &first_missing, &refs[i], why);
+            (*nmissing)++;
+            fprintf(stderr, "lastgasp: collect: binary %s (%s) not included: %s\n", refs[i].path, refs[i].build_id, why);
+        }
         i = j;
     }
     return 0;

@@ -25,7 +25,8 @@ enum fmt_collect_status {
     FMT_COLLECT_OK = 0,      /* every dump found is in the bundle (and removed, with --remove) */
     FMT_COLLECT_FAILED = 1,  /* no bundle written; nothing removed */
     FMT_COLLECT_USAGE = 2,
-    FMT_COLLECT_PARTIAL = 3, /* bundle written, but a file was skipped (not a dump, unreadable) or not removed */
+    FMT_COLLECT_PARTIAL = 3, /* bundle written, but a file was skipped (not a dump, unreadable), not removed,
+                                or (--with-binaries) a binary could not be included */
     FMT_COLLECT_NOTHING = 4, /* no dump to collect: no bundle written */
 };
 

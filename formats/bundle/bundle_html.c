@@ -7,6 +7,7 @@
  * the index lists every dump, and the page names the command that renders any one of them.
  */
 #include "bundle.h"
+#include "../debuginfo.h"
 #include "../mdread.h"
 #include "../render.h"
 
@@ -114,8 +115,11 @@ int fmt_bundle_html(FILE *out, const char *path, struct fmt_bundle *b)
         if (!fmt_bundle_is_dump(b->names[i]))
             continue;
         snprintf(id, sizeof id, "d%zu", ++k);
-        if (fmt_bundle_read_dump(b, b->names[i], &md, err, sizeof err) == 0)
+        if (fmt_bundle_read_dump(b, b->names[i], &md, err, sizeof err) == 0) {
+            if (fmt_dbg_apply(&md) != 0) /* as `html NAME.dmp` shows it */
+                fprintf(stderr, "lastgasp: %s: out of memory looking up debug info\n", b->names[i]);
             rc = fmt_html_dump(out, &md, id, b->names[i]);
+        }
         fmt_md_close(&md); /* one that cannot be read is said once, in the index */
     }
     if (ndumps > HTML_MAX_DUMPS && example) {

@@ -58,14 +58,16 @@ struct fmt_modref {
     char *path;
 };
 
-/* The GNU build-id (NT_GNU_BUILD_ID note of a PT_NOTE segment) of the ELF file open at fd, as lowercase hex.
- * 0, or -1 when the file is not a 64-bit ELF file or has no build-id. */
+/* The identity a dump gives the ELF file open at fd, as lowercase hex: its GNU build-id (a PT_NOTE, else a
+ * note section), else Breakpad's 16-byte hash of .text. 0, or -1 when the file is not a 64-bit ELF file or
+ * has neither. */
 int fmt_elf_build_id(int fd, char *hex, size_t hexcap);
 
 /* Add binaries/<build-id>/<basename> once per build-id, from the first path whose file has that build-id;
  * write the manifest's "binaries" and "missing_binaries" arrays (without their keys) to bins and missing.
- * refs are sorted in place. 0, or -1 with err when the zip could not be written. */
+ * refs are sorted in place. *nmissing counts the files that could not go in (each also said on stderr).
+ * 0, or -1 with err when the zip could not be written. */
 int fmt_collect_binaries(struct fmt_zout *zo, struct fmt_modref *refs, size_t n, FILE *bins, FILE *missing,
-                         char *err, size_t errlen);
+                         size_t *nmissing, char *err, size_t errlen);
 
 #endif

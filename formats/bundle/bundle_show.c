@@ -4,6 +4,7 @@
  * Normal context. The dumps themselves are read, not the manifest: what is shown is what the bundle holds.
  */
 #include "bundle.h"
+#include "../debuginfo.h"
 #include "../mdread.h"
 #include "../render.h"
 
@@ -108,6 +109,8 @@ int fmt_bundle_json(FILE *out, const char *path, struct fmt_bundle *b)
         first = 0;
         fmt_json_str_n(out, b->names[i], strlen(b->names[i]));
         int ok = fmt_bundle_read_dump(b, b->names[i], &md, err, sizeof err) == 0;
+        if (ok && fmt_dbg_apply(&md) != 0) /* as `json NAME.dmp` prints it */
+            fprintf(stderr, "lastgasp: %s: out of memory looking up debug info\n", b->names[i]);
         if (ok) {
             FILE *m = open_memstream(&one, &len);
             ok = m && fmt_render_json(m, &md) == 0;

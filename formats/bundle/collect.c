@@ -298,8 +298,9 @@ int fmt_collect(const struct fmt_collect_options *o)
         status = FMT_COLLECT_NOTHING;
         goto out;
     }
+    size_t nmissing = 0;
     if (o->with_binaries &&
-        fmt_collect_binaries(&zo, r.refs, r.nrefs, pf[2], pf[3], r.err, sizeof r.err) != 0)
+        fmt_collect_binaries(&zo, r.refs, r.nrefs, pf[2], pf[3], &nmissing, r.err, sizeof r.err) != 0)
         goto fail;
     size_t nbin = zo.n - r.ncollected;
     for (int k = 0; k < 4; k++) {
@@ -319,12 +320,14 @@ int fmt_collect(const struct fmt_collect_options *o)
            o->output, (long long)st.st_size);
     if (o->with_binaries)
         printf(", %zu binar%s", nbin, nbin == 1 ? "y" : "ies");
+    if (nmissing)
+        printf(", %zu binar%s missing", nmissing, nmissing == 1 ? "y" : "ies");
     if (r.nskipped)
         printf(", %zu skipped", r.nskipped);
     if (o->remove)
         printf(", %zu removed", removed);
     printf("\n");
-    status = r.nskipped || not_removed ? FMT_COLLECT_PARTIAL : FMT_COLLECT_OK;
+    status = r.nskipped || not_removed || nmissing ? FMT_COLLECT_PARTIAL : FMT_COLLECT_OK;
     goto out;
 fail:
     fprintf(stderr, "lastgasp: collect: %s; no bundle written, nothing removed\n", r.err[0] ? r.err : "out of memory");

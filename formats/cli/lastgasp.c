@@ -8,6 +8,7 @@
  * upload and watch (sending dumps to a crash server) live in formats/ship/.
  */
 #include "../bundle/bundle.h"
+#include "../debuginfo.h"
 #include "../mdread.h"
 #include "../render.h"
 #include "../ship/ship.h"
@@ -28,8 +29,9 @@ static const char usage[] =
     "       lastgasp watch DIR --upload URL|DSN [--bundle-dir OUT]   ship new dumps as they come (watch --help)\n"
     "       lastgasp --help      print this help\n"
     "FILE is a dump, a bundle (show lists its dumps, json and html print them all), or BUNDLE.zip:NAME.dmp.\n"
-    "collect exits 0 when every dump is in the bundle, 3 when some file was skipped or not removed,\n"
-    "4 when there was nothing to collect, 1 when no bundle was written.\n";
+    "collect exits 0 when every dump is in the bundle, 3 when some file was skipped or not removed\n"
+    "or a binary (--with-binaries) could not be included, 4 when there was nothing to collect, 1 when\n"
+    "no bundle was written.\n";
 
 /* What show, json and html print. json and html carry the reader's warnings in their output. */
 enum out { OUT_SHOW, OUT_JSON, OUT_HTML };
@@ -56,6 +58,8 @@ static int render(enum out how, const char *label, struct fmt_md *md)
         if (md->warnings_dropped)
             fprintf(stderr, "lastgasp: %s: warning: %zu more warnings not kept\n", label, md->warnings_dropped);
     }
+    if (fmt_dbg_apply(md) != 0) /* file:line from debug info; the dump as it is when memory runs out */
+        fprintf(stderr, "lastgasp: %s: out of memory looking up debug info\n", label);
     int rc = how == OUT_JSON ? fmt_render_json(stdout, md)
              : how == OUT_HTML ? fmt_render_html(stdout, md) : fmt_render_show(stdout, md);
     if (rc != 0 || fflush(stdout) != 0) {

@@ -185,8 +185,10 @@ def run_cli(command, dump):
     return p.stdout
 
 
-def read_lastgasp(dump):
-    p = subprocess.run([str(CLI), "json", str(dump)], capture_output=True, text=True, timeout=60)
+def read_lastgasp(dump, debuginfo=True):
+    """debuginfo=False: the frames as the dump holds them (LASTGASP_DEBUGINFO=off), without DWARF lookups."""
+    env = dict(os.environ, LASTGASP_DEBUGINFO="on" if debuginfo else "off")
+    p = subprocess.run([str(CLI), "json", str(dump)], capture_output=True, text=True, timeout=60, env=env)
     assert p.returncode == 0, f"lastgasp json failed: {p.stderr}"
     j = json.loads(p.stdout)
     crashed = [t for t in j["threads"] if t["crashed"]]

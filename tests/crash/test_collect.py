@@ -95,7 +95,11 @@ def test_round_trip(real_dumps, tmp_path):
         assert e["source"] == str(src.resolve())
         assert e["size"] == src.stat().st_size and e["sha256"] == sha(src)
         assert e["signal"] == j["signal"] and e["pid"] == j["pid"] and e["time"] == j["time"]
-        assert e["crashing_function"] == (crashed["frames"][0]["function"] if crashed["frames"] else None)
+        # what the dump names, before `lastgasp json` adds what debug info found (inlined frames, names)
+        raw = json.loads(subprocess.run([str(R.CLI), "json", str(src)], capture_output=True, text=True, timeout=60,
+                                        env=dict(os.environ, LASTGASP_DEBUGINFO="off")).stdout)
+        raw_crashed = [t for t in raw["threads"] if t["crashed"]][0]
+        assert e["crashing_function"] == (raw_crashed["frames"][0]["function"] if raw_crashed["frames"] else None)
         assert e["process_name"] == j["process_name"] and e["process_name"] in ("crasher", "cgocrash")
         assert e["modules"] == [{"path": x["path"], "build_id": x["build_id"]} for x in j["modules"]]
         assert e["go_version"] == (j["go"]["version"] if j["go"] else None)
@@ -210,7 +214,8 @@ def test_with_binaries(real_dumps, tmp_path):
         shutil.copy2(p, d)
     bundle = tmp_path / "b.zip"
     p = collect(d, "-o", bundle, "--with-binaries")
-    assert p.returncode == 0, p.stderr
+    assert p.returncode == 3, p.stderr  # two binaries could not go in: said, never a silent 0
+    assert f"binary {app} ({'ab' * 20}) not included" in p.stderr and f"binary {gone} " in p.stderr
     m = manifest(bundle)
     wanted = {}
     for e in m["dumps"]:

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # deps.sh — install what lastgasp needs, idempotently. Tools are reused when present.
 #   deps.sh build   what `make` needs: a C compiler, make, pkg-config, minizip on zlib (the `lastgasp
-#                   collect` bundles) and libcurl (`lastgasp upload|watch`); the library links none of them
+#                   collect` bundles), libcurl (`lastgasp upload|watch`) and elfutils' libdw and libdebuginfod
+#                   (file:line of C frames); the library links none of them
 #   deps.sh demo    also curl, which `make demo` uses to send requests to the demo service
 #   deps.sh bench   also what `make bench` needs: wrk (the HTTP load generator) and Go
 #   deps.sh test    also what the tests need: lldb, clang (libFuzzer), chromium (the html pages), strace (the
-#                   capture-cost count), pytest,
+#                   capture-cost count), debuginfod (a local debug-info server), pytest,
 #                   Breakpad's tools (npm minidump@0.26.0) and rust-minidump (cargo), PyYAML (the deploy
 #                   files' check), and Bugsink 2.6.2 in a venv (a real crash server for the upload tests)
 # Downloaded tools go to $LASTGASP_TOOLS (default ~/.cache/lastgasp-tools), outside the tree.
@@ -14,9 +15,9 @@ mode=${1:-test}
 case $mode in build|demo|bench|test) ;; *) echo "usage: deps.sh [build|demo|bench|test]" >&2; exit 2;; esac
 TOOLS=${LASTGASP_TOOLS:-$HOME/.cache/lastgasp-tools}
 
-pkgs=(gcc make pkg-config libminizip-dev zlib1g-dev libcurl4-openssl-dev)
+pkgs=(gcc make pkg-config libminizip-dev zlib1g-dev libcurl4-openssl-dev libdw-dev libdebuginfod-dev)
 [ "$mode" = demo ] && pkgs+=(curl)
-[ "$mode" = test ] && pkgs+=(lldb clang chromium libcap2-bin strace python3-fusepy)  # setcap; syscall counts; a FUSE filesystem
+[ "$mode" = test ] && pkgs+=(lldb clang chromium libcap2-bin strace python3-fusepy debuginfod)  # setcap; syscall counts; FUSE
 [ "$mode" = bench ] && pkgs+=(wrk)
 missing=()
 for p in "${pkgs[@]}"; do

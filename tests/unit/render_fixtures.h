@@ -25,11 +25,13 @@ static void fill(struct model *m)
     memset(m, 0, sizeof *m);
     strcpy(m->path0, "/usr/bin/crasher");
     strcpy(m->path1, "/lib/x86_64-linux-gnu/libc.so.6");
-    m->mods[0] = (struct fmt_md_module){ 0x55d0c0de0000, 0x5000, m->path0, 0, NULL };
-    m->mods[1] = (struct fmt_md_module){ 0x7f0000000000, 0x200000, m->path1, 0, NULL };
-    m->frames[0] = (struct fmt_lg_frame){ 0x55d0c0de1234, 0, 0, "crash_null_write", 0x14, LG_TRUST_CONTEXT };
-    m->frames[1] = (struct fmt_lg_frame){ 0x55d0c0de1300, 0, LG_NONE, "main", 0x20, LG_TRUST_CFI };
-    m->frames[2] = (struct fmt_lg_frame){ 0x7f0000029d90, 0, LG_NONE, NULL, 0, LG_TRUST_FP };
+    m->mods[0] = (struct fmt_md_module){ .base = 0x55d0c0de0000, .size = 0x5000, .path = m->path0 };
+    m->mods[1] = (struct fmt_md_module){ .base = 0x7f0000000000, .size = 0x200000, .path = m->path1 };
+    m->frames[0] = (struct fmt_lg_frame){ .pc = 0x55d0c0de1234, .module_index = 0, .symbol = "crash_null_write",
+                                          .symbol_delta = 0x14, .trust = LG_TRUST_CONTEXT };
+    m->frames[1] = (struct fmt_lg_frame){ .pc = 0x55d0c0de1300, .module_index = LG_NONE, .symbol = "main",
+                                          .symbol_delta = 0x20, .trust = LG_TRUST_CFI };
+    m->frames[2] = (struct fmt_lg_frame){ .pc = 0x7f0000029d90, .module_index = LG_NONE, .trust = LG_TRUST_FP };
     m->threads[0] = (struct fmt_lg_thread){ 1235, LG_THREAD_GONE, 2, 1, "worker", 0 };
     m->threads[1] = (struct fmt_lg_thread){ 1234, LG_THREAD_OK, 0, 2, "crasher", 1 };
     m->md.modules = m->mods;

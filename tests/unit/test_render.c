@@ -145,12 +145,44 @@ static void test_json(void)
                       "\"module\":\"libc.so.6\",\"inlined\":false,\"trust\":\"fp\"}") != NULL);
     CHECK(strstr(out, "\"crashed\":true,\"status\":\"ok\"") != NULL);
     CHECK(strstr(out, "\"tid\":1235,\"name\":\"worker\",\"crashed\":false,\"status\":\"gone\"") != NULL);
-    CHECK(strstr(out, "{\"base\":\"0x55d0c0de0000\",\"size\":20480,\"path\":\"/usr/bin/crasher\",\"build_id\":null}"));
+    CHECK(strstr(out, "{\"base\":\"0x55d0c0de0000\",\"size\":20480,\"path\":\"/usr/bin/crasher\",\"build_id\":null,"
+                      "\"debug_info\":null}"));
     CHECK(strstr(out, "\"notes\":\"maps cut\\nno environ\"") != NULL);
     CHECK(strstr(out, "\"warnings\":[],\"go\":null}\n") != NULL);
     CHECK(strchr(out, '\n') == out + strlen(out) - 1); /* one line, one object */
     CHECK(strstr(out, "\"process_name\":null,\"container\":null,") != NULL);
     free(out);
+
+    /* What the tool's debug-info pass adds (formats/debuginfo.c): file:line, an inlined frame without an
+     * offset, and where the lines came from. */
+    struct fmt_lg_frame dbg_frames[4] = { m.frames[0], m.frames[0], m.frames[1], m.frames[2] };
+    dbg_frames[0].symbol = "store";
+    dbg_frames[0].inlined = 1;
+    dbg_frames[0].file = "/src/c.c";
+    dbg_frames[0].line = 7;
+    dbg_frames[1].file = "/src/c.c";
+    dbg_frames[1].line = 12;
+    m.threads[1].frame_count = 3;
+    m.threads[0].first_frame = 3;
+    m.md.lg.frames = dbg_frames;
+    m.md.lg.nframes = 4;
+    m.mods[0].debug_from = "debuginfod";
+    m.mods[0].debug_url = "http://127.0.0.1:1";
+    m.mods[0].debug_path = "/cache/x/debuginfo";
+    out = render(1, &m.md);
+    CHECK(out && strstr(out, "{\"pc\":\"0x55d0c0de1234\",\"function\":\"store\",\"offset\":null,\"file\":\"/src/c.c\","
+                             "\"line\":7,\"module\":\"crasher\",\"inlined\":true,\"trust\":\"context\"},"
+                             "{\"pc\":\"0x55d0c0de1234\",\"function\":\"crash_null_write\",\"offset\":20,"
+                             "\"file\":\"/src/c.c\",\"line\":12,\"module\":\"crasher\",\"inlined\":false,"));
+    CHECK(out && strstr(out, "\"debug_info\":{\"from\":\"debuginfod\",\"path\":\"/cache/x/debuginfo\","
+                             "\"url\":\"http://127.0.0.1:1\",\"note\":null}"));
+    free(out);
+    out = render(0, &m.md);
+    CHECK(out && strstr(out, "in store [inlined] at /src/c.c:7 (crasher)\n"));
+    CHECK(out && strstr(out, "in crash_null_write+0x14 at /src/c.c:12 (crasher)\n"));
+    CHECK(out && strstr(out, "      lines: debuginfod http://127.0.0.1:1, /cache/x/debuginfo\n"));
+    free(out);
+    fill(&m);
 
     /* Container identity: the hostname, and /proc/self/cgroup line by line; a missing half is null. */
     m.md.process_name = "crasher";

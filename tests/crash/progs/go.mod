@@ -1,0 +1,3 @@
+module lastgasp.test/goid
+
+go 1.22
