@@ -36,6 +36,8 @@ MINIZIP_LIBS := $(shell pkg-config --libs minizip 2>/dev/null || echo -lminizip)
 SHIP_SRC := formats/ship/fields.c formats/ship/endpoint.c formats/ship/post.c formats/ship/backoff.c \
             formats/ship/upload.c formats/ship/watch.c formats/ship/spool.c
 CURL_LIBS := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
+# `lastgasp pprof`: the goroutines as a pprof profile (its own protobuf encoder; gzip by zlib, linked above).
+PPROF_SRC := formats/pprof/pb.c formats/pprof/profile.c formats/pprof/gzip.c formats/pprof/pprof_main.c
 
 # Every go build that make runs (tests and benchmarks included) keys Go's build cache on lastgasp's C
 # sources, which goshim #includes from outside its folder (tests/go/cgo_cflags.sh says why).
@@ -47,7 +49,9 @@ PRELOAD_OBJ := $(B)/obj/reporter/preload.o
 READER_OBJ := $(READER_SRC:%.c=$(B)/host/%.o) $(RENDER_SRC:%.c=$(B)/host/%.o)
 BUNDLE_OBJ := $(BUNDLE_SRC:%.c=$(B)/host/%.o)
 SHIP_OBJ := $(SHIP_SRC:%.c=$(B)/host/%.o)
-HEADERS := $(wildcard sigsafe/*.h sigsafe/*/*.h formats/*.h formats/bundle/*.h formats/ship/*.h reporter/*.h)
+PPROF_OBJ := $(PPROF_SRC:%.c=$(B)/host/%.o)
+HEADERS := $(wildcard sigsafe/*.h sigsafe/*/*.h formats/*.h formats/bundle/*.h formats/ship/*.h formats/pprof/*.h \
+                     reporter/*.h)
 
 all: $(B)/liblastgasp.so $(B)/liblastgasp.a $(B)/lastgasp
 
@@ -76,7 +80,7 @@ $(B)/liblastgasp.a: $(SAFE_OBJ) $(INSTALL_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-$(B)/lastgasp: $(READER_OBJ) $(BUNDLE_OBJ) $(SHIP_OBJ) $(B)/host/formats/cli/lastgasp.o
+$(B)/lastgasp: $(READER_OBJ) $(BUNDLE_OBJ) $(SHIP_OBJ) $(PPROF_OBJ) $(B)/host/formats/cli/lastgasp.o
 	$(CC) -o $@ $^ $(MINIZIP_LIBS) $(CURL_LIBS)
 
 # ---- test programs ----
@@ -148,7 +152,7 @@ SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 SIGSAFE_OBJ := $(filter $(B)/obj/sigsafe/%,$(SAFE_OBJ))
 unit-bins: $(U)/test_sigsafe $(U)/test_sigsafe_asan $(U)/test_mdread $(U)/test_render $(U)/test_roundtrip \
            $(U)/test_unwind $(U)/test_sha256 $(U)/test_go_reason $(U)/test_annotate $(U)/test_annotate_tsan \
-           $(U)/test_render_html
+           $(U)/test_render_html $(U)/test_pprof
 UNWIND_OBJ := $(addprefix $(B)/obj/reporter/,unwind.o x86_64/unwind_cfi.o symbols.o modules.o)
 
 $(U)/test_sigsafe: tests/unit/test_sigsafe.c tests/unit/check.h $(SIGSAFE_OBJ) $(HEADERS)
@@ -173,6 +177,12 @@ $(U)/test_render_html: tests/unit/test_render_html.c tests/unit/render_fixtures.
                        $(READER_SRC) $(RENDER_SRC) $(HEADERS)
 	@mkdir -p $(U)
 	$(CC) $(CFLAGS_BASE) $(SAN) -o $@ $< $(READER_SRC) $(RENDER_SRC)
+
+# lastgasp pprof: the protobuf encoder against known encodings, the profile of a fixture decoded back, gzip.
+$(U)/test_pprof: tests/unit/test_pprof.c tests/unit/render_fixtures.h tests/unit/pb_check.h $(READER_SRC) \
+                 $(RENDER_SRC) $(PPROF_SRC) $(HEADERS)
+	@mkdir -p $(U)
+	$(CC) $(CFLAGS_BASE) $(SAN) -o $@ $< $(READER_SRC) $(RENDER_SRC) $(filter-out %/pprof_main.c,$(PPROF_SRC)) -lz
 
 # The writer as shipped (handler objects) feeding the reader: every field round-trips.
 $(U)/test_roundtrip: tests/unit/test_roundtrip.c $(READER_SRC) $(B)/obj/formats/mdwrite.o $(SIGSAFE_OBJ) $(HEADERS)
