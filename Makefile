@@ -218,10 +218,13 @@ $(U)/test_annotate_tsan: tests/unit/test_annotate.c reporter/annotate.c reporter
 	$(CC) $(filter-out -O2,$(CFLAGS_BASE)) -O1 -fsanitize=thread -Wno-tsan -o $@ $< reporter/annotate.c \
 	    reporter/annotate_read.c formats/mdwrite.c $(wildcard sigsafe/*.c) sigsafe/x86_64/jmp.S $(READER_SRC) -lpthread
 
-$(T)/fuzz_mdread: tests/fuzz/fuzz_mdread.c tests/unit/html_check.h $(READER_SRC) $(RENDER_SRC) $(HEADERS)
+# The profile builder of `lastgasp pprof` runs on every input with a Go stream (not gzip nor the command).
+FUZZ_PPROF_SRC := formats/pprof/pb.c formats/pprof/profile.c
+$(T)/fuzz_mdread: tests/fuzz/fuzz_mdread.c tests/unit/html_check.h tests/unit/pb_check.h $(READER_SRC) $(RENDER_SRC) \
+                  $(FUZZ_PPROF_SRC) $(HEADERS)
 	@mkdir -p $(T)
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	    -o $@ $< $(READER_SRC) $(RENDER_SRC)
+	    -o $@ $< $(READER_SRC) $(RENDER_SRC) $(FUZZ_PPROF_SRC)
 
 # ---- demo, tests, benchmarks ----
 # Each installs what the build needs before building (demo.sh and run.sh do it themselves), so that they

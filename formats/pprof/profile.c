@@ -68,8 +68,8 @@ struct builder {
     struct line *lines;       /* the lines of every location, each location's contiguous */
     size_t nlines, cap_lines;
     struct mapflags *maps;    /* per ModuleList entry */
-    struct line scratch[FMT_GO_MAX_GOROUTINE_FRAMES];
-    uint64_t ids[FMT_GO_MAX_GOROUTINE_FRAMES];
+    struct line *scratch;     /* one physical frame's lines, while it is looked up */
+    uint64_t *ids;            /* one goroutine's location ids */
     int nomem;
 };
 
@@ -519,14 +519,18 @@ int pprof_profile_build(struct pprof_pb *out, const struct fmt_md *md)
 {
     struct builder *b = calloc(1, sizeof *b);
     uint64_t comment_ids[MAX_REASON_COMMENTS + 8];
-    size_t ncomments, nstrs;
+    size_t ncomments, nstrs, maxframes = 1; /* frames in the longest stack (bounded by the reader) */
     int rc = -1;
 
     if (!b)
         return -1;
     b->md = md;
+    for (size_t i = 0; i < md->go.ngoroutines; i++)
+        maxframes = md->go.goroutines[i].nframes > maxframes ? md->go.goroutines[i].nframes : maxframes;
     b->maps = calloc(md->nmodules ? md->nmodules : 1, sizeof *b->maps);
-    if (!b->maps)
+    b->scratch = calloc(maxframes, sizeof *b->scratch);
+    b->ids = calloc(maxframes, sizeof *b->ids);
+    if (!b->maps || !b->scratch || !b->ids)
         goto done;
     intern(b, ""); /* index 0, as profile.proto requires */
     for (size_t i = 0; i < md->go.ngoroutines && !b->nomem; i++)
@@ -553,6 +557,8 @@ done:
     free(b->locs);
     free(b->lines);
     free(b->maps);
+    free(b->scratch);
+    free(b->ids);
     table_free(&b->str_t);
     table_free(&b->func_t);
     table_free(&b->loc_t);

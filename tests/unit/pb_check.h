@@ -173,39 +173,109 @@ static int pbc_utf8_ok(const uint8_t *s, size_t n)
 
 #define PBC_FAIL(...) do { snprintf(why, whylen, __VA_ARGS__); return -1; } while (0)
 
-/* ids of a table: each nonzero and unique; the largest one in *max. */
-static int pbc_ids(const struct pbc_list *l, uint64_t *max, char *why, size_t whylen, const char *what)
+static int pbc_cmp_u64(const void *a, const void *b)
 {
-    *max = 0;
-    for (size_t i = 0; i < l->n; i++) {
-        uint64_t id = pbc_get(l->v[i], 1);
-        if (id == 0)
-            PBC_FAIL("%s %zu has id 0", what, i);
-        for (size_t j = 0; j < i; j++)
-            if (pbc_get(l->v[j], 1) == id)
-                PBC_FAIL("%s id %llu twice", what, (unsigned long long)id);
-        if (id > *max)
-            *max = id;
-    }
-    return 0;
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
 }
 
-static int pbc_has_id(const struct pbc_list *l, uint64_t id)
+/* ids of a table, sorted into *out (caller frees): each nonzero and unique. */
+static int pbc_ids(const struct pbc_list *l, uint64_t **out, char *why, size_t whylen, const char *what)
 {
+    uint64_t *ids = malloc((l->n + 1) * sizeof *ids);
+
+    *out = ids;
+    if (!ids)
+        PBC_FAIL("out of memory");
     for (size_t i = 0; i < l->n; i++)
-        if (pbc_get(l->v[i], 1) == id)
-            return 1;
+        if ((ids[i] = pbc_get(l->v[i], 1)) == 0)
+            PBC_FAIL("%s %zu has id 0", what, i);
+    qsort(ids, l->n, sizeof *ids, pbc_cmp_u64);
+    for (size_t i = 1; i < l->n; i++)
+        if (ids[i] == ids[i - 1])
+            PBC_FAIL("%s id %llu twice", what, (unsigned long long)ids[i]);
     return 0;
 }
 
-/* Parse and check a whole Profile message. 0, or -1 with the reason in why. O(n^2) in the tables' sizes:
- * for tests and fuzz inputs, not for big profiles. */
+static int pbc_has_id(const uint64_t *ids, size_t n, uint64_t id)
+{
+    return bsearch(&id, ids, n, sizeof id, pbc_cmp_u64) != NULL;
+}
+
+/* The references between the tables: mappings, functions and locations by id. */
+static int pbc_check_tables(struct pbc_profile *pr, char *why, size_t whylen)
+{
+    uint64_t *mids = NULL, *fids = NULL, *lids = NULL;
+    int rc = -1;
+
+    if (pbc_ids(&pr->mapping, &mids, why, whylen, "mapping") || pbc_ids(&pr->function, &fids, why, whylen, "function")
+        || pbc_ids(&pr->location, &lids, why, whylen, "location"))
+        goto out;
+#define PBC_BAD(...) do { snprintf(why, whylen, __VA_ARGS__); goto out; } while (0)
+#define PBC_STR(x, what) do { if ((x) >= pr->string.n) PBC_BAD("%s: string index %llu outside the table", \
+                                  what, (unsigned long long)(x)); } while (0)
+    for (size_t i = 0; i < pr->mapping.n; i++) {
+        PBC_STR(pbc_get(pr->mapping.v[i], 5), "mapping file");
+        PBC_STR(pbc_get(pr->mapping.v[i], 6), "mapping build id");
+    }
+    for (size_t i = 0; i < pr->function.n; i++)
+        for (uint32_t k = 2; k <= 4; k++)
+            PBC_STR(pbc_get(pr->function.v[i], k), "function");
+    for (size_t i = 0; i < pr->location.n; i++) {
+        struct pbc_list lines = {0};
+        uint64_t m = pbc_get(pr->location.v[i], 2);
+        int ok = 1;
+
+        if (m && !pbc_has_id(mids, pr->mapping.n, m))
+            PBC_BAD("location %zu: mapping %llu missing", i, (unsigned long long)m);
+        if (pbc_subs(pr->location.v[i], 4, &lines) != 0)
+            ok = 0;
+        for (size_t k = 0; k < lines.n; k++)
+            ok &= pbc_has_id(fids, pr->function.n, pbc_get(lines.v[k], 1));
+        free(lines.v);
+        if (!ok)
+            PBC_BAD("location %zu: bad lines, or a line's function missing", i);
+    }
+    for (size_t i = 0; i < pr->sample.n; i++) {
+        uint64_t ids[4096], vals[8];
+        long n = pbc_varints(pr->sample.v[i], 1, ids, 4096), nv = pbc_varints(pr->sample.v[i], 2, vals, 8);
+        struct pbc_list labels = {0};
+        int ok = 1;
+
+        if (n < 0 || n > 4096 || nv < 0)
+            PBC_BAD("sample %zu: malformed", i);
+        if ((size_t)nv != pr->sample_type.n)
+            PBC_BAD("sample %zu: %ld values for %zu types", i, nv, pr->sample_type.n);
+        for (long k = 0; k < n; k++)
+            if (!pbc_has_id(lids, pr->location.n, ids[k]))
+                PBC_BAD("sample %zu: location %llu missing", i, (unsigned long long)ids[k]);
+        if (pbc_subs(pr->sample.v[i], 3, &labels) != 0)
+            ok = 0;
+        for (size_t k = 0; k < labels.n; k++) {
+            uint64_t key = pbc_get(labels.v[k], 1), str = pbc_get(labels.v[k], 2);
+            ok &= key != 0 && key < pr->string.n && str < pr->string.n;
+        }
+        free(labels.v);
+        if (!ok)
+            PBC_BAD("sample %zu: bad labels", i);
+    }
+    rc = 0;
+out:
+    free(mids);
+    free(fids);
+    free(lids);
+    return rc;
+#undef PBC_BAD
+#undef PBC_STR
+}
+
+/* Parse and check a whole Profile message. 0, or -1 with the reason in why. */
 static int pbc_parse(struct pbc_profile *pr, const uint8_t *buf, size_t len, char *why, size_t whylen)
 {
     struct pbc_reader r = { buf, buf + len };
     uint32_t f;
     unsigned wt;
-    uint64_t v, max;
+    uint64_t v;
     struct pbc_span s = { NULL, 0 };
     int rc;
 
@@ -250,56 +320,9 @@ static int pbc_parse(struct pbc_profile *pr, const uint8_t *buf, size_t len, cha
         PBC_STR(pbc_get(pr->sample_type.v[i], 1), "sample type");
         PBC_STR(pbc_get(pr->sample_type.v[i], 2), "sample type unit");
     }
-    if (pbc_ids(&pr->mapping, &max, why, whylen, "mapping") || pbc_ids(&pr->function, &max, why, whylen, "function")
-        || pbc_ids(&pr->location, &max, why, whylen, "location"))
-        return -1;
-    for (size_t i = 0; i < pr->mapping.n; i++) {
-        PBC_STR(pbc_get(pr->mapping.v[i], 5), "mapping file");
-        PBC_STR(pbc_get(pr->mapping.v[i], 6), "mapping build id");
-    }
-    for (size_t i = 0; i < pr->function.n; i++)
-        for (uint32_t k = 2; k <= 4; k++)
-            PBC_STR(pbc_get(pr->function.v[i], k), "function");
-    for (size_t i = 0; i < pr->location.n; i++) {
-        struct pbc_list lines = {0};
-        uint64_t m = pbc_get(pr->location.v[i], 2);
-
-        if (m && !pbc_has_id(&pr->mapping, m))
-            PBC_FAIL("location %zu: mapping %llu missing", i, (unsigned long long)m);
-        if (pbc_subs(pr->location.v[i], 4, &lines) != 0)
-            PBC_FAIL("location %zu: bad lines", i);
-        for (size_t k = 0; k < lines.n; k++)
-            if (!pbc_has_id(&pr->function, pbc_get(lines.v[k], 1))) {
-                free(lines.v);
-                PBC_FAIL("location %zu line %zu: no such function", i, k);
-            }
-        free(lines.v);
-    }
-    for (size_t i = 0; i < pr->sample.n; i++) {
-        uint64_t ids[4096], vals[8];
-        long n = pbc_varints(pr->sample.v[i], 1, ids, 4096), nv = pbc_varints(pr->sample.v[i], 2, vals, 8);
-        struct pbc_list labels = {0};
-
-        if (n < 0 || n > 4096 || nv < 0)
-            PBC_FAIL("sample %zu: malformed", i);
-        if ((size_t)nv != pr->sample_type.n)
-            PBC_FAIL("sample %zu: %ld values for %zu types", i, nv, pr->sample_type.n);
-        for (long k = 0; k < n; k++)
-            if (!pbc_has_id(&pr->location, ids[k]))
-                PBC_FAIL("sample %zu: location %llu missing", i, (unsigned long long)ids[k]);
-        if (pbc_subs(pr->sample.v[i], 3, &labels) != 0)
-            PBC_FAIL("sample %zu: bad labels", i);
-        for (size_t k = 0; k < labels.n; k++) {
-            uint64_t key = pbc_get(labels.v[k], 1), str = pbc_get(labels.v[k], 2);
-            if (key == 0 || key >= pr->string.n || str >= pr->string.n) {
-                free(labels.v);
-                PBC_FAIL("sample %zu label %zu: bad key or value", i, k);
-            }
-        }
-        free(labels.v);
-    }
+    rc = pbc_check_tables(pr, why, whylen);
 #undef PBC_STR
-    return 0;
+    return rc;
 }
 
 #undef PBC_FAIL
