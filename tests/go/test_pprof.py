@@ -14,9 +14,12 @@ import os
 import pty
 import re
 import shutil
+import socket
 import struct
 import subprocess
 import tempfile
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -234,10 +237,43 @@ def test_traces_and_top_as_users_run_them(mode, prog, tmp_path):
     crashed = next(g for g in go["goroutines"] if g["crashed"])
     user = next(f["function"] for f in crashed["frames"] if f["function"] and f["function"].startswith("main."))
     assert user in traces and user in top
+    # Label filters work as on a live profile: one goroutine by its id.
+    one = go_pprof(f"-tagfocus=goroutine={crashed['id']}", "-traces", out)
+    assert one.count("-----------+") == 2 and user in one
     # Comments carry the panic message and the Go version.
     comments = go_pprof("-comments", out)
     assert go["version"] in comments
     assert go["reason"].splitlines()[0] in comments
+
+
+def test_web_ui(tmp_path):
+    """`go tool pprof -http`: the top and flame graph pages of the profile name the goroutines' functions and
+    count every goroutine (the graph page needs Graphviz, which the web UI does without)."""
+    dump = crash("default", "parked1000")
+    go = lg_json(dump)["go"]
+    out = tmp_path / "g.pb.gz"
+    lg_pprof(dump, out)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    ui = subprocess.Popen(["go", "tool", "pprof", f"-http=127.0.0.1:{port}", "-no_browser", str(out)],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        top = None
+        for _ in range(300):  # a hang detector, not a budget
+            try:
+                top = urllib.request.urlopen(f"http://127.0.0.1:{port}/ui/top", timeout=5).read().decode()
+                break
+            except OSError:
+                time.sleep(0.1)
+        assert top, "the web UI did not answer"
+        assert f"of {len(go['goroutines'])} total" in top
+        assert "runtime.gopark" in top and "main.main" in top
+        flame = urllib.request.urlopen(f"http://127.0.0.1:{port}/ui/flamegraph", timeout=30).read().decode()
+        assert all(f"main.{fn}" in flame for fn in ("receive", "choose", "lockMutex", "nap", "read"))
+    finally:
+        ui.terminate()
+        ui.wait(timeout=30)
 
 
 def test_same_types_as_a_live_goroutine_profile(tmp_path):
