@@ -7,12 +7,14 @@
  */
 #include "pprof.h"
 
+#include "../bundle/bundle.h"
 #include "../mdread.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char usage[] =
@@ -22,9 +24,9 @@ static const char usage[] =
     "  go tool pprof -traces FILE      every goroutine's stack and labels\n"
     "  go tool pprof -top FILE         goroutines per function\n"
     "  go tool pprof -http=:8080 FILE  the web UI\n"
-    "DUMP `-` reads the dump from standard input. Without -o the profile goes to standard output, which must\n"
-    "not be a terminal. Exit status: 0 written, 1 the dump could not be read, has no Go stream, or the profile\n"
-    "could not be written, 2 usage.\n";
+    "DUMP `-` reads the dump from standard input; BUNDLE.zip:NAME.dmp reads one dump of a bundle. Without -o\n"
+    "the profile goes to standard output, which must not be a terminal. Exit status: 0 written, 1 the dump\n"
+    "could not be read, has no Go stream, or the profile could not be written, 2 usage.\n";
 
 #define MAX_STDIN_DUMP ((size_t)UINT32_MAX + 1) /* the largest file fmt_md_open_file() reads */
 
@@ -63,6 +65,39 @@ static int open_stdin(struct fmt_md *md, char *err, size_t errlen)
     }
     int rc = fmt_md_open(md, buf, len, err, errlen);
     md->owned = buf;
+    return rc;
+}
+
+static int is_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* BUNDLE.zip:NAME.dmp, as show, json and html take it: the bundle is the longest prefix before a ':' that is
+ * a file (paths may hold ':'). As fmt_md_open_file(). */
+static int open_entry(struct fmt_md *md, const char *arg, char *err, size_t errlen)
+{
+    char *path = strdup(arg), *colon = path ? strrchr(path, ':') : NULL;
+    struct fmt_bundle b;
+    int rc = FMT_MD_IO;
+
+    memset(md, 0, sizeof *md);
+    while (colon) {
+        *colon = '\0';
+        if (is_file(path))
+            break;
+        char *prev = strrchr(path, ':');
+        *colon = ':';
+        colon = prev;
+    }
+    if (!colon)
+        snprintf(err, errlen, "no such file, and no BUNDLE:ENTRY whose bundle exists");
+    else if (fmt_bundle_open(&b, path, err, errlen) == 0)
+        rc = fmt_bundle_read_dump(&b, colon + 1, md, err, errlen) == 0 ? FMT_MD_OK : FMT_MD_IO;
+    if (colon)
+        fmt_bundle_close(&b);
+    free(path);
     return rc;
 }
 
@@ -152,7 +187,17 @@ int fmt_pprof_main(int argc, char **argv)
         return 2;
     }
     label = strcmp(dump, "-") == 0 ? "standard input" : dump;
-    rc = strcmp(dump, "-") == 0 ? open_stdin(&md, err, sizeof err) : fmt_md_open_file(&md, dump, err, sizeof err);
+    if (is_file(dump) && fmt_bundle_is_zip(dump)) {
+        fprintf(stderr, "lastgasp pprof: %s: a bundle: name one of its dumps, %s:NAME.dmp (lastgasp show %s lists "
+                        "them)\n", dump, dump, dump);
+        return 1;
+    }
+    if (strcmp(dump, "-") == 0)
+        rc = open_stdin(&md, err, sizeof err);
+    else if (!is_file(dump) && strchr(dump, ':'))
+        rc = open_entry(&md, dump, err, sizeof err);
+    else
+        rc = fmt_md_open_file(&md, dump, err, sizeof err);
     if (rc != FMT_MD_OK) {
         fprintf(stderr, "lastgasp pprof: %s: %s\n", label, err);
         fmt_md_close(&md);

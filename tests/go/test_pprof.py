@@ -6,7 +6,8 @@ must show what `lastgasp json` shows of the same dump: one sample per goroutine,
 function/file/line sequence, one Location per physical frame (inlined frames as several Lines of one
 Location), and the labels goroutine, status, wait_reason, crashed, created_by. `-traces` and `-top` must read
 it as they read a live goroutine profile (tests/go/pprof_live writes one): the same sample and period types.
-Edge cases: a dump without a Go stream, a Go stream without goroutines, a truncated dump, stdin, a terminal.
+Edge cases: a dump without a Go stream, a Go stream without goroutines, a truncated dump, stdin, a bundle
+entry, a terminal.
 """
 import gzip
 import json
@@ -79,7 +80,7 @@ def lg_json(dump):
 def lg_pprof(dump, out):
     p = subprocess.run([str(CLI), "pprof", str(dump), "-o", str(out)], capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stderr
-    assert out.exists()
+    assert out.exists() and not list(out.parent.glob(out.name + ".tmp*"))
     return p
 
 
@@ -301,6 +302,21 @@ def test_stdin_and_determinism(tmp_path):
         p = subprocess.run([str(CLI), "pprof", "-"], stdin=f, capture_output=True, timeout=60)
     assert p.returncode == 0, p.stderr
     assert p.stdout == out.read_bytes(), "stdin and -o differ, or the output is not deterministic"
+
+
+def test_bundle_entry(tmp_path):
+    """BUNDLE.zip:NAME.dmp, as show and json take it: the same profile as from the dump itself."""
+    dump = crash("default", "panicstring")
+    direct = tmp_path / "a.pb.gz"
+    lg_pprof(dump, direct)
+    bundle = tmp_path / "b.zip"
+    p = subprocess.run([str(CLI), "collect", str(dump.parent), "-o", str(bundle)], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    via = tmp_path / "b.pb.gz"
+    lg_pprof(f"{bundle}:{dump.name}", via)
+    assert via.read_bytes() == direct.read_bytes()
+    p = subprocess.run([str(CLI), "pprof", str(bundle), "-o", str(tmp_path / "x")], capture_output=True, text=True)
+    assert p.returncode == 1 and f"{bundle}:NAME.dmp" in p.stderr, p.stderr
 
 
 def test_not_to_a_terminal(tmp_path):
