@@ -75,10 +75,20 @@ struct builder {
 
 /* ---- hashing and tables ---- */
 
+/* MurmurHash3's finalizer: every input bit reaches the low bits that pick a slot, so keys that differ only
+ * in high bits (addresses a hostile dump chose) do not all probe the same run of slots. */
+static uint64_t fmix(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 33);
+}
+
 static uint64_t mix(uint64_t h, uint64_t v)
 {
-    h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
-    return h * 0xff51afd7ed558ccdull;
+    return fmix(h ^ (v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2)));
 }
 
 static uint64_t hash_bytes(const char *s, size_t n)
@@ -87,7 +97,7 @@ static uint64_t hash_bytes(const char *s, size_t n)
 
     for (size_t i = 0; i < n; i++)
         h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
-    return h;
+    return fmix(h);
 }
 
 /* Room for one more entry; -1 when memory ran out. */
