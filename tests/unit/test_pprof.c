@@ -10,6 +10,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zlib.h>
 
 /* b's bytes equal the n bytes of want. */
@@ -320,6 +321,43 @@ static void test_edges(void)
     pprof_pb_free(&pb);
 }
 
+/* The most a dump can ask for: goroutines of FMT_GO_MAX_GOROUTINE_FRAMES frames each, every frame another
+ * location, at addresses that differ only in their high bits (a poor hash would put them all in one run of
+ * slots). The profile is complete; alarm() is a hang detector, not a budget. */
+static void test_big_hostile(void)
+{
+    enum { NG = 64, NF = FMT_GO_MAX_GOROUTINE_FRAMES };
+    struct gomodel g;
+    struct fmt_go_frame *fr = calloc((size_t)NG * NF, sizeof *fr);
+    struct fmt_go_goroutine *gs = calloc(NG, sizeof *gs);
+    struct pprof_pb pb = {0};
+
+    fill_go(&g);
+    for (size_t i = 0; i < (size_t)NG * NF; i++)
+        fr[i] = (struct fmt_go_frame){ (uint64_t)(i + 1) << 32, "main.f", "/src/app/main.go", (int32_t)(i % 7),
+                                       (int)(i % 3 == 0), 0, 0 };
+    for (size_t k = 0; k < NG; k++)
+        gs[k] = (struct fmt_go_goroutine){ .goid = k + 1, .status = 4, .frames = &fr[k * NF], .nframes = NF };
+    g.m.md.go.goroutines = gs;
+    g.m.md.go.ngoroutines = NG;
+    g.m.md.go.frames = fr;
+    g.m.md.go.nframes = (size_t)NG * NF;
+    alarm(120);
+    CHECK(pprof_profile_build(&pb, &g.m.md) == 0);
+    alarm(0);
+    /* Every pc differs, so an "inlined" frame's run is broken off at once: one location per frame. */
+    struct pbc_profile pr;
+    char why[200];
+    CHECK(pbc_parse(&pr, pb.buf, pb.len, why, sizeof why) == 0);
+    CHECK_EQ_U64(pr.sample.n, NG);
+    CHECK_EQ_U64(pr.location.n, (size_t)NG * NF);
+    CHECK_EQ_U64(pr.function.n, 1);
+    pbc_free(&pr);
+    pprof_pb_free(&pb);
+    free(fr);
+    free(gs);
+}
+
 /* ---- gzip ---- */
 
 struct mem { uint8_t *p; size_t n, cap; int fail_after; };
@@ -383,6 +421,7 @@ int main(void)
     test_length_delimited();
     test_fixture_profile();
     test_edges();
+    test_big_hostile();
     test_gzip();
     return check_summary();
 }
