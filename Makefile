@@ -219,7 +219,7 @@ $(U)/test_annotate_tsan: tests/unit/test_annotate.c reporter/annotate.c reporter
 	    reporter/annotate_read.c formats/mdwrite.c $(wildcard sigsafe/*.c) sigsafe/x86_64/jmp.S $(READER_SRC) -lpthread
 
 # The profile builder of `lastgasp pprof` runs on every input with a Go stream (not gzip nor the command).
-FUZZ_PPROF_SRC := formats/pprof/pb.c formats/pprof/profile.c
+FUZZ_PPROF_SRC := $(filter-out %/gzip.c %/pprof_main.c,$(PPROF_SRC))
 $(T)/fuzz_mdread: tests/fuzz/fuzz_mdread.c tests/unit/html_check.h tests/unit/pb_check.h $(READER_SRC) $(RENDER_SRC) \
                   $(FUZZ_PPROF_SRC) $(HEADERS)
 	@mkdir -p $(T)
