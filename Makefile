@@ -41,6 +41,8 @@ CURL_LIBS := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
 # file:line and inlined frames from DWARF (`show`, `json`, `html`): the command-line tool only, on elfutils.
 DEBUGINFO_SRC := formats/debuginfo.c
 DW_LIBS := -ldw -ldebuginfod -lelf
+# `lastgasp pprof`: the goroutines as a pprof profile (its own protobuf encoder; gzip by zlib, linked above).
+PPROF_SRC := formats/pprof/pb.c formats/pprof/profile.c formats/pprof/gzip.c formats/pprof/pprof_main.c
 
 # Every go build that make runs (tests and benchmarks included) keys Go's build cache on lastgasp's C
 # sources, which goshim #includes from outside its folder (tests/go/cgo_cflags.sh says why).
@@ -53,7 +55,9 @@ READER_OBJ := $(READER_SRC:%.c=$(B)/host/%.o) $(RENDER_SRC:%.c=$(B)/host/%.o)
 BUNDLE_OBJ := $(BUNDLE_SRC:%.c=$(B)/host/%.o)
 SHIP_OBJ := $(SHIP_SRC:%.c=$(B)/host/%.o)
 DEBUGINFO_OBJ := $(DEBUGINFO_SRC:%.c=$(B)/host/%.o)
-HEADERS := $(wildcard sigsafe/*.h sigsafe/*/*.h formats/*.h formats/bundle/*.h formats/ship/*.h reporter/*.h)
+PPROF_OBJ := $(PPROF_SRC:%.c=$(B)/host/%.o)
+HEADERS := $(wildcard sigsafe/*.h sigsafe/*/*.h formats/*.h formats/bundle/*.h formats/ship/*.h formats/pprof/*.h \
+                      reporter/*.h)
 
 all: $(B)/liblastgasp.so $(B)/liblastgasp.a $(B)/lastgasp
 
@@ -82,7 +86,7 @@ $(B)/liblastgasp.a: $(SAFE_OBJ) $(INSTALL_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-$(B)/lastgasp: $(READER_OBJ) $(BUNDLE_OBJ) $(SHIP_OBJ) $(DEBUGINFO_OBJ) $(B)/host/formats/cli/lastgasp.o
+$(B)/lastgasp: $(READER_OBJ) $(BUNDLE_OBJ) $(SHIP_OBJ) $(DEBUGINFO_OBJ) $(PPROF_OBJ) $(B)/host/formats/cli/lastgasp.o
 	$(CC) -o $@ $^ $(MINIZIP_LIBS) $(CURL_LIBS) $(DW_LIBS)
 
 # ---- test programs ----
@@ -154,7 +158,7 @@ SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 SIGSAFE_OBJ := $(filter $(B)/obj/sigsafe/%,$(SAFE_OBJ))
 unit-bins: $(U)/test_sigsafe $(U)/test_sigsafe_asan $(U)/test_mdread $(U)/test_render $(U)/test_roundtrip \
            $(U)/test_unwind $(U)/test_sha256 $(U)/test_go_reason $(U)/test_annotate $(U)/test_annotate_tsan \
-           $(U)/test_render_html
+           $(U)/test_render_html $(U)/test_pprof
 UNWIND_OBJ := $(addprefix $(B)/obj/reporter/,unwind.o x86_64/unwind_cfi.o symbols.o modules.o)
 
 $(U)/test_sigsafe: tests/unit/test_sigsafe.c tests/unit/check.h $(SIGSAFE_OBJ) $(HEADERS)
@@ -179,6 +183,12 @@ $(U)/test_render_html: tests/unit/test_render_html.c tests/unit/render_fixtures.
                        $(READER_SRC) $(RENDER_SRC) $(HEADERS)
 	@mkdir -p $(U)
 	$(CC) $(CFLAGS_BASE) $(SAN) -o $@ $< $(READER_SRC) $(RENDER_SRC)
+
+# lastgasp pprof: the protobuf encoder against known encodings, the profile of a fixture decoded back, gzip.
+$(U)/test_pprof: tests/unit/test_pprof.c tests/unit/render_fixtures.h tests/unit/pb_check.h $(READER_SRC) \
+                 $(RENDER_SRC) $(PPROF_SRC) $(HEADERS)
+	@mkdir -p $(U)
+	$(CC) $(CFLAGS_BASE) $(SAN) -o $@ $< $(READER_SRC) $(RENDER_SRC) $(filter-out %/pprof_main.c,$(PPROF_SRC)) -lz
 
 # The writer as shipped (handler objects) feeding the reader: every field round-trips.
 $(U)/test_roundtrip: tests/unit/test_roundtrip.c $(READER_SRC) $(B)/obj/formats/mdwrite.o $(SIGSAFE_OBJ) $(HEADERS)
@@ -214,11 +224,13 @@ $(U)/test_annotate_tsan: tests/unit/test_annotate.c reporter/annotate.c reporter
 	$(CC) $(filter-out -O2,$(CFLAGS_BASE)) -O1 -fsanitize=thread -Wno-tsan -o $@ $< reporter/annotate.c \
 	    reporter/annotate_read.c formats/mdwrite.c $(wildcard sigsafe/*.c) sigsafe/x86_64/jmp.S $(READER_SRC) -lpthread
 
-$(T)/fuzz_mdread: tests/fuzz/fuzz_mdread.c tests/unit/html_check.h $(READER_SRC) $(RENDER_SRC) formats/ship/event.c \
-                  $(HEADERS)
+# The profile builder of `lastgasp pprof` and the crash-server event run on every input with a Go stream.
+FUZZ_PPROF_SRC := $(filter-out %/gzip.c %/pprof_main.c,$(PPROF_SRC))
+$(T)/fuzz_mdread: tests/fuzz/fuzz_mdread.c tests/unit/html_check.h tests/unit/pb_check.h $(READER_SRC) $(RENDER_SRC) \
+                  $(FUZZ_PPROF_SRC) formats/ship/event.c $(HEADERS)
 	@mkdir -p $(T)
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	    -o $@ $< $(READER_SRC) $(RENDER_SRC) formats/ship/event.c
+	    -o $@ $< $(READER_SRC) $(RENDER_SRC) $(FUZZ_PPROF_SRC) formats/ship/event.c
 
 # ---- demo, tests, benchmarks ----
 # Each installs what the build needs before building (demo.sh and run.sh do it themselves), so that they

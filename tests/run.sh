@@ -25,7 +25,7 @@ echo "== Go: the runtime offsets and wait reasons against DWARF and the binaries
 bash tests/go/offsets/run.sh
 
 echo "== the Go package (goshim): gofmt, go vet, its own go test (Go 1.26 and 1.22)"
-unformatted=$(gofmt -l goshim tests/go/matrix tests/bench/gohttp tests/bench/goinstall)
+unformatted=$(gofmt -l goshim tests/go/matrix tests/go/pprof_live tests/bench/gohttp tests/bench/goinstall)
 [ -z "$unformatted" ] || { echo "gofmt: not formatted: $unformatted"; exit 1; }
 go vet ./goshim/...
 go test -count=1 ./goshim/...

@@ -10,6 +10,7 @@
 #include "../bundle/bundle.h"
 #include "../debuginfo.h"
 #include "../mdread.h"
+#include "../pprof/pprof.h"
 #include "../render.h"
 #include "../ship/ship.h"
 
@@ -27,6 +28,7 @@ static const char usage[] =
     "       lastgasp upload URL|DSN DUMP|BUNDLE...   send dumps to a crash server, Go crashes as the server's\n"
     "                            own events (upload --help: --as auto|event|minidump)\n"
     "       lastgasp watch DIR --upload URL|DSN [--bundle-dir OUT]   ship new dumps as they come (watch --help)\n"
+    "       lastgasp pprof DUMP [-o FILE]   the goroutines as a pprof goroutine profile (pprof --help)\n"
     "       lastgasp --help      print this help\n"
     "FILE is a dump, a bundle (show lists its dumps, json and html print them all), or BUNDLE.zip:NAME.dmp.\n"
     "collect exits 0 when every dump is in the bundle, 3 when some file was skipped or not removed\n"
@@ -193,6 +195,8 @@ int main(int argc, char **argv)
         return fmt_upload_main(argc - 2, argv + 2);
     if (argc >= 2 && strcmp(argv[1], "watch") == 0)
         return fmt_watch_main(argc - 2, argv + 2);
+    if (argc >= 2 && strcmp(argv[1], "pprof") == 0)
+        return fmt_pprof_main(argc - 2, argv + 2);
     if (argc != 3 || (strcmp(argv[1], "show") != 0 && strcmp(argv[1], "json") != 0 &&
                       strcmp(argv[1], "html") != 0)) {
         fputs(usage, stderr);

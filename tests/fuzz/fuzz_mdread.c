@@ -7,7 +7,8 @@
  * bound; the JSON (and the event's) is one valid JSON object (strict RFC 8259, valid UTF-8); the text report holds no control
  * characters but newlines and tabs, so a dump cannot drive the terminal that shows it; and the HTML page holds
  * none either, and no markup but the renderer's own tags (tests/unit/html_check.h), so a dump cannot put
- * markup or script on the page.
+ * markup or script on the page. For a dump with a Go stream, the `lastgasp pprof` profile is built and read
+ * back by pb_check.h: well-formed, every reference inside its table, every string valid UTF-8.
  *
  * Build: clang -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE formats/mdread*.c formats/render*.c
  *        formats/signames.c formats/ship/event.c tests/fuzz/fuzz_mdread.c
@@ -15,9 +16,11 @@
  * -dict=tests/fuzz/mdread.dict. The seeds are rebuilt by `test_mdread --write-corpus tests/fuzz/corpus`.
  */
 #include "../../formats/mdread.h"
+#include "../../formats/pprof/pprof.h"
 #include "../../formats/render.h"
 #include "../../formats/ship/ship.h"
 #include "../unit/html_check.h"
+#include "../unit/pb_check.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -252,6 +255,26 @@ static void check_go(const struct fmt_md *md)
     }
 }
 
+/* The goroutine profile of a hostile dump is a valid profile (pb_check.h), one sample per goroutine. */
+static void check_pprof(const struct fmt_md *md)
+{
+    struct pprof_pb pb = {0};
+    struct pbc_profile pr;
+    char why[256];
+
+    if (!md->go.present || pprof_profile_build(&pb, md) != 0) {
+        pprof_pb_free(&pb);
+        return;
+    }
+    if (pbc_parse(&pr, pb.buf, pb.len, why, sizeof why) != 0 || pr.sample.n != md->go.ngoroutines) {
+        fprintf(stderr, "pprof profile not valid: %s (%zu samples, %zu goroutines)\n", why, pr.sample.n,
+                md->go.ngoroutines);
+        abort();
+    }
+    pbc_free(&pr);
+    pprof_pb_free(&pb);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -306,6 +329,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (out)
             fclose(out);
         free(buf);
+        check_pprof(&md);
     }
     fmt_md_close(&md);
     return 0;

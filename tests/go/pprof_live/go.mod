@@ -1,0 +1,3 @@
+module lastgasp.test/pprof_live
+
+go 1.22
