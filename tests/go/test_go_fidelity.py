@@ -18,6 +18,7 @@ import importlib.util
 import json
 import os
 import re
+import select
 import signal
 import shutil
 import subprocess
@@ -226,10 +227,11 @@ def test_cgo_fault_goroutine(version, mode):
 
 
 def _goroutine_summary(stderr):
-    """What must be the same in two SIGQUIT reports of the same program: each goroutine that is not
-    running, by id, with its status and frames (function, line)."""
-    return {g["id"]: (g["status"], g["wait_reason"], [(f["function"], f["line"]) for f in g["frames"]])
-            for g in gotb.parse_goroutines(stderr) if g["status"] not in ("running", "runnable")}
+    """What must be the same in two SIGQUIT reports of the same program: the goroutines that are not
+    running, each with its status and frames (function, line). Not their ids: the runtime hands ids
+    out in batches per P, so which goroutine gets which depends on the P that made it."""
+    return sorted((g["status"], g["wait_reason"] or "", [(f["function"], f["line"]) for f in g["frames"]])
+                  for g in gotb.parse_goroutines(stderr) if g["status"] not in ("running", "runnable"))
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -248,7 +250,8 @@ def test_sigquit_is_the_runtimes(version, mode):
         p = subprocess.Popen([str(binary)], cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True)
         try:
-            assert p.stdout.readline() == "ready\n"
+            ready, _, _ = select.select([p.stdout], [], [], 60)  # a hang detector, not a budget
+            assert ready and p.stdout.readline() == "ready\n", "the program never said it was ready"
             p.send_signal(signal.SIGQUIT)
             _, err = p.communicate(timeout=60)
         finally:

@@ -36,17 +36,17 @@ func main() {
 		go func() { <-ch }()     // CHAN-HERE
 		go func() { mu.Lock() }() // LOCK-HERE
 	}
-	go spin() // GO-HERE
-	for !spinning.Load() {
-		runtime.Gosched()
-	}
 	buf := make([]byte, 1<<20)
-	for { // wait until the 8 goroutines are parked
+	for { // wait until the 8 goroutines are parked (before the spinner: runtime.Stack preempts it)
 		s := string(buf[:runtime.Stack(buf, true)])
-		if strings.Count(s, " [running") == 2 && !strings.Contains(s, " [runnable") {
+		if strings.Count(s, " [chan receive") == 4 && strings.Count(s, " [sync.Mutex.Lock") == 4 {
 			break
 		}
 		time.Sleep(time.Millisecond)
+	}
+	go spin() // GO-HERE
+	for !spinning.Load() {
+		runtime.Gosched()
 	}
 	os.Stdout.WriteString("ready\n")
 	select {} // MAIN-WAITS
