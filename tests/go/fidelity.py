@@ -62,6 +62,8 @@ def collapse_racing_fatal_lines(reason):
     fatal error at once (the two writers of mapwrites) may each print their "fatal error: ..." line
     before one of them prints the traceback. The dump's reason is the crashing thread's own, one
     line; the other thread's copy is dropped here. Only a line equal to the one before it goes."""
+    if reason is None:
+        return None  # a signal the runtime reports itself: no reason at all
     out = []
     for line in (reason or "").splitlines(keepends=True):
         if out and line.startswith("fatal error: ") and line == out[-1]:
