@@ -1,9 +1,11 @@
-// cgowait: main stops at runtime.Breakpoint while a goroutine that came back from a cgo call waits
+// cgowait: main sends its own thread SIGTRAP while a goroutine that came back from a cgo call waits
 // for a P (GOMAXPROCS 1, asynchronous preemption off so that the spinning main keeps the P; the
 // program re-executes itself with GODEBUG=asyncpreemptoff=1). That goroutine is runnable in
 // runtime.exitsyscall, with its system call state still saved: the runtime walks it from there
-// (runtime.cgocall, at the call into C). main ends with a trap, not a panic: a panic is a call, and
-// at a call sysmon's preemption request would give the P to the waiting goroutine first.
+// (runtime.cgocall, at the call into C). main makes no call that could yield on the way to the crash:
+// sysmon has asked it to yield long before, and any function prologue would give the P to the waiting
+// goroutine (a panic, or runtime.Breakpoint when not inlined, as in -gcflags=-l builds); tgkill by
+// syscall.RawSyscall is nosplit down to the system call.
 package main
 
 /*
@@ -56,6 +58,7 @@ func reexec() {
 func main() {
 	reexec()
 	runtime.GOMAXPROCS(1)
+	pid := uintptr(syscall.Getpid())
 	started := make(chan struct{})
 	go callC(started) // GO-HERE
 	<-started
@@ -67,5 +70,6 @@ func main() {
 	for i := uint64(0); i < 300_000_000; i++ {
 		sink += i
 	}
-	runtime.Breakpoint() // CRASH-HERE (NOSPLIT: no preemption check on the way)
+	tid, _, _ := syscall.RawSyscall(syscall.SYS_GETTID, 0, 0, 0)
+	syscall.RawSyscall(syscall.SYS_TGKILL, pid, tid, uintptr(syscall.SIGTRAP)) // CRASH-HERE
 }
