@@ -7,11 +7,17 @@
  * (REP_GO_MAX_GOROUTINES, REP_GO_MAX_FRAMES, the TLS scan by the executable's TLS block size).
  *
  * Where each goroutine's walk starts (the runtime's own rules, runtime/traceback.go):
- *   running on a captured thread, sp inside its stack  the thread's registers (an exact pc)
- *   in a system call or a cgo call (_Gsyscall)          g.syscallpc / g.syscallsp
+ *   running on a captured thread, sp inside its stack  the thread's registers (an exact pc, as
+ *                                                       tracebacktrap starts from the signal's)
+ *   g.syscallsp set                                     g.syscallpc / g.syscallsp: in a system call
+ *                                                       or a cgo call, and also after one while it
+ *                                                       waits for a P (runnable in exitsyscall; the
+ *                                                       runtime clears syscallsp only once it runs)
  *   anything else (parked, runnable, on systemstack)    g.sched.pc / g.sched.sp
  * A frame's caller is at sp + pcsp(pc) (+8 for the return address on amd64); return addresses
- * are looked up at pc-1 except above runtime.sigpanic, whose caller's pc is the fault itself.
+ * are looked up at pc-1 except above a call the runtime injects at a pc (runtime.sigpanic,
+ * runtime.asyncPreempt, runtime.debugCallV2: unwinder.next's injectedCall), whose caller's pc is
+ * the interrupted instruction itself.
  */
 #include "go_capture.h"
 
@@ -170,7 +176,7 @@ static int is_func(const struct go_func *f, uint64_t entry) { return entry && f-
 struct pc_entry {
     uint64_t key;            /* pc * 2 + trap, 0 = empty */
     int32_t spdelta;         /* -1: the walk stops here */
-    uint8_t sigpanic, nframes, valid;
+    uint8_t injected, nframes, valid; /* injected: the caller's pc is exact (see the top) */
     struct { uint32_t function, file; int32_t line; uint8_t inlined; } fr[PC_FRAMES];
 };
 
@@ -203,7 +209,8 @@ static int lookup_pc(uint64_t pc, int trap, struct pc_entry **out)
         spdelta < 0)
         spdelta = -1;
     e->spdelta = spdelta;
-    e->sigpanic = (uint8_t)is_func(&f, C.go->fn_sigpanic);
+    e->injected = (uint8_t)(is_func(&f, C.go->fn_sigpanic) || is_func(&f, C.go->fn_asyncpreempt) ||
+                            is_func(&f, C.go->fn_debugcall));
     e->valid = 1;
     return 1;
 }
@@ -268,7 +275,7 @@ static uint32_t walk(uint64_t pc, uint64_t sp, int trap, uint64_t stack_lo, uint
         uint64_t fp = sp + (uint64_t)e->spdelta + 8, ret;
         if (fp - 8 < stack_lo || fp > stack_hi || rd_stack(fp - 8, stack_hi, &ret) < 0 || !ret)
             break;
-        trap = e->sigpanic;
+        trap = e->injected;
         pc = ret;
         sp = fp;
         if (depth + 1 == REP_GO_MAX_WALK)
@@ -401,7 +408,7 @@ static void add_goroutine(const struct gview *g, int crashed)
         pc = rep_context_pc(uc);
         sp = rep_context_sp(uc);
         trap = 1;
-    } else if (g->status == G_STATUS_SYSCALL && g->syscallsp) {
+    } else if (g->syscallsp) {
         pc = g->syscallpc;
         sp = g->syscallsp;
     } else {

@@ -31,6 +31,7 @@ struct rep_go {
     uint64_t tls_block;          /* size of the executable's static TLS block, for the g slot search */
     uint64_t data_lo, data_hi;   /* the executable's writable segment (data, bss): where allgs lives */
     uint64_t fn_goexit, fn_sigpanic, fn_asmcgocall; /* entry pcs the walk treats specially */
+    uint64_t fn_asyncpreempt, fn_debugcall; /* calls injected at a pc, like sigpanic (0 if absent) */
     uint64_t fn_throw_closure;   /* runtime.throw.func1: prints "fatal error: " s (go_reason.c) */
     uint64_t fn_fatal_closure;   /* runtime.fatal.func1: the same for fatal (user errors) */
     uint64_t types, etypes;      /* moduledata.types/etypes: type names are nameOffs from types */

@@ -135,7 +135,8 @@ void rep_go_install_nasync(struct rep_go *go)
     find_symbols_nasync(go, bias, tb);
     static const char *const names[] = {"runtime.goexit", "runtime.sigpanic", "runtime.asmcgocall",
                                          "runtime.throw.func1", "runtime.fatal.func1", "runtime.parsedebugvars",
-                                         "runtime.finishDebugVarsSetup"};
+                                         "runtime.finishDebugVarsSetup", "runtime.asyncPreempt",
+                                         "runtime.debugCallV2"};
     uint64_t entries[sizeof names / sizeof names[0]], ends[sizeof names / sizeof names[0]];
     func_entries_nasync(&go->pcln, names, entries, ends, sizeof names / sizeof names[0]);
     /* `traceback_env = traceback_cache` is in parsedebugvars up to Go 1.25, in finishDebugVarsSetup since.
@@ -152,6 +153,8 @@ void rep_go_install_nasync(struct rep_go *go)
     go->fn_goexit = entries[0];
     go->fn_sigpanic = entries[1];
     go->fn_asmcgocall = entries[2];
+    go->fn_asyncpreempt = entries[7];
+    go->fn_debugcall = entries[8];
     go->fn_throw_closure = entries[3];
     go->fn_fatal_closure = entries[4];
     find_types_nasync(go);

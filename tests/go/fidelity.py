@@ -1,16 +1,19 @@
 """fidelity.py — compare a dump's goroutines with the Go runtime's own traceback of the same crash.
 
-The crash program runs with lastgasp preloaded and GOTRACEBACK=crash, so in one process the runtime
-prints its traceback (stderr) and lastgasp writes its dump. For every goroutine the runtime printed
-with a stack, the dump must have the same goroutine id, status and wait reason, and the same
-sequence of functions with the same file:line, inlined frames included.
+The crash program runs with lastgasp preloaded and GOTRACEBACK=system (every goroutine, every frame),
+so in one process the runtime prints its traceback (stderr) and lastgasp writes its dump. For every
+goroutine the runtime printed with a stack, the dump must have the same goroutine id, status and
+wait reason, and the same sequence of functions with the same file:line, inlined frames included.
 
 Two differences are by construction, not by error, and are the only ones allowed:
-  - the runtime prints its traceback before it raises SIGABRT; the dump is taken after, so the
-    crashing goroutine's dump stack may have extra runtime frames on top (fatalpanic, the switch to
-    the system stack): the runtime's frames must be a suffix of the dump's. The same holds for a
-    goroutine the runtime printed as running on another thread: it ran on between the two moments
-    (a second writer of a racing map reaching its own throw);
+  - after a panic or a fatal error the runtime prints its traceback before it raises SIGABRT; the
+    dump is taken after, so the crashing goroutine's dump stack may have extra runtime frames on
+    top (fatalpanic, the switch to the system stack): the runtime's frames must be a suffix of the
+    dump's. The same holds for a goroutine the runtime printed as running on another thread: it ran
+    on between the two moments (a second writer of a racing map reaching its own throw). (A signal
+    the runtime reports itself, a fault in C, a signal sent, a trap, is the other way round: the
+    dump is taken first, from the signal's own context, which is where the runtime's traceback of
+    the crashing goroutine starts too: the frames are equal.)
   - the runtime prints runtime.gopanic as "panic". (A stack of more than 100 frames is cut the same
     way on both sides: the innermost 50, "...N frames elided...", the outermost 50; N must agree.)
 """
@@ -59,6 +62,8 @@ def collapse_racing_fatal_lines(reason):
     fatal error at once (the two writers of mapwrites) may each print their "fatal error: ..." line
     before one of them prints the traceback. The dump's reason is the crashing thread's own, one
     line; the other thread's copy is dropped here. Only a line equal to the one before it goes."""
+    if reason is None:
+        return None  # a signal the runtime reports itself: no reason at all
     out = []
     for line in (reason or "").splitlines(keepends=True):
         if out and line.startswith("fatal error: ") and line == out[-1]:

@@ -34,7 +34,9 @@ tb = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(tb)
 
 VERSIONS = os.environ.get("GO_TRACEBACK_VERSIONS", "local go1.22.12").split()
-PROGRAMS = sorted(d for d in os.listdir(CORPUS) if os.path.isfile(os.path.join(CORPUS, d, "main.go")))
+# sigquit runs until the test stops it with SIGQUIT (test_go_fidelity.test_sigquit_is_the_runtimes).
+PROGRAMS = sorted(d for d in os.listdir(CORPUS) if os.path.isfile(os.path.join(CORPUS, d, "main.go"))
+                  and d != "sigquit")
 STATIC = {"deadlock"}  # no cgo: see corpus/deadlock/main.go
 RUN_TIMEOUT = 60
 
