@@ -13,10 +13,10 @@
  * registers and return addresses there, each one an ss_memread (a syscall) otherwise, a dozen per
  * parked thread. The threads are stopped while the reporter walks them, so the copy stays true.
  * Reporting thread only; valid during one rep_unwind (emptied at its start and end). */
-#define STACK_WINDOW 4096
+#define UNWIND_STACK_WINDOW 4096
 static struct {
     uint64_t base, len;
-    uint8_t buf[STACK_WINDOW];
+    uint8_t buf[UNWIND_STACK_WINDOW];
 } g_window;
 
 /* Handler path, reporting thread: n bytes at addr from the window when it holds them, else
@@ -32,14 +32,14 @@ int rep_stack_read(void *dst, uint64_t addr, size_t n)
 
 int rep_stack_read_u64(uint64_t addr, uint64_t *out) { return rep_stack_read(out, addr, sizeof *out); }
 
-/* Fill the window from sp up to the end of its stack (at most STACK_WINDOW). One read: the range
+/* Fill the window from sp up to the end of its stack (at most UNWIND_STACK_WINDOW). One read: the range
  * is inside one mapping, so it is all readable or the window stays empty. */
 static void window_fill(uint64_t sp, uint64_t lo, uint64_t hi)
 {
     g_window.len = 0;
     if (sp < lo || sp >= hi)
         return;
-    uint64_t len = hi - sp < STACK_WINDOW ? hi - sp : STACK_WINDOW;
+    uint64_t len = hi - sp < UNWIND_STACK_WINDOW ? hi - sp : UNWIND_STACK_WINDOW;
     if (ss_memread(g_window.buf, sp, len) == (ssize_t)len) {
         g_window.base = sp;
         g_window.len = len;
