@@ -24,7 +24,10 @@
  *               Not one of the fatal signals lastgasp reports, but our crash bit would make the
  *               runtime relay it and abort: take the bit away while the runtime's handler runs (a
  *               direct call), and put it back if that handler returns. SIGQUIT that the runtime
- *               relays to its own threads (from this process) is simply handed over.
+ *               relays to its own threads (from this process) is simply handed over. At the user's
+ *               own crash level (GOTRACEBACK=crash) SIGQUIT ends in an abort and a core as asked, so
+ *               it is reported first, as GO_SIGNAL (a program that catches SIGQUIT with os/signal at
+ *               that level then leaves a dump it did not need).
  *   NATIVE      not a Go program, or the runtime holds no handler for this signal.
  */
 #include "rep.h"
@@ -36,13 +39,24 @@
 
 static int in_go_text(uint64_t pc) { return pc >= rep_g.go.pcln.minpc && pc < rep_g.go.pcln.maxpc; }
 
+static int crash_bit_is_users(void)
+{
+    if (!rep_g.go.tb_cache)
+        return 0;
+    uint32_t c = __atomic_load_n((volatile uint32_t *)(uintptr_t)rep_g.go.tb_cache, __ATOMIC_SEQ_CST);
+    return (c & TB_CRASH) && !rep_go_crash_bit_ours();
+}
+
 /* Handler path, any thread, before the claim. */
 int rep_go_path(int sig, const siginfo_t *si, const ucontext_t *uc)
 {
     if (!rep_g.go_first[sig])
         return REP_PATH_NATIVE;
-    if (sig == SIGQUIT)
-        return si->si_code <= 0 && si->si_pid == ss_getpid() ? REP_PATH_GO_HANDLES : REP_PATH_GO_QUIET;
+    if (sig == SIGQUIT) {
+        if (si->si_code <= 0 && si->si_pid == ss_getpid())
+            return REP_PATH_GO_HANDLES; /* the runtime relaying it to its own threads */
+        return crash_bit_is_users() ? REP_PATH_GO_SIGNAL : REP_PATH_GO_QUIET;
+    }
     uint64_t pc = rep_context_pc(uc);
     if (si->si_code > 0 && (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE) && in_go_text(pc))
         return REP_PATH_GO_HANDLES;

@@ -757,8 +757,13 @@ static void tell(const struct outcome *o)
         ss_str_add(&s, ": ");
         ss_str_add(&s, go_signal_words(rep_c.sig));
     }
-    ss_str_add(&s, " at ");
-    ss_str_hex(&s, (uint64_t)(uintptr_t)rep_c.si.si_addr);
+    if (rep_c.si.si_code <= 0) { /* sent (kill, tgkill, abort): si_addr holds no address */
+        ss_str_add(&s, " from pid ");
+        ss_str_u64(&s, (uint64_t)(uint32_t)rep_c.si.si_pid);
+    } else {
+        ss_str_add(&s, " at ");
+        ss_str_hex(&s, (uint64_t)(uintptr_t)rep_c.si.si_addr);
+    }
     ss_str_add(&s, " in ");
     const struct fmt_thread *t = R.nthreads ? &R.threads[0] : 0;
     const struct lg_frame_record *top = t && t->frame_count ? &R.frames[t->first_frame] : 0;

@@ -378,6 +378,31 @@ def test_recovered_panics_in_http_middleware(version, way):
         run.close()
 
 
+@pytest.mark.parametrize("way", WAYS)
+def test_sigquit_at_the_users_crash_level(way):
+    """GOTRACEBACK=crash: SIGQUIT ends in the runtime's abort and a core, as the user asked, with or without
+    lastgasp; lastgasp reports the SIGQUIT itself first, from its own context (not the later SIGABRT)."""
+    base = Run(build("local", "default", "preload"), "busy", None, GOTRACEBACK="crash")
+    run = Run(build("local", "default", way), "busy", way, GOTRACEBACK="crash")
+    try:
+        for r in (base, run):
+            r.ready()
+            time.sleep(0.2)
+            os.kill(r.p.pid, signal.SIGQUIT)
+            r.finish()
+        assert run.p.returncode == base.p.returncode == ABRT, run.stderr[-2000:]
+        if cores_observable():
+            assert bool(run.cores) == bool(base.cores)
+        j = run.json()
+        assert j["signal"]["name"] == "SIGQUIT" and j["signal"]["code"] == 0
+        assert normalized(run.stderr, True) == normalized(base.stderr, True) == ["SIGQUIT: quit"]
+        ours = [l for l in run.stderr.splitlines() if l.startswith("lastgasp: ")]
+        assert len(ours) == 1 and ours[0].startswith("lastgasp: SIGQUIT from pid "), ours
+    finally:
+        base.close()
+        run.close()
+
+
 @pytest.mark.parametrize("version", VERSIONS)
 @pytest.mark.parametrize("way", WAYS)
 @pytest.mark.parametrize("scenario,env,dump", [
