@@ -92,7 +92,7 @@ $(B)/lastgasp: $(READER_OBJ) $(BUNDLE_OBJ) $(SHIP_OBJ) $(DEBUGINFO_OBJ) $(PPROF_
 # ---- test programs ----
 T := $(B)/tests
 CRASHER_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror
-test-bins: $(T)/crasher $(T)/crasher_linked $(T)/tripwire.so $(T)/cgocrash hardening-bins
+test-bins: $(T)/crasher $(T)/crasher_linked $(T)/tripwire.so $(T)/cgocrash hardening-bins san
 
 $(T)/crasher: tests/crash/crasher.c
 	@mkdir -p $(T)
@@ -144,6 +144,27 @@ $(T)/installbench: tests/bench/installbench.c reporter/lastgasp.h $(B)/liblastga
 $(T)/tripwire.so: tests/crash/tripwire.c
 	@mkdir -p $(T)
 	$(CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -shared -fPIC -o $@ $< -ldl
+
+# The handler path and install code as a preloadable library under a sanitizer (tests/hardening/test_sanitizers.py
+# runs the crash matrix with it). Built from source into build/san/, never from build/obj/: the shipped objects and
+# tests/check_symbols.sh do not see these flags. Each .so names its sanitizer runtime itself (gcc links it when
+# -shared is given -fsanitize), so an uninstrumented program can preload it.
+SAN_LIB_SRC := $(SAFE_SRC) $(SAFE_ASM) $(INSTALL_SRC) reporter/preload.c
+SAN_LIB_FLAGS := $(filter-out -O2,$(CFLAGS_SAFE)) -O1 -fno-sanitize-recover=all -shared -Wl,-z,now -Wl,-z,relro \
+                 -Wl,--version-script=reporter/exports.map
+SAN_KIND = -fsanitize=$(if $(filter asan,$*),address,undefined)
+san: $(B)/san/liblastgasp-ubsan.so $(B)/san/liblastgasp-asan.so $(B)/san/crasher_linked-ubsan \
+     $(B)/san/crasher_linked-asan
+$(B)/san/liblastgasp-%.so: $(SAN_LIB_SRC) reporter/exports.map $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_LIB_FLAGS) $(SAN_KIND) -o $@ $(SAN_LIB_SRC) -ldl -lpthread
+# crasher_linked with the same sanitized sources linked in; crasher.c itself is not instrumented (its crashes are
+# undefined behaviour on purpose).
+$(B)/san/crasher_linked-%: tests/crash/crasher.c $(SAN_LIB_SRC) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CRASHER_CFLAGS) -DCRASHER_LINKED -c -o $@.o $<
+	$(CC) $(filter-out -O2,$(CFLAGS_SAFE)) -O1 -fno-sanitize-recover=all $(SAN_KIND) -o $@ $@.o \
+	    $(filter-out reporter/preload.c,$(SAN_LIB_SRC)) -lpthread -ldl
 
 # The hardening suite's programs (tests/hardening/*.c): one program per file, found by folder.
 HARDENING_BINS := $(patsubst tests/hardening/%.c,$(T)/hardening/%,$(wildcard tests/hardening/*.c))
@@ -258,4 +279,4 @@ fuzz:
 clean:
 	rm -rf $(B)
 
-.PHONY: all deps test-bins hardening-bins unit-bins demo test bench fuzz clean
+.PHONY: all deps test-bins hardening-bins san unit-bins demo test bench fuzz clean
