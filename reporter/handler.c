@@ -58,10 +58,13 @@ void rep_watchdog_arm(uint64_t ns)
  * reporting thread is the crashing thread and dies now. */
 static void out_of_time(void)
 {
-    static const char msg[] = "lastgasp: the crash report ran out of time (4 s); the process ends now, "
-                              "without a dump\n";
+    static const char none[] = "lastgasp: the crash report ran out of time (4 s); the process ends now, "
+                               "without a dump\n";
+    static const char kept[] = "lastgasp: the crash report ran out of time (4 s) after writing its dump; the "
+                               "process ends now\n";
+    int k = __atomic_load_n(&rep_c.dump_kept, __ATOMIC_ACQUIRE);
     if (!rep_g.quiet)
-        ss_write_nowait(2, msg, sizeof msg - 1);
+        ss_write_nowait(2, k ? kept : none, k ? sizeof kept - 1 : sizeof none - 1);
     if (rep_in_helper())
         ss_exit_thread(1);
     rep_die_now(rep_c.sig);

@@ -144,7 +144,9 @@ void rep_report_isolated(void)
     } else if (!iso_wait_gone(&rep_c.helper_tid, HELPER_SLICES)) {
         ss_tgkill((int)pid, (int)pid, SIGKILL);
         iso_wait_gone(&rep_c.helper_tid, HELPER_KILL_SLICES); /* a task stuck in the kernel may stay */
-        iso_say("lastgasp: the crash report ran out of time; the process ends now, without a complete dump\n");
+        iso_say(__atomic_load_n(&rep_c.dump_kept, __ATOMIC_ACQUIRE)
+                    ? "lastgasp: the crash report ran out of time after writing its dump; the process ends now\n"
+                    : "lastgasp: the crash report ran out of time; the process ends now, without a complete dump\n");
     }
     rep_release_threads(); /* the helper may have ended before letting captured threads go */
     /* Every signal stays blocked until the handler is back on its first stack (rep_on_fatal_signal puts

@@ -114,6 +114,7 @@ struct rep_crash {
     volatile int slot_count;
     struct { volatile int tid; ucontext_t *uc; } crashers[REP_MAX_CRASHERS];
     volatile int crasher_count;
+    volatile int dump_kept;      /* set by the reporting task once the dump file is complete and kept */
 };
 
 extern struct rep_crash rep_c;

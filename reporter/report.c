@@ -925,6 +925,7 @@ void rep_report(void *unused)
     R.d.strings_size = R.st.len;
 
     write_dump(&out);
+    __atomic_store_n(&rep_c.dump_kept, out.kept != 0, __ATOMIC_RELEASE);
     rep_release_threads();
     rep_symbols_reset();
     rep_cfi_reset();
