@@ -60,6 +60,7 @@ struct rep_go_thread {
 void rep_go_capture(const struct rep_go_thread *threads, int nthreads, int crashing, struct fmt_go *out,
                     struct ss_arena *arena, struct ss_str *notes);
 void rep_go_install_nasync(struct rep_go *go);
+uint64_t rep_exe_bias_nasync(void);
 
 /* go_traceback.c (install side) */
 int go_traceback_words(const uint8_t *code, size_t len, uint64_t addr, uint64_t *cache, uint64_t *env);

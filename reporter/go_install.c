@@ -18,15 +18,13 @@
 int go_pcln_find_nasync(struct go_pcln *t, char *version, size_t version_len, char *why, size_t why_len);
 const char *go_modinfo_nasync(void);
 
-/* The executable's load bias: AT_PHDR minus the PT_PHDR vaddr. */
+/* The executable's load bias (rep_exe_bias_nasync, go_traceback.c), TLS block size and first writable
+ * segment. */
 static uint64_t load_bias_nasync(struct rep_go *go)
 {
     const Elf64_Phdr *ph = (const Elf64_Phdr *)getauxval(AT_PHDR);
     unsigned long n = getauxval(AT_PHNUM);
-    uint64_t bias = 0;
-    for (unsigned long i = 0; ph && i < n; i++)
-        if (ph[i].p_type == PT_PHDR)
-            bias = (uint64_t)(uintptr_t)ph - ph[i].p_vaddr;
+    uint64_t bias = rep_exe_bias_nasync();
     for (unsigned long i = 0; ph && i < n; i++) {
         if (ph[i].p_type == PT_TLS) {
             uint64_t a = ph[i].p_align ? ph[i].p_align : 1;

@@ -72,15 +72,23 @@ int go_traceback_words(const uint8_t *code, size_t len, uint64_t addr, uint64_t 
     return -1;
 }
 
+/* The executable's load bias: AT_PHDR minus the PT_PHDR vaddr (go_install.c uses it too). */
+uint64_t rep_exe_bias_nasync(void)
+{
+    const Elf64_Phdr *ph = (const Elf64_Phdr *)getauxval(AT_PHDR);
+    unsigned long n = getauxval(AT_PHNUM);
+    for (unsigned long i = 0; ph && i < n; i++)
+        if (ph[i].p_type == PT_PHDR)
+            return (uint64_t)(uintptr_t)ph - ph[i].p_vaddr;
+    return 0;
+}
+
 /* Is [a, a+4) inside a writable PT_LOAD of the executable? */
 static int in_writable_segment_nasync(uint64_t a)
 {
     const Elf64_Phdr *ph = (const Elf64_Phdr *)getauxval(AT_PHDR);
     unsigned long n = getauxval(AT_PHNUM);
-    uint64_t bias = 0;
-    for (unsigned long i = 0; ph && i < n; i++)
-        if (ph[i].p_type == PT_PHDR)
-            bias = (uint64_t)(uintptr_t)ph - ph[i].p_vaddr;
+    uint64_t bias = rep_exe_bias_nasync();
     for (unsigned long i = 0; ph && i < n; i++)
         if (ph[i].p_type == PT_LOAD && (ph[i].p_flags & PF_W) && a >= bias + ph[i].p_vaddr &&
             a + 4 <= bias + ph[i].p_vaddr + ph[i].p_memsz && (a & 3) == 0)
