@@ -5,10 +5,16 @@
  * has a deadline. The entry frame runs on whatever stack the kernel chose (a 64 KiB alternate
  * stack, or Go's 32 KiB one) and uses under 1 KiB of it before pivoting to the private stack.
  *
+ * Before the claim, two kinds of signal are not reports: in a Go program, those the runtime handles
+ * itself (go_exit.c: its own faults become panics, SIGQUIT), and faults a handler that was there before
+ * lastgasp recovers from (chain.c); a vfork child dies without touching the claim.
+ *
  * The one exit path (rep_finish): put the previous disposition back, then either return (a fault
  * raised by the kernel re-executes the faulting instruction and meets the previous handler or the
  * default action, core dump included) or re-queue the same siginfo to this thread so the previous
- * handler or default action sees exactly what we saw.
+ * handler or default action sees exactly what we saw. The one exception: a Go panic or fatal error
+ * that only reached us through the crash bit lastgasp added ends in exit status 2, as the runtime
+ * would have ended it (rep_go_end).
  */
 #include "rep.h"
 
