@@ -8,7 +8,23 @@
 
 CC ?= gcc
 B := build
+# make LIBC=musl: the library (liblastgasp.so, liblastgasp.a) built with Debian's musl-gcc into build/musl/, for
+# Alpine (musl) images; the tool is not built there (minizip, libcurl and libdw exist only for glibc here), and
+# the glibc tool reads the dumps. Plain make is unchanged.
+LIBC ?= glibc
+ifeq ($(LIBC),musl)
+CC := musl-gcc
+B := build/musl
+endif
 CFLAGS_BASE := -I. -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -fno-omit-frame-pointer -fPIC
+ifeq ($(LIBC),musl)
+# musl-gcc searches no glibc header, the kernel's among them (linux/futex.h): the kernel's uapi headers,
+# which do not depend on the C library, are reached through links in build/musl/kinc.
+MUSL_KINC := $(B)/kinc/.done
+CFLAGS_BASE += -isystem $(B)/kinc
+# musl-gcc's link spec drops Debian gcc's --build-id, which symbol servers and readers match modules by.
+LIB_LDFLAGS := -Wl,--build-id
+endif
 # Handler-path code: the compiler must not turn loops into libc calls, nor add stack-protector
 # calls; tests/check_symbols.sh proves the objects call nothing outside the allow-list.
 CFLAGS_SAFE := $(CFLAGS_BASE) -fvisibility=hidden -fno-builtin -fno-tree-loop-distribute-patterns \
@@ -59,9 +75,20 @@ PPROF_OBJ := $(PPROF_SRC:%.c=$(B)/host/%.o)
 HEADERS := $(wildcard sigsafe/*.h sigsafe/*/*.h formats/*.h formats/bundle/*.h formats/ship/*.h formats/pprof/*.h \
                       reporter/*.h)
 
+ifeq ($(LIBC),musl)
+all: $(B)/liblastgasp.so $(B)/liblastgasp.a
+else
 all: $(B)/liblastgasp.so $(B)/liblastgasp.a $(B)/lastgasp
+endif
 
-$(B)/obj/%.o: %.c $(HEADERS)
+$(B)/kinc/.done:
+	@mkdir -p $(B)/kinc
+	ln -sfn /usr/include/linux $(B)/kinc/linux
+	ln -sfn /usr/include/asm-generic $(B)/kinc/asm-generic
+	ln -sfn /usr/include/x86_64-linux-gnu/asm $(B)/kinc/asm
+	touch $@
+
+$(B)/obj/%.o: %.c $(HEADERS) $(MUSL_KINC)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_SAFE) -c $< -o $@
 
@@ -79,7 +106,7 @@ $(B)/host/%.o: %.c $(HEADERS)
 
 # -z now: every symbol is bound at load time, so the handler never enters the lazy binder.
 $(B)/liblastgasp.so: $(SAFE_OBJ) $(INSTALL_OBJ) $(PRELOAD_OBJ) reporter/exports.map
-	$(CC) -shared -Wl,-z,now -Wl,-z,relro -Wl,--version-script=reporter/exports.map -o $@ \
+	$(CC) -shared -Wl,-z,now -Wl,-z,relro -Wl,--version-script=reporter/exports.map $(LIB_LDFLAGS) -o $@ \
 	    $(SAFE_OBJ) $(INSTALL_OBJ) $(PRELOAD_OBJ) -ldl -lpthread
 
 $(B)/liblastgasp.a: $(SAFE_OBJ) $(INSTALL_OBJ)
@@ -144,6 +171,21 @@ $(T)/installbench: tests/bench/installbench.c reporter/lastgasp.h $(B)/liblastga
 $(T)/tripwire.so: tests/crash/tripwire.c
 	@mkdir -p $(T)
 	$(CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -shared -fPIC -o $@ $< -ldl
+
+ifeq ($(LIBC),musl)
+# The musl suite's programs (tests/crash/test_musl.py), into build/musl/tests/: the C crasher, linked and
+# preloaded, the tripwire, and the two cgo programs built with CC=musl-gcc (exported to go build).
+export CC
+CRASHER_CFLAGS += -isystem $(B)/kinc -Wl,--build-id
+$(T)/crasher $(T)/crasher_linked $(T)/tripwire.so: $(MUSL_KINC)
+musl-test-bins: $(T)/crasher $(T)/crasher_linked $(T)/tripwire.so $(T)/cgocrash $(T)/gopanic
+$(T)/gopanic: tests/crash/gopanic/main.go tests/crash/gopanic/go.mod
+	@mkdir -p $(T)
+	cd tests/crash/gopanic && CGO_ENABLED=1 go build -o ../../../$@ .
+else
+musl-test-bins:
+	$(MAKE) LIBC=musl all musl-test-bins
+endif
 
 # The hardening suite's programs (tests/hardening/*.c): one program per file, found by folder.
 HARDENING_BINS := $(patsubst tests/hardening/%.c,$(T)/hardening/%,$(wildcard tests/hardening/*.c))
@@ -258,4 +300,4 @@ fuzz:
 clean:
 	rm -rf $(B)
 
-.PHONY: all deps test-bins hardening-bins unit-bins demo test bench fuzz clean
+.PHONY: all deps test-bins musl-test-bins hardening-bins unit-bins demo test bench fuzz clean
