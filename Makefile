@@ -67,6 +67,15 @@ export CGO_CFLAGS := $(shell bash tests/go/cgo_cflags.sh)
 SAFE_OBJ := $(SAFE_SRC:%.c=$(B)/obj/%.o) $(SAFE_ASM:%.S=$(B)/obj/%.o)
 INSTALL_OBJ := $(INSTALL_SRC:%.c=$(B)/obj/%.o)
 PRELOAD_OBJ := $(B)/obj/reporter/preload.o
+# The glibc library's floor (reporter/glibc_floor.c says how): the old symbol versions, and libdl and libpthread
+# as needed libraries, which hold those versions before glibc 2.34 (empty stubs since).
+ifeq ($(LIBC),musl)
+FLOOR_OBJ :=
+FLOOR_LIBS :=
+else
+FLOOR_OBJ := $(B)/obj/reporter/glibc_floor.o
+FLOOR_LIBS := -Wl,--push-state,--no-as-needed -l:libdl.so.2 -l:libpthread.so.0 -Wl,--pop-state
+endif
 READER_OBJ := $(READER_SRC:%.c=$(B)/host/%.o) $(RENDER_SRC:%.c=$(B)/host/%.o)
 BUNDLE_OBJ := $(BUNDLE_SRC:%.c=$(B)/host/%.o)
 SHIP_OBJ := $(SHIP_SRC:%.c=$(B)/host/%.o)
@@ -96,7 +105,7 @@ $(B)/obj/%.o: %.S
 	@mkdir -p $(dir $@)
 	$(CC) -c $< -o $@
 
-$(INSTALL_OBJ) $(PRELOAD_OBJ): $(B)/obj/%.o: %.c $(HEADERS)
+$(INSTALL_OBJ) $(PRELOAD_OBJ) $(FLOOR_OBJ): $(B)/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_LIB) -c $< -o $@
 
@@ -105,9 +114,9 @@ $(B)/host/%.o: %.c $(HEADERS)
 	$(CC) $(CFLAGS_BASE) -c $< -o $@
 
 # -z now: every symbol is bound at load time, so the handler never enters the lazy binder.
-$(B)/liblastgasp.so: $(SAFE_OBJ) $(INSTALL_OBJ) $(PRELOAD_OBJ) reporter/exports.map
+$(B)/liblastgasp.so: $(SAFE_OBJ) $(INSTALL_OBJ) $(PRELOAD_OBJ) $(FLOOR_OBJ) reporter/exports.map
 	$(CC) -shared -Wl,-z,now -Wl,-z,relro -Wl,--version-script=reporter/exports.map $(LIB_LDFLAGS) -o $@ \
-	    $(SAFE_OBJ) $(INSTALL_OBJ) $(PRELOAD_OBJ) -ldl -lpthread
+	    $(SAFE_OBJ) $(INSTALL_OBJ) $(PRELOAD_OBJ) $(FLOOR_OBJ) -ldl -lpthread $(FLOOR_LIBS)
 
 $(B)/liblastgasp.a: $(SAFE_OBJ) $(INSTALL_OBJ)
 	rm -f $@
