@@ -22,8 +22,9 @@ ifeq ($(LIBC),musl)
 # which do not depend on the C library, are reached through links in build/musl/kinc.
 MUSL_KINC := $(B)/kinc/.done
 CFLAGS_BASE += -isystem $(B)/kinc
-# musl-gcc's link spec drops Debian gcc's --build-id, which symbol servers and readers match modules by.
-LIB_LDFLAGS := -Wl,--build-id
+# musl-gcc's link spec drops two options of Debian's gcc that Alpine's gcc passes too: --build-id (symbol servers
+# and readers match modules by it) and --eh-frame-hdr (the table through which unwinders find .eh_frame).
+LIB_LDFLAGS := -Wl,--build-id -Wl,--eh-frame-hdr
 endif
 # Handler-path code: the compiler must not turn loops into libc calls, nor add stack-protector
 # calls; tests/check_symbols.sh proves the objects call nothing outside the allow-list.
@@ -185,7 +186,8 @@ ifeq ($(LIBC),musl)
 # The musl suite's programs (tests/crash/test_musl.py), into build/musl/tests/: the C crasher, linked and
 # preloaded, the tripwire, and the two cgo programs built with CC=musl-gcc (exported to go build).
 export CC
-CRASHER_CFLAGS += -isystem $(B)/kinc -Wl,--build-id
+export CGO_LDFLAGS := $(LIB_LDFLAGS)
+CRASHER_CFLAGS += -isystem $(B)/kinc $(LIB_LDFLAGS)
 $(T)/crasher $(T)/crasher_linked $(T)/tripwire.so: $(MUSL_KINC)
 musl-test-bins: $(T)/crasher $(T)/crasher_linked $(T)/tripwire.so $(T)/cgocrash $(T)/gopanic
 $(T)/gopanic: tests/crash/gopanic/main.go tests/crash/gopanic/go.mod
