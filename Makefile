@@ -1,6 +1,7 @@
 # lastgasp — one plain GNU Makefile.
 #   make        build/liblastgasp.so, build/liblastgasp.a, build/lastgasp (the tool needs minizip and zlib:
 #               `bash tests/tools/deps.sh build` installs them; demo, test, bench and fuzz do it first)
+#   make LIBC=musl  build/musl/liblastgasp.so and .a for musl (Alpine) with Debian's musl-gcc (package musl-tools)
 #   make demo   crash a sample program with the library loaded and render the dump
 #   make test   every test (installs what it needs first: see tests/tools/deps.sh)
 #   make bench  benchmarks (tests/bench/), results to stdout
