@@ -1,6 +1,7 @@
 # lastgasp — one plain GNU Makefile.
 #   make        build/liblastgasp.so, build/liblastgasp.a, build/lastgasp (the tool needs minizip and zlib:
 #               `bash tests/tools/deps.sh build` installs them; demo, test, bench and fuzz do it first)
+#   make LIBC=musl  build/musl/liblastgasp.so and .a for musl (Alpine) with Debian's musl-gcc (package musl-tools)
 #   make demo   crash a sample program with the library loaded and render the dump
 #   make test   every test (installs what it needs first: see tests/tools/deps.sh)
 #   make bench  benchmarks (tests/bench/), results to stdout
@@ -8,7 +9,24 @@
 
 CC ?= gcc
 B := build
+# make LIBC=musl: the library (liblastgasp.so, liblastgasp.a) built with Debian's musl-gcc into build/musl/, for
+# Alpine (musl) images; the tool is not built there (minizip, libcurl and libdw exist only for glibc here), and
+# the glibc tool reads the dumps. Plain make is unchanged.
+LIBC ?= glibc
+ifeq ($(LIBC),musl)
+CC := musl-gcc
+B := build/musl
+endif
 CFLAGS_BASE := -I. -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -fno-omit-frame-pointer -fPIC
+ifeq ($(LIBC),musl)
+# musl-gcc searches no glibc header, the kernel's among them (linux/futex.h): the kernel's uapi headers,
+# which do not depend on the C library, are reached through links in build/musl/kinc.
+MUSL_KINC := $(B)/kinc/.done
+CFLAGS_BASE += -isystem $(B)/kinc
+# musl-gcc's link spec drops two options of Debian's gcc that Alpine's gcc passes too: --build-id (symbol servers
+# and readers match modules by it) and --eh-frame-hdr (the table through which unwinders find .eh_frame).
+LIB_LDFLAGS := -Wl,--build-id -Wl,--eh-frame-hdr
+endif
 # Handler-path code: the compiler must not turn loops into libc calls, nor add stack-protector
 # calls; tests/check_symbols.sh proves the objects call nothing outside the allow-list.
 CFLAGS_SAFE := $(CFLAGS_BASE) -fvisibility=hidden -fno-builtin -fno-tree-loop-distribute-patterns \
@@ -51,6 +69,15 @@ export CGO_CFLAGS := $(shell bash tests/go/cgo_cflags.sh)
 SAFE_OBJ := $(SAFE_SRC:%.c=$(B)/obj/%.o) $(SAFE_ASM:%.S=$(B)/obj/%.o)
 INSTALL_OBJ := $(INSTALL_SRC:%.c=$(B)/obj/%.o)
 PRELOAD_OBJ := $(B)/obj/reporter/preload.o
+# The glibc library's floor (reporter/glibc_floor.c says how): the old symbol versions, and libdl and libpthread
+# as needed libraries, which hold those versions before glibc 2.34 (empty stubs since).
+ifeq ($(LIBC),musl)
+FLOOR_OBJ :=
+FLOOR_LIBS :=
+else
+FLOOR_OBJ := $(B)/obj/reporter/glibc_floor.o
+FLOOR_LIBS := -Wl,--push-state,--no-as-needed -l:libdl.so.2 -l:libpthread.so.0 -Wl,--pop-state
+endif
 READER_OBJ := $(READER_SRC:%.c=$(B)/host/%.o) $(RENDER_SRC:%.c=$(B)/host/%.o)
 BUNDLE_OBJ := $(BUNDLE_SRC:%.c=$(B)/host/%.o)
 SHIP_OBJ := $(SHIP_SRC:%.c=$(B)/host/%.o)
@@ -59,9 +86,20 @@ PPROF_OBJ := $(PPROF_SRC:%.c=$(B)/host/%.o)
 HEADERS := $(wildcard sigsafe/*.h sigsafe/*/*.h formats/*.h formats/bundle/*.h formats/ship/*.h formats/pprof/*.h \
                       reporter/*.h)
 
+ifeq ($(LIBC),musl)
+all: $(B)/liblastgasp.so $(B)/liblastgasp.a
+else
 all: $(B)/liblastgasp.so $(B)/liblastgasp.a $(B)/lastgasp
+endif
 
-$(B)/obj/%.o: %.c $(HEADERS)
+$(B)/kinc/.done:
+	@mkdir -p $(B)/kinc
+	ln -sfn /usr/include/linux $(B)/kinc/linux
+	ln -sfn /usr/include/asm-generic $(B)/kinc/asm-generic
+	ln -sfn /usr/include/x86_64-linux-gnu/asm $(B)/kinc/asm
+	touch $@
+
+$(B)/obj/%.o: %.c $(HEADERS) $(MUSL_KINC)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_SAFE) -c $< -o $@
 
@@ -69,7 +107,7 @@ $(B)/obj/%.o: %.S
 	@mkdir -p $(dir $@)
 	$(CC) -c $< -o $@
 
-$(INSTALL_OBJ) $(PRELOAD_OBJ): $(B)/obj/%.o: %.c $(HEADERS)
+$(INSTALL_OBJ) $(PRELOAD_OBJ) $(FLOOR_OBJ): $(B)/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_LIB) -c $< -o $@
 
@@ -78,9 +116,9 @@ $(B)/host/%.o: %.c $(HEADERS)
 	$(CC) $(CFLAGS_BASE) -c $< -o $@
 
 # -z now: every symbol is bound at load time, so the handler never enters the lazy binder.
-$(B)/liblastgasp.so: $(SAFE_OBJ) $(INSTALL_OBJ) $(PRELOAD_OBJ) reporter/exports.map
-	$(CC) -shared -Wl,-z,now -Wl,-z,relro -Wl,--version-script=reporter/exports.map -o $@ \
-	    $(SAFE_OBJ) $(INSTALL_OBJ) $(PRELOAD_OBJ) -ldl -lpthread
+$(B)/liblastgasp.so: $(SAFE_OBJ) $(INSTALL_OBJ) $(PRELOAD_OBJ) $(FLOOR_OBJ) reporter/exports.map
+	$(CC) -shared -Wl,-z,now -Wl,-z,relro -Wl,--version-script=reporter/exports.map $(LIB_LDFLAGS) -o $@ \
+	    $(SAFE_OBJ) $(INSTALL_OBJ) $(PRELOAD_OBJ) $(FLOOR_OBJ) -ldl -lpthread $(FLOOR_LIBS)
 
 $(B)/liblastgasp.a: $(SAFE_OBJ) $(INSTALL_OBJ)
 	rm -f $@
@@ -183,6 +221,22 @@ $(B)/san/crasher_linked-ubsan: $(B)/san/crasher_linked.o \
 $(B)/san/crasher_linked-asan: $(B)/san/crasher_linked.o \
                             $(call san_obj,asan,$(filter-out reporter/preload.c,$(SAN_LIB_SRC)))
 	$(CC) -fsanitize=address -o $@ $^ -lpthread -ldl
+
+ifeq ($(LIBC),musl)
+# The musl suite's programs (tests/crash/test_musl.py), into build/musl/tests/: the C crasher, linked and
+# preloaded, the tripwire, and the two cgo programs built with CC=musl-gcc (exported to go build).
+export CC
+export CGO_LDFLAGS := $(LIB_LDFLAGS)
+CRASHER_CFLAGS += -isystem $(B)/kinc $(LIB_LDFLAGS)
+$(T)/crasher $(T)/crasher_linked $(T)/tripwire.so: $(MUSL_KINC)
+musl-test-bins: $(T)/crasher $(T)/crasher_linked $(T)/tripwire.so $(T)/cgocrash $(T)/gopanic
+$(T)/gopanic: tests/crash/gopanic/main.go tests/crash/gopanic/go.mod
+	@mkdir -p $(T)
+	cd tests/crash/gopanic && CGO_ENABLED=1 go build -o ../../../$@ .
+else
+musl-test-bins:
+	$(MAKE) LIBC=musl all musl-test-bins
+endif
 
 # The hardening suite's programs (tests/hardening/*.c): one program per file, found by folder.
 HARDENING_BINS := $(patsubst tests/hardening/%.c,$(T)/hardening/%,$(wildcard tests/hardening/*.c))
@@ -297,4 +351,4 @@ fuzz:
 clean:
 	rm -rf $(B)
 
-.PHONY: all deps test-bins hardening-bins san unit-bins demo test bench fuzz clean
+.PHONY: all deps test-bins musl-test-bins hardening-bins san unit-bins demo test bench fuzz clean

@@ -232,6 +232,7 @@ enum lg_frame_trust {
     LG_TRUST_CONTEXT = 1,    /* from the signal context */
     LG_TRUST_CFI = 2,        /* from the module's unwind tables (.eh_frame) */
     LG_TRUST_FP = 3,         /* frame-pointer chain */
+    LG_TRUST_SCAN = 4,       /* stack scan: a return address found above sp (code with neither of the above) */
 };
 
 struct lg_frame_record {

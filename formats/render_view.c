@@ -34,6 +34,7 @@ static const char *trust_name(uint8_t trust)
     case LG_TRUST_CONTEXT: return "context";
     case LG_TRUST_CFI: return "cfi";
     case LG_TRUST_FP: return "fp";
+    case LG_TRUST_SCAN: return "scan";
     default: return NULL;
     }
 }

@@ -28,7 +28,8 @@ static volatile int g_asked = 1 << 30;
 static const int *g_tids;
 
 /* glibc's ucontext_t keeps the FXSAVE image in __fpregs_mem; the kernel's frame keeps it elsewhere.
- * Copy both and point the copy's fpregs at its own image. Handler path, any thread. */
+ * Copy both and point the copy's fpregs at its own image. musl's ucontext_t has the same 512 bytes
+ * there, typed as unsigned long[64] (hence the cast). Handler path, any thread. */
 void rep_copy_context(ucontext_t *dst, const ucontext_t *src)
 {
     ss_memcpy(dst, src, sizeof *dst);
@@ -40,7 +41,7 @@ void rep_copy_context(ucontext_t *dst, const ucontext_t *src)
         ss_memcpy(&dst->__fpregs_mem, (const void *)(uintptr_t)fp, sizeof dst->__fpregs_mem);
     else if (fp && ss_memread(&dst->__fpregs_mem, fp, sizeof dst->__fpregs_mem) < 0)
         ss_memset(&dst->__fpregs_mem, 0, sizeof dst->__fpregs_mem);
-    dst->uc_mcontext.fpregs = &dst->__fpregs_mem;
+    dst->uc_mcontext.fpregs = (void *)&dst->__fpregs_mem;
 }
 
 static const ucontext_t *crasher_context(int tid)

@@ -73,6 +73,66 @@ static int bad_call_step(struct rep_regs *r)
     return 1;
 }
 
+/* The function a direct call (e8 rel32) that returns to ret enters, followed through one PLT stub
+ * (ff 25: jmp through the GOT, possibly after endbr64 and a bnd prefix) to the function itself; 0 when the
+ * bytes before ret are not such a call. */
+static uint64_t call_target(uint64_t ret)
+{
+    uint8_t b[5], p[11];
+    if (ret < 5 || ss_memread(b, ret - 5, 5) != 5 || b[0] != 0xe8)
+        return 0;
+    uint64_t t = ret + (uint64_t)(int64_t)(int32_t)((uint32_t)b[1] | (uint32_t)b[2] << 8 | (uint32_t)b[3] << 16 |
+                                                     (uint32_t)b[4] << 24);
+    if (ss_memread(p, t, sizeof p) != (ssize_t)sizeof p)
+        return t;
+    uint32_t at = 0;
+    if (p[0] == 0xf3 && p[1] == 0x0f && p[2] == 0x1e && p[3] == 0xfa)
+        at = 4;
+    if (p[at] == 0xf2)
+        at++;
+    uint64_t slot, to;
+    if (p[at] != 0xff || p[at + 1] != 0x25)
+        return t;
+    slot = t + at + 6 + (uint64_t)(int64_t)(int32_t)((uint32_t)p[at + 2] | (uint32_t)p[at + 3] << 8 |
+                                                      (uint32_t)p[at + 4] << 16 | (uint32_t)p[at + 5] << 24);
+    return ss_memread(&to, slot, sizeof to) == (ssize_t)sizeof to ? to : t;
+}
+
+/* The last resort, where the pc lies in a module that has neither unwind tables for it nor a frame
+ * pointer chain: musl, whose libc is built without either (its configure asks for
+ * -fno-asynchronous-unwind-tables), so abort(), raise() and syscall() end every other walk. The caller's
+ * return address is the first word above sp that follows a direct call of the function around the pc: the
+ * call's target, through a PLT stub, is the start of the pc's function when the module's symbols name it,
+ * else lies in the pc's module at most SCAN_FUNC_MAX below the pc. That check skips the stale return
+ * addresses that earlier calls left on the stack (which a plain scan, as Breakpad's and rust-minidump's,
+ * takes); a caller that called through a pointer is not found. Frames so found say "scan". Runs inside
+ * report.c's guard, as the symbol lookup must. */
+#define SCAN_WORDS 128
+#define SCAN_FUNC_MAX (64u << 10)
+static int scan_step(struct rep_regs *r, const struct fmt_module *mods, uint32_t nmods, uint64_t lo, uint64_t hi)
+{
+    uint64_t pc = r->v[16], at = r->v[7], w, start = 0;
+    int mi = rep_module_index(mods, nmods, pc);
+    int named = rep_symbolize(mods, mi, pc - !r->exact_pc, &start) != 0;
+    for (int i = 0; i < SCAN_WORDS && at >= lo && at + 8 <= hi; i++, at += 8) {
+        if (rep_stack_read_u64(at, &w) < 0)
+            return -1;
+        if (rep_module_index(mods, nmods, w) < 0)
+            continue;
+        uint64_t t = call_target(w);
+        if (named ? t == start : t && t <= pc && pc - t < SCAN_FUNC_MAX && rep_module_index(mods, nmods, t) == mi) {
+            r->v[16] = w;
+            r->v[7] = at + 8;
+            r->exact_pc = 0;
+            return 1;
+        }
+    }
+    return -1;
+}
+
+/* In the Go module's text (written once at install, read-only since). */
+static int is_go_code(uint64_t pc) { return pc >= rep_g.go.pcln.minpc && pc < rep_g.go.pcln.maxpc; }
+
 /* Handler path, reporting thread. Fills out[] innermost first (names are added by the caller);
  * returns the count. [stack_lo, stack_hi) bounds the frame-pointer walk. */
 uint32_t rep_unwind(const ucontext_t *uc, uint64_t stack_lo, uint64_t stack_hi, const struct fmt_module *mods,
@@ -99,8 +159,17 @@ uint32_t rep_unwind(const ucontext_t *uc, uint64_t stack_lo, uint64_t stack_hi, 
         if (s == 0 && n == 1 && rep_module_index(mods, nmods, r.v[16]) < 0) {
             s = bad_call_step(&r);
         } else if (s == 0) {
-            s = fp_step(&r, stack_lo, stack_hi);
-            trust = LG_TRUST_FP;
+            /* No unwind tables for the pc. Go code keeps frame pointers; in other code of a module (musl's
+             * libc) rbp is whatever the caller left there, so the checked scan goes first. */
+            s = -1;
+            if (rep_module_index(mods, nmods, r.v[16]) >= 0 && !is_go_code(r.v[16])) {
+                s = scan_step(&r, mods, nmods, stack_lo, stack_hi);
+                trust = LG_TRUST_SCAN;
+            }
+            if (s < 0) {
+                s = fp_step(&r, stack_lo, stack_hi);
+                trust = LG_TRUST_FP;
+            }
         }
         if (s < 0 || r.v[16] == 0)
             break;

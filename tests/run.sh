@@ -15,6 +15,12 @@ done
 echo "== promise checks (handler symbols, exports, bind-now)"
 bash tests/check_symbols.sh
 
+echo "== the glibc floor (no symbol version above GLIBC_2.17); the musl build (make LIBC=musl) and its promise checks"
+bash tests/check_glibc_floor.sh
+bash tests/check_glibc_floor.sh --selftest
+make -s musl-test-bins
+LIBC=musl bash tests/check_symbols.sh
+
 echo "== fuzzing the reader for ${FUZZ_SECONDS:-30}s"
 bash tests/fuzz/run.sh "${FUZZ_SECONDS:-30}"
 
@@ -34,5 +40,6 @@ GOTOOLCHAIN=go1.22.12 go test -count=1 ./goshim/...
 echo "== crash matrix (C and cgo) read back by Breakpad, rust-minidump, LLDB and lastgasp;"
 echo "   Go dumps against the Go runtime's own traceback of the same crash; html pages in headless Chromium"
 echo "   (screenshots in build/test-artifacts/); upload and watch against Bugsink on loopback; deploy files;"
-echo "   the hardening suite (hostile environments, each with and without lastgasp)"
+echo "   the hardening suite (hostile environments, each with and without lastgasp); the C matrix and Go"
+echo "   programs on musl (test_musl); the glibc library on glibc 2.31 in a Debian 11 tree (test_glibc_floor)"
 python3 -m pytest -q -p no:cacheprovider tests/crash tests/hardening tests/go tests/html tests/deploy

@@ -85,13 +85,15 @@ def holds_secret(dump_path, secret=SECRET):
 
 
 def run_crasher(scenario, *, lastgasp=True, binary="crasher", tripwire=True, env=None, dump_dir=None,
-                kill_after_announce=None, stall_after_announce=None, timeout=60):
+                kill_after_announce=None, stall_after_announce=None, timeout=60, tests=TESTS, lib=LIB):
     """Run `binary scenario` in a fresh directory with core dumps enabled.
 
     lastgasp: load it (LD_PRELOAD, except `crasher_linked`, which installs it itself from the env).
     kill_after_announce: a signal to send from outside once the crasher has announced itself.
     stall_after_announce: seconds to keep the crasher stopped (SIGSTOP, then SIGCONT) 0.3 s after
     it announced itself, that is while its report runs.
+    tests, lib: where the binaries and tripwire.so are, and the library to preload (the musl build's, for
+    tests/crash/test_musl.py).
     """
     work = Path(tempfile.mkdtemp(prefix="lastgasp-run-"))
     dumps = Path(dump_dir) if dump_dir else work / "dumps"
@@ -100,9 +102,9 @@ def run_crasher(scenario, *, lastgasp=True, binary="crasher", tripwire=True, env
     e = {k: v for k, v in os.environ.items() if not k.startswith(("LASTGASP_", "LD_PRELOAD", "CRASHER_"))}
     if lastgasp:
         e["LASTGASP_DIR"] = str(dumps)
-        preload = [] if binary == "crasher_linked" else [str(LIB)]
+        preload = [] if binary == "crasher_linked" else [str(lib)]
         if tripwire:
-            preload.insert(0, str(TESTS / "tripwire.so"))
+            preload.insert(0, str(tests / "tripwire.so"))
         if preload:
             e["LD_PRELOAD"] = " ".join(preload)
         if tripwire:
@@ -113,7 +115,7 @@ def run_crasher(scenario, *, lastgasp=True, binary="crasher", tripwire=True, env
     def limits():
         resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
 
-    p = subprocess.Popen([str(TESTS / binary), scenario], cwd=work, env=e, stdin=subprocess.DEVNULL,
+    p = subprocess.Popen([str(tests / binary), scenario], cwd=work, env=e, stdin=subprocess.DEVNULL,
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, preexec_fn=limits)
     if kill_after_announce or stall_after_announce:
         line = ""

@@ -7,11 +7,23 @@
 #include <stddef.h>
 #include <unistd.h>
 
+#ifdef __GLIBC__
 extern void *__libc_malloc(size_t);
 extern void *__libc_calloc(size_t, size_t);
 extern void *__libc_realloc(void *, size_t);
 extern void __libc_free(void *);
 extern void *__libc_memalign(size_t, size_t);
+#else
+/* musl exports no __libc_* allocator: the next definitions, looked up once (musl's dlsym allocates nothing).
+ * musl's own internal locks are not pthread_mutex_lock: there the tripwire sees the allocator calls only. */
+#define NEXT(type, name) ((type)next_nasync(name))
+static void *next_nasync(const char *name) { return dlsym(RTLD_NEXT, name); }
+static void *__libc_malloc(size_t n) { return NEXT(void *(*)(size_t), "malloc")(n); }
+static void *__libc_calloc(size_t a, size_t b) { return NEXT(void *(*)(size_t, size_t), "calloc")(a, b); }
+static void *__libc_realloc(void *p, size_t n) { return NEXT(void *(*)(void *, size_t), "realloc")(p, n); }
+static void __libc_free(void *p) { NEXT(void (*)(void *), "free")(p); }
+static void *__libc_memalign(size_t a, size_t n) { return NEXT(void *(*)(size_t, size_t), "aligned_alloc")(a, n); }
+#endif
 
 static volatile int armed;
 

@@ -8,7 +8,8 @@
 #   deps.sh test    also what the tests need: lldb, clang (libFuzzer), chromium (the html pages), strace (the
 #                   capture-cost count), debuginfod (a local debug-info server), pytest,
 #                   Breakpad's tools (npm minidump@0.26.0) and rust-minidump (cargo), PyYAML (the deploy
-#                   files' check), and Bugsink 2.6.2 in a venv (a real crash server for the upload tests)
+#                   files' check), Bugsink 2.6.2 in a venv (a real crash server for the upload tests), musl-gcc
+#                   (make LIBC=musl) and a Debian 11 tree made with debootstrap (glibc 2.31, the floor's load test)
 # Downloaded tools go to $LASTGASP_TOOLS (default ~/.cache/lastgasp-tools), outside the tree.
 set -euo pipefail
 mode=${1:-test}
@@ -18,6 +19,7 @@ TOOLS=${LASTGASP_TOOLS:-$HOME/.cache/lastgasp-tools}
 pkgs=(gcc make pkg-config libminizip-dev zlib1g-dev libcurl4-openssl-dev libdw-dev libdebuginfod-dev)
 [ "$mode" = demo ] && pkgs+=(curl)
 [ "$mode" = test ] && pkgs+=(lldb clang chromium libcap2-bin strace python3-fusepy debuginfod)  # setcap; syscall counts; FUSE
+[ "$mode" = test ] && pkgs+=(musl-tools debootstrap)  # make LIBC=musl (test_musl); an older glibc's tree (test_glibc_floor)
 [ "$mode" = bench ] && pkgs+=(wrk)
 missing=()
 for p in "${pkgs[@]}"; do
@@ -65,6 +67,18 @@ if [ ! -e "$bs/.lastgasp-bugsink-2.6.2" ]; then
   "$bs/bin/pip" install -q bugsink==2.6.1
   "$bs/bin/pip" install -q --no-deps bugsink==2.6.2
   touch "$bs/.lastgasp-bugsink-2.6.2"
+fi
+
+# An older glibc for the glibc floor's load test (tests/crash/test_glibc_floor.py): a Debian 11 tree (glibc 2.31,
+# the oldest release the Debian registry still serves; buster's files are gone) with gcc in it, made once.
+old=$TOOLS/bullseye
+if [ ! -e "$old/.lastgasp-ready" ]; then
+  echo "deps: a Debian 11 tree with gcc into $old (glibc 2.31; a few minutes, once)"
+  rm -rf "$old"
+  debootstrap --variant=minbase bullseye "$old" >/dev/null
+  unshare -m sh -c "mount -t proc proc '$old/proc' && chroot '$old' sh -c 'apt-get update -qq &&
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gcc libc6-dev >/dev/null'"
+  touch "$old/.lastgasp-ready"
 fi
 
 bp=$TOOLS/npm/node_modules/minidump/bin/linux-x64

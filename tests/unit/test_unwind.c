@@ -174,6 +174,51 @@ static void test_walk_thread_ends(void)
     CHECK(strcmp(names[0], "thread_main") == 0 || strcmp(names[0], "getcontext") == 0);
 }
 
+/* Code without unwind tables nor a frame pointer, as musl's libc is built: nocfi_leaf keeps a 40-byte frame
+ * whose words at 0 and 16 hold a stale return address (after a call of another function, as a call that
+ * returned leaves one), then calls the function it is given through a register. */
+__asm__(".text\n"
+        ".globl nocfi_other\n.type nocfi_other,@function\nnocfi_other:\n  ret\n  call nocfi_other\n"
+        "nocfi_stale_ret:\n  ret\n.size nocfi_other, .-nocfi_other\n"
+        ".globl nocfi_leaf\n.type nocfi_leaf,@function\nnocfi_leaf:\n  sub $40, %rsp\n"
+        "  lea nocfi_stale_ret(%rip), %rax\n  mov %rax, (%rsp)\n  mov %rax, 16(%rsp)\n  call *%rdi\n"
+        "  add $40, %rsp\n  ret\n.size nocfi_leaf, .-nocfi_leaf\n");
+void nocfi_leaf(void (*fn)(void));
+
+static const char *g_scan_names[32];
+static struct lg_frame_record g_scan_frames[32];
+static int g_scan_n;
+static volatile int g_scan_after;
+
+__attribute__((noinline)) static void scan_bottom(void)
+{
+    ucontext_t uc;
+    getcontext(&uc);
+    g_scan_n = walk(&uc, g_scan_names, 32, g_scan_frames);
+}
+
+__attribute__((noinline)) void scan_caller(void)
+{
+    nocfi_leaf(scan_bottom);
+    g_scan_after++; /* no tail call: scan_caller's frame is live during the walk */
+}
+
+/* The walk leaves code without tables by the checked scan: the caller after a direct call of nocfi_leaf,
+ * not the stale return address below it (which follows a call of nocfi_other), with trust "scan"; the
+ * tables take over again in the caller. */
+static void test_walk_scan_out_of_code_without_tables(void)
+{
+    scan_caller();
+    int leaf = index_of(g_scan_names, g_scan_n, "nocfi_leaf");
+    CHECK(index_of(g_scan_names, g_scan_n, "scan_bottom") == 0);
+    CHECK(leaf == 1);
+    CHECK(leaf > 0 && leaf + 1 < g_scan_n && strcmp(g_scan_names[leaf + 1], "scan_caller") == 0);
+    CHECK(leaf > 0 && leaf + 1 < g_scan_n && g_scan_frames[leaf + 1].trust == LG_TRUST_SCAN);
+    CHECK(leaf > 0 && leaf + 1 < g_scan_n && g_scan_frames[leaf + 1].sp == g_scan_frames[leaf].sp + 48);
+    CHECK(index_of(g_scan_names, g_scan_n, "nocfi_other") < 0);
+    CHECK(index_of(g_scan_names, g_scan_n, "main") > leaf + 1);
+}
+
 int main(void)
 {
     ss_memread_init(0);
@@ -181,5 +226,6 @@ int main(void)
     test_walk_from_signal_context();
     test_walk_garbage_stack();
     test_walk_thread_ends();
+    test_walk_scan_out_of_code_without_tables();
     return check_summary();
 }
