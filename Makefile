@@ -145,26 +145,44 @@ $(T)/tripwire.so: tests/crash/tripwire.c
 	@mkdir -p $(T)
 	$(CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -shared -fPIC -o $@ $< -ldl
 
-# The handler path and install code as a preloadable library under a sanitizer (tests/hardening/test_sanitizers.py
-# runs the crash matrix with it). Built from source into build/san/, never from build/obj/: the shipped objects and
-# tests/check_symbols.sh do not see these flags. Each .so names its sanitizer runtime itself (gcc links it when
-# -shared is given -fsanitize), so an uninstrumented program can preload it.
-SAN_LIB_SRC := $(SAFE_SRC) $(SAFE_ASM) $(INSTALL_SRC) reporter/preload.c
-SAN_LIB_FLAGS := $(filter-out -O2,$(CFLAGS_SAFE)) -O1 -fno-sanitize-recover=all -shared -Wl,-z,now -Wl,-z,relro \
-                 -Wl,--version-script=reporter/exports.map
-SAN_KIND = -fsanitize=$(if $(filter asan,$*),address,undefined)
+# The handler path and install code under a sanitizer (tests/hardening/test_sanitizers.py runs the crash matrix
+# with them): each source compiled with the flags it ships with, plus the sanitizer, into build/san/<kind>/, never
+# build/obj/, so the shipped objects and tests/check_symbols.sh do not see these flags. The .so names its
+# sanitizer runtime itself (gcc links it when -shared is given -fsanitize), so an uninstrumented program can preload
+# it; crasher_linked-<kind> links the same objects into an uninstrumented crasher.c (its crashes are undefined
+# behaviour on purpose).
+SAN_NOT_SAFE := $(INSTALL_SRC) reporter/preload.c
+SAN_LIB_SRC := $(SAFE_SRC) $(SAFE_ASM) $(SAN_NOT_SAFE)
+san_obj = $(patsubst %.S,$(B)/san/$(1)/%.o,$(patsubst %.c,$(B)/san/$(1)/%.o,$(2)))
+san_cflags = $(if $(filter $<,$(SAN_NOT_SAFE)),$(CFLAGS_LIB),$(CFLAGS_SAFE)) -fno-sanitize-recover=all
+SAN_LINK := -shared -Wl,-z,now -Wl,-z,relro -Wl,--version-script=reporter/exports.map
 san: $(B)/san/liblastgasp-ubsan.so $(B)/san/liblastgasp-asan.so $(B)/san/crasher_linked-ubsan \
      $(B)/san/crasher_linked-asan
-$(B)/san/liblastgasp-%.so: $(SAN_LIB_SRC) reporter/exports.map $(HEADERS)
+$(B)/san/ubsan/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(SAN_LIB_FLAGS) $(SAN_KIND) -o $@ $(SAN_LIB_SRC) -ldl -lpthread
-# crasher_linked with the same sanitized sources linked in; crasher.c itself is not instrumented (its crashes are
-# undefined behaviour on purpose).
-$(B)/san/crasher_linked-%: tests/crash/crasher.c $(SAN_LIB_SRC) $(HEADERS)
+	$(CC) $(san_cflags) -fsanitize=undefined -c $< -o $@
+$(B)/san/asan/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CRASHER_CFLAGS) -DCRASHER_LINKED -c -o $@.o $<
-	$(CC) $(filter-out -O2,$(CFLAGS_SAFE)) -O1 -fno-sanitize-recover=all $(SAN_KIND) -o $@ $@.o \
-	    $(filter-out reporter/preload.c,$(SAN_LIB_SRC)) -lpthread -ldl
+	$(CC) $(san_cflags) -fsanitize=address -c $< -o $@
+$(B)/san/ubsan/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) -c $< -o $@
+$(B)/san/asan/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) -c $< -o $@
+$(B)/san/liblastgasp-ubsan.so: $(call san_obj,ubsan,$(SAN_LIB_SRC)) reporter/exports.map
+	$(CC) $(SAN_LINK) -fsanitize=undefined -o $@ $(filter %.o,$^) -ldl -lpthread
+$(B)/san/liblastgasp-asan.so: $(call san_obj,asan,$(SAN_LIB_SRC)) reporter/exports.map
+	$(CC) $(SAN_LINK) -fsanitize=address -o $@ $(filter %.o,$^) -ldl -lpthread
+$(B)/san/crasher_linked.o: tests/crash/crasher.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CRASHER_CFLAGS) -DCRASHER_LINKED -c -o $@ $<
+$(B)/san/crasher_linked-ubsan: $(B)/san/crasher_linked.o \
+                            $(call san_obj,ubsan,$(filter-out reporter/preload.c,$(SAN_LIB_SRC)))
+	$(CC) -fsanitize=undefined -o $@ $^ -lpthread -ldl
+$(B)/san/crasher_linked-asan: $(B)/san/crasher_linked.o \
+                            $(call san_obj,asan,$(filter-out reporter/preload.c,$(SAN_LIB_SRC)))
+	$(CC) -fsanitize=address -o $@ $^ -lpthread -ldl
 
 # The hardening suite's programs (tests/hardening/*.c): one program per file, found by folder.
 HARDENING_BINS := $(patsubst tests/hardening/%.c,$(T)/hardening/%,$(wildcard tests/hardening/*.c))
