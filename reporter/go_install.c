@@ -137,7 +137,7 @@ void rep_go_install_nasync(struct rep_go *go)
                                          "runtime.debugCallV2"};
     uint64_t entries[sizeof names / sizeof names[0]], ends[sizeof names / sizeof names[0]];
     func_entries_nasync(&go->pcln, names, entries, ends, sizeof names / sizeof names[0]);
-    /* `traceback_env = traceback_cache` is in parsedebugvars up to Go 1.25, in finishDebugVarsSetup since.
+    /* `traceback_env = traceback_cache` is in parsedebugvars up to Go 1.24, in finishDebugVarsSetup since 1.25.
      * Found for any Go version with this pclntab layout: the crash stays Go's even where the goroutine
      * walk is not supported. */
     int k = entries[6] ? 6 : 5;

@@ -14,7 +14,7 @@
  *
  * Where the words are: runtime.traceback_cache and runtime.traceback_env in .symtab; in a stripped
  * binary, from the code of the function that does `traceback_env = traceback_cache` once GOTRACEBACK is
- * parsed (runtime.parsedebugvars up to Go 1.25, runtime.finishDebugVarsSetup since; found by name in the
+ * parsed (runtime.parsedebugvars up to Go 1.24, runtime.finishDebugVarsSetup since 1.25; found by name in the
  * pclntab, which stripping keeps). On amd64 that line compiles to a RIP-relative 32-bit load directly
  * followed by a RIP-relative 32-bit store of the same register:
  *     [REX] 8B /r (mod 00, rm 101) disp32     MOVL runtime.traceback_cache(SB), reg
