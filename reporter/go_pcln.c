@@ -199,8 +199,10 @@ static void file_line(const struct go_pcln *t, const struct go_func *f, uint64_t
     uint32_t fileoff;
     *file = 0;
     *line = 0;
+    /* As the runtime's funcline1: only -1 means unknown; another negative line (seen: -2, on an instruction
+     * of a loop) is printed as it is, and so kept. */
     if (go_pcvalue(t, f, f->pcfile, pc, &fileno) != 0 || go_pcvalue(t, f, f->pcln, pc, &ln) != 0 || fileno < 0 ||
-        ln < 0)
+        ln == -1)
         return;
     uint64_t slot = ((uint64_t)f->cu_offset + (uint32_t)fileno) * 4;
     if (read_u32(t->cutab, t->cutab_len, slot, &fileoff) != 0 || fileoff == 0xffffffffu)

@@ -522,6 +522,10 @@ def test_parse_synthetic():
         "created by main.g in goroutine 7",
         "\t/src/b.go:6 +0x3b",
         "",
+        "goroutine 9 [running]:",
+        "main.spin()",  # a pc the line table marks -2 (seen on a goroutine stopped mid-loop)
+        "\t/src/d.go:-2 +0x10 fp=0xc000100fe0 sp=0xc000100fd8 pc=0x48dbd0",
+        "",
     ])
     t = tb.parse(text)
     assert t["other"] == []
@@ -530,7 +534,8 @@ def test_parse_synthetic():
         ("a value of\nthree lines, as Go 1.22 prints it\nand 1.23", True, False)]
     assert t["signal"] == {"name": "SIGSEGV", "description": "segmentation violation", "code": 2,
                            "addr": 0x1000, "pc": 0x4601d8}
-    g7, g8 = t["goroutines"]
+    g7, g8, g9 = t["goroutines"]
+    assert [(f["function"], f["line"]) for f in g9["frames"]] == [("main.spin", -2)]
     assert (g7["id"], g7["m"], g7["wait_reason"], g7["locked"], g7["labels"]) == (
         7, None, "chan receive", True, 'labels:{"k": "v"}')
     assert [(f["function"], f["file"], f["line"], f["inlined"]) for f in g7["frames"][:2]] == [

@@ -78,7 +78,7 @@ _GOROUTINE = re.compile(
     r"(?: gp=(?P<gp>" + _HEX + r") m=(?:(?P<m>\d+) mp=(?P<mp>" + _HEX + r")|nil))?"
     r" \[(?P<bracket>[^\]]*)\](?P<labels>.*):$")
 _FILE_LINE = re.compile(
-    r"^\t(?P<file>.*):(?P<line>\d+)"
+    r"^\t(?P<file>.*):(?P<line>-?\d+)"
     r"(?: \+0x(?P<off>[0-9a-f]+))?"
     r"(?: fp=(?P<fp>" + _HEX + r") sp=(?P<sp>" + _HEX + r") pc=(?P<pc>" + _HEX + r"))?$")
 _CREATED_BY = re.compile(r"^created by (?P<function>.+?)(?: in goroutine (?P<goroutine>\d+))?$")
