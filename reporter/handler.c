@@ -290,12 +290,14 @@ void rep_on_fatal_signal(int sig, siginfo_t *si, void *ucv)
     rep_copy_context(&rep_c.uc, uc);
     ss_call_on_stack(on_private_stack, 0, rep_g.stack + 4096 + REP_HANDLER_STACK);
     ss_sigprocmask(SIG_SETMASK, &rep_c.entry_mask, 0); /* on the first stack again: see rep_report_isolated */
+    /* A Go panic that reached us only through our crash bit ends here, as soon as the report is written, as
+     * the runtime ends it right after printing (exit 2: no core, nothing to give back). */
+    rep_go_end(path);
     /* The report's pages back to the kernel before the process dies (a memory cgroup near its limit). One
      * call beyond what dying needs on this thread: allocators call madvise everywhere, so no sandbox that
      * lets the program run denies it. */
     rep_give_back();
     __atomic_store_n(&rep_c.done, 1, __ATOMIC_RELEASE);
     ss_futex_wake(&rep_c.done, 1 << 30);
-    rep_go_end(path);
     rep_finish(sig, si, chain == REP_CHAIN_DYING);
 }
