@@ -43,6 +43,10 @@ struct rep_go {
     char tb_why[96];             /* why there is no crash bit, when there is none */
 };
 
+/* The bits of runtime.traceback_cache below the level (runtime1.go: level << 2 | all | crash). */
+#define REP_GO_TB_CRASH 1u
+#define REP_GO_TB_ALL 2u
+
 #define REP_GO_CRASH_BIT_NONE 0  /* panics and fatal errors exit 2 unseen (not armed, or kept by request) */
 #define REP_GO_CRASH_BIT_OURS 1  /* lastgasp added it: after the dump, exit 2 as the runtime would have */
 #define REP_GO_CRASH_BIT_USER 2  /* the user's level has it (GOTRACEBACK=crash): SIGABRT, as they asked */

@@ -34,9 +34,6 @@
 
 #include <signal.h>
 
-#define TB_CRASH 1u
-#define TB_ALL 2u
-
 static int in_go_text(uint64_t pc) { return pc >= rep_g.go.pcln.minpc && pc < rep_g.go.pcln.maxpc; }
 
 static int crash_bit_is_users(void)
@@ -44,7 +41,7 @@ static int crash_bit_is_users(void)
     if (!rep_g.go.tb_cache)
         return 0;
     uint32_t c = __atomic_load_n((volatile uint32_t *)(uintptr_t)rep_g.go.tb_cache, __ATOMIC_SEQ_CST);
-    return (c & TB_CRASH) && !rep_go_crash_bit_ours();
+    return (c & REP_GO_TB_CRASH) && !rep_go_crash_bit_ours();
 }
 
 /* Handler path, any thread, before the claim. */
@@ -76,7 +73,7 @@ int rep_go_crash_bit_ours(void)
     uint32_t c = __atomic_load_n((volatile uint32_t *)(uintptr_t)rep_g.go.tb_cache, __ATOMIC_SEQ_CST);
     if (c == rep_g.go.tb_armed)
         return 1;
-    return !((c >> 2) >= 2 && (c & TB_ALL));
+    return !((c >> 2) >= 2 && (c & REP_GO_TB_ALL));
 }
 
 /* Handler path: take our crash bit out of the runtime's word (returns 1 if it was ours), or put it back. */
@@ -84,15 +81,15 @@ int rep_go_crash_bit_take(void)
 {
     if (!rep_go_crash_bit_ours())
         return 0;
-    __atomic_fetch_and((volatile uint32_t *)(uintptr_t)rep_g.go.tb_env, ~TB_CRASH, __ATOMIC_SEQ_CST);
-    __atomic_fetch_and((volatile uint32_t *)(uintptr_t)rep_g.go.tb_cache, ~TB_CRASH, __ATOMIC_SEQ_CST);
+    __atomic_fetch_and((volatile uint32_t *)(uintptr_t)rep_g.go.tb_env, ~REP_GO_TB_CRASH, __ATOMIC_SEQ_CST);
+    __atomic_fetch_and((volatile uint32_t *)(uintptr_t)rep_g.go.tb_cache, ~REP_GO_TB_CRASH, __ATOMIC_SEQ_CST);
     return 1;
 }
 
 void rep_go_crash_bit_put_back(void)
 {
-    __atomic_fetch_or((volatile uint32_t *)(uintptr_t)rep_g.go.tb_env, TB_CRASH, __ATOMIC_SEQ_CST);
-    __atomic_fetch_or((volatile uint32_t *)(uintptr_t)rep_g.go.tb_cache, TB_CRASH, __ATOMIC_SEQ_CST);
+    __atomic_fetch_or((volatile uint32_t *)(uintptr_t)rep_g.go.tb_env, REP_GO_TB_CRASH, __ATOMIC_SEQ_CST);
+    __atomic_fetch_or((volatile uint32_t *)(uintptr_t)rep_g.go.tb_cache, REP_GO_TB_CRASH, __ATOMIC_SEQ_CST);
 }
 
 /* Handler path, reporting thread, after the report: for GO_SIGNAL, take our crash bit back so the

@@ -29,9 +29,6 @@
 #include <string.h>
 #include <sys/auxv.h>
 
-#define TB_CRASH 1u
-#define TB_ALL 2u
-
 /* One RIP-relative 32-bit MOV at code[i] with opcode `op`: its register (0-15), its target, its length. */
 static int rip_mov(const uint8_t *code, size_t len, size_t i, uint8_t op, uint64_t addr, int *reg,
                    uint64_t *target, size_t *n)
@@ -145,12 +142,12 @@ int rep_go_crash_bit_arm_nasync(struct rep_go *go, int keep)
                 go->tb_why);
         return go->crash_bit;
     }
-    if (c & TB_CRASH) {
+    if (c & REP_GO_TB_CRASH) {
         __atomic_store_n(&go->crash_bit, REP_GO_CRASH_BIT_USER, __ATOMIC_RELEASE);
     } else {
-        go->tb_armed = c | TB_CRASH;
-        __atomic_fetch_or(env, TB_CRASH, __ATOMIC_SEQ_CST);
-        __atomic_fetch_or(cache, TB_CRASH, __ATOMIC_SEQ_CST);
+        go->tb_armed = c | REP_GO_TB_CRASH;
+        __atomic_fetch_or(env, REP_GO_TB_CRASH, __ATOMIC_SEQ_CST);
+        __atomic_fetch_or(cache, REP_GO_TB_CRASH, __ATOMIC_SEQ_CST);
         __atomic_store_n(&go->crash_bit, REP_GO_CRASH_BIT_OURS, __ATOMIC_RELEASE);
     }
     return go->crash_bit;
