@@ -33,34 +33,33 @@ CFLAGS_SAFE := $(CFLAGS_BASE) -fvisibility=hidden -fno-builtin -fno-tree-loop-di
                -fno-stack-protector -fno-exceptions
 CFLAGS_LIB := $(CFLAGS_BASE) -fvisibility=hidden
 
-SAFE_SRC := sigsafe/sys.c sigsafe/mem.c sigsafe/fmt.c sigsafe/memread.c sigsafe/arena.c sigsafe/procfs.c \
-            sigsafe/bufw.c formats/mdwrite.c reporter/handler.c reporter/isolate.c reporter/capture.c reporter/report.c \
-            reporter/unwind.c reporter/symbols.c reporter/strtab.c reporter/modules.c reporter/x86_64/context.c \
-            reporter/x86_64/unwind_cfi.c reporter/go_pcln.c reporter/go_offsets.c reporter/go_capture.c \
-            reporter/go_reason.c reporter/go_exit.c reporter/annotate_read.c sigsafe/fdid.c reporter/preflight.c \
-            reporter/chain.c
-SAFE_ASM := sigsafe/x86_64/jmp.S
-INSTALL_SRC := reporter/install.c reporter/altstack.c reporter/go_inspect.c reporter/go_install.c reporter/go_traceback.c \
-               reporter/annotate.c reporter/protect.c
-READER_SRC := formats/mdread.c formats/mdread_streams.c formats/mdread_lg.c formats/mdread_go.c \
-              formats/mdread_crashpad.c formats/mdread_lookup.c
-RENDER_SRC := formats/render_view.c formats/render.c formats/render_json.c formats/render_go.c formats/signames.c \
-              formats/render_html.c formats/render_html_summary.c formats/render_html_go.c
+# The folder decides how a file is built (one folder, one contract), so no source list is kept by hand: goshim's
+# unity files (make goshim-unity), the symbol check and the tests derive theirs from these.
+#   sigsafe/, reporter/, reporter/go/, formats/minidump/  the handler path: async-signal-safe, CFLAGS_SAFE
+#   sigsafe/<arch>/, reporter/<arch>/                     the same, for the architecture built
+#   reporter/install/                                     install time (normal context), in every build
+#   reporter/preload/                                     only in liblastgasp.so (LD_PRELOAD, the glibc floor)
+#   formats/read/, formats/render/                        the reader and the renderers (tool and unit tests)
+#   formats/bundle/, formats/ship/, formats/debuginfo/,   the tool only: minizip and zlib; libcurl; libdw;
+#   formats/pprof/, formats/cli/                          zlib; main() and the argv parsers
+ARCH_DIR := x86_64
+SAFE_SRC := $(sort $(wildcard sigsafe/*.c reporter/*.c reporter/go/*.c formats/minidump/*.c reporter/$(ARCH_DIR)/*.c))
+SAFE_ASM := $(sort $(wildcard sigsafe/$(ARCH_DIR)/*.S))
+INSTALL_SRC := $(sort $(wildcard reporter/install/*.c))
+READER_SRC := $(sort $(wildcard formats/read/*.c)) formats/minidump/signames.c
+RENDER_SRC := $(sort $(wildcard formats/render/*.c))
 # Bundles (`lastgasp collect`, and show/json of a bundle): the command-line tool only, on minizip and zlib.
-BUNDLE_SRC := formats/bundle/collect.c formats/bundle/zipout.c formats/bundle/manifest.c formats/bundle/binaries.c \
-              formats/bundle/bundle_read.c formats/bundle/bundle_show.c formats/bundle/sha256.c \
-              formats/bundle/bundle_html.c formats/bundle/readfile.c
+BUNDLE_SRC := $(sort $(wildcard formats/bundle/*.c))
 MINIZIP_LIBS := $(shell pkg-config --libs minizip 2>/dev/null || echo -lminizip) -lz
 # Shipping dumps to a crash server (`lastgasp upload`, `lastgasp watch`): the command-line tool only, on libcurl.
-SHIP_SRC := formats/ship/fields.c formats/ship/endpoint.c formats/ship/post.c formats/ship/backoff.c \
-            formats/ship/upload.c formats/ship/watch.c formats/ship/spool.c formats/ship/event.c \
-            formats/ship/envelope.c
+SHIP_SRC := $(sort $(wildcard formats/ship/*.c))
 CURL_LIBS := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
 # file:line and inlined frames from DWARF (`show`, `json`, `html`): the command-line tool only, on elfutils.
-DEBUGINFO_SRC := formats/debuginfo.c
+DEBUGINFO_SRC := $(sort $(wildcard formats/debuginfo/*.c))
 DW_LIBS := -ldw -ldebuginfod -lelf
 # `lastgasp pprof`: the goroutines as a pprof profile (its own protobuf encoder; gzip by zlib, linked above).
-PPROF_SRC := formats/pprof/pb.c formats/pprof/profile.c formats/pprof/gzip.c formats/pprof/pprof_main.c
+PPROF_SRC := $(sort $(wildcard formats/pprof/*.c))
+CLI_SRC := $(sort $(wildcard formats/cli/*.c))
 
 # Every go build that make runs (tests and benchmarks included) keys Go's build cache on lastgasp's C
 # sources, which goshim #includes from outside its folder (tests/go/cgo_cflags.sh says why).
@@ -68,14 +67,14 @@ export CGO_CFLAGS := $(shell bash tests/go/cgo_cflags.sh)
 
 SAFE_OBJ := $(SAFE_SRC:%.c=$(B)/obj/%.o) $(SAFE_ASM:%.S=$(B)/obj/%.o)
 INSTALL_OBJ := $(INSTALL_SRC:%.c=$(B)/obj/%.o)
-PRELOAD_OBJ := $(B)/obj/reporter/preload.o
-# The glibc library's floor (reporter/glibc_floor.c says how): the old symbol versions, and libdl and libpthread
+PRELOAD_OBJ := $(B)/obj/reporter/preload/preload.o
+# The glibc library's floor (reporter/preload/glibc_floor.c says how): the old symbol versions, and libdl and libpthread
 # as needed libraries, which hold those versions before glibc 2.34 (empty stubs since).
 ifeq ($(LIBC),musl)
 FLOOR_OBJ :=
 FLOOR_LIBS :=
 else
-FLOOR_OBJ := $(B)/obj/reporter/glibc_floor.o
+FLOOR_OBJ := $(B)/obj/reporter/preload/glibc_floor.o
 FLOOR_LIBS := -Wl,--push-state,--no-as-needed -l:libdl.so.2 -l:libpthread.so.0 -Wl,--pop-state
 endif
 READER_OBJ := $(READER_SRC:%.c=$(B)/host/%.o) $(RENDER_SRC:%.c=$(B)/host/%.o)
@@ -83,8 +82,7 @@ BUNDLE_OBJ := $(BUNDLE_SRC:%.c=$(B)/host/%.o)
 SHIP_OBJ := $(SHIP_SRC:%.c=$(B)/host/%.o)
 DEBUGINFO_OBJ := $(DEBUGINFO_SRC:%.c=$(B)/host/%.o)
 PPROF_OBJ := $(PPROF_SRC:%.c=$(B)/host/%.o)
-HEADERS := $(wildcard sigsafe/*.h sigsafe/*/*.h formats/*.h formats/bundle/*.h formats/ship/*.h formats/pprof/*.h \
-                      reporter/*.h)
+HEADERS := $(wildcard sigsafe/*.h sigsafe/*/*.h formats/*/*.h reporter/*.h reporter/*/*.h)
 
 ifeq ($(LIBC),musl)
 all: $(B)/liblastgasp.so $(B)/liblastgasp.a
@@ -124,7 +122,7 @@ $(B)/liblastgasp.a: $(SAFE_OBJ) $(INSTALL_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-$(B)/lastgasp: $(READER_OBJ) $(BUNDLE_OBJ) $(SHIP_OBJ) $(DEBUGINFO_OBJ) $(PPROF_OBJ) $(B)/host/formats/cli/lastgasp.o
+$(B)/lastgasp: $(READER_OBJ) $(BUNDLE_OBJ) $(SHIP_OBJ) $(DEBUGINFO_OBJ) $(PPROF_OBJ) $(CLI_SRC:%.c=$(B)/host/%.o)
 	$(CC) -o $@ $^ $(MINIZIP_LIBS) $(CURL_LIBS) $(DW_LIBS)
 
 # ---- test programs ----
@@ -189,7 +187,7 @@ $(T)/tripwire.so: tests/crash/tripwire.c
 # sanitizer runtime itself (gcc links it when -shared is given -fsanitize), so an uninstrumented program can preload
 # it; crasher_linked-<kind> links the same objects into an uninstrumented crasher.c (its crashes are undefined
 # behaviour on purpose).
-SAN_NOT_SAFE := $(INSTALL_SRC) reporter/preload.c
+SAN_NOT_SAFE := $(INSTALL_SRC) reporter/preload/preload.c
 SAN_LIB_SRC := $(SAFE_SRC) $(SAFE_ASM) $(SAN_NOT_SAFE)
 san_obj = $(patsubst %.S,$(B)/san/$(1)/%.o,$(patsubst %.c,$(B)/san/$(1)/%.o,$(2)))
 san_cflags = $(if $(filter $<,$(SAN_NOT_SAFE)),$(CFLAGS_LIB),$(CFLAGS_SAFE)) -fno-sanitize-recover=all
@@ -216,10 +214,10 @@ $(B)/san/crasher_linked.o: tests/crash/crasher.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CRASHER_CFLAGS) -DCRASHER_LINKED -c -o $@ $<
 $(B)/san/crasher_linked-ubsan: $(B)/san/crasher_linked.o \
-                            $(call san_obj,ubsan,$(filter-out reporter/preload.c,$(SAN_LIB_SRC)))
+                            $(call san_obj,ubsan,$(filter-out reporter/preload/preload.c,$(SAN_LIB_SRC)))
 	$(CC) -fsanitize=undefined -o $@ $^ -lpthread -ldl
 $(B)/san/crasher_linked-asan: $(B)/san/crasher_linked.o \
-                            $(call san_obj,asan,$(filter-out reporter/preload.c,$(SAN_LIB_SRC)))
+                            $(call san_obj,asan,$(filter-out reporter/preload/preload.c,$(SAN_LIB_SRC)))
 	$(CC) -fsanitize=address -o $@ $^ -lpthread -ldl
 
 ifeq ($(LIBC),musl)
@@ -252,7 +250,7 @@ SIGSAFE_OBJ := $(filter $(B)/obj/sigsafe/%,$(SAFE_OBJ))
 unit-bins: $(U)/test_sigsafe $(U)/test_sigsafe_asan $(U)/test_mdread $(U)/test_render $(U)/test_roundtrip \
            $(U)/test_unwind $(U)/test_sha256 $(U)/test_go_reason $(U)/test_annotate $(U)/test_annotate_tsan \
            $(U)/test_render_html $(U)/test_pprof
-UNWIND_OBJ := $(addprefix $(B)/obj/reporter/,unwind.o x86_64/unwind_cfi.o symbols.o modules.o)
+UNWIND_OBJ := $(addprefix $(B)/obj/reporter/,unwind.o $(ARCH_DIR)/unwind_cfi.o symbols.o modules.o)
 
 $(U)/test_sigsafe: tests/unit/test_sigsafe.c tests/unit/check.h $(SIGSAFE_OBJ) $(HEADERS)
 	@mkdir -p $(U)
@@ -284,9 +282,9 @@ $(U)/test_pprof: tests/unit/test_pprof.c tests/unit/render_fixtures.h tests/unit
 	$(CC) $(CFLAGS_BASE) $(SAN) -o $@ $< $(READER_SRC) $(RENDER_SRC) $(filter-out %/pprof_main.c,$(PPROF_SRC)) -lz
 
 # The writer as shipped (handler objects) feeding the reader: every field round-trips.
-$(U)/test_roundtrip: tests/unit/test_roundtrip.c $(READER_SRC) $(B)/obj/formats/mdwrite.o $(SIGSAFE_OBJ) $(HEADERS)
+$(U)/test_roundtrip: tests/unit/test_roundtrip.c $(READER_SRC) $(B)/obj/formats/minidump/mdwrite.o $(SIGSAFE_OBJ) $(HEADERS)
 	@mkdir -p $(U)
-	$(CC) $(CFLAGS_BASE) -o $@ $< $(READER_SRC) $(B)/obj/formats/mdwrite.o $(SIGSAFE_OBJ)
+	$(CC) $(CFLAGS_BASE) -o $@ $< $(READER_SRC) $(B)/obj/formats/minidump/mdwrite.o $(SIGSAFE_OBJ)
 
 # The stack walk on this test's own frames, built without frame pointers so only CFI can succeed.
 $(U)/test_unwind: tests/unit/test_unwind.c $(UNWIND_OBJ) $(SIGSAFE_OBJ) $(HEADERS)
@@ -299,23 +297,23 @@ $(U)/test_sha256: tests/unit/test_sha256.c formats/bundle/sha256.c $(HEADERS)
 	$(CC) $(CFLAGS_BASE) $(SAN) -o $@ $< formats/bundle/sha256.c
 
 # The Go reason reader as shipped (handler objects), on runtime structures the test lays out itself.
-GO_REASON_OBJ := $(addprefix $(B)/obj/reporter/,go_reason.o go_offsets.o)
+GO_REASON_OBJ := $(addprefix $(B)/obj/reporter/go/,go_reason.o go_offsets.o)
 $(U)/test_go_reason: tests/unit/test_go_reason.c $(GO_REASON_OBJ) $(SIGSAFE_OBJ) $(HEADERS)
 	@mkdir -p $(U)
 	$(CC) $(CFLAGS_BASE) -o $@ $< $(GO_REASON_OBJ) $(SIGSAFE_OBJ)
 # The annotation table: writer (install side) and the handler's lock-free copy, the shipped objects; then the
 # same sources under ThreadSanitizer, which reports any data race between the writers and the copy.
-ANNOTATE_OBJ := $(B)/obj/reporter/annotate.o $(B)/obj/reporter/annotate_read.o $(B)/obj/formats/mdwrite.o
+ANNOTATE_OBJ := $(B)/obj/reporter/install/annotate.o $(B)/obj/reporter/annotate_read.o $(B)/obj/formats/minidump/mdwrite.o
 $(U)/test_annotate: tests/unit/test_annotate.c $(ANNOTATE_OBJ) $(SIGSAFE_OBJ) $(READER_SRC) $(HEADERS)
 	@mkdir -p $(U)
 	$(CC) $(CFLAGS_BASE) -o $@ $< $(ANNOTATE_OBJ) $(SIGSAFE_OBJ) $(READER_SRC) -lpthread
 
 # -Wno-tsan: TSan does not model atomic_thread_fence; every access it must judge is an atomic or under the lock.
-$(U)/test_annotate_tsan: tests/unit/test_annotate.c reporter/annotate.c reporter/annotate_read.c formats/mdwrite.c \
+$(U)/test_annotate_tsan: tests/unit/test_annotate.c reporter/install/annotate.c reporter/annotate_read.c formats/minidump/mdwrite.c \
                          $(wildcard sigsafe/*.c) $(READER_SRC) $(HEADERS)
 	@mkdir -p $(U)
-	$(CC) $(filter-out -O2,$(CFLAGS_BASE)) -O1 -fsanitize=thread -Wno-tsan -o $@ $< reporter/annotate.c \
-	    reporter/annotate_read.c formats/mdwrite.c $(wildcard sigsafe/*.c) sigsafe/x86_64/jmp.S $(READER_SRC) -lpthread
+	$(CC) $(filter-out -O2,$(CFLAGS_BASE)) -O1 -fsanitize=thread -Wno-tsan -o $@ $< reporter/install/annotate.c \
+	    reporter/annotate_read.c formats/minidump/mdwrite.c $(wildcard sigsafe/*.c) sigsafe/x86_64/jmp.S $(READER_SRC) -lpthread
 
 # The profile builder of `lastgasp pprof` and the crash-server event run on every input with a Go stream.
 FUZZ_PPROF_SRC := $(filter-out %/gzip.c %/pprof_main.c,$(PPROF_SRC))
@@ -348,7 +346,11 @@ fuzz:
 	$(MAKE) -s all
 	bash tests/fuzz/run.sh $(FUZZ_SECONDS)
 
+# goshim's C units include the sources listed above; regenerate them after adding or moving a source.
+goshim-unity:
+	bash tests/goshim_unity.sh
+
 clean:
 	rm -rf $(B)
 
-.PHONY: all deps test-bins musl-test-bins hardening-bins san unit-bins demo test bench fuzz clean
+.PHONY: goshim-unity all deps test-bins musl-test-bins hardening-bins san unit-bins demo test bench fuzz clean

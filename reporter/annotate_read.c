@@ -37,7 +37,7 @@ static int copy_slot(const struct rep_annotation *a, struct rep_annotation *c)
 }
 
 /* Handler path, reporting thread (rep_report), before the other threads are stopped; also the unit test. */
-uint32_t rep_annotations_snapshot(struct rep_annotation *copies, struct fmt_annotation *out, uint32_t *skipped)
+uint32_t rep_annotations_snapshot(struct rep_annotation *copies, struct mdw_annotation *out, uint32_t *skipped)
 {
     uint32_t n = 0;
 

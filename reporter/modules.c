@@ -29,7 +29,7 @@ struct elf_image {
     uint64_t base, bias;
     struct { uint64_t off, filesz, vaddr; } loads[MAX_LOADS];
     uint32_t nloads, nph;
-    const struct fmt_module *mod;
+    const struct mdw_module *mod;
     int fd;                 /* -1 not opened yet, -2 unusable, else open on mod->path */
 };
 
@@ -55,7 +55,7 @@ static int parse_notes(const uint8_t *notes, uint64_t size, uint8_t *out, uint32
 }
 
 /* Read the ELF header and program headers of the module mapped at base (its offset-0 mapping). */
-static int image_open(struct elf_image *im, uint64_t base, const struct fmt_module *mod)
+static int image_open(struct elf_image *im, uint64_t base, const struct mdw_module *mod)
 {
     im->base = base;
     im->mod = mod;
@@ -133,7 +133,7 @@ static int image_read(struct elf_image *im, void *buf, uint64_t n, uint64_t off)
     }
     if (im->fd == -1) {
         char path[1024];
-        const struct fmt_module *m = im->mod;
+        const struct mdw_module *m = im->mod;
         im->fd = -2;
         if (m->path_len == 0 || m->path[0] != '/' || m->path_len >= sizeof path)
             return 0;
@@ -207,7 +207,7 @@ static uint32_t id_from_sections(struct elf_image *im, uint8_t *out, uint32_t ca
 
 /* The module's identity as the ecosystem computes it (Breakpad's FileID::ElfFileIdentifierFromMappedFile):
  * the GNU build-id from a PT_NOTE, else from a note section, else the hash of .text. Returns its length. */
-static uint32_t module_identity(uint64_t base, const struct fmt_module *mod, uint8_t *out, uint32_t cap)
+static uint32_t module_identity(uint64_t base, const struct mdw_module *mod, uint8_t *out, uint32_t cap)
 {
     struct elf_image im;
     if (!image_open(&im, base, mod))
@@ -235,14 +235,14 @@ static int is_module_path(const struct ss_mapping *m)
 /* A module starts at a file's mapping with offset 0 and extends over the following mappings of
  * the same file (and the anonymous .bss right after them). Main executable (holding AT_PHDR)
  * first, as minidump readers expect. */
-uint32_t rep_collect_modules(const struct ss_mapping *maps, uint32_t nmaps, struct fmt_module *out, uint32_t max)
+uint32_t rep_collect_modules(const struct ss_mapping *maps, uint32_t nmaps, struct mdw_module *out, uint32_t max)
 {
     uint32_t n = 0;
     for (uint32_t i = 0; i < nmaps && n < max; i++) {
         const struct ss_mapping *m = &maps[i];
         if (m->offset != 0 || !is_module_path(m))
             continue;
-        struct fmt_module *mod = &out[n];
+        struct mdw_module *mod = &out[n];
         mod->base = m->start;
         uint64_t end = m->end;
         for (uint32_t j = i + 1; j < nmaps && j < i + 64; j++) {
@@ -263,7 +263,7 @@ uint32_t rep_collect_modules(const struct ss_mapping *maps, uint32_t nmaps, stru
     }
     for (uint32_t i = 1; i < n; i++) {
         if (rep_g.at_phdr >= out[i].base && rep_g.at_phdr < out[i].base + out[i].size) {
-            struct fmt_module main_mod = out[i];
+            struct mdw_module main_mod = out[i];
             for (uint32_t k = i; k > 0; k--)
                 out[k] = out[k - 1];
             out[0] = main_mod;
@@ -273,7 +273,7 @@ uint32_t rep_collect_modules(const struct ss_mapping *maps, uint32_t nmaps, stru
     return n;
 }
 
-int rep_module_index(const struct fmt_module *mods, uint32_t n, uint64_t pc)
+int rep_module_index(const struct mdw_module *mods, uint32_t n, uint64_t pc)
 {
     for (uint32_t i = 0; i < n; i++)
         if (pc >= mods[i].base && pc - mods[i].base < mods[i].size)

@@ -11,9 +11,9 @@
 #include <stdint.h>
 #include <ucontext.h>
 
-#include "../formats/mdwrite.h"
+#include "../formats/minidump/mdwrite.h"
 #include "../sigsafe/sigsafe.h"
-#include "go_capture.h"
+#include "go/go_capture.h"
 #include "lastgasp.h"
 
 #define REP_NSIG 65
@@ -165,16 +165,16 @@ struct rep_regs {
     uint8_t valid[17];
     int exact_pc;      /* the pc is where execution stopped (top or signal frame), not a return address */
 };
-uint32_t rep_unwind(const ucontext_t *uc, uint64_t stack_lo, uint64_t stack_hi, const struct fmt_module *mods,
+uint32_t rep_unwind(const ucontext_t *uc, uint64_t stack_lo, uint64_t stack_hi, const struct mdw_module *mods,
                     uint32_t nmods, struct lg_frame_record *out, uint32_t max);
 void rep_cfi_regs_from_context(const ucontext_t *uc, struct rep_regs *r);
-int rep_cfi_step(const struct fmt_module *mods, uint32_t nmods, struct rep_regs *r);
+int rep_cfi_step(const struct mdw_module *mods, uint32_t nmods, struct rep_regs *r);
 void rep_cfi_reset(void);
 int rep_stack_read(void *dst, uint64_t addr, size_t n); /* the walked thread's stack (unwind.c) */
 int rep_stack_read_u64(uint64_t addr, uint64_t *out);
 
 /* symbols.c */
-const char *rep_symbolize(const struct fmt_module *mods, int mi, uint64_t pc, uint64_t *start);
+const char *rep_symbolize(const struct mdw_module *mods, int mi, uint64_t pc, uint64_t *start);
 void rep_symbols_reset(void);
 
 /* strtab.c: the dump's string table, deduplicated */
@@ -189,9 +189,9 @@ void rep_strtab_init(struct rep_strtab *st, char *buf, uint32_t cap, uint32_t *s
 uint32_t rep_strtab_add(struct rep_strtab *st, const char *s, size_t n); /* LG_NONE when full */
 
 /* modules.c */
-uint32_t rep_collect_modules(const struct ss_mapping *maps, uint32_t nmaps, struct fmt_module *out,
+uint32_t rep_collect_modules(const struct ss_mapping *maps, uint32_t nmaps, struct mdw_module *out,
                              uint32_t max);
-int rep_module_index(const struct fmt_module *mods, uint32_t n, uint64_t pc);
+int rep_module_index(const struct mdw_module *mods, uint32_t n, uint64_t pc);
 
 /* x86_64/context.c */
 void rep_context_to_md(const ucontext_t *uc, struct md_context_amd64 *out);
@@ -220,7 +220,7 @@ extern struct rep_annotation rep_annotations[LASTGASP_ANNOTATIONS_MAX];
 /* Copy every annotation that can be read consistently into copies[], and point out[] at them. Returns how
  * many; *skipped counts slots that kept changing through every retry. Handler path (and tests). */
 #define REP_ANNOTATION_TRIES 16
-uint32_t rep_annotations_snapshot(struct rep_annotation *copies, struct fmt_annotation *out, uint32_t *skipped);
+uint32_t rep_annotations_snapshot(struct rep_annotation *copies, struct mdw_annotation *out, uint32_t *skipped);
 
 /* protect.c (install) and preflight.c (handler path): no leaks, no fd that is not ours */
 #ifndef REP_CONF_PATH

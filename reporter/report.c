@@ -1,6 +1,6 @@
 /* report.c — capture everything, write the dump, tell stderr. Runs on the private stack.
  *
- * RULES (compromised context): async-signal-safe; sigsafe/ and formats/mdwrite only; all memory
+ * RULES (compromised context): async-signal-safe; sigsafe/ and formats/minidump/mdwrite only; all memory
  * from the arena reserved at install (caps in rep.h); stack walks and symbol reading run inside
  * rep_guard_run. Best effort: a part that fails adds a line to the notes and the rest goes on.
  * Stack budget: about 8 KiB here, 10 KiB in the stack walk; the private stack is 512 KiB.
@@ -27,18 +27,18 @@ struct report {
     uint32_t nmaps;
     int *tids;
     int ntids;
-    struct fmt_thread *threads;
+    struct mdw_thread *threads;
     struct md_context_amd64 *contexts;
     uint32_t nthreads;
     struct lg_frame_record *frames;
     uint32_t nframes;
-    struct fmt_module *modules;
+    struct mdw_module *modules;
     uint32_t nmodules;
-    struct fmt_range *ranges;
+    struct mdw_range *ranges;
     uint32_t nranges;
     struct rep_strtab st;
     struct ss_str notes;
-    struct fmt_dump d;
+    struct mdw_dump d;
     struct rep_go_thread *go_threads; /* the captured threads as the Go capture sees them */
     int ngo_threads, go_crashing;
     int names_failed;  /* symbol lookup faulted or timed out once: no more names */
@@ -48,12 +48,6 @@ struct report {
 };
 
 static struct report R; /* only the one reporting thread touches it */
-
-static const char *const sig_names[32] = {
-    0, "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS", "SIGFPE", "SIGKILL",
-    "SIGUSR1", "SIGSEGV", "SIGUSR2", "SIGPIPE", "SIGALRM", "SIGTERM", "SIGSTKFLT", "SIGCHLD", "SIGCONT",
-    "SIGSTOP", "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGURG", "SIGXCPU", "SIGXFSZ", "SIGVTALRM", "SIGPROF",
-    "SIGWINCH", "SIGIO", "SIGPWR", "SIGSYS"};
 
 static void note(const char *what, long err)
 {
@@ -181,7 +175,7 @@ static uint64_t end_before_excluded(uint64_t lo, uint64_t hi)
 /* known: the name the thread read itself when it answered the capture ("" if it could not);
  * otherwise from procfs, relative to task_fd (/proc/self/task opened once: the walk through
  * /proc/self was half the cost of a read), or by the whole path when task_fd is -1. */
-static void thread_name(struct fmt_thread *t, const char *known, int task_fd)
+static void thread_name(struct mdw_thread *t, const char *known, int task_fd)
 {
     char path[48], name[32];
     struct ss_str p;
@@ -251,7 +245,7 @@ static void name_frames(void *arg)
     }
 }
 
-static void unwind_thread(struct fmt_thread *t, const ucontext_t *uc, const struct ss_mapping *stack)
+static void unwind_thread(struct mdw_thread *t, const ucontext_t *uc, const struct ss_mapping *stack)
 {
     struct unwind_job j = {uc, stack ? stack->start : 0, stack ? stack->end : 0, R.frames + R.nframes, 0, 0};
     if (R.nframes + REP_MAX_FRAMES > REP_MAX_THREADS * REP_MAX_FRAMES) {
@@ -303,7 +297,7 @@ static void capture_threads(void)
             struct rep_slot *s = &rep_c.slots[i];
             if ((pass == 0) != (s->tid == rep_c.tid))
                 continue;
-            struct fmt_thread *t = &R.threads[R.nthreads];
+            struct mdw_thread *t = &R.threads[R.nthreads];
             t->tid = (uint32_t)s->tid;
             t->name_off = LG_NONE;
             t->crashed = s->tid == rep_c.tid;
@@ -387,7 +381,7 @@ static void capture_goroutines(void)
 static void copy_annotations(void)
 {
     struct rep_annotation *copies = alloc(LASTGASP_ANNOTATIONS_MAX * sizeof *copies);
-    struct fmt_annotation *out = alloc(LASTGASP_ANNOTATIONS_MAX * sizeof *out);
+    struct mdw_annotation *out = alloc(LASTGASP_ANNOTATIONS_MAX * sizeof *out);
     uint32_t skipped = 0;
     if (!copies || !out)
         return;
@@ -438,9 +432,9 @@ static void memory_around_pc(void)
     }
 }
 
-static struct fmt_blob read_blob(const char *path, uint32_t cap, const char *what)
+static struct mdw_blob read_blob(const char *path, uint32_t cap, const char *what)
 {
-    struct fmt_blob b = {0, 0};
+    struct mdw_blob b = {0, 0};
     char *buf = alloc(cap);
     int trunc = 0;
     if (!buf)
@@ -590,7 +584,7 @@ static int write_file(int fd, uint64_t *written)
     struct ss_bufw w;
     char small[512];
     ss_bufw_init(&w, fd, buf ? buf : small, buf ? WRITE_BUF : sizeof small);
-    int64_t r = fmt_md_write(&R.d, sink_bufw, &w);
+    int64_t r = mdw_write(&R.d, sink_bufw, &w);
     int err = ss_bufw_flush(&w);
     if (ss_sigpending(&after) == 0 && (after & xfsz) && !(before & xfsz))
         ss_sigtake(SIGXFSZ);
@@ -666,7 +660,7 @@ static void write_dump(struct outcome *o)
     o->err = write_file(fd, &o->written);
     ss_close(fd);
     o->truncated = o->err < 0;
-    if (o->truncated && o->written < fmt_md_openable_size(&R.d)) {
+    if (o->truncated && o->written < mdw_openable_size(&R.d)) {
         ss_unlinkat(dir_fd, o->tmp);
         return;
     }
@@ -752,7 +746,8 @@ static void tell(const struct outcome *o)
     ss_str_add(&s, "lastgasp: ");
     if (tell_go_reason(&s))
         goto where;
-    ss_str_add(&s, rep_c.sig > 0 && rep_c.sig < 32 ? sig_names[rep_c.sig] : "signal");
+    const char *name = rep_c.sig > 0 ? md_signal_name((uint32_t)rep_c.sig) : 0;
+    ss_str_add(&s, name ? name : "signal");
     if (R.d.go.present && go_signal_words(rep_c.sig)) {
         ss_str_add(&s, ": ");
         ss_str_add(&s, go_signal_words(rep_c.sig));
@@ -765,14 +760,14 @@ static void tell(const struct outcome *o)
         ss_str_hex(&s, (uint64_t)(uintptr_t)rep_c.si.si_addr);
     }
     ss_str_add(&s, " in ");
-    const struct fmt_thread *t = R.nthreads ? &R.threads[0] : 0;
+    const struct mdw_thread *t = R.nthreads ? &R.threads[0] : 0;
     const struct lg_frame_record *top = t && t->frame_count ? &R.frames[t->first_frame] : 0;
     if (top && top->symbol_off != LG_NONE) {
         ss_str_add(&s, R.st.buf + top->symbol_off);
         ss_str_add(&s, "+");
         ss_str_hex(&s, top->symbol_delta);
     } else if (top && top->module_index != LG_NONE) {
-        const struct fmt_module *m = &R.modules[top->module_index];
+        const struct mdw_module *m = &R.modules[top->module_index];
         const char *base = m->path;
         for (uint32_t i = 0; i < m->path_len; i++)
             if (m->path[i] == '/')
@@ -896,7 +891,7 @@ void rep_report(void *unused)
     capture_goroutines();
     memory_around_pc();
     if (R.ranges)
-        R.nranges = fmt_ranges_normalize(R.ranges, R.nranges);
+        R.nranges = mdw_ranges_normalize(R.ranges, R.nranges);
     system_info();
     R.d.proc_status = read_blob("/proc/self/status", STATUS_CAP, "/proc/self/status unreadable or cut");
     R.d.cmdline = read_blob("/proc/self/cmdline", CMDLINE_CAP, "/proc/self/cmdline unreadable or cut");

@@ -53,7 +53,7 @@ static int in_file(const struct rep_symfile *f, uint64_t off, uint64_t len)
     return off <= f->size && len <= f->size - off;
 }
 
-static int build_id_matches(const struct rep_symfile *f, const Elf64_Ehdr *eh, const struct fmt_module *m)
+static int build_id_matches(const struct rep_symfile *f, const Elf64_Ehdr *eh, const struct mdw_module *m)
 {
     if (!m->build_id_len)
         return 1; /* nothing to compare with */
@@ -76,7 +76,7 @@ static int build_id_matches(const struct rep_symfile *f, const Elf64_Ehdr *eh, c
     return 0;
 }
 
-static void open_symfile(struct rep_symfile *f, const struct fmt_module *m)
+static void open_symfile(struct rep_symfile *f, const struct mdw_module *m)
 {
     char path[1024];
     f->state = -1;
@@ -147,11 +147,11 @@ static int better_alias(const struct rep_symfile *f, const Elf64_Sym *a, const E
     return db && !da;
 }
 
-static const char *symbolize_scan(const struct fmt_module *mods, int mi, uint64_t pc, uint64_t *start);
+static const char *symbolize_scan(const struct mdw_module *mods, int mi, uint64_t pc, uint64_t *start);
 
 /* Handler path, reporting thread, inside a guard. Finds the function containing pc in module
  * mods[mi]; returns its name (NUL-terminated inside the mapped file) and sets *start, or 0. */
-const char *rep_symbolize(const struct fmt_module *mods, int mi, uint64_t pc, uint64_t *start)
+const char *rep_symbolize(const struct mdw_module *mods, int mi, uint64_t pc, uint64_t *start)
 {
     if (mi < 0 || mi >= REP_MAX_MODULES)
         return 0;
@@ -169,7 +169,7 @@ const char *rep_symbolize(const struct fmt_module *mods, int mi, uint64_t pc, ui
 }
 
 /* The lookup itself: one pass over the module's function symbols. */
-static const char *symbolize_scan(const struct fmt_module *mods, int mi, uint64_t pc, uint64_t *start)
+static const char *symbolize_scan(const struct mdw_module *mods, int mi, uint64_t pc, uint64_t *start)
 {
     struct rep_symfile *f = &g_files[mi];
     if (mi >= g_files_used)

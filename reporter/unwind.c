@@ -109,7 +109,7 @@ static uint64_t call_target(uint64_t ret)
  * report.c's guard, as the symbol lookup must. */
 #define SCAN_WORDS 128
 #define SCAN_FUNC_MAX (64u << 10)
-static int scan_step(struct rep_regs *r, const struct fmt_module *mods, uint32_t nmods, uint64_t lo, uint64_t hi)
+static int scan_step(struct rep_regs *r, const struct mdw_module *mods, uint32_t nmods, uint64_t lo, uint64_t hi)
 {
     uint64_t pc = r->v[16], at = r->v[7], w, start = 0;
     int mi = rep_module_index(mods, nmods, pc);
@@ -135,7 +135,7 @@ static int is_go_code(uint64_t pc) { return pc >= rep_g.go.pcln.minpc && pc < re
 
 /* Handler path, reporting thread. Fills out[] innermost first (names are added by the caller);
  * returns the count. [stack_lo, stack_hi) bounds the frame-pointer walk. */
-uint32_t rep_unwind(const ucontext_t *uc, uint64_t stack_lo, uint64_t stack_hi, const struct fmt_module *mods,
+uint32_t rep_unwind(const ucontext_t *uc, uint64_t stack_lo, uint64_t stack_hi, const struct mdw_module *mods,
                     uint32_t nmods, struct lg_frame_record *out, uint32_t max)
 {
     struct rep_regs r;

@@ -2,7 +2,7 @@
 # check_glibc_floor.sh — the glibc build of liblastgasp.so loads into glibc FLOOR (default 2.17: RHEL 7,
 # manylinux2014) and later: no symbol it needs has a GLIBC_x.y version above FLOOR (a loader older than that
 # version refuses the library), and the libraries that held the versions it takes before glibc 2.34 (libdl.so.2,
-# libpthread.so.0) are among its needed ones. reporter/glibc_floor.c says how the build keeps to it.
+# libpthread.so.0) are among its needed ones. reporter/preload/glibc_floor.c says how the build keeps to it.
 #
 # Usage: tests/check_glibc_floor.sh [LIB] [FLOOR]   (default build/liblastgasp.so 2.17)
 #        tests/check_glibc_floor.sh --selftest      the check fails on a library linked plainly here

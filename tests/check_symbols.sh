@@ -28,22 +28,16 @@ make_var() {
         true
 }
 
-# The handler-path objects: the ones named here, plus whatever else the Makefile compiles as handler code
-# (SAFE_OBJ), so a new handler file is checked the day it is added.
+# The handler-path objects: whatever the Makefile compiles as handler code (SAFE_OBJ: found by folder), so a
+# new handler file is checked the day it is added. Fails when make cannot say (an empty list checks nothing).
 handler_objects() {
-    local named=(
-        "$B"/obj/sigsafe/sys.o "$B"/obj/sigsafe/mem.o "$B"/obj/sigsafe/fmt.o "$B"/obj/sigsafe/memread.o
-        "$B"/obj/sigsafe/arena.o "$B"/obj/sigsafe/procfs.o "$B"/obj/sigsafe/bufw.o "$B"/obj/sigsafe/x86_64/jmp.o
-        "$B"/obj/formats/mdwrite.o
-        "$B"/obj/reporter/handler.o "$B"/obj/reporter/capture.o "$B"/obj/reporter/report.o
-        "$B"/obj/reporter/unwind.o "$B"/obj/reporter/strtab.o "$B"/obj/reporter/modules.o
-        "$B"/obj/reporter/x86_64/context.o
-    )
     local from_make
     from_make=$(make_var SAFE_OBJ)
-    # shellcheck disable=SC2206 # word splitting of the make output is wanted
-    local all=("${named[@]}" $from_make)
-    printf '%s\n' "${all[@]}" | awk '!seen[$0]++'
+    if [[ -z ${from_make// /} ]]; then
+        echo "check_symbols: make did not give SAFE_OBJ" >&2
+        return 1
+    fi
+    printf '%s\n' $from_make
 }
 
 # The allow-list's symbols, one a line. Fails on a line that gives no reason.
@@ -66,7 +60,7 @@ allowlist_symbols() {
 install_objects() {
     local objs
     objs="$(make_var INSTALL_OBJ) $(make_var PRELOAD_OBJ)"
-    [[ -n ${objs// /} ]] || objs="$B/obj/reporter/install.o $B/obj/reporter/altstack.o $B/obj/reporter/preload.o"
+    [[ -n ${objs// /} ]] || { echo "check_symbols: make did not give INSTALL_OBJ" >&2; return 1; }
     local o
     for o in $objs; do
         [[ -f $o ]] && echo "$o"
@@ -329,6 +323,10 @@ main() {
     local objs status=0
     mapfile -t objs < <(handler_objects)
     mapfile -t DATA_OBJECTS < <(install_objects)
+    if [[ ${#objs[@]} -lt 10 || ${#DATA_OBJECTS[@]} -lt 5 ]]; then
+        echo "check_symbols: FAILED: make named ${#objs[@]} handler and ${#DATA_OBJECTS[@]} install objects"
+        return 1
+    fi
     NOTE_STALE=1
     echo "(a) handler-path objects against $ALLOWLIST"
     check_undefined "$ALLOWLIST" "${objs[@]}" || status=1

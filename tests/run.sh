@@ -12,8 +12,9 @@ for t in build/tests/unit/test_*; do
   timeout 300 "$t"
 done
 
-echo "== promise checks (handler symbols, exports, bind-now)"
+echo "== promise checks (handler symbols, exports, bind-now; goshim's units derived from the Makefile's folders)"
 bash tests/check_symbols.sh
+bash tests/goshim_unity.sh --check
 
 echo "== the glibc floor (no symbol version above GLIBC_2.17); the musl build (make LIBC=musl) and its promise checks"
 bash tests/check_glibc_floor.sh

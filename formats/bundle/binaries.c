@@ -5,7 +5,7 @@
  * Normal context. The build-id is read from the same descriptor the file is then copied from.
  */
 #include "bundle_int.h"
-#include "../render.h"
+#include "../render/render.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -94,7 +94,7 @@ out:
     return rc;
 }
 
-int fmt_elf_build_id(int fd, char *hex, size_t hexcap)
+int bundle_elf_build_id(int fd, char *hex, size_t hexcap)
 {
     Elf64_Ehdr eh;
     uint8_t *notes = malloc(MAX_NOTES);
@@ -125,7 +125,7 @@ out:
 /* By build-id (modules without one last), then path: equal pairs, from many dumps, end up adjacent. */
 static int by_build_id(const void *a, const void *b)
 {
-    const struct fmt_modref *x = a, *y = b;
+    const struct bundle_modref *x = a, *y = b;
     int c = (x->build_id == NULL) - (y->build_id == NULL);
 
     if (c == 0 && x->build_id)
@@ -133,26 +133,26 @@ static int by_build_id(const void *a, const void *b)
     return c ? c : strcmp(x->path, y->path);
 }
 
-static int same_id(const struct fmt_modref *a, const struct fmt_modref *b)
+static int same_id(const struct bundle_modref *a, const struct bundle_modref *b)
 {
     return a->build_id && b->build_id ? strcmp(a->build_id, b->build_id) == 0
                                       : !a->build_id && !b->build_id && strcmp(a->path, b->path) == 0;
 }
 
-static void missing_entry(FILE *missing, int *first, const struct fmt_modref *m, const char *why)
+static void missing_entry(FILE *missing, int *first, const struct bundle_modref *m, const char *why)
 {
     fputs(*first ? "{\"build_id\":" : ",{\"build_id\":", missing);
     *first = 0;
-    fmt_json_str_n(missing, m->build_id, m->build_id ? strlen(m->build_id) : 0);
+    render_json_str_n(missing, m->build_id, m->build_id ? strlen(m->build_id) : 0);
     fputs(",\"path\":", missing);
-    fmt_json_str_n(missing, m->path, strlen(m->path));
+    render_json_str_n(missing, m->path, strlen(m->path));
     fputs(",\"reason\":", missing);
-    fmt_json_str_n(missing, why, strlen(why));
+    render_json_str_n(missing, why, strlen(why));
     fputc('}', missing);
 }
 
 /* Open path and check that it is a regular file with the expected build-id: the fd, or -1 with why. */
-static int open_matching(const struct fmt_modref *m, struct stat *st, char *why, size_t whylen)
+static int open_matching(const struct bundle_modref *m, struct stat *st, char *why, size_t whylen)
 {
     char found[160];
     int fd = open(m->path, O_RDONLY | O_CLOEXEC);
@@ -163,7 +163,7 @@ static int open_matching(const struct fmt_modref *m, struct stat *st, char *why,
     }
     if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
         snprintf(why, whylen, "not a regular file");
-    } else if (fmt_elf_build_id(fd, found, sizeof found) != 0) {
+    } else if (bundle_elf_build_id(fd, found, sizeof found) != 0) {
         snprintf(why, whylen, "the file on disk has no build-id");
     } else if (strcmp(found, m->build_id) != 0) {
         snprintf(why, whylen, "the file on disk has another build-id (%s): replaced since the crash", found);
@@ -174,7 +174,7 @@ static int open_matching(const struct fmt_modref *m, struct stat *st, char *why,
     return -1;
 }
 
-int fmt_collect_binaries(struct fmt_zout *zo, struct fmt_modref *refs, size_t n, FILE *bins, FILE *missing,
+int bundle_collect_binaries(struct bundle_zout *zo, struct bundle_modref *refs, size_t n, FILE *bins, FILE *missing,
                          size_t *nmissing, char *err, size_t errlen)
 {
     int first_bin = 1, first_missing = 1;
@@ -209,19 +209,19 @@ int fmt_collect_binaries(struct fmt_zout *zo, struct fmt_modref *refs, size_t n,
                     snprintf(why, sizeof why, "%s", w);
                 continue;
             }
-            const char *base = fmt_path_basename(refs[k].path);
-            snprintf(name, sizeof name, "%s%s/%s", FMT_BUNDLE_BINARIES, refs[k].build_id, base);
-            int r = fmt_zout_add_fd(zo, name, fd, st.st_mtime, st.st_mode, &size, sha, err, errlen);
+            const char *base = render_path_basename(refs[k].path);
+            snprintf(name, sizeof name, "%s%s/%s", BUNDLE_BINARIES, refs[k].build_id, base);
+            int r = bundle_zout_add_fd(zo, name, fd, st.st_mtime, st.st_mode, &size, sha, err, errlen);
             close(fd);
             if (r != 0)
                 return -1;
             fputs(first_bin ? "{\"name\":" : ",{\"name\":", bins);
             first_bin = 0;
-            fmt_json_str_n(bins, name, strlen(name));
+            render_json_str_n(bins, name, strlen(name));
             fputs(",\"build_id\":", bins);
-            fmt_json_str_n(bins, refs[k].build_id, strlen(refs[k].build_id));
+            render_json_str_n(bins, refs[k].build_id, strlen(refs[k].build_id));
             fputs(",\"path\":", bins);
-            fmt_json_str_n(bins, refs[k].path, strlen(refs[k].path));
+            render_json_str_n(bins, refs[k].path, strlen(refs[k].path));
             fprintf(bins, ",\"size\":%" PRIu64 ",\"sha256\":\"%s\"}", size, sha);
             break;
         }

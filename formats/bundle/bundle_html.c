@@ -7,9 +7,9 @@
  * the index lists every dump, and the page names the command that renders any one of them.
  */
 #include "bundle.h"
-#include "../debuginfo.h"
-#include "../mdread.h"
-#include "../render.h"
+#include "../debuginfo/debuginfo.h"
+#include "../read/mdread.h"
+#include "../render/render.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -19,13 +19,13 @@
 static void cell(FILE *out, const char *s)
 {
     fputs("<td>", out);
-    fmt_html_text(out, s, NULL);
+    render_html_text(out, s, NULL);
     fputs("</td>", out);
 }
 
-static void index_row(FILE *out, size_t k, const char *name, const struct fmt_md *md)
+static void index_row(FILE *out, size_t k, const char *name, const struct mdr_dump *md)
 {
-    struct fmt_report r;
+    struct render_report r;
     const char *sig, *file, *fn;
     int32_t line;
     char when[64];
@@ -33,36 +33,36 @@ static void index_row(FILE *out, size_t k, const char *name, const struct fmt_md
     fprintf(out, "<tr><td class=\"n\">%zu</td><td class=\"m\">", k);
     if (k <= HTML_MAX_DUMPS)
         fprintf(out, "<a href=\"#d%zu\">", k);
-    fmt_html_text(out, name, NULL);
+    render_html_text(out, name, NULL);
     fputs(k <= HTML_MAX_DUMPS ? "</a></td>" : "</td>", out);
-    if (fmt_report_build(&r, md) != 0) {
+    if (render_report_build(&r, md) != 0) {
         fputs("<td colspan=\"7\">(out of memory)</td></tr>\n", out);
         return;
     }
-    sig = r.has_signal ? fmt_signal_name(r.signo) : NULL;
+    sig = r.has_signal ? md_signal_name(r.signo) : NULL;
     if (sig || !r.has_signal)
         cell(out, sig);
     else
         fprintf(out, "<td>signal %" PRIu32 "</td>", r.signo);
-    fn = fmt_crash_site(&r, md, &file, &line);
+    fn = render_crash_site(&r, md, &file, &line);
     fputs("<td class=\"m\">", out);
-    fmt_html_text(out, fn, NULL);
+    render_html_text(out, fn, NULL);
     fputs("</td>", out);
     cell(out, md->process_name);
     if (r.has_pid)
         fprintf(out, "<td>%" PRIu32 "</td>", r.pid);
     else
         fputs("<td></td>", out);
-    cell(out, r.has_time && fmt_time_utc(r.time_ns, when, sizeof when) == 0 ? when : NULL);
+    cell(out, r.has_time && render_time_utc(r.time_ns, when, sizeof when) == 0 ? when : NULL);
     fputs("<td>", out);
     if (md->hostname.data)
-        fmt_html_text_n(out, (const char *)md->hostname.data, md->hostname.len, 0);
+        render_html_text_n(out, (const char *)md->hostname.data, md->hostname.len, 0);
     fputs("</td>", out);
     fprintf(out, "<td>%zu</td></tr>\n", md->nwarnings + md->warnings_dropped);
-    fmt_report_free(&r);
+    render_report_free(&r);
 }
 
-int fmt_bundle_html(FILE *out, const char *path, struct fmt_bundle *b)
+int bundle_html(FILE *out, const char *path, struct bundle *b)
 {
     size_t ndumps = 0, nbin = 0, bad = 0, k = 0;
     const char *example = NULL;
@@ -70,13 +70,13 @@ int fmt_bundle_html(FILE *out, const char *path, struct fmt_bundle *b)
     int rc = 0;
 
     for (size_t i = 0; i < b->n; i++) {
-        ndumps += fmt_bundle_is_dump(b->names[i]);
-        nbin += strncmp(b->names[i], FMT_BUNDLE_BINARIES, 9) == 0;
+        ndumps += bundle_is_dump(b->names[i]);
+        nbin += strncmp(b->names[i], BUNDLE_BINARIES, 9) == 0;
     }
-    snprintf(title, sizeof title, "Bundle %s — lastgasp", fmt_path_basename(path));
-    fmt_html_begin(out, title);
+    snprintf(title, sizeof title, "Bundle %s — lastgasp", render_path_basename(path));
+    render_html_begin(out, title);
     fputs("<h1>Bundle <code>", out);
-    fmt_html_text(out, path, NULL);
+    render_html_text(out, path, NULL);
     fprintf(out, "</code></h1>\n<p>%zu dump%s, %zu binar%s</p>\n", ndumps, ndumps == 1 ? "" : "s", nbin,
             nbin == 1 ? "y" : "ies");
     if (ndumps)
@@ -84,24 +84,24 @@ int fmt_bundle_html(FILE *out, const char *path, struct fmt_bundle *b)
               "<th>process</th><th>pid</th><th>time</th><th>host</th><th>warnings</th></tr>\n",
               out);
     for (size_t i = 0; i < b->n; i++) {
-        struct fmt_md md;
+        struct mdr_dump md;
 
-        if (!fmt_bundle_is_dump(b->names[i]))
+        if (!bundle_is_dump(b->names[i]))
             continue;
         k++;
-        if (fmt_bundle_read_dump(b, b->names[i], &md, err, sizeof err) != 0) {
+        if (bundle_read_dump(b, b->names[i], &md, err, sizeof err) != 0) {
             fprintf(stderr, "lastgasp: %s:%s: %s\n", path, b->names[i], err);
             fprintf(out, "<tr><td class=\"n\">%zu</td><td class=\"m\">", k);
-            fmt_html_text(out, b->names[i], NULL);
+            render_html_text(out, b->names[i], NULL);
             fputs("</td><td colspan=\"7\" class=\"note\">could not be read: ", out);
-            fmt_html_text(out, err, NULL);
+            render_html_text(out, err, NULL);
             fputs("</td></tr>\n", out);
             bad++;
         } else {
             index_row(out, k, b->names[i], &md);
             example = example ? example : b->names[i];
         }
-        fmt_md_close(&md);
+        mdr_close(&md);
     }
     if (ndumps)
         fputs("</table>\n", out);
@@ -109,28 +109,28 @@ int fmt_bundle_html(FILE *out, const char *path, struct fmt_bundle *b)
         fputs("<p>No dumps in the bundle.</p>\n", out);
     k = 0;
     for (size_t i = 0; i < b->n && k < HTML_MAX_DUMPS && rc == 0; i++) {
-        struct fmt_md md;
+        struct mdr_dump md;
         char id[32];
 
-        if (!fmt_bundle_is_dump(b->names[i]))
+        if (!bundle_is_dump(b->names[i]))
             continue;
         snprintf(id, sizeof id, "d%zu", ++k);
-        if (fmt_bundle_read_dump(b, b->names[i], &md, err, sizeof err) == 0) {
-            if (fmt_dbg_apply(&md) != 0) /* as `html NAME.dmp` shows it */
+        if (bundle_read_dump(b, b->names[i], &md, err, sizeof err) == 0) {
+            if (dbg_apply(&md) != 0) /* as `html NAME.dmp` shows it */
                 fprintf(stderr, "lastgasp: %s: out of memory looking up debug info\n", b->names[i]);
-            rc = fmt_html_dump(out, &md, id, b->names[i]);
+            rc = render_html_dump(out, &md, id, b->names[i]);
         }
-        fmt_md_close(&md); /* one that cannot be read is said once, in the index */
+        mdr_close(&md); /* one that cannot be read is said once, in the index */
     }
     if (ndumps > HTML_MAX_DUMPS && example) {
         fprintf(out, "<p class=\"note\">The %zu dumps after the first %d are in the index only. One dump alone: "
                      "<code>lastgasp html ",
                 ndumps - HTML_MAX_DUMPS, HTML_MAX_DUMPS);
-        fmt_html_text(out, path, NULL);
+        render_html_text(out, path, NULL);
         fputc(':', out);
-        fmt_html_text(out, example, NULL);
+        render_html_text(out, example, NULL);
         fputs("</code></p>\n", out);
     }
-    fmt_html_end(out);
+    render_html_end(out);
     return rc != 0 || ferror(out) ? -1 : bad ? 1 : 0;
 }

@@ -10,50 +10,50 @@
 #include <sys/types.h>
 #include <time.h>
 
-struct fmt_md;
+struct mdr_dump;
 
 /* ---- zipout.c: the bundle file, written under a temporary name, checked, then put in place ---- */
 
-struct fmt_zentry {
+struct bundle_zentry {
     char *name;
     uint64_t size;
     char sha256[65];
 };
 
-struct fmt_zout {
+struct bundle_zout {
     void *z;                 /* zipFile */
     FILE *f;                 /* the stream minizip writes through; it closes it */
     int sync_fd;             /* a second descriptor of the file, to fsync it once minizip has closed f */
     char *tmp;               /* the temporary path, beside the output */
-    struct fmt_zentry *entries; /* what was written, to check against what is read back */
+    struct bundle_zentry *entries; /* what was written, to check against what is read back */
     size_t n, cap;
 };
 
 /* Create the temporary file beside output (mode 0600) and start the zip. 0, or -1 with err. */
-int fmt_zout_open(struct fmt_zout *zo, const char *output, char *err, size_t errlen);
+int bundle_zout_open(struct bundle_zout *zo, const char *output, char *err, size_t errlen);
 /* Add an entry from memory / from a file open at fd (read to its end); sha256 of the bytes in sha.
  * 0, or -1 with err: the bundle is then unusable and must be abandoned. */
-int fmt_zout_add_mem(struct fmt_zout *zo, const char *name, const void *p, size_t n, time_t mtime, mode_t mode,
+int bundle_zout_add_mem(struct bundle_zout *zo, const char *name, const void *p, size_t n, time_t mtime, mode_t mode,
                      char sha[65], char *err, size_t errlen);
-int fmt_zout_add_fd(struct fmt_zout *zo, const char *name, int fd, time_t mtime, mode_t mode, uint64_t *size,
+int bundle_zout_add_fd(struct bundle_zout *zo, const char *name, int fd, time_t mtime, mode_t mode, uint64_t *size,
                     char sha[65], char *err, size_t errlen);
 /* Close the zip, fsync it, read every entry back (minizip checks each CRC; sizes and SHA-256 are compared
  * with what was written), then rename it to output (never over an existing file) and fsync the directory.
  * 0, or -1 with err and the temporary file removed. */
-int fmt_zout_finish(struct fmt_zout *zo, const char *output, char *err, size_t errlen);
+int bundle_zout_finish(struct bundle_zout *zo, const char *output, char *err, size_t errlen);
 /* Abandon the bundle: close and remove the temporary file. */
-void fmt_zout_abort(struct fmt_zout *zo);
+void bundle_zout_abort(struct bundle_zout *zo);
 
 /* ---- manifest.c ---- */
 
 /* One object of the manifest's "dumps" array, from the parsed dump. */
-void fmt_manifest_dump(FILE *out, const char *name, const char *source, uint64_t size, const char *sha,
-                       const struct fmt_md *md);
+void bundle_manifest_dump(FILE *out, const char *name, const char *source, uint64_t size, const char *sha,
+                       const struct mdr_dump *md);
 
 /* ---- binaries.c: --with-binaries ---- */
 
 /* A module named by a collected dump. */
-struct fmt_modref {
+struct bundle_modref {
     char *build_id;          /* lowercase hex, or NULL when the dump has none */
     char *path;
 };
@@ -61,13 +61,13 @@ struct fmt_modref {
 /* The identity a dump gives the ELF file open at fd, as lowercase hex: its GNU build-id (a PT_NOTE, else a
  * note section), else Breakpad's 16-byte hash of .text. 0, or -1 when the file is not a 64-bit ELF file or
  * has neither. */
-int fmt_elf_build_id(int fd, char *hex, size_t hexcap);
+int bundle_elf_build_id(int fd, char *hex, size_t hexcap);
 
 /* Add binaries/<build-id>/<basename> once per build-id, from the first path whose file has that build-id;
  * write the manifest's "binaries" and "missing_binaries" arrays (without their keys) to bins and missing.
  * refs are sorted in place. *nmissing counts the files that could not go in (each also said on stderr).
  * 0, or -1 with err when the zip could not be written. */
-int fmt_collect_binaries(struct fmt_zout *zo, struct fmt_modref *refs, size_t n, FILE *bins, FILE *missing,
+int bundle_collect_binaries(struct bundle_zout *zo, struct bundle_modref *refs, size_t n, FILE *bins, FILE *missing,
                          size_t *nmissing, char *err, size_t errlen);
 
 #endif

@@ -6,7 +6,7 @@
  * minidump, so a size field that lies cannot make us allocate more than what is there.
  */
 #include "bundle.h"
-#include "../mdread.h"
+#include "../read/mdread.h"
 
 #include <minizip/unzip.h>
 #include <stdio.h>
@@ -16,7 +16,7 @@
 #define NAME_MAX_BYTES 4096
 #define MAX_ENTRY ((uint64_t)UINT32_MAX + 1)
 
-int fmt_bundle_is_zip(const char *path)
+int bundle_is_zip(const char *path)
 {
     unsigned char magic[4];
     FILE *f = fopen(path, "rb");
@@ -31,7 +31,7 @@ int fmt_bundle_is_zip(const char *path)
 }
 
 /* Both separators count: an archive made elsewhere may use '\', and extractors on Windows honour it. */
-int fmt_bundle_name_escapes(const char *name)
+int bundle_name_escapes(const char *name)
 {
     const char *p = name;
 
@@ -50,7 +50,7 @@ int fmt_bundle_name_escapes(const char *name)
     return 0;
 }
 
-int fmt_bundle_open(struct fmt_bundle *b, const char *path, char *err, size_t errlen)
+int bundle_open(struct bundle *b, const char *path, char *err, size_t errlen)
 {
     char name[NAME_MAX_BYTES];
     int r;
@@ -69,7 +69,7 @@ int fmt_bundle_open(struct fmt_bundle *b, const char *path, char *err, size_t er
             return -1;
         }
         /* A NUL inside the stored name would hide the rest of it from the check below. */
-        if (strlen(name) != fi.size_filename || fmt_bundle_name_escapes(name)) {
+        if (strlen(name) != fi.size_filename || bundle_name_escapes(name)) {
             snprintf(err, errlen, "refusing the bundle: entry name \"%.200s\" would escape an extraction "
                      "directory (absolute, or with a \"..\" component)", name);
             return -1;
@@ -91,7 +91,7 @@ int fmt_bundle_open(struct fmt_bundle *b, const char *path, char *err, size_t er
     return 0;
 }
 
-int fmt_bundle_read(struct fmt_bundle *b, const char *name, uint8_t **buf, size_t *len, char *err, size_t errlen)
+int bundle_read(struct bundle *b, const char *name, uint8_t **buf, size_t *len, char *err, size_t errlen)
 {
     size_t cap = 1 << 16;
     unz_file_info64 fi;
@@ -136,7 +136,7 @@ int fmt_bundle_read(struct fmt_bundle *b, const char *name, uint8_t **buf, size_
     return 0;
 }
 
-void fmt_bundle_close(struct fmt_bundle *b)
+void bundle_close(struct bundle *b)
 {
     if (b->z)
         unzClose(b->z);
@@ -146,21 +146,21 @@ void fmt_bundle_close(struct fmt_bundle *b)
     memset(b, 0, sizeof *b);
 }
 
-int fmt_bundle_is_dump(const char *name)
+int bundle_is_dump(const char *name)
 {
     size_t n = strlen(name);
-    return n > 4 && strcmp(name + n - 4, ".dmp") == 0 && strncmp(name, FMT_BUNDLE_BINARIES, 9) != 0;
+    return n > 4 && strcmp(name + n - 4, ".dmp") == 0 && strncmp(name, BUNDLE_BINARIES, 9) != 0;
 }
 
-int fmt_bundle_read_dump(struct fmt_bundle *b, const char *name, struct fmt_md *md, char *err, size_t errlen)
+int bundle_read_dump(struct bundle *b, const char *name, struct mdr_dump *md, char *err, size_t errlen)
 {
     uint8_t *buf;
     size_t len;
 
     memset(md, 0, sizeof *md);
-    if (fmt_bundle_read(b, name, &buf, &len, err, errlen) != 0)
+    if (bundle_read(b, name, &buf, &len, err, errlen) != 0)
         return -1;
-    int rc = fmt_md_open(md, buf, len, err, errlen);
+    int rc = mdr_open(md, buf, len, err, errlen);
     md->owned = buf;
-    return rc == FMT_MD_OK ? 0 : -1;
+    return rc == MDR_OK ? 0 : -1;
 }

@@ -4,35 +4,35 @@
  * Normal context. The dumps themselves are read, not the manifest: what is shown is what the bundle holds.
  */
 #include "bundle.h"
-#include "../debuginfo.h"
-#include "../mdread.h"
-#include "../render.h"
+#include "../debuginfo/debuginfo.h"
+#include "../read/mdread.h"
+#include "../render/render.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-static void summary_line(FILE *out, const char *name, const struct fmt_md *md)
+static void summary_line(FILE *out, const char *name, const struct mdr_dump *md)
 {
-    struct fmt_report r;
+    struct render_report r;
     const char *sig = NULL, *fn = NULL;
 
     fputs("  ", out);
-    fmt_put_text(out, name, NULL, 0);
-    if (fmt_report_build(&r, md) != 0) {
+    render_put_text(out, name, NULL, 0);
+    if (render_report_build(&r, md) != 0) {
         fputs("  (out of memory)\n", out);
         return;
     }
     if (r.has_signal)
-        sig = fmt_signal_name(r.signo);
+        sig = md_signal_name(r.signo);
     for (size_t i = 0; i < r.nthreads; i++)
         if (r.threads[i].crashed && r.threads[i].nframes)
             fn = r.threads[i].frames[0].function;
     fprintf(out, "  %s in ", sig ? sig : r.has_signal ? "signal" : "no signal");
-    fmt_put_text(out, fn, "??", 0);
+    render_put_text(out, fn, "??", 0);
     fputs(", ", out);
-    fmt_put_text(out, md->process_name, "(process name unknown)", 0);
+    render_put_text(out, md->process_name, "(process name unknown)", 0);
     if (r.has_pid)
         fprintf(out, " pid %" PRIu32, r.pid);
     if (r.has_time) {
@@ -46,74 +46,74 @@ static void summary_line(FILE *out, const char *name, const struct fmt_md *md)
         char host[80];
         snprintf(host, sizeof host, "%.*s", (int)md->hostname.len, (const char *)md->hostname.data);
         fputs(", host ", out);
-        fmt_put_text(out, host, NULL, 0);
+        render_put_text(out, host, NULL, 0);
     }
     if (md->nwarnings)
         fprintf(out, " (%zu warning%s)", md->nwarnings, md->nwarnings == 1 ? "" : "s");
     fputc('\n', out);
-    fmt_report_free(&r);
+    render_report_free(&r);
 }
 
-int fmt_bundle_show(FILE *out, const char *path, struct fmt_bundle *b)
+int bundle_show(FILE *out, const char *path, struct bundle *b)
 {
     size_t ndumps = 0, nbin = 0, bad = 0;
     const char *example = NULL;
     char err[512];
 
     for (size_t i = 0; i < b->n; i++) {
-        ndumps += fmt_bundle_is_dump(b->names[i]);
-        nbin += strncmp(b->names[i], FMT_BUNDLE_BINARIES, 9) == 0;
+        ndumps += bundle_is_dump(b->names[i]);
+        nbin += strncmp(b->names[i], BUNDLE_BINARIES, 9) == 0;
     }
     fputs("Bundle ", out);
-    fmt_put_text(out, path, NULL, 0);
+    render_put_text(out, path, NULL, 0);
     fprintf(out, ": %zu dump%s, %zu binar%s\n", ndumps, ndumps == 1 ? "" : "s", nbin, nbin == 1 ? "y" : "ies");
     for (size_t i = 0; i < b->n; i++) {
-        struct fmt_md md;
-        if (!fmt_bundle_is_dump(b->names[i]))
+        struct mdr_dump md;
+        if (!bundle_is_dump(b->names[i]))
             continue;
-        if (fmt_bundle_read_dump(b, b->names[i], &md, err, sizeof err) != 0) {
+        if (bundle_read_dump(b, b->names[i], &md, err, sizeof err) != 0) {
             fprintf(stderr, "lastgasp: %s:%s: %s\n", path, b->names[i], err);
             bad++;
         } else {
             summary_line(out, b->names[i], &md);
             example = example ? example : b->names[i];
         }
-        fmt_md_close(&md);
+        mdr_close(&md);
     }
     if (example) {
         fputs("One dump in full: lastgasp show ", out);
-        fmt_put_text(out, path, NULL, 0);
+        render_put_text(out, path, NULL, 0);
         fputc(':', out);
-        fmt_put_text(out, example, NULL, 0);
+        render_put_text(out, example, NULL, 0);
         fputc('\n', out);
     }
     return ferror(out) ? -1 : bad ? 1 : 0;
 }
 
-int fmt_bundle_json(FILE *out, const char *path, struct fmt_bundle *b)
+int bundle_json(FILE *out, const char *path, struct bundle *b)
 {
     char err[512];
     size_t bad = 0;
     int first = 1;
 
     fputs("{\"bundle\":", out);
-    fmt_json_str_n(out, path, strlen(path));
+    render_json_str_n(out, path, strlen(path));
     fputs(",\"dumps\":[", out);
     for (size_t i = 0; i < b->n; i++) {
-        struct fmt_md md;
+        struct mdr_dump md;
         char *one = NULL;
         size_t len = 0;
-        if (!fmt_bundle_is_dump(b->names[i]))
+        if (!bundle_is_dump(b->names[i]))
             continue;
         fputs(first ? "{\"name\":" : ",{\"name\":", out);
         first = 0;
-        fmt_json_str_n(out, b->names[i], strlen(b->names[i]));
-        int ok = fmt_bundle_read_dump(b, b->names[i], &md, err, sizeof err) == 0;
-        if (ok && fmt_dbg_apply(&md) != 0) /* as `json NAME.dmp` prints it */
+        render_json_str_n(out, b->names[i], strlen(b->names[i]));
+        int ok = bundle_read_dump(b, b->names[i], &md, err, sizeof err) == 0;
+        if (ok && dbg_apply(&md) != 0) /* as `json NAME.dmp` prints it */
             fprintf(stderr, "lastgasp: %s: out of memory looking up debug info\n", b->names[i]);
         if (ok) {
             FILE *m = open_memstream(&one, &len);
-            ok = m && fmt_render_json(m, &md) == 0;
+            ok = m && render_json(m, &md) == 0;
             if (m && fclose(m) != 0)
                 ok = 0;
             if (!(ok = ok && len > 0))
@@ -125,13 +125,13 @@ int fmt_bundle_json(FILE *out, const char *path, struct fmt_bundle *b)
         } else {
             fprintf(stderr, "lastgasp: %s:%s: %s\n", path, b->names[i], err);
             fputs(",\"error\":", out);
-            fmt_json_str_n(out, err, strlen(err));
+            render_json_str_n(out, err, strlen(err));
             fputs(",\"dump\":null", out);
             bad++;
         }
         fputc('}', out);
         free(one);
-        fmt_md_close(&md);
+        mdr_close(&md);
     }
     fputs("]}\n", out);
     return ferror(out) ? -1 : bad ? 1 : 0;

@@ -7,8 +7,8 @@
  * still the one that was read. Files that are not minidumps are reported and skipped, never lost: they stay.
  */
 #include "bundle_int.h"
-#include "../mdread.h"
-#include "../render.h"
+#include "../read/mdread.h"
+#include "../render/render.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -31,10 +31,10 @@ struct dump {
 };
 
 struct run {
-    const struct fmt_collect_options *o;
+    const struct bundle_collect_options *o;
     struct dump *dumps;
     size_t n, cap;
-    struct fmt_modref *refs;
+    struct bundle_modref *refs;
     size_t nrefs, refcap;
     size_t ncollected, nskipped;
     char err[1024];
@@ -121,34 +121,34 @@ static int name_entries(struct run *r)
 /* collect never follows a symbolic link: it may remove what it collected. */
 static int read_file(struct dump *d, uint8_t **buf, size_t *len, char *why, size_t whylen)
 {
-    return fmt_read_regular_file(d->path, 0, MAX_DUMP, &d->st, buf, len, why, whylen);
+    return bundle_read_regular_file(d->path, 0, MAX_DUMP, &d->st, buf, len, why, whylen);
 }
 
 static void skipped(struct run *r, FILE *json, const struct dump *d, const char *why)
 {
     fprintf(stderr, "lastgasp: collect: skipped %s: %s\n", d->path, why);
     fputs(r->nskipped++ ? ",{\"source\":" : "{\"source\":", json);
-    fmt_json_str_n(json, d->path, strlen(d->path));
+    render_json_str_n(json, d->path, strlen(d->path));
     fputs(",\"reason\":", json);
-    fmt_json_str_n(json, why, strlen(why));
+    render_json_str_n(json, why, strlen(why));
     fputc('}', json);
 }
 
-static int remember_modules(struct run *r, const struct fmt_md *md)
+static int remember_modules(struct run *r, const struct mdr_dump *md)
 {
     for (size_t i = 0; i < md->nmodules; i++) {
-        const struct fmt_md_module *m = &md->modules[i];
+        const struct mdr_module *m = &md->modules[i];
         if (!m->path || m->path[0] != '/')
             continue; /* [vdso] and unreadable names are not files */
         if (r->nrefs == r->refcap) {
             size_t ncap = r->refcap ? r->refcap * 2 : 256;
-            struct fmt_modref *p = realloc(r->refs, ncap * sizeof *p);
+            struct bundle_modref *p = realloc(r->refs, ncap * sizeof *p);
             if (!p)
                 return -1;
             r->refs = p;
             r->refcap = ncap;
         }
-        struct fmt_modref *ref = &r->refs[r->nrefs];
+        struct bundle_modref *ref = &r->refs[r->nrefs];
         ref->path = strdup(m->path);
         ref->build_id = m->build_id ? strdup(m->build_id) : NULL;
         if (!ref->path || (m->build_id && !ref->build_id))
@@ -159,41 +159,41 @@ static int remember_modules(struct run *r, const struct fmt_md *md)
 }
 
 /* Read, parse, zip and describe one dump. 0 (collected or skipped), or -1 when the bundle failed. */
-static int collect_one(struct run *r, struct fmt_zout *zo, struct dump *d, FILE *dumps_json, FILE *skipped_json)
+static int collect_one(struct run *r, struct bundle_zout *zo, struct dump *d, FILE *dumps_json, FILE *skipped_json)
 {
     uint8_t *buf;
     size_t len;
     char why[600], sha[65];
-    struct fmt_md md;
+    struct mdr_dump md;
 
     if (read_file(d, &buf, &len, why, sizeof why) != 0) {
         skipped(r, skipped_json, d, why);
         return 0;
     }
-    if (fmt_md_open(&md, buf, len, why, sizeof why) != FMT_MD_OK) {
+    if (mdr_open(&md, buf, len, why, sizeof why) != MDR_OK) {
         skipped(r, skipped_json, d, why);
-        fmt_md_close(&md);
+        mdr_close(&md);
         free(buf);
         return 0;
     }
-    int rc = fmt_zout_add_mem(zo, d->name, buf, len, d->st.st_mtime, d->st.st_mode, sha, r->err, sizeof r->err);
+    int rc = bundle_zout_add_mem(zo, d->name, buf, len, d->st.st_mtime, d->st.st_mode, sha, r->err, sizeof r->err);
     if (rc == 0) {
         if (r->ncollected++)
             fputc(',', dumps_json);
-        fmt_manifest_dump(dumps_json, d->name, d->path, len, sha, &md);
+        bundle_manifest_dump(dumps_json, d->name, d->path, len, sha, &md);
         d->collected = 1;
         if (r->o->with_binaries && remember_modules(r, &md) != 0) {
             snprintf(r->err, sizeof r->err, "out of memory");
             rc = -1;
         }
     }
-    fmt_md_close(&md);
+    mdr_close(&md);
     free(buf);
     return rc;
 }
 
 /* manifest.json: the arrays built while collecting, inside the one object. */
-static int add_manifest(struct run *r, struct fmt_zout *zo, char *const parts[4])
+static int add_manifest(struct run *r, struct bundle_zout *zo, char *const parts[4])
 {
     char *text = NULL, when[32], sha[65];
     size_t len = 0;
@@ -207,7 +207,7 @@ static int add_manifest(struct run *r, struct fmt_zout *zo, char *const parts[4]
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
     fprintf(m, "{\"format\":\"lastgasp-bundle\",\"version\":1,\"created\":\"%s\",\"collected_on\":", when);
     if (uname(&u) == 0)
-        fmt_json_str_n(m, u.nodename, strlen(u.nodename));
+        render_json_str_n(m, u.nodename, strlen(u.nodename));
     else
         fputs("null", m);
     fprintf(m, ",\"dumps\":[%s],\"skipped\":[%s],", parts[0], parts[1]);
@@ -219,7 +219,7 @@ static int add_manifest(struct run *r, struct fmt_zout *zo, char *const parts[4]
         free(text);
         return -1;
     }
-    int rc = fmt_zout_add_mem(zo, FMT_BUNDLE_MANIFEST, text, len, now, 0600, sha, r->err, sizeof r->err);
+    int rc = bundle_zout_add_mem(zo, BUNDLE_MANIFEST, text, len, now, 0600, sha, r->err, sizeof r->err);
     free(text);
     return rc;
 }
@@ -263,44 +263,44 @@ static void run_free(struct run *r)
     free(r->refs);
 }
 
-int fmt_collect(const struct fmt_collect_options *o)
+int bundle_collect(const struct bundle_collect_options *o)
 {
     struct run r = {.o = o};
-    struct fmt_zout zo;
+    struct bundle_zout zo;
     struct stat st;
     char *parts[4] = {0};
     size_t plen[4];
     FILE *pf[4] = {0};
-    int status = FMT_COLLECT_FAILED, zip_open = 0;
+    int status = BUNDLE_COLLECT_FAILED, zip_open = 0;
 
     if (lstat(o->output, &st) == 0) {
         fprintf(stderr, "lastgasp: collect: %s already exists; not overwritten\n", o->output);
-        return FMT_COLLECT_FAILED;
+        return BUNDLE_COLLECT_FAILED;
     }
     if (scan(&r) != 0 || name_entries(&r) != 0)
         goto out;
     if (r.n == 0) {
         fprintf(stderr, "lastgasp: collect: no dumps to collect; no bundle written\n");
-        status = FMT_COLLECT_NOTHING;
+        status = BUNDLE_COLLECT_NOTHING;
         goto out;
     }
     for (int k = 0; k < 4; k++)
         if (!(pf[k] = open_memstream(&parts[k], &plen[k])))
             goto fail;
-    zip_open = 1; /* from here on, fmt_zout_abort() removes whatever part of the bundle exists */
-    if (fmt_zout_open(&zo, o->output, r.err, sizeof r.err) != 0)
+    zip_open = 1; /* from here on, bundle_zout_abort() removes whatever part of the bundle exists */
+    if (bundle_zout_open(&zo, o->output, r.err, sizeof r.err) != 0)
         goto fail;
     for (size_t i = 0; i < r.n; i++)
         if (collect_one(&r, &zo, &r.dumps[i], pf[0], pf[1]) != 0)
             goto fail;
     if (r.ncollected == 0) {
         fprintf(stderr, "lastgasp: collect: none of the %zu files is a readable dump; no bundle written\n", r.n);
-        status = FMT_COLLECT_NOTHING;
+        status = BUNDLE_COLLECT_NOTHING;
         goto out;
     }
     size_t nmissing = 0;
     if (o->with_binaries &&
-        fmt_collect_binaries(&zo, r.refs, r.nrefs, pf[2], pf[3], &nmissing, r.err, sizeof r.err) != 0)
+        bundle_collect_binaries(&zo, r.refs, r.nrefs, pf[2], pf[3], &nmissing, r.err, sizeof r.err) != 0)
         goto fail;
     size_t nbin = zo.n - r.ncollected;
     for (int k = 0; k < 4; k++) {
@@ -312,7 +312,7 @@ int fmt_collect(const struct fmt_collect_options *o)
     if (add_manifest(&r, &zo, parts) != 0)
         goto fail;
     zip_open = 0;
-    if (fmt_zout_finish(&zo, o->output, r.err, sizeof r.err) != 0)
+    if (bundle_zout_finish(&zo, o->output, r.err, sizeof r.err) != 0)
         goto fail;
     size_t removed = 0, not_removed = o->remove ? remove_collected(&r, &removed) : 0;
     stat(o->output, &st);
@@ -327,13 +327,13 @@ int fmt_collect(const struct fmt_collect_options *o)
     if (o->remove)
         printf(", %zu removed", removed);
     printf("\n");
-    status = r.nskipped || not_removed || nmissing ? FMT_COLLECT_PARTIAL : FMT_COLLECT_OK;
+    status = r.nskipped || not_removed || nmissing ? BUNDLE_COLLECT_PARTIAL : BUNDLE_COLLECT_OK;
     goto out;
 fail:
     fprintf(stderr, "lastgasp: collect: %s; no bundle written, nothing removed\n", r.err[0] ? r.err : "out of memory");
 out:
     if (zip_open)
-        fmt_zout_abort(&zo);
+        bundle_zout_abort(&zo);
     for (int k = 0; k < 4; k++) {
         if (pf[k])
             fclose(pf[k]);

@@ -4,16 +4,16 @@
  * so a tool can trust the manifest to say what `json` says of each dump; unknown values are null.
  */
 #include "bundle_int.h"
-#include "../mdread.h"
-#include "../render.h"
+#include "../read/mdread.h"
+#include "../render/render.h"
 
 #include <inttypes.h>
 #include <string.h>
 
-static void str(FILE *out, const char *s) { fmt_json_str_n(out, s, s ? strlen(s) : 0); }
+static void str(FILE *out, const char *s) { render_json_str_n(out, s, s ? strlen(s) : 0); }
 
 /* The innermost frame of the crashing thread: the function `json` names first for it. */
-static const char *crashing_function(const struct fmt_report *r)
+static const char *crashing_function(const struct render_report *r)
 {
     for (size_t i = 0; i < r->nthreads; i++)
         if (r->threads[i].crashed)
@@ -21,11 +21,11 @@ static const char *crashing_function(const struct fmt_report *r)
     return NULL;
 }
 
-void fmt_manifest_dump(FILE *out, const char *name, const char *source, uint64_t size, const char *sha,
-                       const struct fmt_md *md)
+void bundle_manifest_dump(FILE *out, const char *name, const char *source, uint64_t size, const char *sha,
+                       const struct mdr_dump *md)
 {
-    struct fmt_report r;
-    int have = fmt_report_build(&r, md) == 0;
+    struct render_report r;
+    int have = render_report_build(&r, md) == 0;
 
     fputs("{\"name\":", out);
     str(out, name);
@@ -33,7 +33,7 @@ void fmt_manifest_dump(FILE *out, const char *name, const char *source, uint64_t
     str(out, source);
     fprintf(out, ",\"size\":%" PRIu64 ",\"sha256\":\"%s\",\"signal\":", size, sha);
     if (have)
-        fmt_json_signal(out, &r);
+        render_json_signal(out, &r);
     else
         fputs("null", out);
     fputs(",\"crashing_function\":", out);
@@ -47,7 +47,7 @@ void fmt_manifest_dump(FILE *out, const char *name, const char *source, uint64_t
         fputs("null", out);
     fputs(",\"time\":", out);
     if (have)
-        fmt_json_time(out, &r);
+        render_json_time(out, &r);
     else
         fputs("null", out);
     fputs(",\"modules\":[", out);
@@ -61,8 +61,8 @@ void fmt_manifest_dump(FILE *out, const char *name, const char *source, uint64_t
     fputs("],\"go_version\":", out);
     str(out, md->go.present ? md->go.go_version : NULL);
     fputs(",\"container\":", out);
-    fmt_json_container(out, md);
+    render_json_container(out, md);
     fprintf(out, ",\"warnings\":%zu}", md->nwarnings + md->warnings_dropped);
     if (have)
-        fmt_report_free(&r);
+        render_report_free(&r);
 }

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-int fmt_read_regular_file(const char *path, int follow, uint64_t max, struct stat *st, uint8_t **buf, size_t *len,
+int bundle_read_regular_file(const char *path, int follow, uint64_t max, struct stat *st, uint8_t **buf, size_t *len,
                           char *why, size_t whylen)
 {
     int fd = open(path, O_RDONLY | (follow ? 0 : O_NOFOLLOW) | O_NONBLOCK | O_CLOEXEC);

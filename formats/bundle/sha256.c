@@ -54,7 +54,7 @@ static void compress(uint32_t h[8], const uint8_t *b)
     h[7] += hh;
 }
 
-void fmt_sha256_init(struct fmt_sha256 *s)
+void bundle_sha256_init(struct bundle_sha256 *s)
 {
     static const uint32_t iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                                    0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
@@ -62,7 +62,7 @@ void fmt_sha256_init(struct fmt_sha256 *s)
     s->total = 0;
 }
 
-void fmt_sha256_update(struct fmt_sha256 *s, const void *p, size_t n)
+void bundle_sha256_update(struct bundle_sha256 *s, const void *p, size_t n)
 {
     const uint8_t *in = p;
     size_t have = s->total % 64;
@@ -82,7 +82,7 @@ void fmt_sha256_update(struct fmt_sha256 *s, const void *p, size_t n)
     memcpy(s->block, in, n);
 }
 
-void fmt_sha256_hex(struct fmt_sha256 *s, char out[65])
+void bundle_sha256_hex(struct bundle_sha256 *s, char out[65])
 {
     uint64_t bits = s->total * 8;
     uint8_t pad[72] = {0x80};
@@ -90,7 +90,7 @@ void fmt_sha256_hex(struct fmt_sha256 *s, char out[65])
 
     for (int i = 0; i < 8; i++)
         pad[padlen + i] = (uint8_t)(bits >> (56 - 8 * i));
-    fmt_sha256_update(s, pad, padlen + 8);
+    bundle_sha256_update(s, pad, padlen + 8);
     for (int i = 0; i < 8; i++)
         snprintf(out + 8 * i, 9, "%08x", (unsigned)s->h[i]);
 }

@@ -7,15 +7,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct fmt_sha256 {
+struct bundle_sha256 {
     uint32_t h[8];
     uint64_t total;     /* bytes hashed so far */
     uint8_t block[64];  /* the partial block: total % 64 bytes */
 };
 
-void fmt_sha256_init(struct fmt_sha256 *s);
-void fmt_sha256_update(struct fmt_sha256 *s, const void *p, size_t n);
+void bundle_sha256_init(struct bundle_sha256 *s);
+void bundle_sha256_update(struct bundle_sha256 *s, const void *p, size_t n);
 /* The digest as 64 lowercase hex digits and a NUL. */
-void fmt_sha256_hex(struct fmt_sha256 *s, char out[65]);
+void bundle_sha256_hex(struct bundle_sha256 *s, char out[65]);
 
 #endif

@@ -58,7 +58,7 @@ static voidpf ZCALLBACK open_given(voidpf opaque, const void *stream, int mode)
     return (voidpf)stream;
 }
 
-int fmt_zout_open(struct fmt_zout *zo, const char *output, char *err, size_t errlen)
+int bundle_zout_open(struct bundle_zout *zo, const char *output, char *err, size_t errlen)
 {
     const char *slash = strrchr(output, '/');
     int dirlen = slash ? (int)(slash - output) + 1 : 0;
@@ -105,11 +105,11 @@ int fmt_zout_open(struct fmt_zout *zo, const char *output, char *err, size_t err
     return 0;
 }
 
-static int remember(struct fmt_zout *zo, const char *name, uint64_t size, const char *sha)
+static int remember(struct bundle_zout *zo, const char *name, uint64_t size, const char *sha)
 {
     if (zo->n == zo->cap) {
         size_t ncap = zo->cap ? zo->cap * 2 : 64;
-        struct fmt_zentry *e = realloc(zo->entries, ncap * sizeof *e);
+        struct bundle_zentry *e = realloc(zo->entries, ncap * sizeof *e);
 
         if (!e)
             return -1;
@@ -126,7 +126,7 @@ static int remember(struct fmt_zout *zo, const char *name, uint64_t size, const 
 }
 
 /* Open an entry: deflate, the file's time and Unix mode (so unzip restores 0600), zip64 when large. */
-static int begin(struct fmt_zout *zo, const char *name, time_t mtime, mode_t mode, uint64_t size)
+static int begin(struct bundle_zout *zo, const char *name, time_t mtime, mode_t mode, uint64_t size)
 {
     zip_fileinfo zi;
     struct tm tm;
@@ -147,10 +147,10 @@ static int begin(struct fmt_zout *zo, const char *name, time_t mtime, mode_t mod
                                    3u << 8 | (zip64 ? 45u : 20u) /* made by Unix */, 0, zip64);
 }
 
-int fmt_zout_add_mem(struct fmt_zout *zo, const char *name, const void *p, size_t n, time_t mtime, mode_t mode,
+int bundle_zout_add_mem(struct bundle_zout *zo, const char *name, const void *p, size_t n, time_t mtime, mode_t mode,
                      char sha[65], char *err, size_t errlen)
 {
-    struct fmt_sha256 s;
+    struct bundle_sha256 s;
     const uint8_t *b = p;
 
     if (begin(zo, name, mtime, mode, n) != ZIP_OK)
@@ -163,18 +163,18 @@ int fmt_zout_add_mem(struct fmt_zout *zo, const char *name, const void *p, size_
     }
     if (zipCloseFileInZip(zo->z) != ZIP_OK)
         return fail(err, errlen, "cannot finish %s in the bundle: %s", name, strerror(errno));
-    fmt_sha256_init(&s);
-    fmt_sha256_update(&s, p, n);
-    fmt_sha256_hex(&s, sha);
+    bundle_sha256_init(&s);
+    bundle_sha256_update(&s, p, n);
+    bundle_sha256_hex(&s, sha);
     if (remember(zo, name, n, sha) != 0)
         return fail(err, errlen, "out of memory");
     return 0;
 }
 
-int fmt_zout_add_fd(struct fmt_zout *zo, const char *name, int fd, time_t mtime, mode_t mode, uint64_t *size,
+int bundle_zout_add_fd(struct bundle_zout *zo, const char *name, int fd, time_t mtime, mode_t mode, uint64_t *size,
                     char sha[65], char *err, size_t errlen)
 {
-    struct fmt_sha256 s;
+    struct bundle_sha256 s;
     struct stat st;
     uint8_t *buf = malloc(CHUNK);
     uint64_t total = 0;
@@ -186,7 +186,7 @@ int fmt_zout_add_fd(struct fmt_zout *zo, const char *name, int fd, time_t mtime,
         free(buf);
         return fail(err, errlen, "cannot add %s to the bundle", name);
     }
-    fmt_sha256_init(&s);
+    bundle_sha256_init(&s);
     while ((got = pread(fd, buf, CHUNK, (off_t)total)) != 0) {
         if (got < 0 && errno == EINTR)
             continue;
@@ -195,14 +195,14 @@ int fmt_zout_add_fd(struct fmt_zout *zo, const char *name, int fd, time_t mtime,
             free(buf);
             return fail(err, errlen, "cannot copy %s into the bundle: %s", name, strerror(e));
         }
-        fmt_sha256_update(&s, buf, (size_t)got);
+        bundle_sha256_update(&s, buf, (size_t)got);
         total += (uint64_t)got;
     }
     free(buf);
     if (zipCloseFileInZip(zo->z) != ZIP_OK)
         return fail(err, errlen, "cannot finish %s in the bundle (%s)", name,
                     total >= ZIP64_FROM ? "a file that grew past 4 GiB while it was copied" : strerror(errno));
-    fmt_sha256_hex(&s, sha);
+    bundle_sha256_hex(&s, sha);
     *size = total;
     if (remember(zo, name, total, sha) != 0)
         return fail(err, errlen, "out of memory");
@@ -210,7 +210,7 @@ int fmt_zout_add_fd(struct fmt_zout *zo, const char *name, int fd, time_t mtime,
 }
 
 /* Read every entry of the closed zip at path and compare it with what was written. */
-static int verify(const struct fmt_zout *zo, const char *path, char *err, size_t errlen)
+static int verify(const struct bundle_zout *zo, const char *path, char *err, size_t errlen)
 {
     unzFile u = unzOpen64(path);
     unz_global_info64 gi;
@@ -231,9 +231,9 @@ static int verify(const struct fmt_zout *zo, const char *path, char *err, size_t
         goto out;
     }
     for (r = unzGoToFirstFile(u); r == UNZ_OK && i < zo->n; r = unzGoToNextFile(u), i++) {
-        const struct fmt_zentry *e = &zo->entries[i];
+        const struct bundle_zentry *e = &zo->entries[i];
         unz_file_info64 fi;
-        struct fmt_sha256 s;
+        struct bundle_sha256 s;
         char sha[65];
         uint64_t total = 0;
         int got;
@@ -243,14 +243,14 @@ static int verify(const struct fmt_zout *zo, const char *path, char *err, size_t
             fail(err, errlen, "check: entry %zu is not %s as written", i, e->name);
             goto out;
         }
-        fmt_sha256_init(&s);
+        bundle_sha256_init(&s);
         while ((got = unzReadCurrentFile(u, buf, CHUNK)) > 0) {
-            fmt_sha256_update(&s, buf, (size_t)got);
+            bundle_sha256_update(&s, buf, (size_t)got);
             total += (uint64_t)got;
         }
         /* unzCloseCurrentFile compares the CRC-32 of what was inflated with the stored one. */
         int closed = unzCloseCurrentFile(u);
-        fmt_sha256_hex(&s, sha);
+        bundle_sha256_hex(&s, sha);
         if (got < 0 || closed != UNZ_OK || total != e->size || strcmp(sha, e->sha256) != 0) {
             fail(err, errlen, "check: %s reads back wrong (%s)", e->name,
                  closed == UNZ_CRCERROR ? "CRC mismatch" : got < 0 ? "inflate error"
@@ -347,7 +347,7 @@ static int sync_dir_of(const char *path)
     return rc;
 }
 
-int fmt_zout_finish(struct fmt_zout *zo, const char *output, char *err, size_t errlen)
+int bundle_zout_finish(struct bundle_zout *zo, const char *output, char *err, size_t errlen)
 {
     int r = zipClose(zo->z, NULL); /* writes the central directory (zip64 when needed), closes f */
 
@@ -378,17 +378,17 @@ int fmt_zout_finish(struct fmt_zout *zo, const char *output, char *err, size_t e
     }
     if (sync_dir_of(output) != 0) {
         fail(err, errlen, "%s is in place, but fsync of its directory failed (%s)", output, strerror(errno));
-        fmt_zout_abort(zo); /* the temporary file is gone already: this only frees */
+        bundle_zout_abort(zo); /* the temporary file is gone already: this only frees */
         return -1;          /* not known to be durable: the caller removes no dump */
     }
-    fmt_zout_abort(zo); /* likewise */
+    bundle_zout_abort(zo); /* likewise */
     return 0;
 bad:
-    fmt_zout_abort(zo);
+    bundle_zout_abort(zo);
     return -1;
 }
 
-void fmt_zout_abort(struct fmt_zout *zo)
+void bundle_zout_abort(struct bundle_zout *zo)
 {
     if (zo->z)
         zipClose(zo->z, NULL);

@@ -1,17 +1,17 @@
 /* lastgasp.c — the `lastgasp` command: render a dump for a person (show, html) or a tool (json); pack dumps
  * into a zip bundle (collect).
  *
- * Normal context. A thin main(): parsing lives in formats/mdread*.c, rendering in formats/render*.c (so the
+ * Normal context. A thin main(): parsing lives in formats/read/*.c, rendering in formats/render/*.c (so the
  * fuzzer exercises exactly what this command runs), bundles in formats/bundle/. Exit status of show, json, html:
  * 0 when the dump rendered (even with warnings), 1 when a file could not be read or is not a minidump (or a
  * bundle was refused, or one of its dumps could not be read), 2 for a usage error. collect: see bundle.h.
  * upload and watch (sending dumps to a crash server) live in formats/ship/.
  */
 #include "../bundle/bundle.h"
-#include "../debuginfo.h"
-#include "../mdread.h"
+#include "../debuginfo/debuginfo.h"
+#include "../read/mdread.h"
 #include "../pprof/pprof.h"
-#include "../render.h"
+#include "../render/render.h"
 #include "../ship/ship.h"
 
 #include <stdio.h>
@@ -38,7 +38,7 @@ static const char usage[] =
 /* What show, json and html print. json and html carry the reader's warnings in their output. */
 enum out { OUT_SHOW, OUT_JSON, OUT_HTML };
 
-static int render(enum out how, const char *label, struct fmt_md *md)
+static int render(enum out how, const char *label, struct mdr_dump *md)
 {
     int json = how != OUT_SHOW;
     char first[512];
@@ -60,10 +60,10 @@ static int render(enum out how, const char *label, struct fmt_md *md)
         if (md->warnings_dropped)
             fprintf(stderr, "lastgasp: %s: warning: %zu more warnings not kept\n", label, md->warnings_dropped);
     }
-    if (fmt_dbg_apply(md) != 0) /* file:line from debug info; the dump as it is when memory runs out */
+    if (dbg_apply(md) != 0) /* file:line from debug info; the dump as it is when memory runs out */
         fprintf(stderr, "lastgasp: %s: out of memory looking up debug info\n", label);
-    int rc = how == OUT_JSON ? fmt_render_json(stdout, md)
-             : how == OUT_HTML ? fmt_render_html(stdout, md) : fmt_render_show(stdout, md);
+    int rc = how == OUT_JSON ? render_json(stdout, md)
+             : how == OUT_HTML ? render_html(stdout, md) : render_show(stdout, md);
     if (rc != 0 || fflush(stdout) != 0) {
         fprintf(stderr, "lastgasp: %s: could not write the report\n", label);
         status = 1;
@@ -82,8 +82,8 @@ static int show_entry(enum out how, const char *arg)
 {
     char *path = strdup(arg), err[600];
     char *colon = path ? strrchr(path, ':') : NULL;
-    struct fmt_bundle b;
-    struct fmt_md md;
+    struct bundle b;
+    struct mdr_dump md;
     uint8_t *buf;
     size_t len;
     int status = 1;
@@ -101,65 +101,65 @@ static int show_entry(enum out how, const char *arg)
         free(path);
         return 1;
     }
-    if (fmt_bundle_open(&b, path, err, sizeof err) != 0) {
+    if (bundle_open(&b, path, err, sizeof err) != 0) {
         fprintf(stderr, "lastgasp: %s: %s\n", path, err);
-    } else if (fmt_bundle_read(&b, colon + 1, &buf, &len, err, sizeof err) != 0) {
+    } else if (bundle_read(&b, colon + 1, &buf, &len, err, sizeof err) != 0) {
         fprintf(stderr, "lastgasp: %s: %s\n", path, err);
     } else {
-        int rc = fmt_md_open(&md, buf, len, err, sizeof err);
+        int rc = mdr_open(&md, buf, len, err, sizeof err);
         md.owned = buf;
-        if (rc != FMT_MD_OK)
+        if (rc != MDR_OK)
             fprintf(stderr, "lastgasp: %s: %s\n", arg, err);
         else
             status = render(how, arg, &md);
-        fmt_md_close(&md);
+        mdr_close(&md);
     }
-    fmt_bundle_close(&b);
+    bundle_close(&b);
     free(path);
     return status;
 }
 
 static int show(enum out how, const char *path)
 {
-    struct fmt_md md;
+    struct mdr_dump md;
     char err[600];
     int status;
 
     if (!is_file(path) && strchr(path, ':'))
         return show_entry(how, path);
-    if (fmt_bundle_is_zip(path)) {
-        struct fmt_bundle b;
-        if (fmt_bundle_open(&b, path, err, sizeof err) != 0) {
+    if (bundle_is_zip(path)) {
+        struct bundle b;
+        if (bundle_open(&b, path, err, sizeof err) != 0) {
             fprintf(stderr, "lastgasp: %s: %s\n", path, err);
             status = 1;
         } else {
-            status = how == OUT_JSON ? fmt_bundle_json(stdout, path, &b)
-                     : how == OUT_HTML ? fmt_bundle_html(stdout, path, &b) : fmt_bundle_show(stdout, path, &b);
+            status = how == OUT_JSON ? bundle_json(stdout, path, &b)
+                     : how == OUT_HTML ? bundle_html(stdout, path, &b) : bundle_show(stdout, path, &b);
             if (status < 0 || fflush(stdout) != 0)
                 fprintf(stderr, "lastgasp: %s: could not write the report\n", path);
             status = status != 0;
         }
-        fmt_bundle_close(&b);
+        bundle_close(&b);
         return status;
     }
-    if (fmt_md_open_file(&md, path, err, sizeof err) != FMT_MD_OK) {
+    if (mdr_open_file(&md, path, err, sizeof err) != MDR_OK) {
         fprintf(stderr, "lastgasp: %s: %s\n", path, err);
-        fmt_md_close(&md);
+        mdr_close(&md);
         return 1;
     }
     status = render(how, path, &md);
-    fmt_md_close(&md);
+    mdr_close(&md);
     return status;
 }
 
 static int collect(int argc, char **argv)
 {
-    struct fmt_collect_options o = {0};
+    struct bundle_collect_options o = {0};
     char **dirs = calloc((size_t)argc + 1, sizeof *dirs);
     int bad = 0;
 
     if (!dirs)
-        return FMT_COLLECT_FAILED;
+        return BUNDLE_COLLECT_FAILED;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
             o.output = argv[++i];
@@ -175,10 +175,10 @@ static int collect(int argc, char **argv)
     if (bad || !o.output || o.ndirs == 0) {
         fputs(usage, stderr);
         free(dirs);
-        return FMT_COLLECT_USAGE;
+        return BUNDLE_COLLECT_USAGE;
     }
     o.dirs = dirs;
-    int status = fmt_collect(&o);
+    int status = bundle_collect(&o);
     free(dirs);
     return status;
 }
@@ -192,11 +192,11 @@ int main(int argc, char **argv)
     if (argc >= 2 && strcmp(argv[1], "collect") == 0)
         return collect(argc - 2, argv + 2);
     if (argc >= 2 && strcmp(argv[1], "upload") == 0)
-        return fmt_upload_main(argc - 2, argv + 2);
+        return ship_upload_main(argc - 2, argv + 2);
     if (argc >= 2 && strcmp(argv[1], "watch") == 0)
-        return fmt_watch_main(argc - 2, argv + 2);
+        return ship_watch_main(argc - 2, argv + 2);
     if (argc >= 2 && strcmp(argv[1], "pprof") == 0)
-        return fmt_pprof_main(argc - 2, argv + 2);
+        return pprof_main(argc - 2, argv + 2);
     if (argc != 3 || (strcmp(argv[1], "show") != 0 && strcmp(argv[1], "json") != 0 &&
                       strcmp(argv[1], "html") != 0)) {
         fputs(usage, stderr);

@@ -3,7 +3,7 @@
  * shows a crashed service's goroutines the way it shows a live one's `/debug/pprof/goroutine`.
  *
  * Normal context: the command-line tool only (heap, stdio, zlib). The profile is built from the parsed model
- * (formats/mdread.h), so a malformed dump reaches this code only through the bounds-checked reader; the
+ * (formats/read/mdread.h), so a malformed dump reaches this code only through the bounds-checked reader; the
  * fuzzer (tests/fuzz/fuzz_mdread.c) runs the builder on every input.
  */
 #ifndef LASTGASP_PPROF_H
@@ -14,12 +14,12 @@
 
 #include "pb.h"
 
-struct fmt_md;
+struct mdr_dump;
 
 /* The Profile message of md's goroutines (md->go.present must be set), ungzipped, into out (empty on entry).
  * One sample per goroutine, value 1, in dump order; labels and comments as formats/README.md says.
  * 0, or -1 when memory ran out. */
-int pprof_profile_build(struct pprof_pb *out, const struct fmt_md *md);
+int pprof_profile_build(struct pprof_pb *out, const struct mdr_dump *md);
 
 /* Write p[0..n) gzipped (RFC 1952, modification time 0: the same dump gives the same bytes) through sink,
  * which returns 0 or -1. 0, or -1 when zlib or the sink failed. */
@@ -27,6 +27,6 @@ int pprof_gzip(const uint8_t *p, size_t n, int (*sink)(const void *p, size_t n, 
 
 /* `lastgasp pprof DUMP [-o FILE]` (argv after the subcommand). Exit status: 0 written, 1 the dump could not
  * be read, holds no Go stream, or the profile could not be written; 2 usage (and stdout a terminal). */
-int fmt_pprof_main(int argc, char **argv);
+int pprof_main(int argc, char **argv);
 
 #endif

@@ -8,7 +8,7 @@
 #include "pprof.h"
 
 #include "../bundle/bundle.h"
-#include "../mdread.h"
+#include "../read/mdread.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -28,10 +28,10 @@ static const char usage[] =
     "the profile goes to standard output, which must not be a terminal. Exit status: 0 written, 1 the dump\n"
     "could not be read, has no Go stream, or the profile could not be written, 2 usage.\n";
 
-#define MAX_STDIN_DUMP ((size_t)UINT32_MAX + 1) /* the largest file fmt_md_open_file() reads */
+#define MAX_STDIN_DUMP ((size_t)UINT32_MAX + 1) /* the largest file mdr_open_file() reads */
 
-/* The whole of standard input into md (which then owns the bytes). As fmt_md_open_file(). */
-static int open_stdin(struct fmt_md *md, char *err, size_t errlen)
+/* The whole of standard input into md (which then owns the bytes). As mdr_open_file(). */
+static int open_stdin(struct mdr_dump *md, char *err, size_t errlen)
 {
     uint8_t *buf = NULL;
     size_t len = 0, cap = 0;
@@ -46,7 +46,7 @@ static int open_stdin(struct fmt_md *md, char *err, size_t errlen)
                 free(buf);
                 snprintf(err, errlen, len < MAX_STDIN_DUMP ? "out of memory reading standard input"
                                                            : "standard input is larger than any minidump");
-                return len < MAX_STDIN_DUMP ? FMT_MD_NOMEM : FMT_MD_NOT_MINIDUMP;
+                return len < MAX_STDIN_DUMP ? MDR_NOMEM : MDR_NOT_MINIDUMP;
             }
             buf = nbuf;
             cap = ncap;
@@ -57,13 +57,13 @@ static int open_stdin(struct fmt_md *md, char *err, size_t errlen)
         if (k < 0) {
             snprintf(err, errlen, "cannot read standard input: %s", strerror(errno));
             free(buf);
-            return FMT_MD_IO;
+            return MDR_IO;
         }
         if (k == 0)
             break;
         len += (size_t)k;
     }
-    int rc = fmt_md_open(md, buf, len, err, errlen);
+    int rc = mdr_open(md, buf, len, err, errlen);
     md->owned = buf;
     return rc;
 }
@@ -75,12 +75,12 @@ static int is_file(const char *path)
 }
 
 /* BUNDLE.zip:NAME.dmp, as show, json and html take it: the bundle is the longest prefix before a ':' that is
- * a file (paths may hold ':'). As fmt_md_open_file(). */
-static int open_entry(struct fmt_md *md, const char *arg, char *err, size_t errlen)
+ * a file (paths may hold ':'). As mdr_open_file(). */
+static int open_entry(struct mdr_dump *md, const char *arg, char *err, size_t errlen)
 {
     char *path = strdup(arg), *colon = path ? strrchr(path, ':') : NULL;
-    struct fmt_bundle b;
-    int rc = FMT_MD_IO;
+    struct bundle b;
+    int rc = MDR_IO;
 
     memset(md, 0, sizeof *md);
     while (colon) {
@@ -93,10 +93,10 @@ static int open_entry(struct fmt_md *md, const char *arg, char *err, size_t errl
     }
     if (!colon)
         snprintf(err, errlen, "no such file, and no BUNDLE:ENTRY whose bundle exists");
-    else if (fmt_bundle_open(&b, path, err, errlen) == 0)
-        rc = fmt_bundle_read_dump(&b, colon + 1, md, err, errlen) == 0 ? FMT_MD_OK : FMT_MD_IO;
+    else if (bundle_open(&b, path, err, errlen) == 0)
+        rc = bundle_read_dump(&b, colon + 1, md, err, errlen) == 0 ? MDR_OK : MDR_IO;
     if (colon)
-        fmt_bundle_close(&b);
+        bundle_close(&b);
     free(path);
     return rc;
 }
@@ -155,10 +155,10 @@ static int output(const struct pprof_pb *pb, const char *path)
     return rc;
 }
 
-int fmt_pprof_main(int argc, char **argv)
+int pprof_main(int argc, char **argv)
 {
     const char *dump = NULL, *out = NULL, *label;
-    struct fmt_md md;
+    struct mdr_dump md;
     struct pprof_pb pb = {0};
     char err[600];
     int status = 1, rc;
@@ -187,7 +187,7 @@ int fmt_pprof_main(int argc, char **argv)
         return 2;
     }
     label = strcmp(dump, "-") == 0 ? "standard input" : dump;
-    if (is_file(dump) && fmt_bundle_is_zip(dump)) {
+    if (is_file(dump) && bundle_is_zip(dump)) {
         fprintf(stderr, "lastgasp pprof: %s: a bundle: name one of its dumps, %s:NAME.dmp (lastgasp show %s lists "
                         "them)\n", dump, dump, dump);
         return 1;
@@ -197,10 +197,10 @@ int fmt_pprof_main(int argc, char **argv)
     else if (!is_file(dump) && strchr(dump, ':'))
         rc = open_entry(&md, dump, err, sizeof err);
     else
-        rc = fmt_md_open_file(&md, dump, err, sizeof err);
-    if (rc != FMT_MD_OK) {
+        rc = mdr_open_file(&md, dump, err, sizeof err);
+    if (rc != MDR_OK) {
         fprintf(stderr, "lastgasp pprof: %s: %s\n", label, err);
-        fmt_md_close(&md);
+        mdr_close(&md);
         return 1;
     }
     if (md.nwarnings)
@@ -226,6 +226,6 @@ int fmt_pprof_main(int argc, char **argv)
         status = 0;
 done:
     pprof_pb_free(&pb);
-    fmt_md_close(&md);
+    mdr_close(&md);
     return status;
 }

@@ -14,9 +14,9 @@
  */
 #include "pprof.h"
 
-#include "../mdread.h"
-#include "../minidump.h"
-#include "../render.h"
+#include "../read/mdread.h"
+#include "../minidump/minidump.h"
+#include "../render/render.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -57,7 +57,7 @@ struct loc { uint64_t addr, mapping; size_t first_line; uint32_t nlines; };
 struct mapflags { int functions, filenames, lines, inlines; };
 
 struct builder {
-    const struct fmt_md *md;
+    const struct mdr_dump *md;
     struct str *strs;         /* entry i of str_t, and so on */
     struct table str_t;
     struct func *funcs;
@@ -201,7 +201,7 @@ static char *utf8_copy(const char *s, size_t n, size_t *outn)
         return NULL;
     for (size_t i = 0; i < n;) {
         uint32_t cp;
-        size_t k = fmt_utf8_next((const unsigned char *)s + i, n - i, &cp);
+        size_t k = render_utf8_next((const unsigned char *)s + i, n - i, &cp);
 
         if (cp == 0xfffd && !(k == 3 && memcmp(s + i, "\xef\xbf\xbd", 3) == 0)) {
             memcpy(o, "\xef\xbf\xbd", 3);
@@ -286,11 +286,11 @@ static int loc_eq(const struct builder *b, size_t i, const void *key)
 
 /* The Location of the physical frame made of g's source frames [k, j] (the inlined ones, then the one they
  * were inlined into). Its id, or 0 with nomem set. */
-static uint64_t location_id(struct builder *b, const struct fmt_go_goroutine *g, size_t k, size_t j)
+static uint64_t location_id(struct builder *b, const struct mdr_go_goroutine *g, size_t k, size_t j)
 {
-    const struct fmt_md *md = b->md;
-    const struct fmt_go_frame *f = &g->frames[k];
-    const struct fmt_md_module *m = fmt_go_frame_module_at(md, g, k);
+    const struct mdr_dump *md = b->md;
+    const struct mdr_go_frame *f = &g->frames[k];
+    const struct mdr_module *m = render_go_frame_module_at(md, g, k);
     /* As Go's runtime/pprof: the address of a caller's frame is inside its call instruction (return address
      * - 1); the innermost frame's pc is where the goroutine stands. The same rule picks the module. */
     struct loc_key key = { f->pc != g->frames[0].pc && f->pc > 0 ? f->pc - 1 : f->pc,
@@ -334,13 +334,13 @@ static uint64_t location_id(struct builder *b, const struct fmt_go_goroutine *g,
 /* g's stack as location ids into b->ids, innermost first; the count. Elided-frame markers are not frames:
  * their total goes to *elided. A physical frame is a run of inlined frames sharing one pc, closed by the frame
  * they were inlined into; a run that the dump breaks off (a different pc, a marker, the end) closes there. */
-static size_t stack_locations(struct builder *b, const struct fmt_go_goroutine *g, uint64_t *elided)
+static size_t stack_locations(struct builder *b, const struct mdr_go_goroutine *g, uint64_t *elided)
 {
     size_t n = 0;
 
     *elided = 0;
     for (size_t k = 0; k < g->nframes;) {
-        const struct fmt_go_frame *f = &g->frames[k];
+        const struct mdr_go_frame *f = &g->frames[k];
         size_t j = k;
 
         if (f->elided) {
@@ -384,12 +384,12 @@ static void label_num(struct builder *b, struct pprof_pb *pb, const char *key, u
 }
 
 /* One goroutine's sample. pb == NULL: the first pass, which only interns what the second one writes. */
-static void sample(struct builder *b, struct pprof_pb *pb, const struct fmt_go_goroutine *g)
+static void sample(struct builder *b, struct pprof_pb *pb, const struct mdr_go_goroutine *g)
 {
-    const struct fmt_go_info *go = &b->md->go;
+    const struct mdr_go_info *go = &b->md->go;
     uint64_t elided, one = 1;
     size_t n = stack_locations(b, g, &elided);
-    const char *status = fmt_go_status_name(g->status);
+    const char *status = render_go_status_name(g->status);
     char num[32];
     size_t start = pb ? pprof_pb_start(pb) : 0;
 
@@ -405,7 +405,7 @@ static void sample(struct builder *b, struct pprof_pb *pb, const struct fmt_go_g
     label_str(b, pb, "status", status);
     if (g->status == GO_STATUS_WAITING && g->wait_reason && g->wait_reason[0])
         label_str(b, pb, "wait_reason", g->wait_reason);
-    if (fmt_go_crashed(go, g))
+    if (render_go_crashed(go, g))
         label_str(b, pb, "crashed", "true");
     if (g->flags & LG_GOROUTINE_LOCKED)
         label_str(b, pb, "locked_to_thread", "true");
@@ -431,9 +431,9 @@ static void value_type(struct pprof_pb *pb, uint32_t field, uint64_t type, uint6
  * died, and what the dump could not hold. Their string indexes go to ids[]; the count. */
 static size_t comments(struct builder *b, uint64_t *ids, size_t max)
 {
-    const struct fmt_go_info *go = &b->md->go;
+    const struct mdr_go_info *go = &b->md->go;
     size_t n = 0, plen = 0;
-    const char *path = fmt_go_program_path(go->build_info, &plen);
+    const char *path = render_go_program_path(go->build_info, &plen);
     char line[600];
 
     ids[n++] = intern(b, "goroutines at the crash, from a lastgasp dump (not a live profile)");
@@ -469,14 +469,14 @@ static size_t comments(struct builder *b, uint64_t *ids, size_t max)
 
 static void emit(struct builder *b, struct pprof_pb *pb, const uint64_t *comment_ids, size_t ncomments)
 {
-    const struct fmt_md *md = b->md;
+    const struct mdr_dump *md = b->md;
     uint64_t goroutine = intern(b, "goroutine"), count = intern(b, "count");
 
     value_type(pb, PROFILE_SAMPLE_TYPE, goroutine, count);
     for (size_t i = 0; i < md->go.ngoroutines; i++)
         sample(b, pb, &md->go.goroutines[i]);
     for (size_t i = 0; i < md->nmodules; i++) {
-        const struct fmt_md_module *m = &md->modules[i];
+        const struct mdr_module *m = &md->modules[i];
         const struct mapflags *mf = &b->maps[i];
         uint64_t file = intern(b, m->path), id = intern(b, m->build_id);
         size_t start = pprof_pb_start(pb);
@@ -525,7 +525,7 @@ static void emit(struct builder *b, struct pprof_pb *pb, const uint64_t *comment
     pprof_pb_packed(pb, PROFILE_COMMENT, comment_ids, ncomments);
 }
 
-int pprof_profile_build(struct pprof_pb *out, const struct fmt_md *md)
+int pprof_profile_build(struct pprof_pb *out, const struct mdr_dump *md)
 {
     struct builder *b = calloc(1, sizeof *b);
     uint64_t comment_ids[MAX_REASON_COMMENTS + 8];

@@ -10,14 +10,14 @@
 #include <sys/random.h>
 #include <time.h>
 
-double fmt_ship_now(void)
+double ship_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-double fmt_ship_backoff(unsigned attempt, double base, double cap)
+double ship_backoff(unsigned attempt, double base, double cap)
 {
     double wait = base;
     unsigned short r = 0;
@@ -31,7 +31,7 @@ double fmt_ship_backoff(unsigned attempt, double base, double cap)
     return wait * (1.0 - 0.25 * (double)r / 65535.0);
 }
 
-int fmt_ship_parse_number(const char *s, double lo, double hi, double *out)
+int ship_parse_number(const char *s, double lo, double hi, double *out)
 {
     char *end;
     errno = 0;

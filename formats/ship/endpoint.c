@@ -23,7 +23,7 @@ static int all_digits(const char *s, size_t n)
     return 1;
 }
 
-char *fmt_ship_endpoint(const char *arg, int *is_dsn, char *err, size_t errlen)
+char *ship_endpoint(const char *arg, int *is_dsn, char *err, size_t errlen)
 {
     size_t scheme_n = strncasecmp(arg, "https://", 8) == 0 ? 8 : strncasecmp(arg, "http://", 7) == 0 ? 7 : 0;
     char *out = NULL;
@@ -63,7 +63,7 @@ char *fmt_ship_endpoint(const char *arg, int *is_dsn, char *err, size_t errlen)
  * endpoint (its SDKs send gzip'd bodies) and Bugsink's (checked by the tests), Backtrace's (Crashpad gzips by
  * default). Socorro's collector decodes it too (its spec), but ".../submit" is too common a shape to guess
  * from: --gzip says so. Anything else gets the plain body. */
-int fmt_ship_gzip_default(const char *url, int is_dsn)
+int ship_gzip_default(const char *url, int is_dsn)
 {
     if (is_dsn)
         return 1;

@@ -11,8 +11,8 @@
  * SIGABRT" with bare addresses). Sentry keeps a plain attachment beside the event, for download; Bugsink drops it.
  */
 #include "ship.h"
-#include "../mdread.h"
-#include "../render.h"
+#include "../read/mdread.h"
+#include "../render/render.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,20 +21,20 @@
 #include <time.h>
 #include <unistd.h>
 
-int fmt_ship_as_parse(const char *s, enum fmt_ship_as *as)
+int ship_as_parse(const char *s, enum ship_as *as)
 {
     if (!strcmp(s, "auto"))
-        *as = FMT_SHIP_AS_AUTO;
+        *as = SHIP_AS_AUTO;
     else if (!strcmp(s, "event"))
-        *as = FMT_SHIP_AS_EVENT;
+        *as = SHIP_AS_EVENT;
     else if (!strcmp(s, "minidump"))
-        *as = FMT_SHIP_AS_MINIDUMP;
+        *as = SHIP_AS_MINIDUMP;
     else
         return -1;
     return 0;
 }
 
-char *fmt_ship_event_endpoint(const char *url)
+char *ship_event_endpoint(const char *url)
 {
     const char *api = url;
     while ((api = strstr(api, "/api/")) != NULL) {
@@ -66,7 +66,7 @@ static void new_event_id(char out[33])
         snprintf(out + 2 * i, 3, "%02x", r[i]);
 }
 
-static int envelope(struct fmt_ship_payload *p, const char *event_id, const char *event, size_t event_len,
+static int envelope(struct ship_payload *p, const char *event_id, const char *event, size_t event_len,
                     const char *filename, const uint8_t *dump, size_t dump_len)
 {
     char when[32];
@@ -81,28 +81,28 @@ static int envelope(struct fmt_ship_payload *p, const char *event_id, const char
     fprintf(o, "{\"type\":\"event\",\"length\":%zu,\"content_type\":\"application/json\"}\n", event_len);
     fwrite(event, 1, event_len, o);
     fprintf(o, "\n{\"type\":\"attachment\",\"length\":%zu,\"filename\":", dump_len);
-    fmt_json_str_n(o, filename, strlen(filename));
+    render_json_str_n(o, filename, strlen(filename));
     fputs(",\"content_type\":\"application/octet-stream\"}\n", o);
     fwrite(dump, 1, dump_len, o);
     fputc('\n', o);
     return fclose(o) == 0 ? 0 : -1;
 }
 
-int fmt_ship_prepare(struct fmt_ship_payload *p, const char *url, enum fmt_ship_as as, const struct fmt_md *md,
-                     const struct fmt_ship_fields *fields, const struct fmt_ship_fields *user, const char *filename,
+int ship_prepare(struct ship_payload *p, const char *url, enum ship_as as, const struct mdr_dump *md,
+                     const struct ship_fields *fields, const struct ship_fields *user, const char *filename,
                      const uint8_t *dump, size_t len)
 {
     memset(p, 0, sizeof *p);
-    if (as == FMT_SHIP_AS_MINIDUMP || (as == FMT_SHIP_AS_AUTO && !md->go.present))
+    if (as == SHIP_AS_MINIDUMP || (as == SHIP_AS_AUTO && !md->go.present))
         return 0;
-    char *ev_url = fmt_ship_event_endpoint(url);
-    if (!ev_url && as == FMT_SHIP_AS_AUTO)
+    char *ev_url = ship_event_endpoint(url);
+    if (!ev_url && as == SHIP_AS_AUTO)
         return 0; /* not a Sentry-style server: it takes minidumps only */
     if (!ev_url && !(ev_url = strdup(url)))
         return -1;
     size_t ev_len;
     new_event_id(p->event_id);
-    char *ev = fmt_ship_event(md, fields, user, p->event_id, &ev_len);
+    char *ev = ship_event(md, fields, user, p->event_id, &ev_len);
     if (!ev) { /* no crash named (neither a Go reason nor a signal), or no memory: the minidump upload */
         free(ev_url);
         return 0;
@@ -121,7 +121,7 @@ int fmt_ship_prepare(struct fmt_ship_payload *p, const char *url, enum fmt_ship_
     return 1;
 }
 
-void fmt_ship_payload_free(struct fmt_ship_payload *p)
+void ship_payload_free(struct ship_payload *p)
 {
     free(p->url);
     free(p->body);

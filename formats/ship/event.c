@@ -14,12 +14,12 @@
  *              same value; a panic value that varies (an index, an id) must not split one bug into many.
  * A dump without one (C) gets the same from the merged view: the signal, the crashing thread's frames as the
  * dump names them, every thread, and debug_meta so a server holding debug files can symbolize it.
- * Strings go through fmt_json_str_n(): valid UTF-8, control characters escaped.
+ * Strings go through render_json_str_n(): valid UTF-8, control characters escaped.
  */
 #include "ship.h"
-#include "../mdread.h"
-#include "../minidump.h"
-#include "../render.h"
+#include "../read/mdread.h"
+#include "../minidump/minidump.h"
+#include "../render/render.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -39,14 +39,14 @@
 
 struct ev {
     FILE *o;
-    const struct fmt_md *md;
-    struct fmt_report r;
+    const struct mdr_dump *md;
+    struct render_report r;
     const char *mainmod;           /* the main module's path ("mod" line of the build info), or NULL */
     size_t mainmod_n;
     size_t stackless;              /* threads sent without their stack (over EV_STACKS_BUDGET) */
 };
 
-static void str(FILE *o, const char *s) { fmt_json_str_n(o, s, s ? strlen(s) : 0); }
+static void str(FILE *o, const char *s) { render_json_str_n(o, s, s ? strlen(s) : 0); }
 
 /* ",\"KEY\":" (no comma for the first member of an object). */
 static void key(FILE *o, int *first, const char *k)
@@ -135,18 +135,18 @@ static int go_in_app(const struct ev *e, const char *fn)
            (pn == e->mainmod_n || fn[e->mainmod_n] == '/');
 }
 
-static int frame_in_app(const struct ev *e, const struct fmt_go_goroutine *g, size_t k)
+static int frame_in_app(const struct ev *e, const struct mdr_go_goroutine *g, size_t k)
 {
-    const struct fmt_go_frame *f = &g->frames[k];
+    const struct mdr_go_frame *f = &g->frames[k];
     if (f->native) /* C code of the program itself (cgo), not of a shared library */
-        return e->md->nmodules && fmt_go_frame_module_at(e->md, g, k) == &e->md->modules[0];
+        return e->md->nmodules && render_go_frame_module_at(e->md, g, k) == &e->md->modules[0];
     return go_in_app(e, f->function);
 }
 
-static void go_frame(struct ev *e, const struct fmt_go_goroutine *g, size_t k)
+static void go_frame(struct ev *e, const struct mdr_go_goroutine *g, size_t k)
 {
-    const struct fmt_go_frame *f = &g->frames[k];
-    const struct fmt_md_module *m = fmt_go_frame_module_at(e->md, g, k);
+    const struct mdr_go_frame *f = &g->frames[k];
+    const struct mdr_module *m = render_go_frame_module_at(e->md, g, k);
     FILE *o = e->o;
     int first = 1;
     size_t pn;
@@ -154,7 +154,7 @@ static void go_frame(struct ev *e, const struct fmt_go_goroutine *g, size_t k)
     fputc('{', o);
     if (f->function && !f->native && go_split(f->function, &pn)) {
         key(o, &first, "module");
-        fmt_json_str_n(o, f->function, pn);
+        render_json_str_n(o, f->function, pn);
         key(o, &first, "function");
         str(o, f->function + pn + 1);
     } else if (f->function) {
@@ -185,7 +185,7 @@ static void go_frame(struct ev *e, const struct fmt_go_goroutine *g, size_t k)
 }
 
 /* "frames":[...] of g, outermost first; at most `max` of the innermost frames (elision markers skipped). */
-static void go_frames(struct ev *e, const struct fmt_go_goroutine *g, size_t max)
+static void go_frames(struct ev *e, const struct mdr_go_goroutine *g, size_t max)
 {
     size_t n = 0, last = 0;
     for (size_t k = 0; k < g->nframes && n < max; k++)
@@ -204,16 +204,16 @@ static void go_frames(struct ev *e, const struct fmt_go_goroutine *g, size_t max
     fputs("]}", e->o);
 }
 
-static const struct fmt_go_goroutine *go_crashing(const struct fmt_md *md)
+static const struct mdr_go_goroutine *go_crashing(const struct mdr_dump *md)
 {
     for (size_t i = 0; i < md->go.ngoroutines; i++)
-        if (fmt_go_crashed(&md->go, &md->go.goroutines[i]))
+        if (render_go_crashed(&md->go, &md->go.goroutines[i]))
             return &md->go.goroutines[i];
     return NULL;
 }
 
 /* The frames of the runtime's own crash path: the innermost run of runtime frames above the crash site. */
-static size_t go_crash_path(const struct fmt_go_goroutine *g)
+static size_t go_crash_path(const struct mdr_go_goroutine *g)
 {
     size_t n = 0;
     while (n < g->nframes && (g->frames[n].elided || is_runtime(g->frames[n].function)))
@@ -241,8 +241,8 @@ static const char *go_signal_words(uint32_t sig)
 /* type and value, each a heap string (value may be NULL). 0, or -1 when the dump names no crash. */
 static int exception_words(const struct ev *e, char **type, char **value)
 {
-    const struct fmt_go_info *go = &e->md->go;
-    const struct fmt_report *r = &e->r;
+    const struct mdr_go_info *go = &e->md->go;
+    const struct render_report *r = &e->r;
     char *v = NULL;
     size_t vn = 0;
 
@@ -269,14 +269,14 @@ static int exception_words(const struct ev *e, char **type, char **value)
     }
     if (!r->has_signal)
         return -1;
-    const char *name = fmt_signal_name(r->signo);
+    const char *name = md_signal_name(r->signo);
     FILE *m = open_memstream(&v, &vn);
     if (!m)
         return -1;
     if (go->present) {
         /* As the runtime prints a fatal signal: "SIGSEGV: segmentation violation", "PC=... sigcode=N addr=...",
          * then "signal arrived during cgo execution" when it came in C code (the m number is not in the dump). */
-        const struct fmt_go_goroutine *g = go_crashing(e->md);
+        const struct mdr_go_goroutine *g = go_crashing(e->md);
         const char *words = go_signal_words(r->signo);
         fputs(words ? words : "", m);
         if (r->nthreads && r->threads[0].crashed && r->threads[0].nframes)
@@ -288,7 +288,7 @@ static int exception_words(const struct ev *e, char **type, char **value)
         if (g && g->nframes && g->frames[0].native)
             fputs("\nsignal arrived during cgo execution", m);
     } else {
-        const char *code = fmt_si_code_name(r->signo, r->code);
+        const char *code = md_si_code_name(r->signo, r->code);
         fprintf(m, "%s", code ? code : "");
         if (!code)
             fprintf(m, "si_code %" PRId32, r->code);
@@ -318,11 +318,11 @@ static int signal_is_cause(const struct ev *e)
 static void mechanism(struct ev *e, size_t crash_path)
 {
     FILE *o = e->o;
-    const struct fmt_report *r = &e->r;
+    const struct render_report *r = &e->r;
 
     fputs("\"mechanism\":{\"type\":\"lastgasp\",\"handled\":false", o);
     if (signal_is_cause(e)) {
-        const char *name = fmt_signal_name(r->signo), *code = fmt_si_code_name(r->signo, r->code);
+        const char *name = md_signal_name(r->signo), *code = md_si_code_name(r->signo, r->code);
         fprintf(o, ",\"meta\":{\"signal\":{\"number\":%" PRIu32 ",\"code\":%" PRId32, r->signo, r->code);
         if (name)
             fprintf(o, ",\"name\":\"%s\"", name);
@@ -337,19 +337,19 @@ static void mechanism(struct ev *e, size_t crash_path)
 
 /* ---- native (no Go stream) ---- */
 
-static int main_module(const struct ev *e, const struct fmt_rframe *f)
+static int main_module(const struct ev *e, const struct render_frame *f)
 {
     return f->module_entry && e->md->nmodules && f->module_entry == &e->md->modules[0];
 }
 
-static void native_frames(struct ev *e, const struct fmt_rthread *t, size_t max)
+static void native_frames(struct ev *e, const struct render_thread *t, size_t max)
 {
     FILE *o = e->o;
     size_t n = t->nframes < max ? t->nframes : max;
 
     fputs("{\"frames\":[", o);
     for (size_t k = n; k-- > 0;) {
-        const struct fmt_rframe *f = &t->frames[k];
+        const struct render_frame *f = &t->frames[k];
         int first = 1;
         fputs(k + 1 == n ? "{" : ",{", o);
         if (f->function) {
@@ -396,7 +396,7 @@ static void debug_meta(struct ev *e)
     char id[41];
 
     for (size_t i = 0; i < e->md->nmodules; i++) {
-        const struct fmt_md_module *m = &e->md->modules[i];
+        const struct mdr_module *m = &e->md->modules[i];
         if (!m->build_id || !m->path || debug_id(m->build_id, id) != 0)
             continue;
         fputs(any ? ",{" : ",\"debug_meta\":{\"images\":[{", o);
@@ -422,7 +422,7 @@ static size_t threads(struct ev *e, int *ok)
     size_t len = 0, left = 0, sent = 0, stackless = 0;
     FILE *t = open_memstream(&buf, &len);
     struct ev te = *e;
-    const struct fmt_go_info *go = &e->md->go;
+    const struct mdr_go_info *go = &e->md->go;
 
     if (!t) {
         *ok = 0;
@@ -440,9 +440,9 @@ static size_t threads(struct ev *e, int *ok)
         stackless += !stack;
         fputs(sent++ ? ",{" : "{", t);
         if (go->present) {
-            const struct fmt_go_goroutine *g = &go->goroutines[i];
-            const char *state = fmt_go_state(g), *status = fmt_go_status_name(g->status);
-            int crashed = fmt_go_crashed(go, g);
+            const struct mdr_go_goroutine *g = &go->goroutines[i];
+            const char *state = render_go_state(g), *status = render_go_status_name(g->status);
+            int crashed = render_go_crashed(go, g);
             uint64_t minutes;
             fprintf(t, "\"id\":%" PRIu64 ",\"name\":", g->goid);
             char *name = NULL;
@@ -454,7 +454,7 @@ static size_t threads(struct ev *e, int *ok)
                     fputs(state, m);
                 else
                     fprintf(m, "status %" PRIu32, g->status);
-                if (fmt_go_shows_wait(go, g, &minutes))
+                if (render_go_shows_wait(go, g, &minutes))
                     fprintf(m, ", %" PRIu64 " minutes", minutes);
                 if (g->flags & LG_GOROUTINE_LOCKED)
                     fputs(", locked to thread", m);
@@ -475,7 +475,7 @@ static size_t threads(struct ev *e, int *ok)
                 go_frames(&te, g, EV_THREAD_FRAMES);
             }
         } else {
-            const struct fmt_rthread *th = &e->r.threads[i];
+            const struct render_thread *th = &e->r.threads[i];
             fprintf(t, "\"id\":%" PRIu32, th->tid);
             if (th->name) {
                 fputs(",\"name\":", t);
@@ -504,7 +504,7 @@ static size_t threads(struct ev *e, int *ok)
 
 /* ---- fields: tags, extra, top-level overrides ---- */
 
-static const char *field(const struct fmt_ship_fields *f, const char *name)
+static const char *field(const struct ship_fields *f, const char *name)
 {
     for (size_t i = 0; f && i < f->n; i++)
         if (!strcmp(f->names[i], name))
@@ -539,14 +539,14 @@ static void tag(FILE *o, int *first, const char *k, size_t kn, const char *v, si
         return;
     fputs(*first ? "" : ",", o);
     *first = 0;
-    fmt_json_str_n(o, k, kn);
+    render_json_str_n(o, k, kn);
     fputc(':', o);
-    fmt_json_str_n(o, v, vn);
+    render_json_str_n(o, v, vn);
 }
 
 /* A tag set twice is sent once (the last value wins, as with form fields): a key is skipped here when a later
  * source sets it again. */
-static int set_later(const struct fmt_md_crashpad *cp, size_t from, const struct fmt_ship_fields *user, const char *k,
+static int set_later(const struct mdr_crashpad *cp, size_t from, const struct ship_fields *user, const char *k,
                      size_t kn)
 {
     for (size_t i = from; cp && i < cp->nannotations; i++)
@@ -558,11 +558,11 @@ static int set_later(const struct fmt_md_crashpad *cp, size_t from, const struct
     return 0;
 }
 
-static void tags(struct ev *e, const struct fmt_ship_fields *user)
+static void tags(struct ev *e, const struct ship_fields *user)
 {
     FILE *o = e->o;
-    const struct fmt_md *md = e->md;
-    const struct fmt_md_crashpad *cp = md->crashpad.present ? &md->crashpad : NULL;
+    const struct mdr_dump *md = e->md;
+    const struct mdr_crashpad *cp = md->crashpad.present ? &md->crashpad : NULL;
     int first = 1;
     const char *v;
     size_t n;
@@ -570,8 +570,8 @@ static void tags(struct ev *e, const struct fmt_ship_fields *user)
     fputs(",\"tags\":{", o);
     if (md->process_name && !set_later(cp, 0, user, "process", 7))
         tag(o, &first, "process", 7, md->process_name, strlen(md->process_name));
-    if (signal_is_cause(e) && fmt_signal_name(e->r.signo) && !set_later(cp, 0, user, "signal", 6))
-        tag(o, &first, "signal", 6, fmt_signal_name(e->r.signo), strlen(fmt_signal_name(e->r.signo)));
+    if (signal_is_cause(e) && md_signal_name(e->r.signo) && !set_later(cp, 0, user, "signal", 6))
+        tag(o, &first, "signal", 6, md_signal_name(e->r.signo), strlen(md_signal_name(e->r.signo)));
     if (md->go.present && md->go.go_version && !set_later(cp, 0, user, "go_version", 10))
         tag(o, &first, "go_version", 10, md->go.go_version, strlen(md->go.go_version));
     if (md->go.present && (v = bi_setting(md->go.build_info, "vcs.revision", &n)) &&
@@ -581,7 +581,7 @@ static void tags(struct ev *e, const struct fmt_ship_fields *user)
         !set_later(cp, 0, user, "vcs.modified", 12))
         tag(o, &first, "vcs.modified", 12, v, n);
     for (size_t i = 0; cp && i < cp->nannotations; i++) {
-        const struct fmt_md_annotation *a = &cp->annotations[i];
+        const struct mdr_annotation *a = &cp->annotations[i];
         size_t kn = strnlen(a->key, a->key_len), vn = strnlen(a->value, a->value_len);
         if (!set_later(cp, i + 1, user, a->key, kn))
             tag(o, &first, a->key, kn, a->value, vn);
@@ -592,7 +592,7 @@ static void tags(struct ev *e, const struct fmt_ship_fields *user)
 }
 
 /* The form fields of the minidump upload (fields.c: derived, then annotations, then --field), as extra. */
-static void extra(struct ev *e, const struct fmt_ship_fields *f, size_t left_out)
+static void extra(struct ev *e, const struct ship_fields *f, size_t left_out)
 {
     FILE *o = e->o;
     int first = 1;
@@ -625,8 +625,8 @@ static void extra(struct ev *e, const struct fmt_ship_fields *f, size_t left_out
 static void contexts(struct ev *e)
 {
     FILE *o = e->o;
-    const struct fmt_md *md = e->md;
-    const struct fmt_md_sysinfo *si = &md->sysinfo;
+    const struct mdr_dump *md = e->md;
+    const struct mdr_sysinfo *si = &md->sysinfo;
 
     fputs(",\"contexts\":{", o);
     int any = 0;
@@ -636,7 +636,7 @@ static void contexts(struct ev *e)
             const char *rel = strchr(si->csd_version, ' ');
             if (rel && rel[1]) {
                 fputs(",\"kernel_version\":", o);
-                fmt_json_str_n(o, rel + 1, strcspn(rel + 1, " "));
+                render_json_str_n(o, rel + 1, strcspn(rel + 1, " "));
             }
             fputs(",\"raw_description\":", o);
             str(o, si->csd_version);
@@ -647,9 +647,9 @@ static void contexts(struct ev *e)
     if (si->present) {
         fputs(any ? ",\"device\":{" : "\"device\":{", o);
         int first = 1;
-        if (fmt_md_arch_name(si->arch)) {
+        if (mdr_arch_name(si->arch)) {
             key(o, &first, "arch");
-            str(o, fmt_md_arch_name(si->arch));
+            str(o, mdr_arch_name(si->arch));
         }
         if (si->cpu_count) {
             key(o, &first, "processor_count");
@@ -667,15 +667,15 @@ static void contexts(struct ev *e)
         fputc('}', o);
         any = 1;
         size_t n;
-        const char *path = fmt_go_program_path(md->go.build_info, &n);
+        const char *path = render_go_program_path(md->go.build_info, &n);
         fputs(",\"go\":{\"type\":\"go\"", o);
         if (path) {
             fputs(",\"program\":", o);
-            fmt_json_str_n(o, path, n);
+            render_json_str_n(o, path, n);
         }
         if (e->mainmod) {
             fputs(",\"main_module\":", o);
-            fmt_json_str_n(o, e->mainmod, e->mainmod_n);
+            render_json_str_n(o, e->mainmod, e->mainmod_n);
         }
         fprintf(o, ",\"goroutines\":%zu", md->go.ngoroutines);
         if (md->go.crashing_goid)
@@ -686,7 +686,7 @@ static void contexts(struct ev *e)
         fputs(any ? ",\"container\":{\"type\":\"container\"" : "\"container\":{\"type\":\"container\"", o);
         if (md->hostname.data) {
             fputs(",\"hostname\":", o);
-            fmt_json_str_n(o, (const char *)md->hostname.data, strnlen((const char *)md->hostname.data,
+            render_json_str_n(o, (const char *)md->hostname.data, strnlen((const char *)md->hostname.data,
                                                                         md->hostname.len));
         }
         if (md->cgroup.data) {
@@ -694,7 +694,7 @@ static void contexts(struct ev *e)
             while (n && md->cgroup.data[n - 1] == '\n')
                 n--;
             fputs(",\"cgroup\":", o);
-            fmt_json_str_n(o, (const char *)md->cgroup.data, n);
+            render_json_str_n(o, (const char *)md->cgroup.data, n);
         }
         fputc('}', o);
         any = 1;
@@ -718,9 +718,9 @@ static void modules(struct ev *e)
                 const char *v = t + 1, *t2 = memchr(v, '\t', (size_t)(end - v));
                 fputs(first ? ",\"modules\":{" : ",", e->o);
                 first = 0;
-                fmt_json_str_n(e->o, p, (size_t)(t - p));
+                render_json_str_n(e->o, p, (size_t)(t - p));
                 fputc(':', e->o);
-                fmt_json_str_n(e->o, v, (size_t)((t2 ? t2 : end) - v));
+                render_json_str_n(e->o, v, (size_t)((t2 ? t2 : end) - v));
             }
         }
         l += len + (l[len] == '\n');
@@ -734,7 +734,7 @@ static void modules(struct ev *e)
 static void fingerprint(struct ev *e, const char *type)
 {
     FILE *o = e->o;
-    const struct fmt_go_goroutine *g = e->md->go.present ? go_crashing(e->md) : NULL;
+    const struct mdr_go_goroutine *g = e->md->go.present ? go_crashing(e->md) : NULL;
 
     if (g) {
         size_t k = go_crash_path(g), callers = 0;
@@ -747,7 +747,7 @@ static void fingerprint(struct ev *e, const char *type)
         fputc(',', o);
         str(o, g->frames[k].function);
         for (size_t j = k + 1; j < g->nframes && callers < EV_FINGERPRINT_CALLERS; j++) {
-            const struct fmt_go_frame *f = &g->frames[j];
+            const struct mdr_go_frame *f = &g->frames[j];
             if (f->elided || !f->function || !frame_in_app(e, g, j))
                 continue;
             fputc(',', o);
@@ -760,7 +760,7 @@ static void fingerprint(struct ev *e, const char *type)
     /* Native: the innermost named frame of the program itself (an abort() lands in libc first), else of any
      * module. */
     for (size_t i = 0; i < e->r.nthreads; i++) {
-        const struct fmt_rthread *t = &e->r.threads[i];
+        const struct render_thread *t = &e->r.threads[i];
         if (!t->crashed)
             continue;
         size_t pick = t->nframes;
@@ -783,8 +783,8 @@ static void fingerprint(struct ev *e, const char *type)
 
 /* ---- the event ---- */
 
-char *fmt_ship_event(const struct fmt_md *md, const struct fmt_ship_fields *fields,
-                     const struct fmt_ship_fields *user, const char *event_id, size_t *len)
+char *ship_event(const struct mdr_dump *md, const struct ship_fields *fields,
+                     const struct ship_fields *user, const char *event_id, size_t *len)
 {
     struct ev e = {.md = md};
     char *out = NULL, *type = NULL, *value = NULL;
@@ -792,12 +792,12 @@ char *fmt_ship_event(const struct fmt_md *md, const struct fmt_ship_fields *fiel
     int ok = 1;
 
     *len = 0;
-    if (fmt_report_build(&e.r, md) != 0)
+    if (render_report_build(&e.r, md) != 0)
         return NULL;
     if (exception_words(&e, &type, &value) != 0 || !(e.o = open_memstream(&out, len))) {
         free(type);
         free(value);
-        fmt_report_free(&e.r);
+        render_report_free(&e.r);
         return NULL;
     }
     if (md->go.present && md->go.build_info)
@@ -807,7 +807,7 @@ char *fmt_ship_event(const struct fmt_md *md, const struct fmt_ship_fields *fiel
             md->go.present ? "go" : "native");
     if (e.r.has_time) {
         fputs(",\"timestamp\":", o);
-        fmt_json_time(o, &e.r);
+        render_json_time(o, &e.r);
     }
     fputs(",\"sdk\":{\"name\":\"lastgasp\",\"version\":\"1\"}", o);
     const char *v;
@@ -815,19 +815,19 @@ char *fmt_ship_event(const struct fmt_md *md, const struct fmt_ship_fields *fiel
         fputs(",\"server_name\":", o), str(o, v);
     else if (md->hostname.data)
         fputs(",\"server_name\":", o),
-            fmt_json_str_n(o, (const char *)md->hostname.data, strnlen((const char *)md->hostname.data, md->hostname.len));
+            render_json_str_n(o, (const char *)md->hostname.data, strnlen((const char *)md->hostname.data, md->hostname.len));
     if ((v = field(fields, "release")))
         fputs(",\"release\":", o), str(o, v);
     else if (md->go.present && md->go.build_info && (v = go_release(md->go.build_info, &n)))
-        fputs(",\"release\":", o), fmt_json_str_n(o, v, n);
+        fputs(",\"release\":", o), render_json_str_n(o, v, n);
     if ((v = field(fields, "environment")))
         fputs(",\"environment\":", o), str(o, v);
     if ((v = field(fields, "dist")))
         fputs(",\"dist\":", o), str(o, v);
 
     /* the exception, with the crashing stack */
-    const struct fmt_go_goroutine *g = md->go.present ? go_crashing(md) : NULL;
-    const struct fmt_rthread *ct = NULL;
+    const struct mdr_go_goroutine *g = md->go.present ? go_crashing(md) : NULL;
+    const struct render_thread *ct = NULL;
     for (size_t i = 0; i < e.r.nthreads && !ct; i++)
         if (e.r.threads[i].crashed)
             ct = &e.r.threads[i];
@@ -869,6 +869,6 @@ char *fmt_ship_event(const struct fmt_md *md, const struct fmt_ship_fields *fiel
     }
     free(type);
     free(value);
-    fmt_report_free(&e.r);
+    render_report_free(&e.r);
     return out;
 }

@@ -5,8 +5,8 @@
  * shows what `json` prints; a value the dump does not hold is left out, never invented.
  */
 #include "ship.h"
-#include "../mdread.h"
-#include "../render.h"
+#include "../read/mdread.h"
+#include "../render/render.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -23,7 +23,7 @@ static char *dup_n(const char *s, size_t n)
     return d;
 }
 
-static int set_n(struct fmt_ship_fields *f, const char *name, size_t name_n, const char *value, size_t value_n)
+static int set_n(struct ship_fields *f, const char *name, size_t name_n, const char *value, size_t value_n)
 {
     char *v = dup_n(value, value_n);
 
@@ -58,12 +58,12 @@ static int set_n(struct fmt_ship_fields *f, const char *name, size_t name_n, con
     return 0;
 }
 
-int fmt_ship_fields_set(struct fmt_ship_fields *f, const char *name, const char *value)
+int ship_fields_set(struct ship_fields *f, const char *name, const char *value)
 {
     return set_n(f, name, strlen(name), value, strlen(value));
 }
 
-int fmt_ship_fields_set_arg(struct fmt_ship_fields *f, const char *arg)
+int ship_fields_set_arg(struct ship_fields *f, const char *arg)
 {
     const char *eq = strchr(arg, '=');
 
@@ -72,7 +72,7 @@ int fmt_ship_fields_set_arg(struct fmt_ship_fields *f, const char *arg)
     return set_n(f, arg, (size_t)(eq - arg), eq + 1, strlen(eq + 1));
 }
 
-void fmt_ship_fields_free(struct fmt_ship_fields *f)
+void ship_fields_free(struct ship_fields *f)
 {
     for (size_t i = 0; i < f->n; i++) {
         free(f->names[i]);
@@ -101,7 +101,7 @@ static int go_main_version(const char *bi, const char **v, size_t *n)
     return 0;
 }
 
-static const char *crashing_function(const struct fmt_report *r)
+static const char *crashing_function(const struct render_report *r)
 {
     for (size_t i = 0; i < r->nthreads; i++)
         if (r->threads[i].crashed)
@@ -113,12 +113,12 @@ static const char *crashing_function(const struct fmt_report *r)
  * name. They come after the derived fields, so an annotation the program set (say "ver") wins over what was
  * derived, and --field, set by the caller afterwards, wins over both. A field cannot carry a NUL: a hostile
  * dump's key or value with one inside is cut there. No annotation may pose as the dump's own part. */
-static int add_annotations(struct fmt_ship_fields *f, const struct fmt_md *md)
+static int add_annotations(struct ship_fields *f, const struct mdr_dump *md)
 {
     int rc = 0;
 
     for (size_t i = 0; md->crashpad.present && i < md->crashpad.nannotations; i++) {
-        const struct fmt_md_annotation *a = &md->crashpad.annotations[i];
+        const struct mdr_annotation *a = &md->crashpad.annotations[i];
         size_t kn = strnlen(a->key, a->key_len), vn = strnlen(a->value, a->value_len);
         if (kn == 0 || (kn == 20 && memcmp(a->key, "upload_file_minidump", 20) == 0))
             continue;
@@ -127,60 +127,60 @@ static int add_annotations(struct fmt_ship_fields *f, const struct fmt_md *md)
     return rc;
 }
 
-int fmt_ship_fields_from_dump(struct fmt_ship_fields *f, const struct fmt_md *md, const char *dump_name,
+int ship_fields_from_dump(struct ship_fields *f, const struct mdr_dump *md, const char *dump_name,
                               const char *sha256_hex)
 {
-    struct fmt_report r;
+    struct render_report r;
     char num[64];
     int rc = 0;
 
-    if (fmt_report_build(&r, md) != 0)
+    if (render_report_build(&r, md) != 0)
         return -1;
     /* Breakpad's names: Socorro, BugSplat and simple collectors group by them. */
     if (md->process_name)
-        rc |= fmt_ship_fields_set(f, "prod", md->process_name);
+        rc |= ship_fields_set(f, "prod", md->process_name);
     const char *v;
     size_t vn;
     if (md->go.present && md->go.build_info && go_main_version(md->go.build_info, &v, &vn))
         rc |= set_n(f, "ver", 3, v, vn);
     if (r.has_signal) {
-        const char *name = fmt_signal_name(r.signo), *code = fmt_si_code_name(r.signo, r.code);
+        const char *name = md_signal_name(r.signo), *code = md_si_code_name(r.signo, r.code);
         snprintf(num, sizeof num, "%" PRIu32, r.signo);
-        rc |= fmt_ship_fields_set(f, "signal", name ? name : num);
-        rc |= fmt_ship_fields_set(f, "signal_number", num);
+        rc |= ship_fields_set(f, "signal", name ? name : num);
+        rc |= ship_fields_set(f, "signal_number", num);
         if (code)
-            rc |= fmt_ship_fields_set(f, "signal_code", code);
+            rc |= ship_fields_set(f, "signal_code", code);
         snprintf(num, sizeof num, "0x%" PRIx64, r.address);
-        rc |= fmt_ship_fields_set(f, "fault_address", num);
+        rc |= ship_fields_set(f, "fault_address", num);
     }
     if (r.has_pid) {
         snprintf(num, sizeof num, "%" PRIu32, r.pid);
-        rc |= fmt_ship_fields_set(f, "pid", num);
+        rc |= ship_fields_set(f, "pid", num);
     }
     const char *fn = crashing_function(&r);
     if (fn)
-        rc |= fmt_ship_fields_set(f, "crashing_function", fn);
+        rc |= ship_fields_set(f, "crashing_function", fn);
     if (md->hostname.data && md->hostname.len)
         rc |= set_n(f, "hostname", 8, (const char *)md->hostname.data, strnlen((const char *)md->hostname.data,
                                                                                md->hostname.len));
     if (md->go.present && md->go.go_version)
-        rc |= fmt_ship_fields_set(f, "go_version", md->go.go_version);
+        rc |= ship_fields_set(f, "go_version", md->go.go_version);
     if (r.has_time) {
         char *t = NULL;
         size_t tn = 0;
         FILE *m = open_memstream(&t, &tn);
         if (m) {
-            fmt_json_time(m, &r);
+            render_json_time(m, &r);
             fclose(m);
         }
         if (t && tn > 2) /* a JSON string: without its quotes */
             rc |= set_n(f, "crash_time", 10, t + 1, tn - 2);
         free(t);
     }
-    rc |= fmt_ship_fields_set(f, "dump_name", dump_name);
+    rc |= ship_fields_set(f, "dump_name", dump_name);
     if (sha256_hex)
-        rc |= fmt_ship_fields_set(f, "dump_sha256", sha256_hex);
+        rc |= ship_fields_set(f, "dump_sha256", sha256_hex);
     rc |= add_annotations(f, md);
-    fmt_report_free(&r);
+    render_report_free(&r);
     return rc ? -1 : 0;
 }

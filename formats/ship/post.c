@@ -58,7 +58,7 @@ static int put_name(struct buf *b, const char *name)
 
 /* A boundary that occurs in none of the content: 128 random bits make a clash unlikely; checking makes it
  * impossible. */
-static void make_boundary(char out[48], const struct fmt_ship_request *rq)
+static void make_boundary(char out[48], const struct ship_request *rq)
 {
     for (int tries = 0; tries < 8; tries++) {
         unsigned char r[16];
@@ -78,7 +78,7 @@ static void make_boundary(char out[48], const struct fmt_ship_request *rq)
     }
 }
 
-static int build_body(struct buf *b, const struct fmt_ship_request *rq, const char *boundary)
+static int build_body(struct buf *b, const struct ship_request *rq, const char *boundary)
 {
     int rc = 0;
 
@@ -130,7 +130,7 @@ static size_t on_body(char *p, size_t size, size_t n, void *ctx)
 
 static int on_progress(void *ctx, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
 {
-    const struct fmt_ship_request *rq = ctx;
+    const struct ship_request *rq = ctx;
     (void)dt, (void)dn, (void)ut, (void)un;
     return rq->stop && rq->stop(rq->stop_ctx);
 }
@@ -185,12 +185,12 @@ static int curl_error_is_final(CURLcode c)
            c == CURLE_OUT_OF_MEMORY;
 }
 
-int fmt_ship_global_init(void)
+int ship_global_init(void)
 {
     return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
 }
 
-static void classify(struct fmt_ship_result *res, CURL *c, CURLcode cc, const struct buf *answer, int stopped)
+static void classify(struct ship_result *res, CURL *c, CURLcode cc, const struct buf *answer, int stopped)
 {
     const char *body = answer->p ? answer->p : "";
     curl_off_t ra = 0;
@@ -200,7 +200,7 @@ static void classify(struct fmt_ship_result *res, CURL *c, CURLcode cc, const st
     if (curl_easy_getinfo(c, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0)
         res->retry_after = (double)ra;
     if (cc != CURLE_OK) {
-        res->outcome = stopped ? FMT_SHIP_STOPPED : curl_error_is_final(cc) ? FMT_SHIP_REJECTED : FMT_SHIP_TRANSIENT;
+        res->outcome = stopped ? SHIP_STOPPED : curl_error_is_final(cc) ? SHIP_REJECTED : SHIP_TRANSIENT;
         snprintf(res->reason, sizeof res->reason, "%s", stopped ? "abandoned (stopping)" : curl_easy_strerror(cc));
         res->http_status = 0;
         return;
@@ -208,11 +208,11 @@ static void classify(struct fmt_ship_result *res, CURL *c, CURLcode cc, const st
     long s = res->http_status;
     excerpt(body, ex, sizeof ex);
     if (s >= 200 && s < 300) {
-        res->outcome = FMT_SHIP_ACCEPTED;
+        res->outcome = SHIP_ACCEPTED;
         find_id(body, res->id, sizeof res->id);
         return;
     }
-    res->outcome = (s == 408 || s == 429 || s >= 500) ? FMT_SHIP_TRANSIENT : FMT_SHIP_REJECTED;
+    res->outcome = (s == 408 || s == 429 || s >= 500) ? SHIP_TRANSIENT : SHIP_REJECTED;
     if (s >= 300 && s < 400) {
         char *where = NULL;
         curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &where);
@@ -223,7 +223,7 @@ static void classify(struct fmt_ship_result *res, CURL *c, CURLcode cc, const st
     }
 }
 
-void fmt_ship_post(const struct fmt_ship_request *rq, struct fmt_ship_result *res)
+void ship_post(const struct ship_request *rq, struct ship_result *res)
 {
     struct buf body = {0}, zbody = {0}, answer = {0};
     char boundary[48], ctype[96];
@@ -232,7 +232,7 @@ void fmt_ship_post(const struct fmt_ship_request *rq, struct fmt_ship_result *re
 
     memset(res, 0, sizeof *res);
     res->retry_after = -1;
-    res->outcome = FMT_SHIP_REJECTED;
+    res->outcome = SHIP_REJECTED;
     int bad;
     if (rq->body) { /* made by the caller (an envelope): sent as it is */
         bad = put(&body, rq->body, rq->body_len);

@@ -14,62 +14,62 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct fmt_md;
+struct mdr_dump;
 
 /* Exit statuses of `lastgasp upload`, in the manner of collect's. */
-enum fmt_upload_status {
-    FMT_UPLOAD_OK = 0,       /* every dump was accepted by the server */
-    FMT_UPLOAD_NONE = 1,     /* no dump was accepted */
-    FMT_UPLOAD_USAGE = 2,
-    FMT_UPLOAD_PARTIAL = 3,  /* some were accepted, some were not */
-    FMT_UPLOAD_NOTHING = 4,  /* nothing to upload (bundles without dumps) */
+enum ship_upload_status {
+    SHIP_UPLOAD_OK = 0,       /* every dump was accepted by the server */
+    SHIP_UPLOAD_NONE = 1,     /* no dump was accepted */
+    SHIP_UPLOAD_USAGE = 2,
+    SHIP_UPLOAD_PARTIAL = 3,  /* some were accepted, some were not */
+    SHIP_UPLOAD_NOTHING = 4,  /* nothing to upload (bundles without dumps) */
 };
 
 /* Dumps larger than this are not sent: every server named above refuses far smaller bodies (Sentry: 100 MB
  * files), and both commands hold one dump and its request body in memory at a time. */
-#define FMT_SHIP_MAX_DUMP (256u << 20)
+#define SHIP_MAX_DUMP (256u << 20)
 
 /* ---- fields.c: the form fields sent beside a dump ---- */
 
 /* An ordered set of (name, value) pairs; setting a name again replaces its value in place. */
-struct fmt_ship_fields {
+struct ship_fields {
     char **names, **values;
     size_t n, cap;
 };
 
 /* 0, or -1 when memory ran out. */
-int fmt_ship_fields_set(struct fmt_ship_fields *f, const char *name, const char *value);
+int ship_fields_set(struct ship_fields *f, const char *name, const char *value);
 /* "NAME=VALUE" from the command line (--field). 0, or -1 when there is no '=' or memory ran out. */
-int fmt_ship_fields_set_arg(struct fmt_ship_fields *f, const char *arg);
+int ship_fields_set_arg(struct ship_fields *f, const char *arg);
 /* What the dump says of itself: prod, ver, signal, pid, hostname, go_version... (README lists them), then
  * every annotation of the dump under its own name. dump_name is the file's name. 0, or -1 (memory). */
-int fmt_ship_fields_from_dump(struct fmt_ship_fields *f, const struct fmt_md *md, const char *dump_name,
+int ship_fields_from_dump(struct ship_fields *f, const struct mdr_dump *md, const char *dump_name,
                               const char *sha256_hex);
-void fmt_ship_fields_free(struct fmt_ship_fields *f);
+void ship_fields_free(struct ship_fields *f);
 
 /* ---- endpoint.c: where to send ---- */
 
 /* The upload URL for what the user gave: a Sentry-style DSN (SCHEME://KEY@HOST[:PORT][/PREFIX]/PROJECT_ID)
  * becomes SCHEME://HOST[:PORT][/PREFIX]/api/PROJECT_ID/minidump/?sentry_key=KEY; any other http(s) URL is
  * used as it is. *is_dsn says which. Heap string, or NULL with why in err (not http/https, malformed). */
-char *fmt_ship_endpoint(const char *arg, int *is_dsn, char *err, size_t errlen);
+char *ship_endpoint(const char *arg, int *is_dsn, char *err, size_t errlen);
 
 /* --gzip default: on for endpoints known to take a gzip'd body (Content-Encoding: gzip): DSNs and Sentry-style
  * .../api/N/minidump/ URLs (Sentry, Bugsink), Backtrace's .../minidump submit URLs; off for anything else,
  * since Breakpad's own collectors do not all decode it. */
-int fmt_ship_gzip_default(const char *url, int is_dsn);
+int ship_gzip_default(const char *url, int is_dsn);
 
 /* ---- post.c: one HTTP request ---- */
 
-enum fmt_ship_outcome {
-    FMT_SHIP_ACCEPTED,       /* 2xx */
-    FMT_SHIP_TRANSIENT,      /* worth trying again: no connection, timeout, 5xx, 429, 408 */
-    FMT_SHIP_REJECTED,       /* the server said no (other 4xx, 3xx): trying again will not help by itself */
-    FMT_SHIP_STOPPED,        /* abandoned because the caller asked to stop */
+enum ship_outcome {
+    SHIP_ACCEPTED,       /* 2xx */
+    SHIP_TRANSIENT,      /* worth trying again: no connection, timeout, 5xx, 429, 408 */
+    SHIP_REJECTED,       /* the server said no (other 4xx, 3xx): trying again will not help by itself */
+    SHIP_STOPPED,        /* abandoned because the caller asked to stop */
 };
 
-struct fmt_ship_result {
-    enum fmt_ship_outcome outcome;
+struct ship_result {
+    enum ship_outcome outcome;
     long http_status;        /* 0 when no response came */
     double retry_after;      /* seconds the server asked us to wait (Retry-After), or -1 */
     char id[128];            /* the server's id for the report, "" when it gave none we recognise */
@@ -77,10 +77,10 @@ struct fmt_ship_result {
     size_t body_bytes;       /* bytes sent (after gzip) */
 };
 
-struct fmt_ship_request {
+struct ship_request {
     const char *url;
     int gzip;
-    const struct fmt_ship_fields *fields;
+    const struct ship_fields *fields;
     const char *filename;    /* the part's filename, NAME.dmp */
     const uint8_t *dump;
     size_t len;
@@ -96,31 +96,31 @@ struct fmt_ship_request {
 };
 
 /* Set up libcurl once per process (before threads; the tool has none). 0, or -1. */
-int fmt_ship_global_init(void);
+int ship_global_init(void);
 /* POST one dump. Always fills res. */
-void fmt_ship_post(const struct fmt_ship_request *rq, struct fmt_ship_result *res);
+void ship_post(const struct ship_request *rq, struct ship_result *res);
 
 /* ---- event.c, envelope.c: a crash as the server's own event ---- */
 
 /* --as: what a dump is sent as. AUTO: a dump with a Go stream goes as an event to a Sentry-style server (a DSN,
  * or a .../api/N/minidump/ URL), anything else as a minidump. */
-enum fmt_ship_as { FMT_SHIP_AS_AUTO = 0, FMT_SHIP_AS_EVENT, FMT_SHIP_AS_MINIDUMP };
+enum ship_as { SHIP_AS_AUTO = 0, SHIP_AS_EVENT, SHIP_AS_MINIDUMP };
 
 /* "auto", "event", "minidump": 0, or -1 for anything else. */
-int fmt_ship_as_parse(const char *s, enum fmt_ship_as *as);
+int ship_as_parse(const char *s, enum ship_as *as);
 
 /* The dump as Sentry's event payload (JSON, event.c says what goes in): a heap string of *len bytes, or NULL
  * when memory ran out or the dump names no crash (neither a Go reason nor a signal). fields: the form fields of
  * the minidump upload (sent as extra); user: the --field ones (tags too). event_id: 32 hex digits. */
-char *fmt_ship_event(const struct fmt_md *md, const struct fmt_ship_fields *fields,
-                     const struct fmt_ship_fields *user, const char *event_id, size_t *len);
+char *ship_event(const struct mdr_dump *md, const struct ship_fields *fields,
+                     const struct ship_fields *user, const char *event_id, size_t *len);
 
 /* The envelope endpoint of a Sentry-style minidump URL (.../api/N/minidump/?QUERY -> .../api/N/envelope/?QUERY,
  * the sentry_key kept), or NULL when url has not that shape (or memory ran out). */
-char *fmt_ship_event_endpoint(const char *url);
+char *ship_event_endpoint(const char *url);
 
 /* What goes to the server for one dump when it is an event. */
-struct fmt_ship_payload {
+struct ship_payload {
     char *url;               /* heap */
     char *body;              /* heap: the envelope */
     size_t body_len;
@@ -130,26 +130,26 @@ struct fmt_ship_payload {
 };
 
 /* Decide how a dump goes (`as`, the server's URL, what the dump holds) and, for an event, build it: 1 with p
- * filled (free it with fmt_ship_payload_free()), 0 for the minidump upload (p empty), -1 when memory ran out.
+ * filled (free it with ship_payload_free()), 0 for the minidump upload (p empty), -1 when memory ran out.
  * md must be the dump at dump[0..len). */
-int fmt_ship_prepare(struct fmt_ship_payload *p, const char *url, enum fmt_ship_as as, const struct fmt_md *md,
-                     const struct fmt_ship_fields *fields, const struct fmt_ship_fields *user, const char *filename,
+int ship_prepare(struct ship_payload *p, const char *url, enum ship_as as, const struct mdr_dump *md,
+                     const struct ship_fields *fields, const struct ship_fields *user, const char *filename,
                      const uint8_t *dump, size_t len);
-void fmt_ship_payload_free(struct fmt_ship_payload *p);
+void ship_payload_free(struct ship_payload *p);
 
 /* ---- backoff.c ---- */
 
 /* The wait before try number `attempt` (1 = the first retry): base * 2^(attempt-1), at most cap, less up to
  * a quarter at random so that a fleet that lost its server does not come back in step. */
-double fmt_ship_backoff(unsigned attempt, double base, double cap);
+double ship_backoff(unsigned attempt, double base, double cap);
 /* Monotonic seconds. */
-double fmt_ship_now(void);
+double ship_now(void);
 /* A command-line number (seconds, counts) in [lo, hi]: 0, or -1 for anything else. */
-int fmt_ship_parse_number(const char *s, double lo, double hi, double *out);
+int ship_parse_number(const char *s, double lo, double hi, double *out);
 
 /* ---- the commands (upload.c, watch.c) ---- */
 
-int fmt_upload_main(int argc, char **argv);
-int fmt_watch_main(int argc, char **argv);
+int ship_upload_main(int argc, char **argv);
+int ship_watch_main(int argc, char **argv);
 
 #endif

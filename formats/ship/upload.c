@@ -8,7 +8,7 @@
 #include "ship.h"
 #include "../bundle/bundle.h"
 #include "../bundle/sha256.h"
-#include "../mdread.h"
+#include "../read/mdread.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,10 +23,10 @@
 struct upload_opts {
     char *url;
     int gzip;
-    enum fmt_ship_as as;
+    enum ship_as as;
     unsigned tries;
     double max_time;
-    struct fmt_ship_fields extra; /* --field: set last, so they win */
+    struct ship_fields extra; /* --field: set last, so they win */
     size_t ok, failed;
 };
 
@@ -54,35 +54,35 @@ static void sleep_for(double s)
 static void upload_one(struct upload_opts *o, const char *label, const char *filename, const uint8_t *buf,
                        size_t len)
 {
-    struct fmt_ship_fields f = {0};
-    struct fmt_ship_result res = {0};
-    struct fmt_sha256 sha;
-    struct fmt_md md;
+    struct ship_fields f = {0};
+    struct ship_result res = {0};
+    struct bundle_sha256 sha;
+    struct mdr_dump md;
     char err[600], hex[65];
     unsigned tries = 0;
 
-    if (fmt_md_open(&md, buf, len, err, sizeof err) != FMT_MD_OK) {
+    if (mdr_open(&md, buf, len, err, sizeof err) != MDR_OK) {
         printf("%s: failed: not a minidump (%s); not sent\n", label, err);
-        fmt_md_close(&md);
+        mdr_close(&md);
         o->failed++;
         return;
     }
-    fmt_sha256_init(&sha);
-    fmt_sha256_update(&sha, buf, len);
-    fmt_sha256_hex(&sha, hex);
-    struct fmt_ship_payload ev = {0};
-    int bad = fmt_ship_fields_from_dump(&f, &md, filename, hex);
+    bundle_sha256_init(&sha);
+    bundle_sha256_update(&sha, buf, len);
+    bundle_sha256_hex(&sha, hex);
+    struct ship_payload ev = {0};
+    int bad = ship_fields_from_dump(&f, &md, filename, hex);
     for (size_t i = 0; i < o->extra.n && !bad; i++)
-        bad = fmt_ship_fields_set(&f, o->extra.names[i], o->extra.values[i]);
-    int as_event = bad ? 0 : fmt_ship_prepare(&ev, o->url, o->as, &md, &f, &o->extra, filename, buf, len);
-    fmt_md_close(&md);
+        bad = ship_fields_set(&f, o->extra.names[i], o->extra.values[i]);
+    int as_event = bad ? 0 : ship_prepare(&ev, o->url, o->as, &md, &f, &o->extra, filename, buf, len);
+    mdr_close(&md);
     if (bad || as_event < 0) {
         printf("%s: failed: out of memory\n", label);
-        fmt_ship_fields_free(&f);
+        ship_fields_free(&f);
         o->failed++;
         return;
     }
-    struct fmt_ship_request rq = {.url = o->url, .gzip = o->gzip, .fields = &f, .filename = filename,
+    struct ship_request rq = {.url = o->url, .gzip = o->gzip, .fields = &f, .filename = filename,
                                   .dump = buf, .len = len};
     if (as_event) {
         rq.url = ev.url;
@@ -90,17 +90,17 @@ static void upload_one(struct upload_opts *o, const char *label, const char *fil
         rq.body_len = ev.body_len;
         rq.content_type = ev.content_type;
     }
-    double deadline = fmt_ship_now() + o->max_time;
+    double deadline = ship_now() + o->max_time;
     for (;;) {
-        rq.timeout = deadline - fmt_ship_now();
+        rq.timeout = deadline - ship_now();
         tries++;
-        fmt_ship_post(&rq, &res);
-        if (res.outcome != FMT_SHIP_TRANSIENT || tries >= o->tries)
+        ship_post(&rq, &res);
+        if (res.outcome != SHIP_TRANSIENT || tries >= o->tries)
             break;
-        double wait = fmt_ship_backoff(tries, 1.0, 60.0);
+        double wait = ship_backoff(tries, 1.0, 60.0);
         if (res.retry_after > wait)
             wait = res.retry_after;
-        if (fmt_ship_now() + wait >= deadline) {
+        if (ship_now() + wait >= deadline) {
             snprintf(res.reason + strlen(res.reason), sizeof res.reason - strlen(res.reason),
                      "; the next try (in %.0f s) would pass --max-time", wait);
             break;
@@ -108,7 +108,7 @@ static void upload_one(struct upload_opts *o, const char *label, const char *fil
         fprintf(stderr, "lastgasp: upload: %s: try %u: %s; trying again in %.1f s\n", label, tries, res.reason, wait);
         sleep_for(wait);
     }
-    if (res.outcome == FMT_SHIP_ACCEPTED) {
+    if (res.outcome == SHIP_ACCEPTED) {
         printf("%s: uploaded%s (HTTP %ld%s%s)\n", label, as_event ? " as an event" : "", res.http_status,
                res.id[0] ? ", id " : "", res.id);
         o->ok++;
@@ -117,26 +117,26 @@ static void upload_one(struct upload_opts *o, const char *label, const char *fil
         o->failed++;
     }
     fflush(stdout);
-    fmt_ship_fields_free(&f);
-    fmt_ship_payload_free(&ev);
+    ship_fields_free(&f);
+    ship_payload_free(&ev);
 }
 
 static int read_whole(const char *path, uint8_t **buf, size_t *len, char *err, size_t errlen)
 {
     struct stat st;
-    return fmt_read_regular_file(path, 1, FMT_SHIP_MAX_DUMP, &st, buf, len, err, errlen);
+    return bundle_read_regular_file(path, 1, SHIP_MAX_DUMP, &st, buf, len, err, errlen);
 }
 
 /* The dumps of a bundle: its top-level .dmp entries (binaries/ and the manifest are not dumps). */
 static void upload_bundle(struct upload_opts *o, const char *path)
 {
-    struct fmt_bundle b;
+    struct bundle b;
     char err[600], label[4200];
 
-    if (fmt_bundle_open(&b, path, err, sizeof err) != 0) {
+    if (bundle_open(&b, path, err, sizeof err) != 0) {
         printf("%s: failed: %s\n", path, err);
         o->failed++;
-        fmt_bundle_close(&b);
+        bundle_close(&b);
         return;
     }
     for (size_t i = 0; i < b.n; i++) {
@@ -147,7 +147,7 @@ static void upload_bundle(struct upload_opts *o, const char *path)
         if (strchr(name, '/') || n < 5 || strcmp(name + n - 4, ".dmp") != 0)
             continue;
         snprintf(label, sizeof label, "%s:%s", path, name);
-        if (fmt_bundle_read(&b, name, &buf, &len, err, sizeof err) != 0) {
+        if (bundle_read(&b, name, &buf, &len, err, sizeof err) != 0) {
             printf("%s: failed: %s; not sent\n", label, err);
             o->failed++;
             continue;
@@ -155,10 +155,10 @@ static void upload_bundle(struct upload_opts *o, const char *path)
         upload_one(o, label, name, buf, len);
         free(buf);
     }
-    fmt_bundle_close(&b);
+    bundle_close(&b);
 }
 
-int fmt_upload_main(int argc, char **argv)
+int ship_upload_main(int argc, char **argv)
 {
     struct upload_opts o = {.gzip = -1, .tries = 5, .max_time = 120};
     const char *target = NULL;
@@ -171,20 +171,20 @@ int fmt_upload_main(int argc, char **argv)
     if (argc == 1 && (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h"))) {
         fputs(usage, stdout);
         free(paths);
-        return FMT_UPLOAD_OK;
+        return SHIP_UPLOAD_OK;
     }
     for (int i = 0; i < argc && !bad; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--gzip") || !strcmp(a, "--no-gzip"))
             o.gzip = !strcmp(a, "--gzip");
-        else if (!strcmp(a, "--tries") && i + 1 < argc && !fmt_ship_parse_number(argv[i + 1], 1, 100, &v))
+        else if (!strcmp(a, "--tries") && i + 1 < argc && !ship_parse_number(argv[i + 1], 1, 100, &v))
             o.tries = (unsigned)v, i++;
-        else if (!strcmp(a, "--max-time") && i + 1 < argc && !fmt_ship_parse_number(argv[i + 1], 1, 86400, &v))
+        else if (!strcmp(a, "--max-time") && i + 1 < argc && !ship_parse_number(argv[i + 1], 1, 86400, &v))
             o.max_time = v, i++;
         else if (!strcmp(a, "--as") && i + 1 < argc)
-            bad = fmt_ship_as_parse(argv[++i], &o.as) != 0;
+            bad = ship_as_parse(argv[++i], &o.as) != 0;
         else if (!strcmp(a, "--field") && i + 1 < argc)
-            bad = fmt_ship_fields_set_arg(&o.extra, argv[++i]) != 0;
+            bad = ship_fields_set_arg(&o.extra, argv[++i]) != 0;
         else if (a[0] == '-' && a[1])
             bad = 1;
         else if (!target)
@@ -194,26 +194,26 @@ int fmt_upload_main(int argc, char **argv)
     }
     if (bad || !target || npaths == 0) {
         fputs(usage, stderr);
-        status = FMT_UPLOAD_USAGE;
+        status = SHIP_UPLOAD_USAGE;
         goto out;
     }
-    if (!(o.url = fmt_ship_endpoint(target, &is_dsn, err, sizeof err))) {
+    if (!(o.url = ship_endpoint(target, &is_dsn, err, sizeof err))) {
         fprintf(stderr, "lastgasp: upload: %s\n", err);
-        status = FMT_UPLOAD_USAGE;
+        status = SHIP_UPLOAD_USAGE;
         goto out;
     }
     if (o.gzip < 0)
-        o.gzip = fmt_ship_gzip_default(o.url, is_dsn);
+        o.gzip = ship_gzip_default(o.url, is_dsn);
     signal(SIGPIPE, SIG_IGN); /* a server that hangs up mid-request is an error to report, not a death */
-    if (fmt_ship_global_init() != 0) {
+    if (ship_global_init() != 0) {
         fprintf(stderr, "lastgasp: upload: libcurl could not start\n");
-        status = FMT_UPLOAD_NONE;
+        status = SHIP_UPLOAD_NONE;
         goto out;
     }
     for (size_t i = 0; i < npaths; i++) {
         uint8_t *buf;
         size_t len;
-        if (fmt_bundle_is_zip(paths[i])) {
+        if (bundle_is_zip(paths[i])) {
             upload_bundle(&o, paths[i]);
         } else if (read_whole(paths[i], &buf, &len, err, sizeof err) != 0) {
             printf("%s: failed: %s\n", paths[i], err);
@@ -224,15 +224,15 @@ int fmt_upload_main(int argc, char **argv)
             free(buf);
         }
     }
-    status = o.ok + o.failed == 0 ? FMT_UPLOAD_NOTHING
-             : o.failed == 0      ? FMT_UPLOAD_OK
-             : o.ok == 0          ? FMT_UPLOAD_NONE
-                                  : FMT_UPLOAD_PARTIAL;
-    if (status == FMT_UPLOAD_NOTHING)
+    status = o.ok + o.failed == 0 ? SHIP_UPLOAD_NOTHING
+             : o.failed == 0      ? SHIP_UPLOAD_OK
+             : o.ok == 0          ? SHIP_UPLOAD_NONE
+                                  : SHIP_UPLOAD_PARTIAL;
+    if (status == SHIP_UPLOAD_NOTHING)
         fprintf(stderr, "lastgasp: upload: no dumps in what was given; nothing sent\n");
 out:
     free(paths);
     free(o.url);
-    fmt_ship_fields_free(&o.extra);
+    ship_fields_free(&o.extra);
     return status;
 }

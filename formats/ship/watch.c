@@ -12,7 +12,7 @@
 #include "watch_int.h"
 #include "../bundle/bundle.h"
 #include "../bundle/sha256.h"
-#include "../mdread.h"
+#include "../read/mdread.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -50,11 +50,11 @@ static struct {
     const char *dir, *bundle_dir;
     char *url, *state_path, *outbox, *shipped;
     int gzip, keep;
-    enum fmt_ship_as as;
+    enum ship_as as;
     double rescan, bundle_every, max_backoff;
     size_t max_dumps;
     uint64_t max_bytes;
-    struct fmt_ship_fields extra;
+    struct ship_fields extra;
     /* descriptors */
     int ifd, sfd;
     /* stopping: the signal and when it came (monotonic), 0 until then */
@@ -92,7 +92,7 @@ static void check_signal(void)
     if (g.stop_sig || poll(&p, 1, 0) != 1 || read(g.sfd, &si, sizeof si) != (ssize_t)sizeof si)
         return;
     g.stop_sig = (int)si.ssi_signo;
-    g.stop_at = fmt_ship_now();
+    g.stop_at = ship_now();
     printf("lastgasp watch: %s: stopping\n", si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
 }
 
@@ -100,7 +100,7 @@ static int abandon_transfer(void *ctx)
 {
     (void)ctx;
     check_signal();
-    return g.stop_sig && fmt_ship_now() - g.stop_at >= STOP_GRACE_S;
+    return g.stop_sig && ship_now() - g.stop_at >= STOP_GRACE_S;
 }
 
 static struct hold *hold_of(const struct spool_file *f)
@@ -157,7 +157,7 @@ static uint8_t *read_dump(const char *path, struct spool_file *f, size_t *len)
 
     if (fd < 0)
         return NULL;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size <= FMT_SHIP_MAX_DUMP &&
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size <= SHIP_MAX_DUMP &&
         (buf = malloc(st.st_size ? (size_t)st.st_size : 1))) {
         while (got < (size_t)st.st_size) {
             ssize_t k = read(fd, buf + got, (size_t)st.st_size - got);
@@ -209,11 +209,11 @@ static void done_uploading(const char *path, struct spool_file *f)
 static int upload_one(struct spool_file *f, size_t waiting)
 {
     char *path = spool_path(g.dir, f), err[600], hex[65];
-    struct fmt_ship_fields fields = {0};
-    struct fmt_ship_payload ev = {0};
-    struct fmt_ship_result res;
-    struct fmt_sha256 sha;
-    struct fmt_md md;
+    struct ship_fields fields = {0};
+    struct ship_payload ev = {0};
+    struct ship_result res;
+    struct bundle_sha256 sha;
+    struct mdr_dump md;
     size_t len = 0;
     uint8_t *buf = path ? read_dump(path, f, &len) : NULL;
     int rc = 0, as_event = 0;
@@ -221,33 +221,33 @@ static int upload_one(struct spool_file *f, size_t waiting)
     if (!buf) {
         if (path && access(path, F_OK) == 0) { /* still there: unreadable, or too large; not every pass */
             struct hold *h = hold_add(f);
-            double wait = fmt_ship_backoff(h ? ++h->fails : 1, REFUSED_BASE_S, REFUSED_CAP_S);
+            double wait = ship_backoff(h ? ++h->fails : 1, REFUSED_BASE_S, REFUSED_CAP_S);
             if (h)
-                h->next = fmt_ship_now() + wait;
+                h->next = ship_now() + wait;
             printf("lastgasp watch: %s: cannot read it whole (or larger than %u MiB); kept, next try in %.0f s\n",
-                   path, FMT_SHIP_MAX_DUMP >> 20, wait);
+                   path, SHIP_MAX_DUMP >> 20, wait);
         }
         free(path);
         return 0;
     }
-    if (fmt_md_open(&md, buf, len, err, sizeof err) != FMT_MD_OK) {
+    if (mdr_open(&md, buf, len, err, sizeof err) != MDR_OK) {
         printf("lastgasp watch: %s: not a minidump (%s); left alone\n", path, err);
         struct hold *h = hold_add(f);
         if (h)
             h->next = 1e300;
         goto out;
     }
-    fmt_sha256_init(&sha);
-    fmt_sha256_update(&sha, buf, len);
-    fmt_sha256_hex(&sha, hex);
-    int bad = fmt_ship_fields_from_dump(&fields, &md, f->name, hex);
+    bundle_sha256_init(&sha);
+    bundle_sha256_update(&sha, buf, len);
+    bundle_sha256_hex(&sha, hex);
+    int bad = ship_fields_from_dump(&fields, &md, f->name, hex);
     for (size_t i = 0; i < g.extra.n && !bad; i++)
-        bad = fmt_ship_fields_set(&fields, g.extra.names[i], g.extra.values[i]);
-    as_event = bad ? 0 : fmt_ship_prepare(&ev, g.url, g.as, &md, &fields, &g.extra, f->name, buf, len);
-    fmt_md_close(&md);
+        bad = ship_fields_set(&fields, g.extra.names[i], g.extra.values[i]);
+    as_event = bad ? 0 : ship_prepare(&ev, g.url, g.as, &md, &fields, &g.extra, f->name, buf, len);
+    mdr_close(&md);
     if (bad || as_event < 0)
         goto out;
-    struct fmt_ship_request rq = {.url = g.url, .gzip = g.gzip, .fields = &fields, .filename = f->name,
+    struct ship_request rq = {.url = g.url, .gzip = g.gzip, .fields = &fields, .filename = f->name,
                                   .dump = buf, .len = len, .timeout = REQUEST_TIMEOUT_S,
                                   .stop = abandon_transfer};
     if (as_event) {
@@ -256,10 +256,10 @@ static int upload_one(struct spool_file *f, size_t waiting)
         rq.body_len = ev.body_len;
         rq.content_type = ev.content_type;
     }
-    fmt_ship_post(&rq, &res);
-    double now = fmt_ship_now(), wait;
+    ship_post(&rq, &res);
+    double now = ship_now(), wait;
     switch (res.outcome) {
-    case FMT_SHIP_ACCEPTED:
+    case SHIP_ACCEPTED:
         printf("%s: uploaded%s (HTTP %ld%s%s)\n", f->name, as_event ? " as an event" : "", res.http_status,
                res.id[0] ? ", id " : "", res.id);
         g.server_fails = 0;
@@ -267,9 +267,9 @@ static int upload_one(struct spool_file *f, size_t waiting)
         g.counts_dirty = 1;
         done_uploading(path, f);
         break;
-    case FMT_SHIP_TRANSIENT:
+    case SHIP_TRANSIENT:
         g.server_fails++;
-        wait = fmt_ship_backoff(g.server_fails, 1.0, g.max_backoff);
+        wait = ship_backoff(g.server_fails, 1.0, g.max_backoff);
         if (res.retry_after > wait)
             wait = res.retry_after < RETRY_AFTER_CAP_S ? res.retry_after : RETRY_AFTER_CAP_S;
         g.server_next = now + wait;
@@ -277,24 +277,24 @@ static int upload_one(struct spool_file *f, size_t waiting)
                res.reason, waiting, waiting == 1 ? "" : "s", wait, g.server_fails);
         rc = -1;
         break;
-    case FMT_SHIP_REJECTED: {
+    case SHIP_REJECTED: {
         struct hold *h = hold_add(f);
         g.server_fails = 0; /* the server answered: it is up */
-        wait = fmt_ship_backoff(h ? ++h->fails : 1, REFUSED_BASE_S, REFUSED_CAP_S);
+        wait = ship_backoff(h ? ++h->fails : 1, REFUSED_BASE_S, REFUSED_CAP_S);
         if (h)
             h->next = now + wait;
         printf("%s: refused: %s; kept, next try in %.0f s\n", f->name, res.reason, wait);
         break;
     }
-    case FMT_SHIP_STOPPED:
+    case SHIP_STOPPED:
         printf("%s: upload abandoned (stopping); kept, to be sent at the next start\n", f->name);
         rc = -1;
         break;
     }
 out:
     fflush(stdout);
-    fmt_ship_fields_free(&fields);
-    fmt_ship_payload_free(&ev);
+    ship_fields_free(&fields);
+    ship_payload_free(&ev);
     free(buf);
     free(path);
     return rc;
@@ -308,9 +308,9 @@ static void upload_pass(struct spool_list *l)
         waiting += !l->f[i].in_outbox;
     for (size_t i = 0; i < l->n && !g.stop_sig; i++) {
         struct hold *h = hold_of(&l->f[i]);
-        if (l->f[i].in_outbox || (h && (h->shipped || h->next > fmt_ship_now())))
+        if (l->f[i].in_outbox || (h && (h->shipped || h->next > ship_now())))
             continue;
-        if (fmt_ship_now() < g.server_next || upload_one(&l->f[i], waiting) != 0)
+        if (ship_now() < g.server_next || upload_one(&l->f[i], waiting) != 0)
             break;
         waiting--;
         check_signal();
@@ -340,14 +340,14 @@ static void bundle_pass(void)
         }
     }
     char *dirs[1] = {(char *)src};
-    struct fmt_collect_options o = {.dirs = dirs, .ndirs = 1, .output = out, .remove = !g.keep};
-    int st = fmt_collect(&o);
-    double t = fmt_ship_now();
-    if (st == FMT_COLLECT_OK || st == FMT_COLLECT_PARTIAL) {
-        struct fmt_bundle b;
+    struct bundle_collect_options o = {.dirs = dirs, .ndirs = 1, .output = out, .remove = !g.keep};
+    int st = bundle_collect(&o);
+    double t = ship_now();
+    if (st == BUNDLE_COLLECT_OK || st == BUNDLE_COLLECT_PARTIAL) {
+        struct bundle b;
         char err[600];
         size_t n = 0;
-        if (fmt_bundle_open(&b, out, err, sizeof err) == 0) {
+        if (bundle_open(&b, out, err, sizeof err) == 0) {
             for (size_t i = 0; i < b.n; i++) {
                 size_t len = strlen(b.names[i]);
                 if (strchr(b.names[i], '/') || len < 5 || strcmp(b.names[i] + len - 4, ".dmp") != 0)
@@ -360,14 +360,14 @@ static void bundle_pass(void)
                 free(p);
             }
         }
-        fmt_bundle_close(&b);
+        bundle_close(&b);
         g.counts.bundled += n;
         g.counts.bundles++;
         g.counts_dirty = 1;
         g.bundle_fails = 0;
         g.bundle_next = t + g.bundle_every;
-    } else if (st == FMT_COLLECT_FAILED) {
-        double wait = fmt_ship_backoff(++g.bundle_fails, 5.0, g.max_backoff);
+    } else if (st == BUNDLE_COLLECT_FAILED) {
+        double wait = ship_backoff(++g.bundle_fails, 5.0, g.max_backoff);
         g.bundle_next = t + wait;
         printf("lastgasp watch: bundling failed (failure %u in a row); dumps kept, next try in %.1f s\n",
                g.bundle_fails, wait);
@@ -434,7 +434,7 @@ static void wait_for(double due)
     char ev[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
 
     for (;;) {
-        double left = due - fmt_ship_now();
+        double left = due - ship_now();
         if (left < MIN_SLEEP_S)
             left = MIN_SLEEP_S;
         struct pollfd p[2] = {{.fd = g.sfd, .events = POLLIN}, {.fd = g.ifd, .events = POLLIN}};
@@ -453,7 +453,7 @@ static void wait_for(double due)
                 return;
             q += sizeof *e + e->len;
         }
-        if (fmt_ship_now() >= due)
+        if (ship_now() >= due)
             return;
     }
 }
@@ -474,13 +474,13 @@ static void run(void)
         if (scan(&l) == 0 && g.url)
             upload_pass(&l);
         spool_free(&l);
-        if (!g.stop_sig && g.bundle_dir && fmt_ship_now() >= g.bundle_next && bundle_pending())
+        if (!g.stop_sig && g.bundle_dir && ship_now() >= g.bundle_next && bundle_pending())
             bundle_pass();
         /* What is left after the passes decides the state file's "waiting" and when to wake. */
         int ok = scan(&l) == 0;
         if (g.counts_dirty && watch_state_save(g.state_path, &g.counts, l.n) == 0)
             g.counts_dirty = 0;
-        double due = ok ? next_due(&l, fmt_ship_now() + g.rescan) : fmt_ship_now() + g.rescan;
+        double due = ok ? next_due(&l, ship_now() + g.rescan) : ship_now() + g.rescan;
         spool_free(&l);
         check_signal();
         if (!g.stop_sig)
@@ -513,20 +513,20 @@ static int parse_args(int argc, char **argv)
         else if (!strcmp(a, "--state") && next)
             g.state_path = strdup(argv[++i]);
         else if (!strcmp(a, "--as") && next) {
-            if (fmt_ship_as_parse(argv[++i], &g.as) != 0)
+            if (ship_as_parse(argv[++i], &g.as) != 0)
                 return -1;
         } else if (!strcmp(a, "--field") && next) {
-            if (fmt_ship_fields_set_arg(&g.extra, argv[++i]) != 0)
+            if (ship_fields_set_arg(&g.extra, argv[++i]) != 0)
                 return -1;
-        } else if (!strcmp(a, "--rescan") && next && !fmt_ship_parse_number(next, 0.1, 86400, &g.rescan))
+        } else if (!strcmp(a, "--rescan") && next && !ship_parse_number(next, 0.1, 86400, &g.rescan))
             i++;
-        else if (!strcmp(a, "--bundle-every") && next && !fmt_ship_parse_number(next, 0, 86400, &g.bundle_every))
+        else if (!strcmp(a, "--bundle-every") && next && !ship_parse_number(next, 0, 86400, &g.bundle_every))
             i++;
-        else if (!strcmp(a, "--max-backoff") && next && !fmt_ship_parse_number(next, 1, 86400, &g.max_backoff))
+        else if (!strcmp(a, "--max-backoff") && next && !ship_parse_number(next, 1, 86400, &g.max_backoff))
             i++;
-        else if (!strcmp(a, "--max-dumps") && next && !fmt_ship_parse_number(next, 1, 1e9, &v))
+        else if (!strcmp(a, "--max-dumps") && next && !ship_parse_number(next, 1, 1e9, &v))
             g.max_dumps = (size_t)v, i++;
-        else if (!strcmp(a, "--max-spool-mb") && next && !fmt_ship_parse_number(next, 1, 1e9, &v))
+        else if (!strcmp(a, "--max-spool-mb") && next && !ship_parse_number(next, 1, 1e9, &v))
             g.max_bytes = (uint64_t)v << 20, i++;
         else if (a[0] == '-' || g.dir)
             return -1;
@@ -538,12 +538,12 @@ static int parse_args(int argc, char **argv)
     if (target) {
         int is_dsn;
         char err[600];
-        if (!(g.url = fmt_ship_endpoint(target, &is_dsn, err, sizeof err))) {
+        if (!(g.url = ship_endpoint(target, &is_dsn, err, sizeof err))) {
             fprintf(stderr, "lastgasp watch: %s\n", err);
             return -1;
         }
         if (g.gzip < 0)
-            g.gzip = fmt_ship_gzip_default(g.url, is_dsn);
+            g.gzip = ship_gzip_default(g.url, is_dsn);
     }
     return 0;
 }
@@ -590,14 +590,14 @@ static int setup(void)
             close(g.ifd);
         g.ifd = -1;
     }
-    if (g.url && fmt_ship_global_init() != 0) {
+    if (g.url && ship_global_init() != 0) {
         fprintf(stderr, "lastgasp watch: libcurl could not start\n");
         return -1;
     }
     return 0;
 }
 
-int fmt_watch_main(int argc, char **argv)
+int ship_watch_main(int argc, char **argv)
 {
     if (argc == 1 && (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h"))) {
         fputs(usage, stdout);
@@ -634,6 +634,6 @@ int fmt_watch_main(int argc, char **argv)
     free(g.state_path);
     free(g.outbox);
     free(g.shipped);
-    fmt_ship_fields_free(&g.extra);
+    ship_fields_free(&g.extra);
     return 0;
 }

@@ -132,7 +132,7 @@ static uint64_t rd_encoded(struct cursor *c, uint8_t enc, uint64_t base_data)
 
 /* ---- finding the FDE ---- */
 
-static int find_table(const struct fmt_module *m, struct ehtab *t)
+static int find_table(const struct mdw_module *m, struct ehtab *t)
 {
     Elf64_Ehdr eh;
     t->state = -1;
@@ -551,7 +551,7 @@ static int apply_row(const struct row *row, uint32_t ra, struct rep_regs *r);
 
 /* The row for look: from the cache, or by running the CIE and FDE programs. Returns 1 and fills
  * *row (whose expressions point into the caller's buffers), 0 when no table covers look. */
-static int find_row(const struct fmt_module *mods, uint32_t nmods, uint64_t look, struct row *row, uint32_t *ra,
+static int find_row(const struct mdw_module *mods, uint32_t nmods, uint64_t look, struct row *row, uint32_t *ra,
                     uint8_t *fbuf, uint8_t *cbuf)
 {
     uint32_t slot = row_slot(look);
@@ -614,7 +614,7 @@ static int find_row(const struct fmt_module *mods, uint32_t nmods, uint64_t look
 
 /* Step r from a frame to its caller with the unwind table of the module holding the pc.
  * Returns 1 when stepped, 0 when no table covers the pc, -1 at the end of the stack or on error. */
-int rep_cfi_step(const struct fmt_module *mods, uint32_t nmods, struct rep_regs *r)
+int rep_cfi_step(const struct mdw_module *mods, uint32_t nmods, struct rep_regs *r)
 {
     uint64_t pc = r->v[DW_RA];
     uint64_t look = r->exact_pc ? pc : pc - 1;

@@ -1,6 +1,6 @@
 /* fuzz_mdread.c — libFuzzer target for the minidump reader and both renderers.
  *
- * Each input is parsed with fmt_md_open() and rendered with `show`, `json`, `html` and as a crash server's event
+ * Each input is parsed with mdr_open() and rendered with `show`, `json`, `html` and as a crash server's event
  * (formats/ship/event.c) into memory; beyond "no
  * crash, no out-of-bounds read" (ASan/UBSan), the target checks the promises the reader and the renderers make
  * about hostile input: every goroutine's frames lie inside the Go stream's frame records, within the reader's
@@ -10,14 +10,14 @@
  * markup or script on the page. For a dump with a Go stream, the `lastgasp pprof` profile is built and read
  * back by pb_check.h: well-formed, every reference inside its table, every string valid UTF-8.
  *
- * Build: clang -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE formats/mdread*.c formats/render*.c
- *        formats/signames.c formats/ship/event.c tests/fuzz/fuzz_mdread.c
+ * Build: clang -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE formats/read/*.c formats/render/*.c
+ *        formats/minidump/signames.c formats/ship/event.c tests/fuzz/fuzz_mdread.c
  * Run on a copy of tests/fuzz/corpus (libFuzzer adds its finds to the first directory) with
  * -dict=tests/fuzz/mdread.dict. The seeds are rebuilt by `test_mdread --write-corpus tests/fuzz/corpus`.
  */
-#include "../../formats/mdread.h"
+#include "../../formats/read/mdread.h"
 #include "../../formats/pprof/pprof.h"
-#include "../../formats/render.h"
+#include "../../formats/render/render.h"
 #include "../../formats/ship/ship.h"
 #include "../unit/html_check.h"
 #include "../unit/pb_check.h"
@@ -92,7 +92,7 @@ static int js_string(struct js *j)
         }
         if (c >= 0x80) {
             uint32_t cp;
-            size_t k = fmt_utf8_next(j->p, (size_t)(j->end - j->p), &cp);
+            size_t k = render_utf8_next(j->p, (size_t)(j->end - j->p), &cp);
 
             /* U+FFFD is fine only as the real 3-byte character, never as a stand-in for bad bytes. */
             if (cp == 0xfffd && !(k == 3 && j->p[0] == 0xef))
@@ -223,7 +223,7 @@ static void check_text(const char *buf, size_t len)
 
     for (size_t i = 0; i < len;) {
         uint32_t cp;
-        size_t k = fmt_utf8_next(p + i, len - i, &cp);
+        size_t k = render_utf8_next(p + i, len - i, &cp);
 
         if ((cp == 0xfffd && !(k == 3 && p[i] == 0xef)) || (cp < 0x20 && cp != '\n' && cp != '\t') ||
             cp == 0x7f || (cp >= 0x80 && cp <= 0x9f)) {
@@ -235,15 +235,15 @@ static void check_text(const char *buf, size_t len)
 }
 
 /* The reader's promise about the Go stream: frame ranges may overlap (shared stacks), but each one lies
- * inside frames[] and holds at most FMT_GO_MAX_GOROUTINE_FRAMES frames. */
-static void check_go(const struct fmt_md *md)
+ * inside frames[] and holds at most MDR_GO_MAX_GOROUTINE_FRAMES frames. */
+static void check_go(const struct mdr_dump *md)
 {
-    const struct fmt_go_info *go = &md->go;
+    const struct mdr_go_info *go = &md->go;
 
     for (size_t i = 0; i < go->ngoroutines; i++) {
-        const struct fmt_go_goroutine *g = &go->goroutines[i];
+        const struct mdr_go_goroutine *g = &go->goroutines[i];
 
-        if (g->nframes > FMT_GO_MAX_GOROUTINE_FRAMES || (g->nframes && !g->frames) ||
+        if (g->nframes > MDR_GO_MAX_GOROUTINE_FRAMES || (g->nframes && !g->frames) ||
             (g->nframes && (g->frames < go->frames || (size_t)(g->frames - go->frames) > go->nframes ||
                             g->nframes > go->nframes - (size_t)(g->frames - go->frames)))) {
             fprintf(stderr, "goroutine %zu: frames outside the Go stream's frame records\n", i);
@@ -251,12 +251,12 @@ static void check_go(const struct fmt_md *md)
         }
         /* The lookups on values taken from the file itself. */
         if (i < 16 && g->nframes)
-            (void)fmt_md_module_at(md, g->frames[0].pc);
+            (void)mdr_module_at(md, g->frames[0].pc);
     }
 }
 
 /* The goroutine profile of a hostile dump is a valid profile (pb_check.h), one sample per goroutine. */
-static void check_pprof(const struct fmt_md *md)
+static void check_pprof(const struct mdr_dump *md)
 {
     struct pprof_pb pb = {0};
     struct pbc_profile pr;
@@ -279,21 +279,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct fmt_md md;
+    struct mdr_dump md;
     char err[256], *buf = NULL;
     size_t len = 0;
     FILE *out;
 
-    if (fmt_md_open(&md, data, size, err, sizeof err) == FMT_MD_OK) {
+    if (mdr_open(&md, data, size, err, sizeof err) == MDR_OK) {
         /* The lookups on values taken from the file itself. */
         for (size_t i = 0; i < md.lg.nframes && i < 16; i++)
-            (void)fmt_md_module_at(&md, md.lg.frames[i].pc);
+            (void)mdr_module_at(&md, md.lg.frames[i].pc);
         for (size_t i = 0; i < md.lg.nthreads && i < 16; i++)
-            (void)fmt_md_thread_by_tid(&md, md.lg.threads[i].tid);
+            (void)mdr_thread_by_tid(&md, md.lg.threads[i].tid);
         check_go(&md);
 
         out = open_memstream(&buf, &len);
-        if (out && fmt_render_json(out, &md) == 0 && fflush(out) == 0)
+        if (out && render_json(out, &md) == 0 && fflush(out) == 0)
             check_json(buf, len);
         if (out)
             fclose(out);
@@ -301,14 +301,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         buf = NULL;
 
         /* The crash-server event (formats/ship/event.c) of the same dump: one valid JSON object too. */
-        buf = fmt_ship_event(&md, NULL, NULL, "00000000000000000000000000000000", &len);
+        buf = ship_event(&md, NULL, NULL, "00000000000000000000000000000000", &len);
         if (buf)
             check_json(buf, len);
         free(buf);
         buf = NULL;
 
         out = open_memstream(&buf, &len);
-        if (out && fmt_render_show(out, &md) == 0 && fflush(out) == 0)
+        if (out && render_show(out, &md) == 0 && fflush(out) == 0)
             check_text(buf, len);
         if (out)
             fclose(out);
@@ -316,7 +316,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         buf = NULL;
 
         out = open_memstream(&buf, &len);
-        if (out && fmt_render_html(out, &md) == 0 && fflush(out) == 0) {
+        if (out && render_html(out, &md) == 0 && fflush(out) == 0) {
             size_t where;
 
             check_text(buf, len);
@@ -331,6 +331,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(buf);
         check_pprof(&md);
     }
-    fmt_md_close(&md);
+    mdr_close(&md);
     return 0;
 }

@@ -5,7 +5,7 @@
 # stale package in the cache; the cache does key on CGO_CFLAGS. Used by the Makefile and the tests.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-hash=$(cat $(ls sigsafe/*.[chS] sigsafe/*/*.[chS] reporter/*.[ch] reporter/*/*.[ch] formats/*.h formats/mdwrite.c | sort) |
+hash=$(cat $(ls sigsafe/*.[chS] sigsafe/*/*.[chS] reporter/*.[ch] reporter/*/*.[ch] formats/minidump/*.[ch] | sort) |
        sha1sum | cut -c1-16)
 flags=$(printf '%s\n' ${CGO_CFLAGS:--O2 -g} | grep -v '^-DLASTGASP_SRC_HASH=' | tr '\n' ' ')
 echo "${flags}-DLASTGASP_SRC_HASH=$hash"

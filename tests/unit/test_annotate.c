@@ -1,4 +1,4 @@
-/* test_annotate.c — the annotation table: lastgasp_set_annotation() (reporter/annotate.c) and the handler's
+/* test_annotate.c — the annotation table: lastgasp_set_annotation() (reporter/install/annotate.c) and the handler's
  * lock-free copy (reporter/annotate_read.c), the objects as shipped; then through the dump writer and reader.
  *
  * The seqlock is tested against writer threads that never stop changing their slots: every copy the
@@ -9,12 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../formats/mdread.h"
+#include "../../formats/read/mdread.h"
 #include "../../reporter/rep.h"
 #include "check.h"
 
 static struct rep_annotation g_copies[LASTGASP_ANNOTATIONS_MAX];
-static struct fmt_annotation g_out[LASTGASP_ANNOTATIONS_MAX];
+static struct mdw_annotation g_out[LASTGASP_ANNOTATIONS_MAX];
 
 static uint32_t snapshot(uint32_t *skipped)
 {
@@ -181,7 +181,7 @@ static void test_concurrent_writers(void)
         uint32_t skipped, n = snapshot(&skipped);
         skipped_total += skipped;
         for (uint32_t i = 0; i < n; i++) {
-            const struct fmt_annotation *a = &g_out[i];
+            const struct mdw_annotation *a = &g_out[i];
             if (a->key_len == 6 && memcmp(a->key, "steady", 6) == 0) {
                 torn += a->value_len != 10 || memcmp(a->value, "unchanging", 10) != 0;
                 continue;
@@ -234,17 +234,17 @@ static void test_through_the_dump(void)
         value[sizeof value - 1] = 0;
         CHECK(lastgasp_set_annotation(key, value) == LASTGASP_OK);
     }
-    struct fmt_dump d;
+    struct mdw_dump d;
     memset(&d, 0, sizeof d);
     d.signal = 11;
     d.notes_off = LG_NONE;
     d.annotation_count = snapshot(NULL);
     d.annotations = g_out;
     struct membuf b = {malloc(1 << 20), 0, 1 << 20};
-    CHECK(fmt_md_write(&d, sink_mem, &b) > 0);
-    struct fmt_md md;
+    CHECK(mdw_write(&d, sink_mem, &b) > 0);
+    struct mdr_dump md;
     char err[256];
-    CHECK(fmt_md_open(&md, b.p, b.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(mdr_open(&md, b.p, b.len, err, sizeof err) == MDR_OK);
     CHECK_MSG(md.nwarnings == 0, "warning: %s", err);
     CHECK(md.crashpad.present && md.crashpad.nannotations == LASTGASP_ANNOTATIONS_MAX);
     int same = 1;
@@ -253,7 +253,7 @@ static void test_through_the_dump(void)
                 memcmp(md.crashpad.annotations[i].key, g_out[i].key, 63) == 0 &&
                 memcmp(md.crashpad.annotations[i].value, g_out[i].value, 1023) == 0;
     CHECK(same);
-    fmt_md_close(&md);
+    mdr_close(&md);
     free(b.p);
     clear_all();
 }

@@ -1,11 +1,11 @@
-/* test_go_reason.c — reporter/go_reason.c (the handler's object as shipped) on runtime structures laid out
+/* test_go_reason.c — reporter/go/go_reason.c (the handler's object as shipped) on runtime structures laid out
  * in this process's memory the way each Go version lays them out (go_offsets.c): panic chains printed as
  * printpanics prints them per version, each kind of value, the signal line, the fatal-error closure on a
  * goroutine's stack and on the system stack, and what must give no reason at all. The real runtime is
  * tested end to end by tests/go/test_go_fidelity.py; this pins each rule down alone. Normal context.
  */
 #include "check.h"
-#include "reporter/go_reason.h"
+#include "reporter/go/go_reason.h"
 
 #include <stdlib.h>
 #include <string.h>

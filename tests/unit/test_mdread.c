@@ -1,13 +1,13 @@
-/* test_mdread.c — unit tests for the bounds-checked minidump reader (formats/mdread*.c).
+/* test_mdread.c — unit tests for the bounds-checked minidump reader (formats/read/*.c).
  *
- * Dumps are built byte by byte here, from the shared layouts in formats/minidump.h, then broken on purpose:
+ * Dumps are built byte by byte here, from the shared layouts in formats/minidump/minidump.h, then broken on purpose:
  * each malformed case must give its own precise warning or error, keep every other stream readable, and never
  * touch memory outside the buffer (run under -fsanitize=address,undefined to prove the last part).
  *
  * `test_mdread --write-corpus DIR` also writes the built dumps as fuzzing seeds (tests/fuzz/corpus).
  */
-#include "../../formats/mdread.h"
-#include "../../formats/minidump.h"
+#include "../../formats/read/mdread.h"
+#include "../../formats/minidump/minidump.h"
 #include "check.h"
 
 #include <stdio.h>
@@ -411,7 +411,7 @@ static void build(struct dump *d, const struct opts *o)
 
 /* ---- helpers for checks ---- */
 
-static int has_warning(const struct fmt_md *md, const char *text)
+static int has_warning(const struct mdr_dump *md, const char *text)
 {
     for (size_t i = 0; i < md->nwarnings; i++)
         if (strstr(md->warnings[i], text))
@@ -419,15 +419,15 @@ static int has_warning(const struct fmt_md *md, const char *text)
     return 0;
 }
 
-static void dump_warnings(const struct fmt_md *md)
+static void dump_warnings(const struct mdr_dump *md)
 {
     for (size_t i = 0; i < md->nwarnings; i++)
         printf("    warning: %s\n", md->warnings[i]);
 }
 
-static int open_dump(struct fmt_md *md, const struct dump *d, size_t len, char *err, size_t errlen)
+static int open_dump(struct mdr_dump *md, const struct dump *d, size_t len, char *err, size_t errlen)
 {
-    return fmt_md_open(md, d->b, len, err, errlen);
+    return mdr_open(md, d->b, len, err, errlen);
 }
 
 /* ---- the cases ---- */
@@ -435,28 +435,28 @@ static int open_dump(struct fmt_md *md, const struct dump *d, size_t len, char *
 static void test_valid(void)
 {
     struct dump d;
-    struct fmt_md md;
+    struct mdr_dump md;
     char err[256];
-    const struct fmt_md_module *m;
+    const struct mdr_module *m;
 
     build(&d, &v1);
     CHECK(d.len < 4096);
-    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == MDR_OK);
     CHECK(md.nwarnings == 0);
     CHECK(err[0] == '\0');
     if (md.nwarnings)
         dump_warnings(&md);
     CHECK(md.nstreams == NSTREAMS);
     for (size_t i = 0; i < md.nstreams; i++)
-        CHECK(md.streams[i].state == FMT_MD_STREAM_READ);
+        CHECK(md.streams[i].state == MDR_STREAM_READ);
 
     CHECK(md.exception.present);
     CHECK(md.exception.tid == 1234 && md.exception.code == 11 && md.exception.flags == 1);
-    CHECK(md.exception.ctx.arch == FMT_MD_ARCH_AMD64);
-    CHECK(md.exception.ctx.reg[FMT_MD_RIP] == 0x55d0c0de1234);
-    CHECK(md.exception.ctx.reg[FMT_MD_RSP] == 0x7ffd00001000);
-    CHECK(md.exception.ctx.reg[FMT_MD_RBP] == 0x7ffd00001040);
-    CHECK(md.exception.ctx.reg[FMT_MD_RAX] == 0xaaaa);
+    CHECK(md.exception.ctx.arch == MDR_ARCH_AMD64);
+    CHECK(md.exception.ctx.reg[MDR_RIP] == 0x55d0c0de1234);
+    CHECK(md.exception.ctx.reg[MDR_RSP] == 0x7ffd00001000);
+    CHECK(md.exception.ctx.reg[MDR_RBP] == 0x7ffd00001040);
+    CHECK(md.exception.ctx.reg[MDR_RAX] == 0xaaaa);
 
     CHECK(md.sysinfo.present && md.sysinfo.arch == MD_CPU_ARCHITECTURE_AMD64 && md.sysinfo.cpu_count == 4);
     CHECK(md.sysinfo.csd_version && strcmp(md.sysinfo.csd_version, "Linux 6.1.0 #1 SMP x86_64") == 0);
@@ -468,11 +468,11 @@ static void test_valid(void)
         CHECK(md.threads[0].tid == 1234 && md.threads[1].tid == 1235);
         CHECK(md.threads[0].name && strcmp(md.threads[0].name, "crasher") == 0);
         CHECK(md.threads[1].name && strcmp(md.threads[1].name, "worker") == 0);
-        CHECK(md.threads[1].ctx.reg[FMT_MD_RIP] == 0x7f0000001000);
+        CHECK(md.threads[1].ctx.reg[MDR_RIP] == 0x7f0000001000);
         CHECK(md.threads[0].stack && md.threads[0].stack_size == 64 && md.threads[0].stack[5] == 5);
     }
-    CHECK(fmt_md_thread_by_tid(&md, 1235) == &md.threads[1]);
-    CHECK(fmt_md_thread_by_tid(&md, 99) == NULL);
+    CHECK(mdr_thread_by_tid(&md, 1235) == &md.threads[1]);
+    CHECK(mdr_thread_by_tid(&md, 99) == NULL);
 
     CHECK(md.nmodules == 2);
     if (md.nmodules == 2) {
@@ -482,11 +482,11 @@ static void test_valid(void)
         CHECK(md.modules[1].path && strcmp(md.modules[1].path, "/lib/lib\xc3\xa9\xf0\x9f\x98\x80.so") == 0);
         CHECK(md.modules[1].build_id == NULL);
     }
-    m = fmt_md_module_at(&md, 0x55d0c0de4fff);
+    m = mdr_module_at(&md, 0x55d0c0de4fff);
     CHECK(m == &md.modules[0]);
-    CHECK(fmt_md_module_at(&md, 0x55d0c0de5000) == NULL);
-    CHECK(fmt_md_module_at(&md, 0x7f0000001000) == &md.modules[1]);
-    CHECK(fmt_md_module_at(&md, 0) == NULL);
+    CHECK(mdr_module_at(&md, 0x55d0c0de5000) == NULL);
+    CHECK(mdr_module_at(&md, 0x7f0000001000) == &md.modules[1]);
+    CHECK(mdr_module_at(&md, 0) == NULL);
 
     CHECK(md.nmemory == 1 && md.memory[0].start == 0x7ffd00001000 && md.memory[0].data);
     CHECK(md.cmdline.data && md.cmdline.len == 15 && memcmp(md.cmdline.data, "./crasher\0segv", 15) == 0);
@@ -508,7 +508,7 @@ static void test_valid(void)
         CHECK(md.lg.frames[2].symbol == NULL && md.lg.frames[2].module_index == LG_NONE);
     }
     CHECK(md.lg.notes && strcmp(md.lg.notes, "maps cut at 256 KiB\nno environ") == 0);
-    fmt_md_close(&md);
+    mdr_close(&md);
 }
 
 /* Records and headers larger than v1 (a future writer) read the same, their extra bytes skipped. */
@@ -516,14 +516,14 @@ static void test_forward_compatible(void)
 {
     struct opts o = v1;
     struct dump d;
-    struct fmt_md md;
+    struct mdr_dump md;
     char err[256];
 
     o.lg_header_size = 96;
     o.lg_thread_size = 32;
     o.lg_frame_size = 40;
     build(&d, &o);
-    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == MDR_OK);
     CHECK(md.nwarnings == 0);
     CHECK(md.lg.present && md.lg.header_size == 96 && md.lg.nthreads == 2 && md.lg.nframes == 3);
     if (md.lg.nthreads == 2 && md.lg.nframes == 3) {
@@ -532,47 +532,47 @@ static void test_forward_compatible(void)
         CHECK(md.lg.frames[1].symbol && strcmp(md.lg.frames[1].symbol, "main") == 0);
     }
     CHECK(md.lg.notes != NULL);
-    fmt_md_close(&md);
+    mdr_close(&md);
 
     /* Smaller than v1 cannot be read: said, and the rest of the dump still is. */
     o.lg_header_size = 80;
     o.lg_thread_size = 16;
     build(&d, &o);
-    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == MDR_OK);
     CHECK(has_warning(&md, "lastgasp: thread record size 16 is smaller than v1's 24; 2 records ignored"));
     CHECK(md.lg.present && md.lg.nthreads == 0 && md.lg.nframes == 3);
     CHECK(md.nthreads == 2 && md.nmodules == 2);
-    fmt_md_close(&md);
+    mdr_close(&md);
 }
 
 static void test_not_minidump(void)
 {
     struct dump d;
-    struct fmt_md md;
+    struct mdr_dump md;
     char err[256];
 
     build(&d, &v1);
     memcpy(d.b, "MDMQ", 4);
-    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_NOT_MINIDUMP);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == MDR_NOT_MINIDUMP);
     CHECK(strcmp(err, "not a minidump: signature 0x514d444d is not \"MDMP\"") == 0);
-    fmt_md_close(&md);
+    mdr_close(&md);
 
-    CHECK(open_dump(&md, &d, 31, err, sizeof err) == FMT_MD_NOT_MINIDUMP);
+    CHECK(open_dump(&md, &d, 31, err, sizeof err) == MDR_NOT_MINIDUMP);
     CHECK(strcmp(err, "not a minidump: 31 bytes, shorter than the 32-byte header") == 0);
-    fmt_md_close(&md);
+    mdr_close(&md);
 
-    CHECK(fmt_md_open(&md, NULL, 0, err, sizeof err) == FMT_MD_NOT_MINIDUMP);
-    fmt_md_close(&md);
+    CHECK(mdr_open(&md, NULL, 0, err, sizeof err) == MDR_NOT_MINIDUMP);
+    mdr_close(&md);
 
-    CHECK(fmt_md_open_file(&md, "/nonexistent/dump.dmp", err, sizeof err) == FMT_MD_IO);
+    CHECK(mdr_open_file(&md, "/nonexistent/dump.dmp", err, sizeof err) == MDR_IO);
     CHECK(strcmp(err, "cannot open: No such file or directory") == 0);
-    fmt_md_close(&md);
+    mdr_close(&md);
 }
 
 static void test_directory_past_eof(void)
 {
     struct dump d;
-    struct fmt_md md;
+    struct mdr_dump md;
     char err[256], want[256];
     struct md_header h;
 
@@ -581,28 +581,28 @@ static void test_directory_past_eof(void)
     memcpy(&h, d.b, sizeof h);
     h.stream_count = 100000;
     memcpy(d.b, &h, sizeof h);
-    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == MDR_OK);
     snprintf(want, sizeof want, "stream directory at rva 0x20 (100000 entries of 12 bytes) passes end of file "
              "(size 0x%zx); reading %zu entries", d.len, (d.len - 32) / 12);
     CHECK(strcmp(err, want) == 0);
     CHECK(md.exception.present && md.lg.present && md.nthreads == 2 && md.nmodules == 2 && md.nmemory == 1);
-    fmt_md_close(&md);
+    mdr_close(&md);
 
     /* Directory entirely outside the file: a minidump with nothing readable. */
     build(&d, &v1);
     memcpy(&h, d.b, sizeof h);
     h.stream_directory_rva = 0x10000;
     memcpy(d.b, &h, sizeof h);
-    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == MDR_OK);
     CHECK(strstr(err, "stream directory at rva 0x10000 (11 entries of 12 bytes) passes end of file") != NULL);
     CHECK(md.nstreams == 0 && !md.exception.present && !md.lg.present);
-    fmt_md_close(&md);
+    mdr_close(&md);
 }
 
 static void test_stream_past_eof(void)
 {
     struct dump d;
-    struct fmt_md md;
+    struct mdr_dump md;
     char err[256], want[256];
     uint32_t rva;
     size_t cut;
@@ -611,27 +611,27 @@ static void test_stream_past_eof(void)
     build(&d, &v1);
     rva = get32(&d, d.entry[10] + 8);
     cut = rva + 10;
-    CHECK(open_dump(&md, &d, cut, err, sizeof err) == FMT_MD_OK);
+    CHECK(open_dump(&md, &d, cut, err, sizeof err) == MDR_OK);
     snprintf(want, sizeof want, "stream 5 (MemoryList) at rva 0x%x size 0x14 passes end of file (size 0x%zx); "
              "reading the 0xa bytes present", (unsigned)rva, cut);
     CHECK(strcmp(err, want) == 0);
     CHECK(has_warning(&md, "stream 5 (MemoryList): count 1 needs 0x14 bytes, stream has 0xa; reading 0"));
-    CHECK(md.streams[10].state == FMT_MD_STREAM_PARTIAL);
+    CHECK(md.streams[10].state == MDR_STREAM_PARTIAL);
     CHECK(md.nmemory == 0);
     CHECK(md.exception.present && md.lg.present && md.lg.nframes == 3 && md.nthreads == 2);
     CHECK(md.nmodules == 2 && md.modules[0].path && md.cmdline.data);
-    fmt_md_close(&md);
+    mdr_close(&md);
 
     /* A stream that starts past the end cannot be read at all. */
     build(&d, &v1);
     put32(&d, d.entry[0] + 8, 0x9000);
-    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == MDR_OK);
     snprintf(want, sizeof want, "stream 6 (Exception) at rva 0x9000 size 0xa8 starts past end of file "
              "(size 0x%zx)", d.len);
     CHECK(strcmp(err, want) == 0);
-    CHECK(md.streams[0].state == FMT_MD_STREAM_BAD && !md.exception.present);
+    CHECK(md.streams[0].state == MDR_STREAM_BAD && !md.exception.present);
     CHECK(md.lg.present && md.nthreads == 2);
-    fmt_md_close(&md);
+    mdr_close(&md);
 
     /* Every truncation of a valid dump opens (or is refused) cleanly, and keeps what lies before the cut. */
     build(&d, &v1);
@@ -641,11 +641,11 @@ static void test_stream_past_eof(void)
         for (size_t len = 0; len <= d.len; len++) {
             int rc = open_dump(&md, &d, len, err, sizeof err);
 
-            if ((len < 32) != (rc == FMT_MD_NOT_MINIDUMP))
+            if ((len < 32) != (rc == MDR_NOT_MINIDUMP))
                 bad++;
             if (len >= d.lg + 80 && !md.lg.present)
                 bad++;
-            fmt_md_close(&md);
+            mdr_close(&md);
         }
         CHECK(bad == 0);
     }
@@ -654,176 +654,176 @@ static void test_stream_past_eof(void)
 static void test_overflow(void)
 {
     struct dump d;
-    struct fmt_md md;
+    struct mdr_dump md;
     char err[256], want[256];
     uint32_t rva;
 
     build(&d, &v1);
     rva = get32(&d, d.entry[4] + 8);
     put32(&d, d.entry[4] + 4, 0xfffffff0u); /* ThreadList size: rva + size wraps a u32 */
-    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == MDR_OK);
     snprintf(want, sizeof want, "stream 3 (ThreadList) at rva 0x%x size 0xfffffff0: rva + size overflows 32 bits "
              "(file size 0x%zx)", (unsigned)rva, d.len);
     CHECK(strncmp(err, want, strlen(want)) == 0);
-    CHECK(md.streams[4].state == FMT_MD_STREAM_PARTIAL);
+    CHECK(md.streams[4].state == MDR_STREAM_PARTIAL);
     CHECK(md.nthreads == 2); /* the count inside still bounds the list */
-    fmt_md_close(&md);
+    mdr_close(&md);
 
     /* A context location that wraps is refused, not followed. */
     build(&d, &v1);
     put32(&d, d.threads + 4 + 48 + 40 + 4, 0xffffff00u); /* thread 1's context rva */
-    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == MDR_OK);
     CHECK(has_warning(&md, "thread 1235: context at rva 0xffffff00 size 0x4d0 passes end of file"));
-    CHECK(md.nthreads == 2 && md.threads[1].ctx.arch == FMT_MD_ARCH_NONE);
-    CHECK(md.threads[0].ctx.arch == FMT_MD_ARCH_AMD64);
-    fmt_md_close(&md);
+    CHECK(md.nthreads == 2 && md.threads[1].ctx.arch == MDR_ARCH_NONE);
+    CHECK(md.threads[0].ctx.arch == MDR_ARCH_AMD64);
+    mdr_close(&md);
 }
 
 static void test_module_names(void)
 {
     struct dump d;
     struct opts o = v1;
-    struct fmt_md md;
+    struct mdr_dump md;
     char err[256], want[256];
 
     o.odd_module_name = 1;
     build(&d, &o);
-    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == MDR_OK);
     snprintf(want, sizeof want, "module 0 (base 0x55d0c0de0000) name: string at rva 0x%zx has odd byte length "
              "0x1f; last byte ignored", d.mod_name[0]);
     CHECK(strcmp(err, want) == 0);
     CHECK(md.nmodules == 2 && md.modules[0].path && strcmp(md.modules[0].path, "/usr/bin/crashe") == 0);
-    fmt_md_close(&md);
+    mdr_close(&md);
 
     /* Name length passing the end of the file. */
     build(&d, &v1);
     put32(&d, d.mod_name[1], 0x7ffffff0u);
-    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == MDR_OK);
     snprintf(want, sizeof want, "module 1 (base 0x7f0000000000) name: string at rva 0x%zx length 0x7ffffff0 "
              "passes end of file (size 0x%zx)", d.mod_name[1], d.len);
     CHECK(strcmp(err, want) == 0);
     CHECK(md.nmodules == 2 && md.modules[1].path == NULL && md.modules[0].path != NULL);
-    fmt_md_close(&md);
+    mdr_close(&md);
 
     /* Name rva itself past the end. */
     build(&d, &v1);
     put32(&d, d.modules + 4 + 108 + 20, (uint32_t)d.len - 2);
-    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == MDR_OK);
     snprintf(want, sizeof want, "module 1 (base 0x7f0000000000) name: string at rva 0x%zx passes end of file",
              d.len - 2);
     CHECK(strncmp(err, want, strlen(want)) == 0);
     CHECK(md.modules[1].path == NULL && md.modules[1].size == 0x200000);
-    fmt_md_close(&md);
+    mdr_close(&md);
 }
 
 static void test_lg_strings(void)
 {
     struct dump d;
-    struct fmt_md md;
+    struct mdr_dump md;
     char err[256], want[256];
 
     build(&d, &v1);
     put32(&d, d.lg_frames + 32 + 20, 0x10000); /* frame 1's symbol_off */
-    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == MDR_OK);
     snprintf(want, sizeof want, "lastgasp: frame 1: string offset 0x10000 outside the strings area (size 0x%x)",
              (unsigned)d.lg_strings_size);
     CHECK(strcmp(err, want) == 0);
     CHECK(md.lg.nframes == 3 && md.lg.frames[1].symbol == NULL && md.lg.frames[0].symbol != NULL);
     CHECK(md.lg.frames[1].pc == 0x55d0c0de1300);
-    fmt_md_close(&md);
+    mdr_close(&md);
 
     /* The last string loses its terminator: the notes are refused, the other strings stay. */
     build(&d, &v1);
     d.b[d.lg_strings + d.lg_strings_size - 1] = 'X';
-    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == MDR_OK);
     CHECK(has_warning(&md, "lastgasp: notes: string at offset 0x25 not NUL-terminated within the strings area"));
     CHECK(md.lg.notes == NULL && md.lg.threads && md.lg.threads[1].name);
     CHECK(md.lg.threads && strcmp(md.lg.threads[1].name, "worker") == 0);
-    fmt_md_close(&md);
+    mdr_close(&md);
 
     /* A module index outside the ModuleList is dropped, not followed. */
     build(&d, &v1);
     put32(&d, d.lg_frames + 16, 7);
-    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == MDR_OK);
     CHECK(has_warning(&md, "lastgasp: frame 0: module index 7 outside the ModuleList (2 modules)"));
     CHECK(md.lg.frames[0].module_index == LG_NONE);
-    fmt_md_close(&md);
+    mdr_close(&md);
 }
 
 static void test_counts_too_large(void)
 {
     struct dump d;
-    struct fmt_md md;
+    struct mdr_dump md;
     char err[256];
 
     build(&d, &v1);
     put32(&d, d.threads, 1000);
-    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == MDR_OK);
     CHECK(strcmp(err, "stream 3 (ThreadList): count 1000 needs 0xbb84 bytes, stream has 0x64; reading 2") == 0);
     CHECK(md.nthreads == 2 && md.threads[1].tid == 1235);
-    fmt_md_close(&md);
+    mdr_close(&md);
 
     /* lastgasp thread_count larger than its stream: the records present are read, the frames after them
      * cannot be located. */
     build(&d, &v1);
     put32(&d, d.lg + 48, 5000);
-    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == MDR_OK);
     CHECK(strstr(err, "lastgasp: 5000 thread records of 24 bytes at offset 0x50 pass end of stream") != NULL);
     CHECK(md.lg.present && md.lg.nthreads > 2 && md.lg.threads[0].tid == 1234 && md.lg.nframes == 0);
     CHECK(md.lg.threads[0].frame_count == 0); /* clamped to the frames actually read */
-    fmt_md_close(&md);
+    mdr_close(&md);
 
     /* A thread's frame range outside the frame records is clamped. */
     build(&d, &v1);
     put32(&d, d.lg + 80 + 24 + 12, 50); /* thread 1 frame_count */
-    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == MDR_OK);
     CHECK(strcmp(err, "lastgasp: thread 1 (tid 1235): frames 2..52 outside the 3 frame records") == 0);
     CHECK(md.lg.threads[1].first_frame == 2 && md.lg.threads[1].frame_count == 1);
-    fmt_md_close(&md);
+    mdr_close(&md);
 
     /* Threads sharing frames are made disjoint, so output stays bounded by the file. */
     build(&d, &v1);
     put32(&d, d.lg + 80 + 24 + 8, 0); /* thread 1 first_frame = 0: overlaps thread 0's 0..2 */
-    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == MDR_OK);
     CHECK(has_warning(&md, "lastgasp: thread 1 (tid 1235): frames 0..1 overlap another thread's; cut"));
     CHECK(md.lg.threads[0].frame_count == 2 && md.lg.threads[1].frame_count == 0);
-    fmt_md_close(&md);
+    mdr_close(&md);
 }
 
 static void test_duplicates_and_unknown(void)
 {
     struct dump d;
-    struct fmt_md md;
+    struct mdr_dump md;
     char err[256];
 
     build(&d, &v1);
     /* The Maps entry becomes a second Exception stream pointing at garbage; an unknown type replaces Cmdline. */
     put32(&d, d.entry[9], MD_EXCEPTION_STREAM);
     put32(&d, d.entry[8], 0x47670005);
-    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == MDR_OK);
     CHECK(strcmp(err, "stream 6 (Exception) at directory entry 9 duplicates entry 0; ignored (the first wins)") == 0);
-    CHECK(md.streams[9].state == FMT_MD_STREAM_DUPLICATE && md.streams[8].state == FMT_MD_STREAM_UNKNOWN);
+    CHECK(md.streams[9].state == MDR_STREAM_DUPLICATE && md.streams[8].state == MDR_STREAM_UNKNOWN);
     CHECK(md.exception.present && md.exception.tid == 1234);
     CHECK(md.cmdline.data == NULL && md.maps.data == NULL);
     CHECK(md.nwarnings == 1);
-    fmt_md_close(&md);
+    mdr_close(&md);
 }
 
 static void test_unsupported_arch(void)
 {
     struct dump d;
     struct opts o = v1;
-    struct fmt_md md;
+    struct mdr_dump md;
     char err[256];
 
     o.arch = MD_CPU_ARCHITECTURE_ARM64;
     build(&d, &o);
-    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == MDR_OK);
     CHECK(strcmp(err, "CPU context: unsupported architecture arm64 (0x8003); registers not decoded") == 0);
     CHECK(md.nwarnings == 1); /* said once, not once per context */
-    CHECK(md.exception.ctx.arch == FMT_MD_ARCH_UNSUPPORTED && md.threads[0].ctx.arch == FMT_MD_ARCH_UNSUPPORTED);
+    CHECK(md.exception.ctx.arch == MDR_ARCH_UNSUPPORTED && md.threads[0].ctx.arch == MDR_ARCH_UNSUPPORTED);
     CHECK(md.lg.present && md.nmodules == 2);
-    fmt_md_close(&md);
+    mdr_close(&md);
 }
 
 /* ---- the Go stream ---- */
@@ -831,20 +831,20 @@ static void test_unsupported_arch(void)
 static void test_go_valid(void)
 {
     struct dump d;
-    struct fmt_md md;
+    struct mdr_dump md;
     char err[256];
-    const struct fmt_go_goroutine *g;
-    const struct fmt_go_frame *f;
+    const struct mdr_go_goroutine *g;
+    const struct mdr_go_frame *f;
 
     build(&d, &go_v1);
     CHECK(d.len < 4608); /* a small fuzzing seed */
-    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == MDR_OK);
     CHECK(md.nwarnings == 0 && err[0] == '\0');
     if (md.nwarnings)
         dump_warnings(&md);
     CHECK(md.nstreams == NSTREAMS + 1);
-    CHECK(md.streams[NSTREAMS].type == LG_STREAM_GO && md.streams[NSTREAMS].state == FMT_MD_STREAM_READ);
-    CHECK(strcmp(fmt_md_stream_name(LG_STREAM_GO), "lastgasp Go") == 0);
+    CHECK(md.streams[NSTREAMS].type == LG_STREAM_GO && md.streams[NSTREAMS].state == MDR_STREAM_READ);
+    CHECK(strcmp(mdr_stream_name(LG_STREAM_GO), "lastgasp Go") == 0);
     /* The Go stream changes nothing else. */
     CHECK(md.lg.present && md.lg.nthreads == 2 && md.lg.nframes == 3 && md.nthreads == 2 && md.nmodules == 2);
 
@@ -856,7 +856,7 @@ static void test_go_valid(void)
     CHECK(md.go.notes == NULL);
     CHECK(md.go.ngoroutines == 3 && md.go.nframes == 4);
     if (md.go.ngoroutines != 3 || md.go.nframes != 4) {
-        fmt_md_close(&md);
+        mdr_close(&md);
         return;
     }
     f = md.go.frames;
@@ -889,27 +889,27 @@ static void test_go_valid(void)
     g = &md.go.goroutines[2];
     CHECK(g->goid == 8 && g->frames == md.go.goroutines[1].frames && g->nframes == 2);
     CHECK_EQ_U64(g->wait_since_ns, GO_NOW - 10000000000ull);
-    fmt_md_close(&md);
+    mdr_close(&md);
 
     /* A dump without the stream has no Go part. */
     build(&d, &v1);
-    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == MDR_OK);
     CHECK(!md.go.present && md.go.ngoroutines == 0 && md.go.goroutines == NULL);
-    fmt_md_close(&md);
+    mdr_close(&md);
 }
 
 static void test_go_forward_compatible(void)
 {
     struct opts o = go_v1;
     struct dump d;
-    struct fmt_md md;
+    struct mdr_dump md;
     char err[256];
 
     o.go_header_size = 72;
     o.go_goroutine_size = 80;
     o.go_frame_size = 32;
     build(&d, &o);
-    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == MDR_OK);
     CHECK(md.nwarnings == 0);
     if (md.nwarnings)
         dump_warnings(&md);
@@ -921,19 +921,19 @@ static void test_go_forward_compatible(void)
         CHECK(md.go.frames[0].inlined && !md.go.frames[3].inlined);
     }
     CHECK(md.go.go_version && strcmp(md.go.go_version, "go1.26.8") == 0);
-    fmt_md_close(&md);
+    mdr_close(&md);
 }
 
 static void test_go_strings(void)
 {
     struct dump d;
-    struct fmt_md md;
+    struct mdr_dump md;
     char err[256], want[256];
 
     /* A wait reason outside the strings area: that string is dropped, the record and the rest kept. */
     build(&d, &go_v1);
     put32(&d, d.go_goroutines + 64 + 28, 0x10000);
-    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == MDR_OK);
     snprintf(want, sizeof want, "lastgasp Go: goroutine 1 wait_reason: string offset 0x10000 outside the strings "
              "area (size 0x%zx)", sizeof go_strings);
     CHECK(strcmp(err, want) == 0);
@@ -941,14 +941,14 @@ static void test_go_strings(void)
     CHECK(md.go.ngoroutines == 3 && md.go.goroutines[1].wait_reason == NULL);
     CHECK(md.go.goroutines[1].goid == 7 && md.go.goroutines[1].nframes == 2);
     CHECK(md.go.goroutines[2].wait_reason && strcmp(md.go.goroutines[2].wait_reason, "chan receive") == 0);
-    fmt_md_close(&md);
+    mdr_close(&md);
 
     /* The bad offsets of a frame's file, a creator and the version: each named, each dropped alone. */
     build(&d, &go_v1);
     put32(&d, d.go_frames + 3 * 24 + 12, (uint32_t)sizeof go_strings); /* frame 3 file: one past the end */
     put32(&d, d.go_goroutines + 2 * 64 + 48, LG_NONE - 1);              /* goroutine 2 created_by_function */
     put32(&d, d.go + 8, 0x8000);                                        /* go_version_off */
-    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == MDR_OK);
     snprintf(want, sizeof want, "lastgasp Go: frame 3 file: string offset 0x%zx outside the strings area "
              "(size 0x%zx)", sizeof go_strings, sizeof go_strings);
     CHECK(has_warning(&md, want));
@@ -962,12 +962,12 @@ static void test_go_strings(void)
     CHECK(md.go.go_version == NULL && md.go.frames[3].file == NULL && md.go.frames[3].function != NULL);
     CHECK(md.go.goroutines[2].created_by_function == NULL && md.go.goroutines[2].created_by_file != NULL);
     CHECK(md.go.goroutines[1].created_by_function != NULL);
-    fmt_md_close(&md);
+    mdr_close(&md);
 
     /* The last string loses its terminator: both wait reasons that use it are refused, nothing else. */
     build(&d, &go_v1);
     d.b[d.go_strings + sizeof go_strings - 1] = 'X';
-    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == MDR_OK);
     snprintf(want, sizeof want, "lastgasp Go: goroutine 1 wait_reason: string at offset 0x%x not NUL-terminated "
              "within the strings area (size 0x%zx)", (unsigned)go_off("chan receive"), sizeof go_strings);
     CHECK(strcmp(err, want) == 0);
@@ -975,41 +975,41 @@ static void test_go_strings(void)
     CHECK(md.nwarnings == 2);
     CHECK(md.go.goroutines[1].wait_reason == NULL && md.go.goroutines[2].wait_reason == NULL);
     CHECK(md.go.go_version && md.go.frames[3].function && strcmp(md.go.frames[3].function, "main.worker") == 0);
-    fmt_md_close(&md);
+    mdr_close(&md);
 }
 
 static void test_go_frame_ranges(void)
 {
     struct dump d;
-    struct fmt_md md;
+    struct mdr_dump md;
     char err[256];
 
     /* Past the frame records: clamped to the records present, as the crash info clamps a thread's range. */
     build(&d, &go_v1);
     put32(&d, d.go_goroutines + 2 * 64 + 44, 50); /* goroutine 2 frame_count */
-    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == MDR_OK);
     CHECK(strcmp(err, "lastgasp Go: goroutine 2 (goid 8): frames 2..52 outside the 4 frame records") == 0);
     CHECK(md.nwarnings == 1);
     CHECK(md.go.goroutines[2].frames == &md.go.frames[2] && md.go.goroutines[2].nframes == 2);
     CHECK(md.go.goroutines[1].frames == &md.go.frames[2] && md.go.goroutines[1].nframes == 2);
-    fmt_md_close(&md);
+    mdr_close(&md);
 
     /* A first frame past the end leaves no frames at all. */
     build(&d, &go_v1);
     put32(&d, d.go_goroutines + 40, 9); /* goroutine 0 first_frame */
-    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == MDR_OK);
     CHECK(strcmp(err, "lastgasp Go: goroutine 0 (goid 1): frames 9..11 outside the 4 frame records") == 0);
     CHECK(md.go.goroutines[0].nframes == 0 && md.go.goroutines[0].frames == NULL);
-    fmt_md_close(&md);
+    mdr_close(&md);
 
     /* first_frame + frame_count wraps a u32: still outside, not a small range. */
     build(&d, &go_v1);
     put32(&d, d.go_goroutines + 64 + 40, 3);
     put32(&d, d.go_goroutines + 64 + 44, 0xffffffffu);
-    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == MDR_OK);
     CHECK(strcmp(err, "lastgasp Go: goroutine 1 (goid 7): frames 3..4294967298 outside the 4 frame records") == 0);
     CHECK(md.go.goroutines[1].frames == &md.go.frames[3] && md.go.goroutines[1].nframes == 1);
-    fmt_md_close(&md);
+    mdr_close(&md);
 
     /* Every goroutine on all the frames, overlapping: allowed, no warning. */
     build(&d, &go_v1);
@@ -1017,11 +1017,11 @@ static void test_go_frame_ranges(void)
         put32(&d, d.go_goroutines + i * 64 + 40, 0);
         put32(&d, d.go_goroutines + i * 64 + 44, 4);
     }
-    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == MDR_OK);
     CHECK(md.nwarnings == 0);
     for (int i = 0; i < 3; i++)
         CHECK(md.go.goroutines[i].frames == md.go.frames && md.go.goroutines[i].nframes == 4);
-    fmt_md_close(&md);
+    mdr_close(&md);
 }
 
 /* v2 has the reason: read from its offset; LG_NONE is none; an offset past the strings is a warning, not a
@@ -1029,43 +1029,43 @@ static void test_go_frame_ranges(void)
 static void test_go_reason(void)
 {
     struct dump d;
-    struct fmt_md md;
+    struct mdr_dump md;
     struct opts o = go_v2;
     char err[256];
 
     build(&d, &go_v2);
-    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == MDR_OK);
     CHECK(md.nwarnings == 0);
     CHECK(md.go.present && md.go.version == 2);
     CHECK(md.go.reason && strcmp(md.go.reason, GO_REASON) == 0);
     CHECK(md.go.go_version && strcmp(md.go.go_version, "go1.26.8") == 0 && md.go.ngoroutines == 3);
-    fmt_md_close(&md);
+    mdr_close(&md);
 
     put32(&d, d.go + 60, LG_NONE);
-    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == MDR_OK);
     CHECK(md.nwarnings == 0 && md.go.reason == NULL);
-    fmt_md_close(&md);
+    mdr_close(&md);
 
     put32(&d, d.go + 60, 0x8000);
-    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == MDR_OK);
     CHECK(md.go.reason == NULL && md.nwarnings == 1);
     if (md.nwarnings == 1)
         CHECK(strstr(md.warnings[0], "reason") != NULL);
-    fmt_md_close(&md);
+    mdr_close(&md);
 
     o.go_stream_version = 3;
     o.go_header_size = 72;
     build(&d, &o);
-    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == MDR_OK);
     CHECK(md.nwarnings == 0 && md.go.version == 3 && md.go.header_size == 72);
     CHECK(md.go.reason && strcmp(md.go.reason, GO_REASON) == 0);
-    fmt_md_close(&md);
+    mdr_close(&md);
 }
 
 /* More frames than the reader's bound in one goroutine: cut there, so output stays bounded by the records. */
 static void test_go_frame_bound(void)
 {
-    const uint32_t nframes = FMT_GO_MAX_GOROUTINE_FRAMES + 100;
+    const uint32_t nframes = MDR_GO_MAX_GOROUTINE_FRAMES + 100;
     size_t stream = sizeof(struct lg_go_header) + sizeof(struct lg_go_goroutine) +
                     nframes * sizeof(struct lg_go_frame);
     size_t len = 32 + 12 + stream;
@@ -1075,7 +1075,7 @@ static void test_go_frame_bound(void)
     struct lg_go_header gh = { 1, 64, LG_NONE, 0, 1, GO_NOW, 1, 64, nframes, 24, 0, LG_NONE, LG_NONE, 0 };
     struct lg_go_goroutine g = { 1, 0, 0, 2, LG_NONE, 1, 0, 0, nframes, LG_NONE, LG_NONE, 0, 0 };
     struct lg_go_frame f = { 0x401000, LG_NONE, LG_NONE, 0, 0, { 0 } };
-    struct fmt_md md;
+    struct mdr_dump md;
     char err[256], want[256];
     size_t off = 44;
 
@@ -1089,16 +1089,16 @@ static void test_go_frame_bound(void)
     memcpy(b + (off += sizeof gh), &g, sizeof g);
     for (off += sizeof g; off < len; off += sizeof f, f.pc += 0x10)
         memcpy(b + off, &f, sizeof f);
-    CHECK(fmt_md_open(&md, b, len, err, sizeof err) == FMT_MD_OK);
+    CHECK(mdr_open(&md, b, len, err, sizeof err) == MDR_OK);
     snprintf(want, sizeof want, "lastgasp Go: goroutine 0 (goid 1): %u frames, more than the reader's bound of "
-             "%u; cut", (unsigned)nframes, FMT_GO_MAX_GOROUTINE_FRAMES);
+             "%u; cut", (unsigned)nframes, MDR_GO_MAX_GOROUTINE_FRAMES);
     CHECK(strcmp(err, want) == 0);
     CHECK(md.nwarnings == 1);
     CHECK(md.go.nframes == nframes && md.go.ngoroutines == 1);
-    CHECK(md.go.goroutines[0].nframes == FMT_GO_MAX_GOROUTINE_FRAMES);
+    CHECK(md.go.goroutines[0].nframes == MDR_GO_MAX_GOROUTINE_FRAMES);
     CHECK(md.go.goroutines[0].frames == md.go.frames);
     CHECK_EQ_U64(md.go.frames[nframes - 1].pc, 0x401000 + 0x10 * (nframes - 1));
-    fmt_md_close(&md);
+    mdr_close(&md);
     free(b);
 }
 
@@ -1106,63 +1106,63 @@ static void test_go_sizes(void)
 {
     struct opts o = go_v1;
     struct dump d;
-    struct fmt_md md;
+    struct mdr_dump md;
     char err[256], want[256];
 
     /* Goroutine records smaller than v1's: unreadable, said once; the frames after them are still found. */
     o.go_goroutine_size = 32;
     build(&d, &o);
-    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == MDR_OK);
     CHECK(strcmp(err, "lastgasp Go: goroutine record size 32 is smaller than v1's 64; 3 records ignored") == 0);
     CHECK(md.nwarnings == 1);
     CHECK(md.go.present && md.go.ngoroutines == 0 && md.go.nframes == 4 && md.go.go_version != NULL);
     CHECK(md.go.frames[3].line == 30);
     CHECK(md.lg.present && md.nthreads == 2);
-    fmt_md_close(&md);
+    mdr_close(&md);
 
     /* Frame records smaller than v1's: no frames, so every goroutine's range is outside them. */
     o = go_v1;
     o.go_frame_size = 16;
     build(&d, &o);
-    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == MDR_OK);
     CHECK(strcmp(err, "lastgasp Go: frame record size 16 is smaller than v1's 24; 4 records ignored") == 0);
     CHECK(has_warning(&md, "lastgasp Go: goroutine 0 (goid 1): frames 0..2 outside the 0 frame records"));
     CHECK(has_warning(&md, "lastgasp Go: goroutine 2 (goid 8): frames 2..4 outside the 0 frame records"));
     CHECK(md.go.ngoroutines == 3 && md.go.nframes == 0 && md.go.goroutines[1].nframes == 0);
     CHECK(md.go.goroutines[1].wait_reason != NULL);
-    fmt_md_close(&md);
+    mdr_close(&md);
 
     /* A header smaller than v1's: the stream cannot be read; the rest of the dump can. */
     build(&d, &go_v1);
     put32(&d, d.go + 4, 40);
-    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == MDR_OK);
     snprintf(want, sizeof want, "lastgasp Go: version 1 header_size 0x28 unusable (v1 header 0x40, stream 0x%zx "
              "bytes); ignored", d.go_size);
     CHECK(strcmp(err, want) == 0);
     CHECK(!md.go.present && md.go.ngoroutines == 0 && md.lg.present && md.nmodules == 2);
-    fmt_md_close(&md);
+    mdr_close(&md);
 
     /* Version 0 is no version. */
     build(&d, &go_v1);
     put32(&d, d.go, 0);
-    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == MDR_OK);
     CHECK(strncmp(err, "lastgasp Go: version 0 header_size 0x40 unusable", 48) == 0);
     CHECK(!md.go.present);
-    fmt_md_close(&md);
+    mdr_close(&md);
 
     /* A stream too short for the version and header size. */
     build(&d, &go_v1);
     put32(&d, d.entry[NSTREAMS] + 4, 4);
-    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == MDR_OK);
     CHECK(strcmp(err, "lastgasp Go: stream is 0x4 bytes, too short for a header; ignored") == 0);
     CHECK(!md.go.present);
-    fmt_md_close(&md);
+    mdr_close(&md);
 }
 
 static void test_go_truncated(void)
 {
     struct dump d;
-    struct fmt_md md;
+    struct mdr_dump md;
     char err[256], want[256];
     size_t n;
 
@@ -1170,7 +1170,7 @@ static void test_go_truncated(void)
     build(&d, &go_v1);
     n = 64 + 3 * 64 + 2 * 24 + 4;
     put32(&d, d.entry[NSTREAMS] + 4, (uint32_t)n);
-    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == MDR_OK);
     snprintf(want, sizeof want, "lastgasp Go: 4 frame records of 24 bytes at offset 0x100 pass end of stream "
              "(size 0x%zx); reading 2", n);
     CHECK(strcmp(err, want) == 0);
@@ -1181,32 +1181,32 @@ static void test_go_truncated(void)
     CHECK(md.go.goroutines[0].nframes == 2 && md.go.goroutines[1].nframes == 0);
     CHECK(md.go.frames[1].pc == 0x55d0c0de2100 && md.go.frames[1].function == NULL);
     CHECK(md.go.goroutines[1].goid == 7 && md.go.goroutines[1].wait_reason == NULL);
-    fmt_md_close(&md);
+    mdr_close(&md);
 
     /* The strings area cut short: the strings wholly inside it stay. */
     build(&d, &go_v1);
     n = d.go_strings - d.go + go_off("main.main");
     put32(&d, d.entry[NSTREAMS] + 4, (uint32_t)n);
-    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == MDR_OK);
     snprintf(want, sizeof want, "lastgasp Go: strings area at offset 0x%zx size 0x%zx passes end of stream "
              "(size 0x%zx)", d.go_strings - d.go, sizeof go_strings, n);
     CHECK(strcmp(err, want) == 0);
     CHECK(md.go.go_version && md.go.frames[0].function && strcmp(md.go.frames[0].file, "/src/app/main.go") == 0);
     CHECK(md.go.frames[1].function == NULL && md.go.nframes == 4);
-    fmt_md_close(&md);
+    mdr_close(&md);
 
     /* The file itself ends inside the goroutine records: the stream is partial, one record is read. */
     build(&d, &go_v1);
     n = d.go + 64 + 64 + 10;
-    CHECK(open_dump(&md, &d, n, err, sizeof err) == FMT_MD_OK);
+    CHECK(open_dump(&md, &d, n, err, sizeof err) == MDR_OK);
     snprintf(want, sizeof want, "lastgasp Go: 3 goroutine records of 64 bytes at offset 0x40 pass end of stream "
              "(size 0x%zx); reading 1", (size_t)(64 + 64 + 10));
     CHECK(has_warning(&md, want));
-    CHECK(md.streams[NSTREAMS].state == FMT_MD_STREAM_PARTIAL);
+    CHECK(md.streams[NSTREAMS].state == MDR_STREAM_PARTIAL);
     CHECK(md.go.present && md.go.ngoroutines == 1 && md.go.goroutines[0].goid == 1);
     CHECK(md.go.nframes == 0 && md.go.goroutines[0].nframes == 0);
     CHECK(md.lg.present && md.lg.nthreads == 2);
-    fmt_md_close(&md);
+    mdr_close(&md);
 
     /* Every truncation opens cleanly and keeps the Go header once it is in the file. */
     build(&d, &go_v1);
@@ -1216,13 +1216,13 @@ static void test_go_truncated(void)
         for (size_t len = 0; len <= d.len; len++) {
             int rc = open_dump(&md, &d, len, err, sizeof err);
 
-            if ((len < 32) != (rc == FMT_MD_NOT_MINIDUMP))
+            if ((len < 32) != (rc == MDR_NOT_MINIDUMP))
                 bad++;
             if (len >= d.go + 64 && !md.go.present)
                 bad++;
             if (len >= d.go + d.go_size && md.go.ngoroutines != 3)
                 bad++;
-            fmt_md_close(&md);
+            mdr_close(&md);
         }
         CHECK(bad == 0);
     }
@@ -1231,7 +1231,7 @@ static void test_go_truncated(void)
 static void test_go_duplicate(void)
 {
     struct dump d;
-    struct fmt_md md;
+    struct mdr_dump md;
     char err[256];
     struct md_directory e;
 
@@ -1243,63 +1243,63 @@ static void test_go_duplicate(void)
     put32(&d, d.entry[9] + 8, (uint32_t)d.go);
     put32(&d, d.entry[NSTREAMS] + 4, e.location.data_size);
     put32(&d, d.entry[NSTREAMS] + 8, e.location.rva);
-    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == MDR_OK);
     CHECK(strcmp(err, "stream 0x476f0002 (lastgasp Go) at directory entry 11 duplicates entry 9; ignored "
                       "(the first wins)") == 0);
     CHECK(md.nwarnings == 1);
-    CHECK(md.streams[NSTREAMS].state == FMT_MD_STREAM_DUPLICATE && md.streams[9].state == FMT_MD_STREAM_READ);
+    CHECK(md.streams[NSTREAMS].state == MDR_STREAM_DUPLICATE && md.streams[9].state == MDR_STREAM_READ);
     CHECK(md.go.present && md.go.ngoroutines == 3 && md.go.goroutines[2].goid == 8);
     CHECK(md.maps.data == NULL);
-    fmt_md_close(&md);
+    mdr_close(&md);
 }
 
 static void test_crashpad_valid(void)
 {
     struct dump d;
-    struct fmt_md md;
+    struct mdr_dump md;
     char err[256];
 
     build(&d, &ann_v1);
-    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == MDR_OK);
     CHECK(md.nwarnings == 0);
     if (md.nwarnings)
         dump_warnings(&md);
     CHECK(md.go.present && md.crashpad.present && md.crashpad.version == 1);
     CHECK_EQ_U64(md.crashpad.nannotations, 3);
     for (size_t i = 0; i < md.crashpad.nannotations && i < 3; i++) {
-        const struct fmt_md_annotation *a = &md.crashpad.annotations[i];
+        const struct mdr_annotation *a = &md.crashpad.annotations[i];
 
         CHECK(strcmp(a->key, cp_keys[i]) == 0 && a->key_len == strlen(cp_keys[i]));
         CHECK(strcmp(a->value, cp_values[i]) == 0 && a->value_len == strlen(cp_values[i]));
     }
     CHECK(md.go_crash_text.data && md.go_crash_text.len == sizeof crash_text - 1);
-    CHECK(strcmp(fmt_md_stream_name(MD_CRASHPAD_INFO_STREAM), "CrashpadInfo") == 0);
-    CHECK(strcmp(fmt_md_stream_name(LG_STREAM_GO_CRASH_TEXT), "lastgasp Go crash text") == 0);
-    fmt_md_close(&md);
+    CHECK(strcmp(mdr_stream_name(MD_CRASHPAD_INFO_STREAM), "CrashpadInfo") == 0);
+    CHECK(strcmp(mdr_stream_name(LG_STREAM_GO_CRASH_TEXT), "lastgasp Go crash text") == 0);
+    mdr_close(&md);
 
     /* A Crashpad info without a dictionary (an empty location) is present, with no annotations. */
     build(&d, &ann_v1);
     put32(&d, d.cp + 36, 0);
     put32(&d, d.cp + 40, 0);
-    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == MDR_OK);
     CHECK(md.nwarnings == 0 && md.crashpad.present && md.crashpad.nannotations == 0);
-    fmt_md_close(&md);
+    mdr_close(&md);
 
     /* A later version reads as v1. */
     build(&d, &ann_v1);
     put32(&d, d.cp, 7);
-    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(open_dump(&md, &d, d.len, err, sizeof err) == MDR_OK);
     CHECK(md.nwarnings == 0 && md.crashpad.version == 7 && md.crashpad.nannotations == 3);
-    fmt_md_close(&md);
+    mdr_close(&md);
 }
 
 /* Open d and expect `warning` among the warnings and `left` annotations kept. */
 static void expect_crashpad(struct dump *d, size_t len, const char *warning, int present, size_t left)
 {
-    struct fmt_md md;
+    struct mdr_dump md;
     char err[256];
 
-    CHECK(open_dump(&md, d, len, err, sizeof err) == FMT_MD_OK);
+    CHECK(open_dump(&md, d, len, err, sizeof err) == MDR_OK);
     CHECK_MSG(!warning || has_warning(&md, warning), "no warning \"%s\"", warning);
     if (warning && !has_warning(&md, warning))
         dump_warnings(&md);
@@ -1307,7 +1307,7 @@ static void expect_crashpad(struct dump *d, size_t len, const char *warning, int
               "present %d with %zu annotations, expected %d with %zu", md.crashpad.present, md.crashpad.nannotations,
               present, left);
     CHECK(md.go.present && md.go.ngoroutines == 3); /* the other streams are unharmed */
-    fmt_md_close(&md);
+    mdr_close(&md);
 }
 
 static void test_crashpad_malformed(void)
@@ -1368,44 +1368,44 @@ static void test_crashpad_malformed(void)
     expect_crashpad(&d, d.len, "CrashpadInfo: 2 annotations repeat an earlier key; dropped (the first one wins)",
                     1, 1);
     {
-        struct fmt_md md;
+        struct mdr_dump md;
         char err[256];
 
-        CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+        CHECK(open_dump(&md, &d, d.len, err, sizeof err) == MDR_OK);
         CHECK(md.crashpad.nannotations == 1 && strcmp(md.crashpad.annotations[0].value, "1234") == 0);
-        fmt_md_close(&md);
+        mdr_close(&md);
     }
 
     /* A key with a NUL inside keeps its length: the renderers escape it rather than cut it. */
     build(&d, &ann_v1);
     d.b[d.cp_key[1] + 4 + 2] = 0;
     {
-        struct fmt_md md;
+        struct mdr_dump md;
         char err[256];
 
-        CHECK(open_dump(&md, &d, d.len, err, sizeof err) == FMT_MD_OK);
+        CHECK(open_dump(&md, &d, d.len, err, sizeof err) == MDR_OK);
         CHECK(md.crashpad.nannotations == 3 && md.crashpad.annotations[1].key_len == 6);
         CHECK(memcmp(md.crashpad.annotations[1].key, "re\0ion", 6) == 0);
-        fmt_md_close(&md);
+        mdr_close(&md);
     }
 
     /* Every truncation opens; once the dictionary's strings are all in the file, so are the annotations. */
     build(&d, &ann_v1);
     {
-        struct fmt_md md;
+        struct mdr_dump md;
         char err[256];
         int bad = 0;
 
         for (size_t len = 0; len <= d.len; len++) {
             int rc = open_dump(&md, &d, len, err, sizeof err);
 
-            if ((len < 32) != (rc == FMT_MD_NOT_MINIDUMP))
+            if ((len < 32) != (rc == MDR_NOT_MINIDUMP))
                 bad++;
             if (len >= d.cp_dict + 28 && md.crashpad.nannotations != 3)
                 bad++;
             if (len >= d.text + sizeof crash_text - 1 && !md.go_crash_text.data)
                 bad++;
-            fmt_md_close(&md);
+            mdr_close(&md);
         }
         CHECK(bad == 0);
     }
@@ -1417,7 +1417,7 @@ static void test_byte_flips(void)
 {
     static const uint8_t values[] = { 0x00, 0xff, 0x80 };
     struct dump d;
-    struct fmt_md md;
+    struct mdr_dump md;
     char err[256];
     int bad = 0;
 
@@ -1431,9 +1431,9 @@ static void test_byte_flips(void)
                 int rc = open_dump(&md, &d, d.len, err, sizeof err);
 
                 /* Only the signature decides what is a minidump. */
-                if ((rc == FMT_MD_OK) != (i >= 4))
+                if ((rc == MDR_OK) != (i >= 4))
                     bad++;
-                fmt_md_close(&md);
+                mdr_close(&md);
             }
             d.b[i] = saved;
         }

@@ -157,7 +157,7 @@ static void lines_of(const struct pbc_profile *pr, uint64_t id, char *out, size_
     free(lines.v);
 }
 
-static int build(const struct fmt_md *md, struct pbc_profile *pr, struct pprof_pb *pb)
+static int build(const struct mdr_dump *md, struct pbc_profile *pr, struct pprof_pb *pb)
 {
     char why[200];
 
@@ -287,7 +287,7 @@ static void test_edges(void)
     pprof_pb_free(&pb);
 
     fill_go(&g);
-    struct fmt_go_frame fr[4] = {
+    struct mdr_go_frame fr[4] = {
         { 0x55d0c0de2100, "main.\xff\xfe(bad)", "/src/\xc3", 1, 1, 0, 0 }, /* inlined, but its caller... */
         { 0x55d0c0de2000, "main.other", "/src/app/main.go", 2, 0, 0, 0 },  /* ...has another pc */
         { 0, NULL, NULL, 0, 0, 7, 0 },                                     /* 7 frames elided */
@@ -321,23 +321,23 @@ static void test_edges(void)
     pprof_pb_free(&pb);
 }
 
-/* The most a dump can ask for: goroutines of FMT_GO_MAX_GOROUTINE_FRAMES frames each, every frame another
+/* The most a dump can ask for: goroutines of MDR_GO_MAX_GOROUTINE_FRAMES frames each, every frame another
  * location, at addresses that differ only in their high bits (a poor hash would put them all in one run of
  * slots). The profile is complete; alarm() is a hang detector, not a budget. */
 static void test_big_hostile(void)
 {
-    enum { NG = 64, NF = FMT_GO_MAX_GOROUTINE_FRAMES };
+    enum { NG = 64, NF = MDR_GO_MAX_GOROUTINE_FRAMES };
     struct gomodel g;
-    struct fmt_go_frame *fr = calloc((size_t)NG * NF, sizeof *fr);
-    struct fmt_go_goroutine *gs = calloc(NG, sizeof *gs);
+    struct mdr_go_frame *fr = calloc((size_t)NG * NF, sizeof *fr);
+    struct mdr_go_goroutine *gs = calloc(NG, sizeof *gs);
     struct pprof_pb pb = {0};
 
     fill_go(&g);
     for (size_t i = 0; i < (size_t)NG * NF; i++)
-        fr[i] = (struct fmt_go_frame){ (uint64_t)(i + 1) << 32, "main.f", "/src/app/main.go", (int32_t)(i % 7),
+        fr[i] = (struct mdr_go_frame){ (uint64_t)(i + 1) << 32, "main.f", "/src/app/main.go", (int32_t)(i % 7),
                                        (int)(i % 3 == 0), 0, 0 };
     for (size_t k = 0; k < NG; k++)
-        gs[k] = (struct fmt_go_goroutine){ .goid = k + 1, .status = 4, .frames = &fr[k * NF], .nframes = NF };
+        gs[k] = (struct mdr_go_goroutine){ .goid = k + 1, .status = 4, .frames = &fr[k * NF], .nframes = NF };
     g.m.md.go.goroutines = gs;
     g.m.md.go.ngoroutines = NG;
     g.m.md.go.frames = fr;

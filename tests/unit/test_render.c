@@ -1,12 +1,12 @@
-/* test_render.c — unit tests for the renderers (formats/render*.c, formats/signames.c).
+/* test_render.c — unit tests for the renderers (formats/render/*.c, formats/minidump/signames.c).
  *
- * The parsed model (struct fmt_md) is plain C, so these tests fill it in directly instead of building bytes:
+ * The parsed model (struct mdr_dump) is plain C, so these tests fill it in directly instead of building bytes:
  * what is checked here is the text the tools print — the exact `show` lines, JSON escaping and nulls, and the
  * signal and si_code names.
  */
-#include "../../formats/mdread.h"
-#include "../../formats/minidump.h"
-#include "../../formats/render.h"
+#include "../../formats/read/mdread.h"
+#include "../../formats/minidump/minidump.h"
+#include "../../formats/render/render.h"
 #include "check.h"
 #include "render_fixtures.h"
 
@@ -20,7 +20,7 @@ static int starts_with(const char *s, const char *prefix)
 }
 
 /* Render into a heap string; the caller frees it. */
-static char *render(int json, const struct fmt_md *md)
+static char *render(int json, const struct mdr_dump *md)
 {
     char *buf = NULL;
     size_t len = 0;
@@ -28,7 +28,7 @@ static char *render(int json, const struct fmt_md *md)
 
     if (!f)
         return NULL;
-    if ((json ? fmt_render_json(f, md) : fmt_render_show(f, md)) != 0)
+    if ((json ? render_json(f, md) : render_show(f, md)) != 0)
         printf("render returned an error\n");
     fclose(f);
     return buf;
@@ -36,54 +36,54 @@ static char *render(int json, const struct fmt_md *md)
 
 static void test_names(void)
 {
-    CHECK(strcmp(fmt_signal_name(11), "SIGSEGV") == 0);
-    CHECK(strcmp(fmt_signal_name(1), "SIGHUP") == 0);
-    CHECK(strcmp(fmt_signal_name(16), "SIGSTKFLT") == 0);
-    CHECK(strcmp(fmt_signal_name(31), "SIGSYS") == 0);
-    CHECK(fmt_signal_name(0) == NULL && fmt_signal_name(32) == NULL && fmt_signal_name(0xffffffffu) == NULL);
+    CHECK(strcmp(md_signal_name(11), "SIGSEGV") == 0);
+    CHECK(strcmp(md_signal_name(1), "SIGHUP") == 0);
+    CHECK(strcmp(md_signal_name(16), "SIGSTKFLT") == 0);
+    CHECK(strcmp(md_signal_name(31), "SIGSYS") == 0);
+    CHECK(md_signal_name(0) == NULL && md_signal_name(32) == NULL && md_signal_name(0xffffffffu) == NULL);
     for (uint32_t s = 1; s < 32; s++)
-        CHECK(fmt_signal_name(s) != NULL && strncmp(fmt_signal_name(s), "SIG", 3) == 0);
+        CHECK(md_signal_name(s) != NULL && strncmp(md_signal_name(s), "SIG", 3) == 0);
 
-    CHECK(strcmp(fmt_si_code_name(11, 1), "SEGV_MAPERR") == 0);
-    CHECK(strcmp(fmt_si_code_name(11, 2), "SEGV_ACCERR") == 0);
-    CHECK(strcmp(fmt_si_code_name(11, 3), "SEGV_BNDERR") == 0);
-    CHECK(strcmp(fmt_si_code_name(11, 4), "SEGV_PKUERR") == 0);
-    CHECK(strcmp(fmt_si_code_name(7, 1), "BUS_ADRALN") == 0);
-    CHECK(strcmp(fmt_si_code_name(7, 2), "BUS_ADRERR") == 0);
-    CHECK(strcmp(fmt_si_code_name(7, 3), "BUS_OBJERR") == 0);
-    CHECK(strcmp(fmt_si_code_name(8, 1), "FPE_INTDIV") == 0);
-    CHECK(strcmp(fmt_si_code_name(8, 7), "FPE_FLTINV") == 0);
-    CHECK(strcmp(fmt_si_code_name(4, 1), "ILL_ILLOPC") == 0);
-    CHECK(strcmp(fmt_si_code_name(4, 2), "ILL_ILLOPN") == 0);
-    CHECK(strcmp(fmt_si_code_name(5, 1), "TRAP_BRKPT") == 0);
-    CHECK(strcmp(fmt_si_code_name(5, 2), "TRAP_TRACE") == 0);
-    CHECK(strcmp(fmt_si_code_name(31, 1), "SYS_SECCOMP") == 0);
-    CHECK(strcmp(fmt_si_code_name(6, 0), "SI_USER") == 0);
-    CHECK(strcmp(fmt_si_code_name(11, 0x80), "SI_KERNEL") == 0);
-    CHECK(strcmp(fmt_si_code_name(10, -1), "SI_QUEUE") == 0);
-    CHECK(strcmp(fmt_si_code_name(6, -6), "SI_TKILL") == 0);
-    CHECK(fmt_si_code_name(11, 99) == NULL);
-    CHECK(fmt_si_code_name(8, 9) == NULL);     /* a hole in the FPE table */
-    CHECK(fmt_si_code_name(10, 1) == NULL);    /* SIGUSR1 has no fault codes */
-    CHECK(fmt_si_code_name(11, -99) == NULL);
+    CHECK(strcmp(md_si_code_name(11, 1), "SEGV_MAPERR") == 0);
+    CHECK(strcmp(md_si_code_name(11, 2), "SEGV_ACCERR") == 0);
+    CHECK(strcmp(md_si_code_name(11, 3), "SEGV_BNDERR") == 0);
+    CHECK(strcmp(md_si_code_name(11, 4), "SEGV_PKUERR") == 0);
+    CHECK(strcmp(md_si_code_name(7, 1), "BUS_ADRALN") == 0);
+    CHECK(strcmp(md_si_code_name(7, 2), "BUS_ADRERR") == 0);
+    CHECK(strcmp(md_si_code_name(7, 3), "BUS_OBJERR") == 0);
+    CHECK(strcmp(md_si_code_name(8, 1), "FPE_INTDIV") == 0);
+    CHECK(strcmp(md_si_code_name(8, 7), "FPE_FLTINV") == 0);
+    CHECK(strcmp(md_si_code_name(4, 1), "ILL_ILLOPC") == 0);
+    CHECK(strcmp(md_si_code_name(4, 2), "ILL_ILLOPN") == 0);
+    CHECK(strcmp(md_si_code_name(5, 1), "TRAP_BRKPT") == 0);
+    CHECK(strcmp(md_si_code_name(5, 2), "TRAP_TRACE") == 0);
+    CHECK(strcmp(md_si_code_name(31, 1), "SYS_SECCOMP") == 0);
+    CHECK(strcmp(md_si_code_name(6, 0), "SI_USER") == 0);
+    CHECK(strcmp(md_si_code_name(11, 0x80), "SI_KERNEL") == 0);
+    CHECK(strcmp(md_si_code_name(10, -1), "SI_QUEUE") == 0);
+    CHECK(strcmp(md_si_code_name(6, -6), "SI_TKILL") == 0);
+    CHECK(md_si_code_name(11, 99) == NULL);
+    CHECK(md_si_code_name(8, 9) == NULL);     /* a hole in the FPE table */
+    CHECK(md_si_code_name(10, 1) == NULL);    /* SIGUSR1 has no fault codes */
+    CHECK(md_si_code_name(11, -99) == NULL);
 }
 
 static void test_utf8(void)
 {
     uint32_t cp;
 
-    CHECK(fmt_utf8_next((const unsigned char *)"A", 1, &cp) == 1 && cp == 'A');
-    CHECK(fmt_utf8_next((const unsigned char *)"\xc3\xa9", 2, &cp) == 2 && cp == 0xe9);
-    CHECK(fmt_utf8_next((const unsigned char *)"\xf0\x9f\x98\x80", 4, &cp) == 4 && cp == 0x1f600);
-    CHECK(fmt_utf8_next((const unsigned char *)"\xef\xbf\xbd", 3, &cp) == 3 && cp == 0xfffd);
+    CHECK(render_utf8_next((const unsigned char *)"A", 1, &cp) == 1 && cp == 'A');
+    CHECK(render_utf8_next((const unsigned char *)"\xc3\xa9", 2, &cp) == 2 && cp == 0xe9);
+    CHECK(render_utf8_next((const unsigned char *)"\xf0\x9f\x98\x80", 4, &cp) == 4 && cp == 0x1f600);
+    CHECK(render_utf8_next((const unsigned char *)"\xef\xbf\xbd", 3, &cp) == 3 && cp == 0xfffd);
     /* invalid: lone continuation, overlong, surrogate, past U+10FFFF, truncated */
-    CHECK(fmt_utf8_next((const unsigned char *)"\x80", 1, &cp) == 1 && cp == 0xfffd);
-    CHECK(fmt_utf8_next((const unsigned char *)"\xc0\xaf", 2, &cp) == 1 && cp == 0xfffd);
-    CHECK(fmt_utf8_next((const unsigned char *)"\xe0\x80\xaf", 3, &cp) == 1 && cp == 0xfffd);
-    CHECK(fmt_utf8_next((const unsigned char *)"\xed\xa0\x80", 3, &cp) == 1 && cp == 0xfffd);
-    CHECK(fmt_utf8_next((const unsigned char *)"\xf4\x90\x80\x80", 4, &cp) == 1 && cp == 0xfffd);
-    CHECK(fmt_utf8_next((const unsigned char *)"\xe2\x82", 2, &cp) == 2 && cp == 0xfffd);
-    CHECK(fmt_utf8_next((const unsigned char *)"\xe2\x82x", 3, &cp) == 2 && cp == 0xfffd);
+    CHECK(render_utf8_next((const unsigned char *)"\x80", 1, &cp) == 1 && cp == 0xfffd);
+    CHECK(render_utf8_next((const unsigned char *)"\xc0\xaf", 2, &cp) == 1 && cp == 0xfffd);
+    CHECK(render_utf8_next((const unsigned char *)"\xe0\x80\xaf", 3, &cp) == 1 && cp == 0xfffd);
+    CHECK(render_utf8_next((const unsigned char *)"\xed\xa0\x80", 3, &cp) == 1 && cp == 0xfffd);
+    CHECK(render_utf8_next((const unsigned char *)"\xf4\x90\x80\x80", 4, &cp) == 1 && cp == 0xfffd);
+    CHECK(render_utf8_next((const unsigned char *)"\xe2\x82", 2, &cp) == 2 && cp == 0xfffd);
+    CHECK(render_utf8_next((const unsigned char *)"\xe2\x82x", 3, &cp) == 2 && cp == 0xfffd);
 }
 
 static void test_show(void)
@@ -153,9 +153,9 @@ static void test_json(void)
     CHECK(strstr(out, "\"process_name\":null,\"container\":null,") != NULL);
     free(out);
 
-    /* What the tool's debug-info pass adds (formats/debuginfo.c): file:line, an inlined frame without an
+    /* What the tool's debug-info pass adds (formats/debuginfo/debuginfo.c): file:line, an inlined frame without an
      * offset, and where the lines came from. */
-    struct fmt_lg_frame dbg_frames[4] = { m.frames[0], m.frames[0], m.frames[1], m.frames[2] };
+    struct mdr_lg_frame dbg_frames[4] = { m.frames[0], m.frames[0], m.frames[1], m.frames[2] };
     dbg_frames[0].symbol = "store";
     dbg_frames[0].inlined = 1;
     dbg_frames[0].file = "/src/c.c";
@@ -186,8 +186,8 @@ static void test_json(void)
 
     /* Container identity: the hostname, and /proc/self/cgroup line by line; a missing half is null. */
     m.md.process_name = "crasher";
-    m.md.hostname = (struct fmt_md_bytes){ (const uint8_t *)"pod-7\"x", 7 };
-    m.md.cgroup = (struct fmt_md_bytes){ (const uint8_t *)"1:cpu:/a\n0::/kubepods/p1/c2\n", 28 };
+    m.md.hostname = (struct mdr_bytes){ (const uint8_t *)"pod-7\"x", 7 };
+    m.md.cgroup = (struct mdr_bytes){ (const uint8_t *)"1:cpu:/a\n0::/kubepods/p1/c2\n", 28 };
     out = render(1, &m.md);
     CHECK(out && strstr(out, "\"process_name\":\"crasher\",\"container\":{\"hostname\":\"pod-7\\\"x\","
                              "\"cgroup\":[\"1:cpu:/a\",\"0::/kubepods/p1/c2\"]},") != NULL);
@@ -195,7 +195,7 @@ static void test_json(void)
     out = render(0, &m.md);
     CHECK(out && strstr(out, "\nHost: pod-7\"x, cgroup 1:cpu:/a; 0::/kubepods/p1/c2\n") != NULL);
     free(out);
-    m.md.hostname = (struct fmt_md_bytes){ NULL, 0 };
+    m.md.hostname = (struct mdr_bytes){ NULL, 0 };
     out = render(1, &m.md);
     CHECK(out && strstr(out, "\"container\":{\"hostname\":null,\"cgroup\":[") != NULL);
     free(out);
@@ -277,7 +277,7 @@ static void test_go_show(void)
 
     /* Twelve goroutines in one place: ten ids, then "...". No goroutine ran on the crashing thread. */
     {
-        struct fmt_go_goroutine many[12];
+        struct mdr_go_goroutine many[12];
 
         fill_go(&g);
         for (int i = 0; i < 12; i++) {
@@ -433,22 +433,22 @@ static void test_go_json(void)
 /* Without the lastgasp stream, a dump renders from the Exception stream and the thread contexts. */
 static void test_fallback(void)
 {
-    struct fmt_md md;
-    struct fmt_md_thread th[2];
+    struct mdr_dump md;
+    struct mdr_thread th[2];
     char *out;
 
     memset(&md, 0, sizeof md);
     memset(th, 0, sizeof th);
     th[0].tid = 7;
-    th[0].ctx.arch = FMT_MD_ARCH_AMD64;
-    th[0].ctx.reg[FMT_MD_RIP] = 0x1000;
+    th[0].ctx.arch = MDR_ARCH_AMD64;
+    th[0].ctx.reg[MDR_RIP] = 0x1000;
     th[1].tid = 8;
-    th[1].ctx.arch = FMT_MD_ARCH_UNSUPPORTED;
+    th[1].ctx.arch = MDR_ARCH_UNSUPPORTED;
     md.threads = th;
     md.nthreads = 2;
-    md.exception = (struct fmt_md_exception){ .present = 1, .tid = 8, .code = 7, .flags = 2, .address = 0x10 };
-    md.exception.ctx.arch = FMT_MD_ARCH_AMD64;
-    md.exception.ctx.reg[FMT_MD_RIP] = 0x2000;
+    md.exception = (struct mdr_exception){ .present = 1, .tid = 8, .code = 7, .flags = 2, .address = 0x10 };
+    md.exception.ctx.arch = MDR_ARCH_AMD64;
+    md.exception.ctx.reg[MDR_RIP] = 0x2000;
     md.has_pid = 1;
     md.pid = 7;
     out = render(0, &md);
@@ -469,7 +469,7 @@ static void test_fallback(void)
 static void test_crash_text_and_annotations(void)
 {
     struct gomodel g;
-    struct fmt_md_annotation ann[3] = {
+    struct mdr_annotation ann[3] = {
         { "build", 5, "1234", 4 },
         { "msg", 3, "two\nlines \"quoted\" \x1b[31m", 24 },
         { "k\0y", 3, "caf\xc3\xa9\xff", 6 },
@@ -481,8 +481,8 @@ static void test_crash_text_and_annotations(void)
     n += (size_t)snprintf(text + n, sizeof text - n, "panic: boom\n\ngoroutine 1 [running]:\n");
     for (int i = 0; i < 50; i++)
         n += (size_t)snprintf(text + n, sizeof text - n, "main.f%d()\n\t/src/app/main.go:%d +0x1d\n", i, i + 1);
-    g.m.md.go_crash_text = (struct fmt_md_bytes){ (const uint8_t *)text, n };
-    g.m.md.crashpad = (struct fmt_md_crashpad){ 1, 1, ann, 3 };
+    g.m.md.go_crash_text = (struct mdr_bytes){ (const uint8_t *)text, n };
+    g.m.md.crashpad = (struct mdr_crashpad){ 1, 1, ann, 3 };
     out = render(0, &g.m.md);
     CHECK(out != NULL);
     if (!out)
@@ -516,8 +516,8 @@ static void test_crash_text_and_annotations(void)
 
     /* The runtime's text without the Go stream: "go" holds it, and nulls for what the stream would say. */
     g.m.md.go.present = 0;
-    g.m.md.go_crash_text = (struct fmt_md_bytes){ (const uint8_t *)"fatal error: x\n", 15 };
-    g.m.md.crashpad = (struct fmt_md_crashpad){ 1, 1, NULL, 0 };
+    g.m.md.go_crash_text = (struct mdr_bytes){ (const uint8_t *)"fatal error: x\n", 15 };
+    g.m.md.crashpad = (struct mdr_crashpad){ 1, 1, NULL, 0 };
     out = render(1, &g.m.md);
     CHECK(out && strstr(out, ",\"go\":{\"version\":null,\"build_info\":null,\"crashing_goroutine\":null,"
                              "\"truncated\":null,\"goroutine_list\":null,\"goroutines\":null,"

@@ -1,13 +1,13 @@
-/* test_render_html.c — unit tests for `lastgasp html` (formats/render_html*.c).
+/* test_render_html.c — unit tests for `lastgasp html` (formats/render/render_html*.c).
  *
  * On the same parsed models as test_render.c (render_fixtures.h): the exact escaping of dump strings, the
  * summary rows a dump's values give and the ones a missing value takes away (nothing invented), goroutines
  * grouped as `show` groups them, and the caps that keep a page of a huge or hostile dump bounded. Every page
  * is also checked by html_check.h: only the renderer's own tags, balanced.
  */
-#include "../../formats/mdread.h"
-#include "../../formats/minidump.h"
-#include "../../formats/render.h"
+#include "../../formats/read/mdread.h"
+#include "../../formats/minidump/minidump.h"
+#include "../../formats/render/render.h"
 #include "check.h"
 #include "html_check.h"
 #include "render_fixtures.h"
@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *page(const struct fmt_md *md)
+static char *page(const struct mdr_dump *md)
 {
     char *buf = NULL;
     size_t len = 0, where = 0;
@@ -24,7 +24,7 @@ static char *page(const struct fmt_md *md)
 
     if (!f)
         return NULL;
-    CHECK(fmt_render_html(f, md) == 0);
+    CHECK(render_html(f, md) == 0);
     fclose(f);
     CHECK_MSG(html_check_page(buf, len, &where), "not our markup at %zu: %.60s", where, buf + where);
     return buf;
@@ -38,7 +38,7 @@ static char *escaped(const char *s, size_t n, int keep_newlines)
 
     if (!f)
         return NULL;
-    fmt_html_text_n(f, s, n, keep_newlines);
+    render_html_text_n(f, s, n, keep_newlines);
     fclose(f);
     return buf;
 }
@@ -77,9 +77,9 @@ static void test_escape(void)
 
     f = open_memstream(&out, &len);
     if (f) {
-        fmt_html_text(f, NULL, "<?\?>");
-        fmt_html_text(f, NULL, NULL);
-        fmt_html_text(f, "&", NULL);
+        render_html_text(f, NULL, "<?\?>");
+        render_html_text(f, NULL, NULL);
+        render_html_text(f, "&", NULL);
         fclose(f);
         CHECK(strcmp(out, "&lt;?\?&gt;&amp;") == 0);
         free(out);
@@ -160,7 +160,7 @@ static void test_c_page(void)
 /* A dump with nothing in it: the page says so and invents nothing. */
 static void test_empty(void)
 {
-    struct fmt_md md;
+    struct mdr_dump md;
     char *out;
 
     memset(&md, 0, sizeof md);
@@ -188,9 +188,9 @@ static void test_hostile(void)
     g.frames[3].file = "/src/\"quoted\".go";
     g.gs[0].wait_reason = g.gs[2].wait_reason = g.gs[3].wait_reason = "chan <i>";
     g.gs[0].created_by_function = g.gs[2].created_by_function = g.gs[3].created_by_function = "main.<go>";
-    g.m.md.hostname = (struct fmt_md_bytes){ (const uint8_t *)"h</td><script>", 14 };
-    g.m.md.cgroup = (struct fmt_md_bytes){ (const uint8_t *)"0::/<x>\n", 8 };
-    g.m.md.cmdline = (struct fmt_md_bytes){ (const uint8_t *)"a\0<script>\0", 11 };
+    g.m.md.hostname = (struct mdr_bytes){ (const uint8_t *)"h</td><script>", 14 };
+    g.m.md.cgroup = (struct mdr_bytes){ (const uint8_t *)"0::/<x>\n", 8 };
+    g.m.md.cmdline = (struct mdr_bytes){ (const uint8_t *)"a\0<script>\0", 11 };
     g.m.md.process_name = "<p>proc";
     g.m.md.go.build_info = "path\t<mod>\n";
     g.m.md.lg.notes = "<note>";
@@ -276,14 +276,14 @@ static void test_go_page(void)
 static void test_reason_text_annotations(void)
 {
     struct gomodel g;
-    struct fmt_md_annotation ann[2] = { { "tenant", 6, "a<b>", 4 }, { "k\0y", 3, "v", 1 } };
+    struct mdr_annotation ann[2] = { { "tenant", 6, "a<b>", 4 }, { "k\0y", 3, "v", 1 } };
     static const char text[] = "panic: <boom>\n\ngoroutine 1 [running]:\n";
     char *out;
 
     fill_go(&g);
     g.m.md.go.reason = "panic: <boom>\n\tpanic: again\n";
-    g.m.md.go_crash_text = (struct fmt_md_bytes){ (const uint8_t *)text, sizeof text - 1 };
-    g.m.md.crashpad = (struct fmt_md_crashpad){ 1, 1, ann, 2 };
+    g.m.md.go_crash_text = (struct mdr_bytes){ (const uint8_t *)text, sizeof text - 1 };
+    g.m.md.crashpad = (struct mdr_crashpad){ 1, 1, ann, 2 };
     out = page(&g.m.md);
     CHECK(out != NULL);
     if (!out)
@@ -309,8 +309,8 @@ static size_t count(const char *s, const char *what)
 static void test_caps(void)
 {
     enum { NG = 650, NF = 400 };
-    static struct fmt_go_goroutine many[NG];
-    static struct fmt_go_frame deep[NF];
+    static struct mdr_go_goroutine many[NG];
+    static struct mdr_go_frame deep[NF];
     struct gomodel g;
     char *out;
 
@@ -346,8 +346,8 @@ static void test_caps(void)
     /* A stack of 400 frames (a hostile file: the writer cuts at 100 physical frames) shows 300; an elided run
      * is one line. */
     for (int i = 0; i < NF; i++)
-        deep[i] = (struct fmt_go_frame){ 0x55d0c0de2200, "main.rec", "/src/app/main.go", 40, 0, 0, 0 };
-    deep[5] = (struct fmt_go_frame){ 0, NULL, NULL, 0, 0, 7, 0 };
+        deep[i] = (struct mdr_go_frame){ 0x55d0c0de2200, "main.rec", "/src/app/main.go", 40, 0, 0, 0 };
+    deep[5] = (struct mdr_go_frame){ 0, NULL, NULL, 0, 0, 7, 0 };
     fill_go(&g);
     g.gs[1].frames = deep;
     g.gs[1].nframes = NF;

@@ -1,4 +1,4 @@
-/* test_roundtrip.c — the handler's writer (formats/mdwrite.o, as shipped) into the reader.
+/* test_roundtrip.c — the handler's writer (formats/minidump/mdwrite.o, as shipped) into the reader.
  *
  * A model with every kind of field is written to memory, then parsed back; each value must come
  * back as written. Also: the writer's size-counting pass agrees with what it writes, every
@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../formats/mdread.h"
-#include "../../formats/mdwrite.h"
+#include "../../formats/read/mdread.h"
+#include "../../formats/minidump/mdwrite.h"
 #include "check.h"
 
 struct membuf {
@@ -50,8 +50,8 @@ static long fake_read(void *dst, uint64_t src, size_t n)
 static char g_strings[] = "main\0worker\0crash_here\0caller\0line one\nline two\n";
 enum { S_MAIN = 0, S_WORKER = 5, S_CRASH = 12, S_CALLER = 23, S_NOTES = 30 };
 
-static struct fmt_dump make_model(struct md_context_amd64 ctx[2], struct fmt_thread th[3],
-                                  struct lg_frame_record fr[3], struct fmt_module mods[2], struct fmt_range rg[4])
+static struct mdw_dump make_model(struct md_context_amd64 ctx[2], struct mdw_thread th[3],
+                                  struct lg_frame_record fr[3], struct mdw_module mods[2], struct mdw_range rg[4])
 {
     for (size_t i = 0; i < sizeof g_stack_a; i++)
         g_stack_a[i] = (uint8_t)(i * 7);
@@ -66,24 +66,24 @@ static struct fmt_dump make_model(struct md_context_amd64 ctx[2], struct fmt_thr
     ctx[1].rip = ADDR_CODE + 0x20;
     ctx[1].rsp = ADDR_B + 16;
     memset(th, 0, 3 * sizeof *th);
-    th[0] = (struct fmt_thread){.tid = 101, .crashed = 1, .first_frame = 0, .frame_count = 2, .name_off = S_MAIN,
+    th[0] = (struct mdw_thread){.tid = 101, .crashed = 1, .first_frame = 0, .frame_count = 2, .name_off = S_MAIN,
                                 .stack_start = ADDR_A, .stack_size = sizeof g_stack_a, .context = &ctx[0]};
-    th[1] = (struct fmt_thread){.tid = 102, .first_frame = 2, .frame_count = 1, .name_off = S_WORKER,
+    th[1] = (struct mdw_thread){.tid = 102, .first_frame = 2, .frame_count = 1, .name_off = S_WORKER,
                                 .stack_start = ADDR_B, .stack_size = sizeof g_stack_b, .context = &ctx[1]};
-    th[2] = (struct fmt_thread){.tid = 103, .status = LG_THREAD_NO_ANSWER, .name_off = LG_NONE};
+    th[2] = (struct mdw_thread){.tid = 103, .status = LG_THREAD_NO_ANSWER, .name_off = LG_NONE};
     fr[0] = (struct lg_frame_record){ADDR_CODE + 0x10, ADDR_A + 128, 0, S_CRASH, 0x10, LG_TRUST_CONTEXT, {0}};
     fr[1] = (struct lg_frame_record){ADDR_CODE + 0x40, ADDR_A + 160, 0, S_CALLER, 0x8, LG_TRUST_CFI, {0}};
     fr[2] = (struct lg_frame_record){0x7f00dead0000ull, 0, LG_NONE, LG_NONE, 0, LG_TRUST_FP, {0}};
     static const char path0[] = "/usr/bin/prog", path1[] = "/opt/caf\xc3\xa9/lib\xf0\x9f\x92\xa5.so";
     memset(mods, 0, 2 * sizeof *mods);
-    mods[0] = (struct fmt_module){.base = 0x555500000000ull, .size = 0x5000, .path = path0, .path_len = sizeof path0 - 1,
+    mods[0] = (struct mdw_module){.base = 0x555500000000ull, .size = 0x5000, .path = path0, .path_len = sizeof path0 - 1,
                                   .build_id = {0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4}, .build_id_len = 8};
-    mods[1] = (struct fmt_module){.base = 0x7f1000000000ull, .size = 0x2000, .path = path1, .path_len = sizeof path1 - 1};
-    rg[0] = (struct fmt_range){ADDR_B, sizeof g_stack_b};
-    rg[1] = (struct fmt_range){ADDR_A, sizeof g_stack_a};
-    rg[2] = (struct fmt_range){ADDR_CODE, sizeof g_code};
-    rg[3] = (struct fmt_range){ADDR_UNREADABLE, 64};
-    struct fmt_dump d;
+    mods[1] = (struct mdw_module){.base = 0x7f1000000000ull, .size = 0x2000, .path = path1, .path_len = sizeof path1 - 1};
+    rg[0] = (struct mdw_range){ADDR_B, sizeof g_stack_b};
+    rg[1] = (struct mdw_range){ADDR_A, sizeof g_stack_a};
+    rg[2] = (struct mdw_range){ADDR_CODE, sizeof g_code};
+    rg[3] = (struct mdw_range){ADDR_UNREADABLE, 64};
+    struct mdw_dump d;
     memset(&d, 0, sizeof d);
     d.signal = 11;
     d.si_code = 1;
@@ -105,39 +105,39 @@ static struct fmt_dump make_model(struct md_context_amd64 ctx[2], struct fmt_thr
     d.modules = mods;
     d.module_count = 2;
     d.ranges = rg;
-    d.range_count = fmt_ranges_normalize(rg, 4);
+    d.range_count = mdw_ranges_normalize(rg, 4);
     d.read_mem = fake_read;
-    d.proc_status = (struct fmt_blob){"Name:\tprog\nTgid:\t100\n", 21};
-    d.cmdline = (struct fmt_blob){"prog\0--flag\0", 12};
-    d.cgroup = (struct fmt_blob){"0::/system.slice/docker-ab12.scope\n", 35};
-    d.hostname = (struct fmt_blob){"ab12", 4};
-    d.maps = (struct fmt_blob){"555500000000-555500005000 r-xp 00000000 08:01 42 /usr/bin/prog\n", 64};
+    d.proc_status = (struct mdw_blob){"Name:\tprog\nTgid:\t100\n", 21};
+    d.cmdline = (struct mdw_blob){"prog\0--flag\0", 12};
+    d.cgroup = (struct mdw_blob){"0::/system.slice/docker-ab12.scope\n", 35};
+    d.hostname = (struct mdw_blob){"ab12", 4};
+    d.maps = (struct mdw_blob){"555500000000-555500005000 r-xp 00000000 08:01 42 /usr/bin/prog\n", 64};
     return d;
 }
 
 static void test_roundtrip(void)
 {
     struct md_context_amd64 ctx[2];
-    struct fmt_thread th[3];
+    struct mdw_thread th[3];
     struct lg_frame_record fr[3];
-    struct fmt_module mods[2];
-    struct fmt_range rg[4];
-    struct fmt_dump d = make_model(ctx, th, fr, mods, rg);
+    struct mdw_module mods[2];
+    struct mdw_range rg[4];
+    struct mdw_dump d = make_model(ctx, th, fr, mods, rg);
     CHECK_EQ_U64(d.range_count, 4);
     CHECK(rg[0].start == ADDR_CODE && rg[1].start == ADDR_UNREADABLE && rg[2].start == ADDR_A);
 
     struct membuf b = {malloc(1 << 20), 0, 1 << 20};
-    int64_t n = fmt_md_write(&d, sink_mem, &b);
+    int64_t n = mdw_write(&d, sink_mem, &b);
     CHECK(n > 0 && (size_t)n == b.len); /* the counting pass and the real one agree */
 
-    struct fmt_md md;
+    struct mdr_dump md;
     char err[256];
-    CHECK(fmt_md_open(&md, b.p, b.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(mdr_open(&md, b.p, b.len, err, sizeof err) == MDR_OK);
     CHECK_MSG(md.nwarnings == 0, "warnings: %s", md.nwarnings ? md.warnings[0] : "");
     /* Exception */
     CHECK(md.exception.present && md.exception.tid == 101 && md.exception.code == 11 && md.exception.flags == 1);
     CHECK_EQ_U64(md.exception.address, 0x10);
-    CHECK_EQ_U64(md.exception.ctx.reg[FMT_MD_RIP], ADDR_CODE + 0x10);
+    CHECK_EQ_U64(md.exception.ctx.reg[MDR_RIP], ADDR_CODE + 0x10);
     /* System and pid */
     CHECK(md.sysinfo.present && md.sysinfo.arch == MD_CPU_ARCHITECTURE_AMD64 && md.sysinfo.platform == MD_OS_LINUX);
     CHECK(md.sysinfo.csd_version && strcmp(md.sysinfo.csd_version, "Linux 6.1.0 #1 SMP x86_64") == 0);
@@ -151,7 +151,7 @@ static void test_roundtrip(void)
         CHECK(md.threads[1].stack && memcmp(md.threads[1].stack, g_stack_b, sizeof g_stack_b) == 0);
         CHECK(md.threads[0].name && strcmp(md.threads[0].name, "main") == 0);
         CHECK(md.threads[1].name && strcmp(md.threads[1].name, "worker") == 0);
-        CHECK_EQ_U64(md.threads[1].ctx.reg[FMT_MD_RSP], ADDR_B + 16);
+        CHECK_EQ_U64(md.threads[1].ctx.reg[MDR_RSP], ADDR_B + 16);
     }
     /* Modules: UTF-8 path through UTF-16 and back; build-id; no CodeView record without one. */
     CHECK_EQ_U64(md.nmodules, 2);
@@ -196,7 +196,7 @@ static void test_roundtrip(void)
     }
     /* Breakpad's exact-size rule for list streams. */
     for (size_t i = 0; i < md.nstreams; i++) {
-        const struct fmt_md_stream *s = &md.streams[i];
+        const struct mdr_stream *s = &md.streams[i];
         const uint8_t *p = b.p + s->rva;
         uint32_t count;
         memcpy(&count, p, 4);
@@ -210,51 +210,51 @@ static void test_roundtrip(void)
             CHECK_EQ_U64(s->size, sizeof(struct md_system_info));
         CHECK(s->rva % 8 == 0);
     }
-    fmt_md_close(&md);
+    mdr_close(&md);
 
     /* The crash reason comes first: any prefix that holds the header and directory still opens,
      * and once the Exception stream is in, it is read. */
     size_t exc_end = 0;
-    CHECK(fmt_md_open(&md, b.p, b.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(mdr_open(&md, b.p, b.len, err, sizeof err) == MDR_OK);
     for (size_t i = 0; i < md.nstreams; i++)
         if (md.streams[i].type == MD_EXCEPTION_STREAM)
             exc_end = md.streams[i].rva + md.streams[i].size;
     CHECK(md.nstreams > 0 && md.streams[0].type == MD_EXCEPTION_STREAM);
-    fmt_md_close(&md);
+    mdr_close(&md);
     int bad = 0;
     for (size_t cut = 32; cut < b.len; cut += 7) {
-        if (fmt_md_open(&md, b.p, cut, err, sizeof err) != FMT_MD_OK ||
+        if (mdr_open(&md, b.p, cut, err, sizeof err) != MDR_OK ||
             (cut >= exc_end && !(md.exception.present && md.exception.code == 11)))
             bad++;
-        fmt_md_close(&md);
+        mdr_close(&md);
     }
     CHECK_MSG(bad == 0, "%d truncations lost the crash reason", bad);
 
-    /* fmt_md_openable_size: exactly where the thread list's counted part ends (what Breakpad and rust-minidump
+    /* mdw_openable_size: exactly where the thread list's counted part ends (what Breakpad and rust-minidump
      * require before they open a file); a file cut there has every thread the list holds (the two that answered), one byte less loses one. */
     size_t threads_end = 0;
-    CHECK(fmt_md_open(&md, b.p, b.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(mdr_open(&md, b.p, b.len, err, sizeof err) == MDR_OK);
     for (size_t i = 0; i < md.nstreams; i++)
         if (md.streams[i].type == MD_THREAD_LIST_STREAM)
             threads_end = md.streams[i].rva + md.streams[i].size;
-    fmt_md_close(&md);
-    CHECK_EQ_U64(fmt_md_openable_size(&d), threads_end);
+    mdr_close(&md);
+    CHECK_EQ_U64(mdw_openable_size(&d), threads_end);
     CHECK(threads_end > exc_end && threads_end < b.len);
-    int rc = fmt_md_open(&md, b.p, threads_end, err, sizeof err);
-    CHECK_MSG(rc == FMT_MD_OK && md.nthreads == 2, "rc %d, %zu threads", rc, md.nthreads);
-    fmt_md_close(&md);
-    rc = fmt_md_open(&md, b.p, threads_end - 1, err, sizeof err);
-    CHECK_MSG(rc == FMT_MD_OK && md.nthreads == 1, "rc %d, %zu threads", rc, md.nthreads);
-    fmt_md_close(&md);
+    int rc = mdr_open(&md, b.p, threads_end, err, sizeof err);
+    CHECK_MSG(rc == MDR_OK && md.nthreads == 2, "rc %d, %zu threads", rc, md.nthreads);
+    mdr_close(&md);
+    rc = mdr_open(&md, b.p, threads_end - 1, err, sizeof err);
+    CHECK_MSG(rc == MDR_OK && md.nthreads == 1, "rc %d, %zu threads", rc, md.nthreads);
+    mdr_close(&md);
 
     /* A sink that fails stops the writer and reports the error. */
     struct membuf small = {malloc(100), 0, 100};
-    CHECK(fmt_md_write(&d, sink_mem, &small) == -28);
+    CHECK(mdw_write(&d, sink_mem, &small) == -28);
     free(small.p);
     free(b.p);
 }
 
-static int has_stream(const struct fmt_md *md, uint32_t type)
+static int has_stream(const struct mdr_dump *md, uint32_t type)
 {
     for (size_t i = 0; i < md->nstreams; i++)
         if (md->streams[i].type == type)
@@ -268,24 +268,24 @@ static int has_stream(const struct fmt_md *md, uint32_t type)
 static void test_annotations_and_crash_text(void)
 {
     struct md_context_amd64 ctx[2];
-    struct fmt_thread th[3];
+    struct mdw_thread th[3];
     struct lg_frame_record fr[3];
-    struct fmt_module mods[2];
-    struct fmt_range rg[4];
-    struct fmt_dump d = make_model(ctx, th, fr, mods, rg);
+    struct mdw_module mods[2];
+    struct mdw_range rg[4];
+    struct mdw_dump d = make_model(ctx, th, fr, mods, rg);
     struct membuf b = {malloc(1 << 20), 0, 1 << 20};
-    struct fmt_md md;
+    struct mdr_dump md;
     char err[256];
 
     /* None of either: neither stream is written. */
-    CHECK(fmt_md_write(&d, sink_mem, &b) > 0);
-    CHECK(fmt_md_open(&md, b.p, b.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(mdw_write(&d, sink_mem, &b) > 0);
+    CHECK(mdr_open(&md, b.p, b.len, err, sizeof err) == MDR_OK);
     CHECK(!has_stream(&md, MD_CRASHPAD_INFO_STREAM) && !has_stream(&md, LG_STREAM_GO_CRASH_TEXT));
     CHECK(!md.crashpad.present && md.crashpad.nannotations == 0 && md.go_crash_text.data == NULL);
-    fmt_md_close(&md);
+    mdr_close(&md);
 
     static char keys[64][64], values[64][1024];
-    struct fmt_annotation ann[64];
+    struct mdw_annotation ann[64];
     for (int i = 0; i < 64; i++) {
         uint32_t klen = (uint32_t)(i % 63) + 1, vlen = (uint32_t)(i * 16 + 15) % 1024;
         for (uint32_t k = 0; k < klen; k++)
@@ -295,29 +295,29 @@ static void test_annotations_and_crash_text(void)
             values[i][k] = (char)('A' + k % 26);
         if (vlen >= 5)
             memcpy(values[i], "\xc3\xa9\xe2\x82\xac", 5); /* "é€" */
-        ann[i] = (struct fmt_annotation){keys[i], klen, values[i], vlen};
+        ann[i] = (struct mdw_annotation){keys[i], klen, values[i], vlen};
     }
     static const char text[] = "panic: boom\n\ngoroutine 1 [running]:\nmain.main()\n\t/src/main.go:5 +0x1d\n";
     d.annotations = ann;
     d.annotation_count = 64;
-    d.go_crash_text = (struct fmt_blob){text, sizeof text - 1};
+    d.go_crash_text = (struct mdw_blob){text, sizeof text - 1};
     b.len = 0;
-    int64_t n = fmt_md_write(&d, sink_mem, &b);
+    int64_t n = mdw_write(&d, sink_mem, &b);
     CHECK(n > 0 && (size_t)n == b.len);
-    CHECK(fmt_md_open(&md, b.p, b.len, err, sizeof err) == FMT_MD_OK);
+    CHECK(mdr_open(&md, b.p, b.len, err, sizeof err) == MDR_OK);
     CHECK_MSG(md.nwarnings == 0, "warnings: %s", md.nwarnings ? md.warnings[0] : "");
     CHECK(md.crashpad.present && md.crashpad.version == MD_CRASHPAD_INFO_VERSION);
     CHECK_EQ_U64(md.crashpad.nannotations, 64);
     int same = md.crashpad.nannotations == 64;
     for (size_t i = 0; same && i < 64; i++) {
-        const struct fmt_md_annotation *a = &md.crashpad.annotations[i];
+        const struct mdr_annotation *a = &md.crashpad.annotations[i];
         same = a->key_len == ann[i].key_len && memcmp(a->key, ann[i].key, a->key_len) == 0 && !a->key[a->key_len] &&
                a->value_len == ann[i].value_len && memcmp(a->value, ann[i].value, a->value_len) == 0;
         CHECK_MSG(same, "annotation %zu differs", i);
     }
     CHECK(md.go_crash_text.len == sizeof text - 1 && memcmp(md.go_crash_text.data, text, sizeof text - 1) == 0);
     for (size_t i = 0; i < md.nstreams; i++) {
-        const struct fmt_md_stream *s = &md.streams[i];
+        const struct mdr_stream *s = &md.streams[i];
         if (s->type != MD_CRASHPAD_INFO_STREAM)
             continue;
         struct md_crashpad_info ci;
@@ -340,14 +340,14 @@ static void test_annotations_and_crash_text(void)
         }
         CHECK(layout_ok);
     }
-    fmt_md_close(&md);
+    mdr_close(&md);
 
     /* Every prefix of the file opens, and holds the annotations once their strings are in. */
     int bad = 0;
     for (size_t cut = 32; cut < b.len; cut += 97) {
-        if (fmt_md_open(&md, b.p, cut, err, sizeof err) != FMT_MD_OK)
+        if (mdr_open(&md, b.p, cut, err, sizeof err) != MDR_OK)
             bad++;
-        fmt_md_close(&md);
+        mdr_close(&md);
     }
     CHECK(bad == 0);
     free(b.p);
@@ -355,13 +355,13 @@ static void test_annotations_and_crash_text(void)
 
 static void test_ranges(void)
 {
-    struct fmt_range r[] = {{100, 10}, {50, 10}, {105, 20}, {60, 5}, {200, 0}, {300, 1}};
-    uint32_t n = fmt_ranges_normalize(r, 6);
+    struct mdw_range r[] = {{100, 10}, {50, 10}, {105, 20}, {60, 5}, {200, 0}, {300, 1}};
+    uint32_t n = mdw_ranges_normalize(r, 6);
     CHECK_EQ_U64(n, 3);
     CHECK(r[0].start == 50 && r[0].size == 15); /* 50..60 and 60..65 touch: merged */
     CHECK(r[1].start == 100 && r[1].size == 25);
     CHECK(r[2].start == 300 && r[2].size == 1);
-    CHECK_EQ_U64(fmt_ranges_normalize(r, 0), 0);
+    CHECK_EQ_U64(mdw_ranges_normalize(r, 0), 0);
 }
 
 int main(void)

@@ -9,13 +9,13 @@
 
 static void hex_of(const void *p, size_t n, size_t chunk, char out[65])
 {
-    struct fmt_sha256 s;
+    struct bundle_sha256 s;
     const char *c = p;
 
-    fmt_sha256_init(&s);
+    bundle_sha256_init(&s);
     for (size_t i = 0; i < n; i += chunk)
-        fmt_sha256_update(&s, c + i, n - i < chunk ? n - i : chunk);
-    fmt_sha256_hex(&s, out);
+        bundle_sha256_update(&s, c + i, n - i < chunk ? n - i : chunk);
+    bundle_sha256_hex(&s, out);
 }
 
 static void test_vectors(void)

@@ -17,7 +17,7 @@
 
 struct rep_state rep_g; /* normally install.c's; the walk reads only at_phdr from it */
 
-static struct fmt_module g_mods[REP_MAX_MODULES];
+static struct mdw_module g_mods[REP_MAX_MODULES];
 static uint32_t g_nmods;
 static char g_maps[1 << 20];
 static struct ss_mapping g_mappings[REP_MAX_MAPPINGS];

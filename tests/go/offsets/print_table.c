@@ -1,11 +1,11 @@
-/* print_table.c — print what reporter/go_offsets.c says about one Go version, as the JSON that
+/* print_table.c — print what reporter/go/go_offsets.c says about one Go version, as the JSON that
  * dwarfoffsets prints from a binary, so the two can be compared (tests/go/offsets/run.sh).
  *
  *   print_table VERSION     VERSION as a binary's buildinfo gives it, e.g. "go1.22.12"
  *
  * Exit status 0; 1 when go_parse_version or the table rejects the version. Test tool, normal context.
  */
-#include "reporter/go_offsets.h"
+#include "reporter/go/go_offsets.h"
 
 #include <stddef.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# run.sh — check reporter/go_offsets.c (and go_traceback.c's decoding) against real Go binaries.
+# run.sh — check reporter/go/go_offsets.c (and go_traceback.c's decoding) against real Go binaries.
 #
 # For each Go toolchain (GO_VERSIONS, default below; "local" is the installed go) and each of amd64
 # and arm64, build probe/ and compare what its DWARF and its runtime.waitReasonStrings and
@@ -27,9 +27,9 @@ pass() { echo "ok    $*"; passed=$((passed + 1)); }
 fail() { echo "FAIL  $*"; failed=$((failed + 1)); }
 
 cflags=(-I"$root" -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror)
-if ! "$CC" "${cflags[@]}" -o "$work/print_table" "$here/print_table.c" "$root/reporter/go_offsets.c" ||
-    ! "$CC" "${cflags[@]}" -o "$work/tbwords" "$here/tbwords.c" "$root/reporter/go_traceback.c" ||
-    ! "$CC" "${cflags[@]}" -o "$work/test_go_offsets" "$here/test_go_offsets.c" "$root/reporter/go_offsets.c"; then
+if ! "$CC" "${cflags[@]}" -o "$work/print_table" "$here/print_table.c" "$root/reporter/go/go_offsets.c" ||
+    ! "$CC" "${cflags[@]}" -o "$work/tbwords" "$here/tbwords.c" "$root/reporter/install/go_traceback.c" ||
+    ! "$CC" "${cflags[@]}" -o "$work/test_go_offsets" "$here/test_go_offsets.c" "$root/reporter/go/go_offsets.c"; then
     fail "building the C test programs"
     echo "$passed passed, $failed failed"
     exit 1
@@ -45,7 +45,7 @@ fi
 # Handler-path promise: with the handler flags (as the Makefile's CFLAGS_SAFE) the object needs no
 # symbol from anywhere, not even memcpy.
 if "$CC" "${cflags[@]}" -fPIC -fvisibility=hidden -fno-builtin -fno-tree-loop-distribute-patterns \
-    -fno-stack-protector -c -o "$work/go_offsets.o" "$root/reporter/go_offsets.c"; then
+    -fno-stack-protector -c -o "$work/go_offsets.o" "$root/reporter/go/go_offsets.c"; then
     undef=$(nm -u "$work/go_offsets.o" | awk '{print $NF}' | grep -v '^_GLOBAL_OFFSET_TABLE_$' || true)
     if [ -z "$undef" ]; then
         pass "go_offsets.o (handler flags) references no outside symbol"

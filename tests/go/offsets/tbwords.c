@@ -1,4 +1,4 @@
-/* tbwords.c — check go_traceback_words (reporter/go_traceback.c) against a Go binary's symbols.
+/* tbwords.c — check go_traceback_words (reporter/install/go_traceback.c) against a Go binary's symbols.
  *
  * Usage: tbwords BINARY. Reads the ELF file, finds runtime.traceback_cache, runtime.traceback_env and
  * the function that sets one from the other (runtime.finishDebugVarsSetup, else runtime.parsedebugvars)

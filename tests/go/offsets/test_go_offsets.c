@@ -1,7 +1,7 @@
-/* test_go_offsets.c — unit tests of reporter/go_offsets.c that need no Go binary: the version
+/* test_go_offsets.c — unit tests of reporter/go/go_offsets.c that need no Go binary: the version
  * parser, the edges of the tables, and the status text the traceback would print. The table's
  * values themselves are checked against real binaries by run.sh (dwarfoffsets). */
-#include "reporter/go_offsets.h"
+#include "reporter/go/go_offsets.h"
 #include "tests/unit/check.h"
 
 #include <string.h>

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "reporter/go.h"
+#include "reporter/go/go.h"
 
 enum { PT_FUNCNAMETAB, PT_CUTAB, PT_FILETAB, PT_PCTAB, PT_PCLNTABLE, PT_FTAB, PT_GOFUNC, PT_NTABLES };
 

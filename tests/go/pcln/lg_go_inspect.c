@@ -1,2 +1,2 @@
 // The shipped source, compiled into this test by cgo.
-#include "../../../reporter/go_inspect.c"
+#include "../../../reporter/install/go_inspect.c"

@@ -1,2 +1,2 @@
 // The shipped source, compiled into this test by cgo.
-#include "../../../reporter/go_pcln.c"
+#include "../../../reporter/go/go_pcln.c"

@@ -1,4 +1,4 @@
-// Command pcln checks lastgasp's Go pclntab reader (reporter/go_pcln.c, reporter/go_inspect.c)
+// Command pcln checks lastgasp's Go pclntab reader (reporter/go/go_pcln.c, reporter/install/go_inspect.c)
 // against the Go runtime's own symbolization, in the running process.
 //
 // It finds the module with go_pcln_find_nasync (and with each of its methods alone), then compares

@@ -2,7 +2,7 @@
 # tests/go/pcln/run.sh — lastgasp's Go pclntab reader against the Go runtime, in every build mode.
 #
 # First the C files alone, with the project's handler flags and -Werror, and the promise that
-# reporter/go_pcln.o calls nothing but sigsafe (nm -u shows only ss_* symbols). Then the cgo program
+# reporter/go/go_pcln.o calls nothing but sigsafe (nm -u shows only ss_* symbols). Then the cgo program
 # in this directory (main.go), built by each Go toolchain in each mode and run: it compares
 # go_frames_at / go_findfunc / go_pcln_find_nasync with runtime.CallersFrames / FuncForPC / Version,
 # and runs the reader on fenced, shortened and corrupted copies of the tables.
@@ -27,8 +27,8 @@ failed=0
 # ---- the C files with the project's flags ----
 SAFE=(-std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -fno-omit-frame-pointer -fPIC -fvisibility=hidden
       -fno-builtin -fno-tree-loop-distribute-patterns -fno-stack-protector -fno-exceptions)
-if "$CC" "${SAFE[@]}" -I"$ROOT" -c "$ROOT/reporter/go_pcln.c" -o "$OUT/go_pcln.o" 2>"$OUT/cc.log" &&
-    "$CC" -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -fPIC -I"$ROOT" -c "$ROOT/reporter/go_inspect.c" \
+if "$CC" "${SAFE[@]}" -I"$ROOT" -c "$ROOT/reporter/go/go_pcln.c" -o "$OUT/go_pcln.o" 2>"$OUT/cc.log" &&
+    "$CC" -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -fPIC -I"$ROOT" -c "$ROOT/reporter/install/go_inspect.c" \
         -o "$OUT/go_inspect.o" 2>>"$OUT/cc.log"; then
     bad=$(nm -u "$OUT/go_pcln.o" | awk '{print $2}' | grep -v -E '^(ss_[a-z0-9_]+|_GLOBAL_OFFSET_TABLE_)$' || true)
     if [[ -z $bad ]]; then
@@ -45,7 +45,7 @@ else
 fi
 # In a process that is not Go: a clean failure that says so.
 if "$CC" -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -I"$ROOT" -o "$OUT/notgo" notgo/notgo.c \
-    "$ROOT/reporter/go_inspect.c" "$ROOT/reporter/go_pcln.c" "$ROOT/sigsafe/mem.c" >"$OUT/notgo.log" 2>&1 &&
+    "$ROOT/reporter/install/go_inspect.c" "$ROOT/reporter/go/go_pcln.c" "$ROOT/sigsafe/mem.c" >"$OUT/notgo.log" 2>&1 &&
     "$OUT/notgo" >>"$OUT/notgo.log" 2>&1; then
     echo "PASS  C: $(tail -1 "$OUT/notgo.log")"
 else

@@ -1,4 +1,4 @@
-// dwarfoffsets reads, from a Go executable, the facts that reporter/go_offsets.c keeps in a table:
+// dwarfoffsets reads, from a Go executable, the facts that reporter/go/go_offsets.c keeps in a table:
 // the offsets of the runtime.g, runtime.m, runtime._panic, runtime.moduledata and internal/abi.Type
 // fields lastgasp reads at crash time (from DWARF), and
 // the runtime's own status and wait-reason strings (runtime.gStatusStrings and
@@ -28,7 +28,7 @@ import (
 )
 
 // field names one runtime field by its JSON key (the member of struct go_offsets in
-// reporter/go_offsets.h), the struct it lives in and its path inside it. width is the size the C
+// reporter/go/go_offsets.h), the struct it lives in and its path inside it. width is the size the C
 // code assumes when it reads the field; a field whose DWARF size differs is a mismatch too.
 type field struct {
 	key   string
@@ -37,7 +37,7 @@ type field struct {
 	width int64
 }
 
-// The fields of struct go_offsets, in its order. Keep in step with reporter/go_offsets.h.
+// The fields of struct go_offsets, in its order. Keep in step with reporter/go/go_offsets.h.
 var fields = []field{
 	{"g_stack_lo", "runtime.g", "stack.lo", 8},
 	{"g_stack_hi", "runtime.g", "stack.hi", 8},

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "reporter/go.h"
+#include "reporter/go/go.h"
 
 int go_pcln_find_nasync(struct go_pcln *t, char *version, size_t version_len, char *why, size_t why_len);
 

@@ -1,0 +1,555 @@
+/* mdread.c — the reader's core: header, stream directory, bounds helpers, strings, CPU contexts.
+ *
+ * Normal context (heap, stdio). The per-stream parsers live in mdread_streams.c, mdread_lg.c and mdread_go.c;
+ * this file decides which bytes each of them sees, so every range the parsers get is already known to be in
+ * the file.
+ */
+#include "mdread_int.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const mdr_reg_names[MDR_NREGS] = {
+    "rip", "rsp", "rbp", "rax", "rbx", "rcx", "rdx", "rsi", "rdi",
+    "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "eflags",
+};
+
+/* ---- helpers shared with the stream parsers ---- */
+
+void mdr_warn(struct mdr_reader *rd, const char *fmt, ...)
+{
+    struct mdr_dump *md = rd->md;
+    char line[512];
+    va_list ap;
+
+    if (md->nwarnings >= MDR_MAX_WARNINGS) {
+        md->warnings_dropped++;
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (!md->warnings) {
+        md->warnings = calloc(MDR_MAX_WARNINGS, sizeof *md->warnings);
+        if (!md->warnings) {
+            md->warnings_dropped++;
+            return;
+        }
+    }
+    md->warnings[md->nwarnings] = strdup(line);
+    if (md->warnings[md->nwarnings])
+        md->nwarnings++;
+    else
+        md->warnings_dropped++;
+}
+
+const uint8_t *mdr_at(const struct mdr_reader *rd, uint64_t off, uint64_t n)
+{
+    uint64_t len = rd->md->len;
+
+    if (off > len || n > len - off)
+        return NULL;
+    return rd->md->buf + off;
+}
+
+void *mdr_calloc(struct mdr_reader *rd, size_t count, size_t size)
+{
+    void *p;
+
+    if (count == 0)
+        return NULL;
+    p = calloc(count, size);
+    if (!p)
+        rd->nomem = 1;
+    return p;
+}
+
+const char *mdr_type_label(uint32_t type, char *buf, size_t buflen)
+{
+    const char *name = mdr_stream_name(type);
+
+    if (type < 0x10000)
+        snprintf(buf, buflen, "%u (%s)", (unsigned)type, name ? name : "unknown");
+    else
+        snprintf(buf, buflen, "0x%x (%s)", (unsigned)type, name ? name : "unknown");
+    return buf;
+}
+
+size_t mdr_list(struct mdr_reader *rd, const struct mdr_span *s, size_t entry_size, size_t *first)
+{
+    char label[64];
+    uint32_t count;
+    size_t fit;
+
+    *first = 4;
+    mdr_type_label(s->type, label, sizeof label);
+    if (s->n < 4) {
+        mdr_warn(rd, "stream %s is 0x%zx bytes, too short for its entry count", label, s->n);
+        return 0;
+    }
+    memcpy(&count, s->p, 4);
+    /* Some producers align the entries to 8 bytes, leaving 4 bytes of padding after the count; accept that
+     * only when the sizes say so exactly, as Breakpad's processor does. */
+    if (s->n == 8 + (uint64_t)count * entry_size)
+        *first = 8;
+    fit = (s->n - *first) / entry_size;
+    if (count <= fit)
+        return count;
+    mdr_warn(rd, "stream %s: count %u needs 0x%llx bytes, stream has 0x%zx; reading %zu", label,
+                (unsigned)count, (unsigned long long)(*first + (uint64_t)count * entry_size), s->n, fit);
+    return fit;
+}
+
+/* Append code point cp as UTF-8; the caller sized out for 4 bytes per code point. */
+static size_t put_utf8(char *out, uint32_t cp)
+{
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (char)(0xc0 | (cp >> 6));
+        out[1] = (char)(0x80 | (cp & 0x3f));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xe0 | (cp >> 12));
+        out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        out[2] = (char)(0x80 | (cp & 0x3f));
+        return 3;
+    }
+    out[0] = (char)(0xf0 | (cp >> 18));
+    out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+    out[3] = (char)(0x80 | (cp & 0x3f));
+    return 4;
+}
+
+char *mdr_string(struct mdr_reader *rd, uint32_t rva, const char *who)
+{
+    const uint8_t *p = mdr_at(rd, rva, 4);
+    uint32_t bytes;
+    size_t units, i, o = 0;
+    char *out;
+
+    if (!p) {
+        mdr_warn(rd, "%s: string at rva 0x%x passes end of file (size 0x%zx)", who, (unsigned)rva,
+                    rd->md->len);
+        return NULL;
+    }
+    memcpy(&bytes, p, 4);
+    if (bytes & 1)
+        mdr_warn(rd, "%s: string at rva 0x%x has odd byte length 0x%x; last byte ignored", who,
+                    (unsigned)rva, (unsigned)bytes);
+    p = mdr_at(rd, (uint64_t)rva + 4, bytes & ~1u);
+    if (!p) {
+        mdr_warn(rd, "%s: string at rva 0x%x length 0x%x passes end of file (size 0x%zx)", who,
+                    (unsigned)rva, (unsigned)bytes, rd->md->len);
+        return NULL;
+    }
+    units = bytes / 2;
+    /* 3 bytes per unit covers everything: a surrogate pair is 2 units and 4 bytes. */
+    out = mdr_calloc(rd, units * 3 + 1, 1);
+    if (!out)
+        return NULL;
+    for (i = 0; i < units; i++) {
+        uint32_t u = (uint32_t)p[2 * i] | (uint32_t)p[2 * i + 1] << 8;
+
+        if (u >= 0xd800 && u <= 0xdbff && i + 1 < units) {
+            uint32_t lo = (uint32_t)p[2 * i + 2] | (uint32_t)p[2 * i + 3] << 8;
+
+            if (lo >= 0xdc00 && lo <= 0xdfff) {
+                o += put_utf8(out + o, 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00));
+                i++;
+                continue;
+            }
+        }
+        /* Unpaired surrogates are not characters; an embedded NUL would silently cut the C string. */
+        if ((u >= 0xd800 && u <= 0xdfff) || u == 0)
+            u = 0xfffd;
+        o += put_utf8(out + o, u);
+    }
+    out[o] = '\0';
+    return out;
+}
+
+static void context_amd64(struct mdr_reader *rd, const uint8_t *p, struct mdr_context *ctx, const char *who)
+{
+    struct md_context_amd64 c;
+    uint64_t *r = ctx->reg;
+
+    memcpy(&c, p, sizeof c);
+    ctx->arch = MDR_ARCH_AMD64;
+    ctx->context_flags = c.context_flags;
+    /* Breakpad rejects a context without the CPU-type bit; decoding it anyway keeps a pc that is usually
+     * right, and the warning says not to trust it blindly. */
+    if ((c.context_flags & 0x00100000u) == 0)
+        mdr_warn(rd, "%s: context_flags 0x%x lack the amd64 bit 0x100000; decoded as amd64 anyway", who,
+                    (unsigned)c.context_flags);
+    r[MDR_RIP] = c.rip, r[MDR_RSP] = c.rsp, r[MDR_RBP] = c.rbp;
+    r[MDR_RAX] = c.rax, r[MDR_RBX] = c.rbx, r[MDR_RCX] = c.rcx, r[MDR_RDX] = c.rdx;
+    r[MDR_RSI] = c.rsi, r[MDR_RDI] = c.rdi;
+    r[MDR_R8] = c.r8, r[MDR_R9] = c.r9, r[MDR_R10] = c.r10, r[MDR_R11] = c.r11;
+    r[MDR_R12] = c.r12, r[MDR_R13] = c.r13, r[MDR_R14] = c.r14, r[MDR_R15] = c.r15;
+    r[MDR_EFLAGS] = c.eflags;
+}
+
+void mdr_read_context(struct mdr_reader *rd, const struct md_location *loc, struct mdr_context *ctx,
+                    const char *who)
+{
+    const struct mdr_sysinfo *si = &rd->md->sysinfo;
+    const uint8_t *p;
+    int amd64;
+
+    memset(ctx, 0, sizeof *ctx);
+    if (loc->data_size == 0)
+        return;
+    p = mdr_at(rd, loc->rva, loc->data_size);
+    if (!p) {
+        mdr_warn(rd, "%s: context at rva 0x%x size 0x%x passes end of file (size 0x%zx)", who,
+                    (unsigned)loc->rva, (unsigned)loc->data_size, rd->md->len);
+        return;
+    }
+    /* Without SystemInfo the size is the best witness: no other architecture's context is 1232 bytes. */
+    amd64 = si->present ? si->arch == MD_CPU_ARCHITECTURE_AMD64
+                        : loc->data_size == sizeof(struct md_context_amd64);
+    if (!amd64) {
+        const char *name = si->present ? mdr_arch_name(si->arch) : NULL;
+
+        ctx->arch = MDR_ARCH_UNSUPPORTED;
+        if (!rd->arch_warned) {
+            rd->arch_warned = 1;
+            if (si->present)
+                mdr_warn(rd, "CPU context: unsupported architecture %s (0x%x); registers not decoded",
+                            name ? name : "unknown", (unsigned)si->arch);
+            else
+                mdr_warn(rd, "CPU context: unsupported architecture (no SystemInfo, context size 0x%x); "
+                            "registers not decoded", (unsigned)loc->data_size);
+        }
+        return;
+    }
+    if (loc->data_size < sizeof(struct md_context_amd64)) {
+        mdr_warn(rd, "%s: context size 0x%x is smaller than the amd64 context (0x%zx); not decoded", who,
+                    (unsigned)loc->data_size, sizeof(struct md_context_amd64));
+        return;
+    }
+    context_amd64(rd, p, ctx, who);
+}
+
+/* ---- the directory ---- */
+
+/* Every stream this reader understands, in the order it parses them (see mdread_int.h for why). */
+static const struct known_stream {
+    uint32_t type;
+    void (*parse)(struct mdr_reader *, const struct mdr_span *);
+    size_t raw_off; /* offset of the struct mdr_bytes in struct mdr_dump, for raw streams */
+} known[] = {
+    { MD_SYSTEM_INFO_STREAM, mdr_read_sysinfo, 0 },
+    { MD_MISC_INFO_STREAM, mdr_read_misc, 0 },
+    { MD_THREAD_LIST_STREAM, mdr_read_threads, 0 },
+    { MD_THREAD_NAME_LIST_STREAM, mdr_read_thread_names, 0 },
+    { MD_MODULE_LIST_STREAM, mdr_read_modules, 0 },
+    { MD_MEMORY_LIST_STREAM, mdr_read_memory, 0 },
+    { MD_EXCEPTION_STREAM, mdr_read_exception, 0 },
+    { MD_LINUX_CPU_INFO, NULL, offsetof(struct mdr_dump, cpu_info) },
+    { MD_LINUX_PROC_STATUS, NULL, offsetof(struct mdr_dump, proc_status) },
+    { MD_LINUX_CMD_LINE, NULL, offsetof(struct mdr_dump, cmdline) },
+    { MD_LINUX_ENVIRON, NULL, offsetof(struct mdr_dump, environment) },
+    { MD_LINUX_AUXV, NULL, offsetof(struct mdr_dump, auxv) },
+    { MD_LINUX_MAPS, NULL, offsetof(struct mdr_dump, maps) },
+    { LG_STREAM_CGROUP, NULL, offsetof(struct mdr_dump, cgroup) },
+    { LG_STREAM_HOSTNAME, NULL, offsetof(struct mdr_dump, hostname) },
+    { LG_STREAM_CRASH_INFO, mdr_read_lg, 0 },
+    { LG_STREAM_GO, mdr_read_go, 0 },
+    { LG_STREAM_GO_CRASH_TEXT, NULL, offsetof(struct mdr_dump, go_crash_text) },
+    { MD_CRASHPAD_INFO_STREAM, mdr_read_crashpad, 0 },
+};
+#define NKNOWN (sizeof known / sizeof known[0])
+
+static int known_index(uint32_t type)
+{
+    for (size_t k = 0; k < NKNOWN; k++)
+        if (known[k].type == type)
+            return (int)k;
+    return -1;
+}
+
+/* Check one directory entry's range; fill the span with the part present in the file. */
+static void locate(struct mdr_reader *rd, struct mdr_stream *st, struct mdr_span *span)
+{
+    size_t len = rd->md->len;
+    uint64_t end = (uint64_t)st->rva + st->size;
+    char label[64];
+
+    mdr_type_label(st->type, label, sizeof label);
+    span->type = st->type;
+    span->rva = st->rva;
+    span->p = NULL;
+    span->n = 0;
+    if (st->rva > len || (st->rva == len && st->size > 0)) {
+        st->state = MDR_STREAM_BAD;
+        mdr_warn(rd, "stream %s at rva 0x%x size 0x%x starts past end of file (size 0x%zx)", label,
+                    (unsigned)st->rva, (unsigned)st->size, len);
+        return;
+    }
+    span->p = rd->md->buf + st->rva;
+    span->n = len - st->rva;
+    if (end > UINT32_MAX) {
+        st->state = MDR_STREAM_PARTIAL;
+        mdr_warn(rd, "stream %s at rva 0x%x size 0x%x: rva + size overflows 32 bits (file size 0x%zx); "
+                    "reading the 0x%zx bytes present", label, (unsigned)st->rva, (unsigned)st->size, len,
+                    span->n);
+    } else if (end > len) {
+        st->state = MDR_STREAM_PARTIAL;
+        mdr_warn(rd, "stream %s at rva 0x%x size 0x%x passes end of file (size 0x%zx); "
+                    "reading the 0x%zx bytes present", label, (unsigned)st->rva, (unsigned)st->size, len,
+                    span->n);
+    } else {
+        span->n = st->size;
+    }
+}
+
+static void read_directory(struct mdr_reader *rd, const struct md_header *h)
+{
+    struct mdr_dump *md = rd->md;
+    struct mdr_span spans[NKNOWN];
+    int chosen[NKNOWN];
+    size_t fit, i, k;
+
+    for (k = 0; k < NKNOWN; k++)
+        chosen[k] = -1;
+    fit = h->stream_directory_rva <= md->len ? (md->len - h->stream_directory_rva) / sizeof(struct md_directory)
+                                             : 0;
+    if (h->stream_count > fit) {
+        mdr_warn(rd, "stream directory at rva 0x%x (%u entries of 12 bytes) passes end of file "
+                    "(size 0x%zx); reading %zu entries", (unsigned)h->stream_directory_rva,
+                    (unsigned)h->stream_count, md->len, fit);
+    } else {
+        fit = h->stream_count;
+    }
+    md->streams = mdr_calloc(rd, fit, sizeof *md->streams);
+    if (!md->streams)
+        return;
+    md->nstreams = fit;
+    for (i = 0; i < fit; i++) {
+        struct mdr_stream *st = &md->streams[i];
+        struct md_directory d;
+        char label[64];
+        int ki;
+
+        memcpy(&d, md->buf + h->stream_directory_rva + i * sizeof d, sizeof d);
+        st->type = d.stream_type;
+        st->rva = d.location.rva;
+        st->size = d.location.data_size;
+        st->state = MDR_STREAM_READ;
+        if (st->type == MD_UNUSED_STREAM) {
+            st->state = MDR_STREAM_UNUSED;
+            continue;
+        }
+        ki = known_index(st->type);
+        if (ki < 0) {
+            st->state = MDR_STREAM_UNKNOWN;
+            continue;
+        }
+        if (chosen[ki] >= 0) {
+            st->state = MDR_STREAM_DUPLICATE;
+            mdr_warn(rd, "stream %s at directory entry %zu duplicates entry %d; ignored (the first wins)",
+                        mdr_type_label(st->type, label, sizeof label), i, chosen[ki]);
+            continue;
+        }
+        chosen[ki] = (int)i;
+        locate(rd, st, &spans[ki]);
+    }
+    for (k = 0; k < NKNOWN; k++) {
+        if (chosen[k] < 0 || md->streams[chosen[k]].state == MDR_STREAM_BAD)
+            continue;
+        if (known[k].parse) {
+            known[k].parse(rd, &spans[k]);
+        } else {
+            struct mdr_bytes *raw = (struct mdr_bytes *)((char *)md + known[k].raw_off);
+
+            raw->data = spans[k].p;
+            raw->len = spans[k].n;
+        }
+    }
+}
+
+/* The value of the status line "KEY:", leading blanks skipped, up to the end of the line; NULL if absent. */
+static const uint8_t *status_value(const struct mdr_dump *md, const char *key, size_t keylen, const uint8_t **end)
+{
+    const uint8_t *p = md->proc_status.data;
+
+    if (!p)
+        return NULL;
+    *end = p + md->proc_status.len;
+    for (; *end - p >= (ptrdiff_t)keylen; p++) {
+        if ((p == md->proc_status.data || p[-1] == '\n') && memcmp(p, key, keylen) == 0)
+            break;
+    }
+    if (*end - p < (ptrdiff_t)keylen)
+        return NULL;
+    for (p += keylen; p < *end && (*p == ' ' || *p == '\t'); p++)
+        ;
+    const uint8_t *nl = memchr(p, '\n', (size_t)(*end - p));
+    if (nl)
+        *end = nl;
+    return p;
+}
+
+/* The process name for `collect`'s manifest and `json`: the kernel's comm, as /proc/PID/status has it. */
+static void name_from_status(struct mdr_reader *rd)
+{
+    const uint8_t *end, *p = status_value(rd->md, "Name:", 5, &end);
+
+    if (p && end > p) {
+        rd->md->process_name = mdr_calloc(rd, (size_t)(end - p) + 1, 1);
+        if (rd->md->process_name)
+            memcpy(rd->md->process_name, p, (size_t)(end - p));
+    }
+}
+
+/* Breakpad writes no MiscInfo on Linux; its copy of /proc/PID/status still names the process ("Tgid:"). */
+static void pid_from_status(struct mdr_dump *md)
+{
+    const uint8_t *end, *p;
+    uint64_t pid = 0;
+    int digits = 0;
+
+    if (md->has_pid || !(p = status_value(md, "Tgid:", 5, &end)))
+        return;
+    for (; p < end && *p >= '0' && *p <= '9' && pid <= UINT32_MAX; p++, digits++)
+        pid = pid * 10 + (uint64_t)(*p - '0');
+    if (digits && pid <= UINT32_MAX) {
+        md->has_pid = 1;
+        md->pid = (uint32_t)pid;
+    }
+}
+
+int mdr_open(struct mdr_dump *md, const uint8_t *buf, size_t len, char *err, size_t errlen)
+{
+    struct mdr_reader rd = { .md = md };
+    struct md_header h;
+
+    memset(md, 0, sizeof *md);
+    md->buf = buf;
+    md->len = len;
+    if (errlen)
+        err[0] = '\0';
+    if (!buf || len < sizeof h) {
+        snprintf(err, errlen, "not a minidump: %zu bytes, shorter than the 32-byte header", buf ? len : 0);
+        return MDR_NOT_MINIDUMP;
+    }
+    memcpy(&h, buf, sizeof h);
+    if (h.signature != MD_SIGNATURE) {
+        if (h.signature == 0x4d444d50u)
+            snprintf(err, errlen, "big-endian minidump: not supported");
+        else
+            snprintf(err, errlen, "not a minidump: signature 0x%08x is not \"MDMP\"", (unsigned)h.signature);
+        return MDR_NOT_MINIDUMP;
+    }
+    md->version = h.version;
+    md->time_date_stamp = h.time_date_stamp;
+    /* Only the low half is the format version; the high half is implementation-specific. */
+    if ((h.version & 0xffffu) != (MD_VERSION & 0xffffu))
+        mdr_warn(&rd, "header version 0x%x is not 0x%x; reading anyway", (unsigned)h.version,
+                    (unsigned)MD_VERSION);
+    read_directory(&rd, &h);
+    pid_from_status(md);
+    name_from_status(&rd);
+    if (rd.nomem) {
+        snprintf(err, errlen, "out of memory");
+        return MDR_NOMEM;
+    }
+    if (md->nwarnings)
+        snprintf(err, errlen, "%s", md->warnings[0]);
+    return MDR_OK;
+}
+
+/* Every offset in a minidump is a u32 rva: bytes past 4 GiB can never be referenced, so they are not read. */
+#define MDR_MAX_FILE ((uint64_t)UINT32_MAX + 1)
+
+int mdr_open_file(struct mdr_dump *md, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    uint8_t *buf = NULL;
+    size_t len = 0, cap = 0;
+    int rc;
+
+    memset(md, 0, sizeof *md);
+    if (!f) {
+        snprintf(err, errlen, "cannot open: %s", strerror(errno));
+        return MDR_IO;
+    }
+    while (len < MDR_MAX_FILE) {
+        size_t got, want;
+
+        if (len == cap) {
+            size_t ncap = cap ? cap * 2 : 1 << 16;
+            uint8_t *nbuf = realloc(buf, ncap);
+
+            if (!nbuf) {
+                free(buf);
+                fclose(f);
+                snprintf(err, errlen, "out of memory reading the file");
+                return MDR_NOMEM;
+            }
+            buf = nbuf;
+            cap = ncap;
+        }
+        want = cap - len < MDR_MAX_FILE - len ? cap - len : (size_t)(MDR_MAX_FILE - len);
+        got = fread(buf + len, 1, want, f);
+        len += got;
+        if (got == 0)
+            break;
+        /* Stop at once on something that is not a minidump (a device, a huge unrelated file). */
+        if (len >= 4 && memcmp(buf, "MDMP", 4) != 0)
+            break;
+    }
+    if (ferror(f)) {
+        snprintf(err, errlen, "cannot read: %s", strerror(errno));
+        free(buf);
+        fclose(f);
+        return MDR_IO;
+    }
+    fclose(f);
+    rc = mdr_open(md, buf, len, err, errlen);
+    md->owned = buf;
+    return rc;
+}
+
+void mdr_close(struct mdr_dump *md)
+{
+    size_t i;
+
+    for (i = 0; i < md->nthreads; i++)
+        free(md->threads[i].name);
+    free(md->threads);
+    for (i = 0; i < md->nmodules; i++) {
+        free(md->modules[i].path);
+        free(md->modules[i].build_id);
+    }
+    free(md->modules);
+    free(md->memory);
+    free(md->streams);
+    free(md->sysinfo.csd_version);
+    free(md->process_name);
+    free(md->lg.threads);
+    free(md->lg.frames);
+    free(md->go.goroutines);
+    free(md->go.frames);
+    for (i = 0; i < md->crashpad.nannotations; i++) {
+        free(md->crashpad.annotations[i].key);
+        free(md->crashpad.annotations[i].value);
+    }
+    free(md->crashpad.annotations);
+    free(md->thread_order);
+    free(md->module_order);
+    for (i = 0; i < md->nwarnings; i++)
+        free(md->warnings[i]);
+    free(md->warnings);
+    free(md->owned);
+    memset(md, 0, sizeof *md);
+}

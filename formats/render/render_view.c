@@ -1,0 +1,250 @@
+/* render_view.c — the merged view of a parsed dump that both renderers print (struct render_report).
+ *
+ * Normal context. Sources, best first: the lastgasp stream (signal, threads, symbolized frames), then the
+ * standard streams (Exception, MiscInfo, ThreadList contexts: one pc per thread), so that a dump written by
+ * another producer (Breakpad, Crashpad) still renders. Memory is bounded by the input: the reader guarantees
+ * that lastgasp thread frame ranges are disjoint, so the frame pool never exceeds frames + threads.
+ */
+#include "render.h"
+#include "../minidump/minidump.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct builder {
+    struct render_report *r;
+    const struct mdr_dump *md;
+    size_t npool, pool_cap;
+    unsigned char *md_used; /* ThreadList entries already shown through a lastgasp thread record */
+};
+
+const char *render_path_basename(const char *path)
+{
+    const char *slash;
+
+    if (!path)
+        return NULL;
+    slash = strrchr(path, '/');
+    return slash && slash[1] ? slash + 1 : path;
+}
+
+static const char *trust_name(uint8_t trust)
+{
+    switch (trust) {
+    case LG_TRUST_CONTEXT: return "context";
+    case LG_TRUST_CFI: return "cfi";
+    case LG_TRUST_FP: return "fp";
+    case LG_TRUST_SCAN: return "scan";
+    default: return NULL;
+    }
+}
+
+static const char *status_name(uint32_t status)
+{
+    switch (status) {
+    case LG_THREAD_OK: return "ok";
+    case LG_THREAD_NO_ANSWER: return "no_answer";
+    case LG_THREAD_GONE: return "gone";
+    default: return NULL;
+    }
+}
+
+static void set_module(struct render_frame *f, const struct mdr_module *m)
+{
+    if (m && m->path) {
+        f->module = render_path_basename(m->path);
+        f->module_base = m->base;
+        f->module_entry = m;
+    }
+}
+
+/* The thread's registers: the Exception stream's context for the crashing thread (the ThreadList entry of
+ * the crashing thread may hold the handler's registers rather than the fault's), else its ThreadList one. */
+static const struct mdr_context *thread_ctx(const struct mdr_dump *md, uint32_t tid, int crashed,
+                                               const struct mdr_thread *mt)
+{
+    const struct mdr_exception *e = &md->exception;
+
+    if (crashed && e->present && e->tid == tid && e->ctx.arch != MDR_ARCH_NONE)
+        return &e->ctx;
+    if (mt && mt->ctx.arch != MDR_ARCH_NONE)
+        return &mt->ctx;
+    return NULL;
+}
+
+/* The one frame a context gives: its pc. */
+static void context_frame(struct builder *b, struct render_thread *t)
+{
+    struct render_frame *f;
+
+    if (!t->ctx) {
+        t->no_frames_why = "no CPU context in the dump";
+        return;
+    }
+    if (t->ctx->arch != MDR_ARCH_AMD64) {
+        t->no_frames_why = "CPU context of an unsupported architecture";
+        return;
+    }
+    if (b->npool >= b->pool_cap)
+        return;
+    f = &b->r->frame_pool[b->npool++];
+    f->pc = t->ctx->reg[MDR_RIP];
+    f->trust = "context";
+    set_module(f, mdr_module_at(b->md, f->pc));
+    t->frames = f;
+    t->nframes = 1;
+}
+
+static void add_lg_thread(struct builder *b, const struct mdr_lg_thread *lt)
+{
+    const struct mdr_dump *md = b->md;
+    struct render_thread *t = &b->r->threads[b->r->nthreads++];
+    const struct mdr_thread *mt = mdr_thread_by_tid(md, lt->tid);
+
+    if (mt)
+        b->md_used[mt - md->threads] = 1;
+    t->tid = lt->tid;
+    t->name = lt->name ? lt->name : mt ? mt->name : NULL;
+    t->crashed = lt->crashed || (md->lg.crashing_tid == lt->tid);
+    t->status = status_name(lt->status);
+    t->ctx = thread_ctx(md, lt->tid, t->crashed, mt);
+    if (lt->frame_count == 0) {
+        context_frame(b, t);
+        if (t->nframes == 0 && lt->status == LG_THREAD_NO_ANSWER)
+            t->no_frames_why = "did not answer the capture signal in time";
+        else if (t->nframes == 0 && lt->status == LG_THREAD_GONE)
+            t->no_frames_why = "exited before it could be captured";
+        return;
+    }
+    /* The reader clamps frame ranges into frames[] and makes them disjoint: these bounds only guard models
+     * built by other means. */
+    if (lt->frame_count > b->pool_cap - b->npool ||
+        (uint64_t)lt->first_frame + lt->frame_count > md->lg.nframes)
+        return;
+    t->frames = &b->r->frame_pool[b->npool];
+    for (uint32_t i = 0; i < lt->frame_count; i++) {
+        const struct mdr_lg_frame *lf = &md->lg.frames[lt->first_frame + i];
+        struct render_frame *f = &b->r->frame_pool[b->npool++];
+        /* A return address may be one past the end of its caller's module: look up the call instead. */
+        uint64_t where = i > 0 && lf->pc > 0 ? lf->pc - 1 : lf->pc;
+
+        f->pc = lf->pc;
+        f->function = lf->symbol;
+        f->has_offset = lf->symbol != NULL && !lf->inlined;
+        f->file = lf->file;
+        f->line = lf->line;
+        f->inlined = lf->inlined;
+        f->offset = lf->symbol_delta;
+        f->trust = trust_name(lf->trust);
+        set_module(f, lf->module_index < md->nmodules ? &md->modules[lf->module_index]
+                                                      : mdr_module_at(md, where));
+    }
+    t->nframes = lt->frame_count;
+}
+
+static void add_md_thread(struct builder *b, const struct mdr_thread *mt)
+{
+    struct render_report *r = b->r;
+    struct render_thread *t = &r->threads[r->nthreads++];
+
+    t->tid = mt->tid;
+    t->name = mt->name;
+    t->crashed = r->has_crashing_tid && r->crashing_tid == mt->tid;
+    t->ctx = thread_ctx(b->md, mt->tid, t->crashed, mt);
+    context_frame(b, t);
+}
+
+static void signal_info(struct render_report *r, const struct mdr_dump *md)
+{
+    const struct mdr_lg_info *lg = &md->lg;
+
+    if (lg->present) {
+        r->has_signal = 1;
+        r->signo = lg->signal;
+        r->code = lg->si_code;
+        r->address = lg->fault_address;
+        r->has_pid = 1;
+        r->pid = lg->pid;
+        r->has_crashing_tid = 1;
+        r->crashing_tid = lg->crashing_tid;
+        r->has_sender = lg->si_code <= 0 && lg->sender_pid != 0;
+        r->sender_pid = lg->sender_pid;
+        r->sender_uid = lg->sender_uid;
+        r->has_time = lg->time_ns != 0;
+        r->time_ns = lg->time_ns;
+        r->notes = lg->notes;
+        return;
+    }
+    if (md->exception.present) {
+        r->has_signal = 1;
+        r->signo = md->exception.code;
+        r->code = (int32_t)md->exception.flags;
+        r->address = md->exception.address;
+        r->has_crashing_tid = 1;
+        r->crashing_tid = md->exception.tid;
+    }
+    r->has_pid = md->has_pid;
+    r->pid = md->pid;
+}
+
+/* Stable partition: crashing thread(s) first, the others in dump order. */
+static int crashed_first(struct render_report *r)
+{
+    struct render_thread *sorted = calloc(r->nthreads ? r->nthreads : 1, sizeof *sorted);
+    size_t n = 0;
+
+    if (!sorted)
+        return -1;
+    for (int pass = 1; pass >= 0; pass--)
+        for (size_t i = 0; i < r->nthreads; i++)
+            if (!!r->threads[i].crashed == pass)
+                sorted[n++] = r->threads[i];
+    free(r->threads);
+    r->threads = sorted;
+    return 0;
+}
+
+int render_report_build(struct render_report *r, const struct mdr_dump *md)
+{
+    struct builder b = { .r = r, .md = md };
+    const struct mdr_exception *e = &md->exception;
+    size_t max_threads = md->lg.nthreads + md->nthreads + 1;
+
+    memset(r, 0, sizeof *r);
+    signal_info(r, md);
+    r->threads = calloc(max_threads, sizeof *r->threads);
+    b.pool_cap = md->lg.nframes + max_threads;
+    r->frame_pool = calloc(b.pool_cap, sizeof *r->frame_pool);
+    b.md_used = calloc(md->nthreads + 1, 1);
+    if (!r->threads || !r->frame_pool || !b.md_used)
+        goto nomem;
+    for (size_t i = 0; i < md->lg.nthreads; i++)
+        add_lg_thread(&b, &md->lg.threads[i]);
+    for (size_t i = 0; i < md->nthreads; i++)
+        if (!b.md_used[i])
+            add_md_thread(&b, &md->threads[i]);
+    /* A dump whose ThreadList lacks the crashing thread still has its registers in the Exception stream. */
+    if (!md->lg.present && e->present && !mdr_thread_by_tid(md, e->tid)) {
+        struct render_thread *t = &r->threads[r->nthreads++];
+
+        t->tid = e->tid;
+        t->crashed = 1;
+        t->ctx = e->ctx.arch != MDR_ARCH_NONE ? &e->ctx : NULL;
+        context_frame(&b, t);
+    }
+    free(b.md_used);
+    b.md_used = NULL;
+    if (crashed_first(r) == 0)
+        return 0;
+nomem:
+    free(b.md_used);
+    render_report_free(r);
+    return -1;
+}
+
+void render_report_free(struct render_report *r)
+{
+    free(r->threads);
+    free(r->frame_pool);
+    memset(r, 0, sizeof *r);
+}
