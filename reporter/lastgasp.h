@@ -14,6 +14,13 @@ extern "C" {
 
 #define LASTGASP_API __attribute__((visibility("default")))
 
+/* This header's version. The library's, which may differ when a program runs with another build than it was
+ * compiled against, is lastgasp_version(). The shared library's SONAME carries the major number. */
+#define LASTGASP_VERSION_MAJOR 0
+#define LASTGASP_VERSION_MINOR 1
+#define LASTGASP_VERSION_PATCH 0
+#define LASTGASP_VERSION "0.1.0"
+
 struct lastgasp_options {
     const char *dir;     /* directory for dumps; must exist and be writable (required) */
     int include_environ; /* also write the environment (it may hold secrets); default 0 */
@@ -57,6 +64,9 @@ LASTGASP_API int lastgasp_set_annotation(const char *key, const char *value);
 
 /* A short English description of an error code. */
 LASTGASP_API const char *lastgasp_strerror(int err);
+
+/* The version of the library in the process, "MAJOR.MINOR.PATCH" (LASTGASP_VERSION when it was built). */
+LASTGASP_API const char *lastgasp_version(void);
 
 #ifdef __cplusplus
 }

@@ -20,7 +20,7 @@ LIBC=${LIBC:-glibc}
 B=build
 [[ $LIBC == musl ]] && B=build/musl
 ALLOWLIST=tests/handler_allowlist.txt
-EXPORTS=(lastgasp_install lastgasp_install_from_env lastgasp_set_annotation lastgasp_strerror pthread_create sigaction signal)
+EXPORTS=(lastgasp_install lastgasp_install_from_env lastgasp_set_annotation lastgasp_strerror lastgasp_version pthread_create sigaction signal)
 
 # make_var NAME: the value of a Makefile variable, without editing the Makefile ("" if make cannot say).
 make_var() {

@@ -23,6 +23,10 @@ struct rep_state rep_g = {.dir_fd = -1, .dir_id = {.fd = -1}, .reserve = {{.fd =
 static const int fatal_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS};
 #define NFATAL (sizeof fatal_signals / sizeof fatal_signals[0])
 
+const char *lastgasp_version(void)
+{
+    return LASTGASP_VERSION;
+}
 
 const char *lastgasp_strerror(int err)
 {
