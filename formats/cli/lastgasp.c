@@ -1,7 +1,7 @@
 /* lastgasp.c — the `lastgasp` command: render a dump for a person (show, html) or a tool (json); pack dumps
  * into a zip bundle (collect).
  *
- * Normal context. A thin main(): parsing lives in formats/read/*.c, rendering in formats/render/*.c (so the
+ * Normal context. A thin main(): parsing lives in formats/read/, rendering in formats/render/ (so the
  * fuzzer exercises exactly what this command runs), bundles in formats/bundle/. Exit status of show, json, html:
  * 0 when the dump rendered (even with warnings), 1 when a file could not be read or is not a minidump (or a
  * bundle was refused, or one of its dumps could not be read), 2 for a usage error. collect: see bundle.h.

@@ -10,7 +10,7 @@
  * markup or script on the page. For a dump with a Go stream, the `lastgasp pprof` profile is built and read
  * back by pb_check.h: well-formed, every reference inside its table, every string valid UTF-8.
  *
- * Build: clang -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE formats/read/*.c formats/render/*.c
+ * Build: clang -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE formats/read/ formats/render/
  *        formats/minidump/signames.c formats/ship/event.c tests/fuzz/fuzz_mdread.c
  * Run on a copy of tests/fuzz/corpus (libFuzzer adds its finds to the first directory) with
  * -dict=tests/fuzz/mdread.dict. The seeds are rebuilt by `test_mdread --write-corpus tests/fuzz/corpus`.

@@ -1,4 +1,4 @@
-/* test_mdread.c — unit tests for the bounds-checked minidump reader (formats/read/*.c).
+/* test_mdread.c — unit tests for the bounds-checked minidump reader (formats/read/).
  *
  * Dumps are built byte by byte here, from the shared layouts in formats/minidump/minidump.h, then broken on purpose:
  * each malformed case must give its own precise warning or error, keep every other stream readable, and never

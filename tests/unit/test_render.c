@@ -1,4 +1,4 @@
-/* test_render.c — unit tests for the renderers (formats/render/*.c, formats/minidump/signames.c).
+/* test_render.c — unit tests for the renderers (formats/render/, formats/minidump/signames.c).
  *
  * The parsed model (struct mdr_dump) is plain C, so these tests fill it in directly instead of building bytes:
  * what is checked here is the text the tools print — the exact `show` lines, JSON escaping and nulls, and the
