@@ -46,7 +46,9 @@ ARCH_DIR := x86_64
 SAFE_SRC := $(sort $(wildcard sigsafe/*.c reporter/*.c reporter/go/*.c formats/minidump/*.c reporter/$(ARCH_DIR)/*.c))
 SAFE_ASM := $(sort $(wildcard sigsafe/$(ARCH_DIR)/*.S))
 INSTALL_SRC := $(sort $(wildcard reporter/install/*.c))
-READER_SRC := $(sort $(wildcard formats/read/*.c)) formats/minidump/signames.c
+# The tool shares the handler's constant knowledge of the format: signal names and the build-id note walk.
+MD_SHARED_SRC := formats/minidump/signames.c formats/minidump/buildid.c
+READER_SRC := $(sort $(wildcard formats/read/*.c)) $(MD_SHARED_SRC)
 RENDER_SRC := $(sort $(wildcard formats/render/*.c))
 # Bundles (`lastgasp collect`, and show/json of a bundle): the command-line tool only, on minizip and zlib.
 BUNDLE_SRC := $(sort $(wildcard formats/bundle/*.c))
@@ -249,8 +251,9 @@ SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 SIGSAFE_OBJ := $(filter $(B)/obj/sigsafe/%,$(SAFE_OBJ))
 unit-bins: $(U)/test_sigsafe $(U)/test_sigsafe_asan $(U)/test_mdread $(U)/test_render $(U)/test_roundtrip \
            $(U)/test_unwind $(U)/test_sha256 $(U)/test_go_reason $(U)/test_annotate $(U)/test_annotate_tsan \
-           $(U)/test_render_html $(U)/test_pprof
-UNWIND_OBJ := $(addprefix $(B)/obj/reporter/,unwind.o $(ARCH_DIR)/unwind_cfi.o symbols.o modules.o)
+           $(U)/test_render_html $(U)/test_pprof $(U)/test_buildid
+UNWIND_OBJ := $(addprefix $(B)/obj/reporter/,unwind.o $(ARCH_DIR)/unwind_cfi.o symbols.o modules.o) \
+              $(B)/obj/formats/minidump/buildid.o
 
 $(U)/test_sigsafe: tests/unit/test_sigsafe.c tests/unit/check.h $(SIGSAFE_OBJ) $(HEADERS)
 	@mkdir -p $(U)
@@ -291,6 +294,11 @@ $(U)/test_unwind: tests/unit/test_unwind.c $(UNWIND_OBJ) $(SIGSAFE_OBJ) $(HEADER
 	@mkdir -p $(U)
 	$(CC) $(filter-out -fno-omit-frame-pointer,$(CFLAGS_BASE)) -fomit-frame-pointer -o $@ $< $(UNWIND_OBJ) \
 	    $(SIGSAFE_OBJ) -lpthread
+
+# The build-id note walk as shipped in the handler (and linked into the tool).
+$(U)/test_buildid: tests/unit/test_buildid.c tests/unit/check.h $(B)/obj/formats/minidump/buildid.o $(HEADERS)
+	@mkdir -p $(U)
+	$(CC) $(CFLAGS_BASE) -o $@ $< $(B)/obj/formats/minidump/buildid.o
 
 $(U)/test_sha256: tests/unit/test_sha256.c formats/bundle/sha256.c $(HEADERS)
 	@mkdir -p $(U)

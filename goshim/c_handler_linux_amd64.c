@@ -5,6 +5,7 @@
  * no libc function (it fails without the pragma). */
 #pragma GCC optimize("no-tree-loop-distribute-patterns")
 
+#include "formats/minidump/buildid.c"
 #include "formats/minidump/mdwrite.c"
 #include "formats/minidump/signames.c"
 #include "reporter/annotate_read.c"
@@ -15,6 +16,7 @@
 #include "reporter/go/go_offsets.c"
 #include "reporter/go/go_pcln.c"
 #include "reporter/go/go_reason.c"
+#include "reporter/guard.c"
 #include "reporter/handler.c"
 #include "reporter/isolate.c"
 #include "reporter/modules.c"

@@ -47,8 +47,9 @@ static int earlier_handler(int sig, const siginfo_t *si)
 
 /* Handler path, the faulting thread, before the claim. Returns REP_CHAIN_NONE (report as usual),
  * REP_CHAIN_RECOVERED (the earlier handler ran and the process goes on: return) or REP_CHAIN_DYING (report
- * now, and leave the disposition the earlier handler chose). */
-int rep_chain_first(int sig, siginfo_t *si, void *uc)
+ * now, and leave the disposition the earlier handler chose). ours: lastgasp's handler, which the earlier one
+ * replaced if it changed the disposition (passed in, so this file needs nothing of handler.c). */
+int rep_chain_first(int sig, siginfo_t *si, void *uc, const void *ours)
 {
     if (!earlier_handler(sig, si))
         return REP_CHAIN_NONE;
@@ -69,7 +70,7 @@ int rep_chain_first(int sig, siginfo_t *si, void *uc)
     ss_sigprocmask(SIG_SETMASK, &old, 0);
 
     struct ss_kaction now;
-    int changed = ss_sigaction_raw(sig, 0, &now) == 0 && now.handler != (void *)rep_on_fatal_signal;
+    int changed = ss_sigaction_raw(sig, 0, &now) == 0 && now.handler != ours;
     uint64_t fatal = bit(SIGSEGV) | bit(SIGBUS) | bit(SIGFPE) | bit(SIGILL) | bit(SIGABRT) | bit(SIGTRAP) |
                      bit(SIGSYS) | bit(SIGKILL) | bit(SIGTERM);
     if (changed || (pending & ~pending_before & fatal))

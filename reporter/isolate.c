@@ -154,29 +154,6 @@ void rep_report_isolated(void)
      * would be framed at the top of the alternate stack, over the first signal's frame. */
 }
 
-/* Handler path, any task: is the caller the report's helper? */
-int rep_in_helper(void)
-{
-    int h = __atomic_load_n(&rep_c.helper_tid, __ATOMIC_ACQUIRE);
-    return h > 0 && ss_gettid() == h;
-}
-
-/* Handler path: lines for the dump's notes from before rep_report starts (the watchdog, the helper).
- * Written by the one reporting thread, or by the crashing thread before the helper exists. */
-void rep_note_early_err(const char *what, long err)
-{
-    struct ss_str s = {rep_c.early_notes, sizeof rep_c.early_notes, 0};
-    s.len = ss_strnlen(rep_c.early_notes, sizeof rep_c.early_notes - 1);
-    ss_str_add(&s, what);
-    if (err) {
-        ss_str_add(&s, ": error ");
-        ss_str_i64(&s, -err);
-    }
-    ss_str_add(&s, "\n");
-}
-
-void rep_note_early(const char *what) { rep_note_early_err(what, 0); }
-
 /* Handler path, crashing thread: choose the capture and watchdog signals among the real-time ones
  * nobody has a handler for now (the application may have taken SIGRTMAX-1 for its own timers since
  * install), from SIGRTMAX down; glibc keeps 32 and 33, and 34 is SIGRTMIN. Keeps the fixed pair when

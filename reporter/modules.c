@@ -35,23 +35,14 @@ struct elf_image {
 
 static int parse_notes(const uint8_t *notes, uint64_t size, uint8_t *out, uint32_t cap, uint32_t *len)
 {
-    for (uint64_t off = 0; off + sizeof(Elf64_Nhdr) <= size;) {
-        Elf64_Nhdr nh;
-        ss_memcpy(&nh, notes + off, sizeof nh);
-        uint64_t name_at = off + sizeof nh, desc_at = name_at + ((nh.n_namesz + 3u) & ~3u);
-        uint64_t next = desc_at + ((nh.n_descsz + 3u) & ~3u);
-        if (next > size || next <= off)
-            break;
-        if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 && ss_memcmp(notes + name_at, "GNU", 4) == 0 &&
-            nh.n_descsz > 0) {
-            uint32_t n = nh.n_descsz < cap ? nh.n_descsz : cap;
-            ss_memcpy(out, notes + desc_at, n);
-            *len = n;
-            return 1;
-        }
-        off = next;
-    }
-    return 0;
+    const uint8_t *id;
+    uint32_t n;
+    if (!md_build_id_note(notes, size, &id, &n))
+        return 0;
+    n = n < cap ? n : cap;
+    ss_memcpy(out, id, n);
+    *len = n;
+    return 1;
 }
 
 /* Read the ELF header and program headers of the module mapped at base (its offset-0 mapping). */

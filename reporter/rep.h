@@ -134,7 +134,7 @@ void rep_go_end(int path);
 
 /* chain.c: handlers that were there before lastgasp, and children that share our memory */
 enum { REP_CHAIN_NONE, REP_CHAIN_RECOVERED, REP_CHAIN_DYING };
-int rep_chain_first(int sig, siginfo_t *si, void *uc);
+int rep_chain_first(int sig, siginfo_t *si, void *uc, const void *ours);
 int rep_shared_memory_child(void);
 extern volatile int rep_fork_pid;
 

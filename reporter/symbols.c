@@ -61,17 +61,10 @@ static int build_id_matches(const struct rep_symfile *f, const Elf64_Ehdr *eh, c
     for (uint32_t i = 0; i < eh->e_shnum; i++) {
         if (sh[i].sh_type != SHT_NOTE || !in_file(f, sh[i].sh_offset, sh[i].sh_size))
             continue;
-        const uint8_t *p = f->map + sh[i].sh_offset;
-        for (uint64_t off = 0; off + sizeof(Elf64_Nhdr) <= sh[i].sh_size;) {
-            const Elf64_Nhdr *nh = (const Elf64_Nhdr *)(p + off);
-            uint64_t desc = off + sizeof *nh + ((nh->n_namesz + 3u) & ~3u);
-            uint64_t next = desc + ((nh->n_descsz + 3u) & ~3u);
-            if (next > sh[i].sh_size || next <= off)
-                break;
-            if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 && ss_memcmp(p + off + sizeof *nh, "GNU", 4) == 0)
-                return nh->n_descsz == m->build_id_len && ss_memcmp(p + desc, m->build_id, m->build_id_len) == 0;
-            off = next;
-        }
+        const uint8_t *id;
+        uint32_t n;
+        if (md_build_id_note(f->map + sh[i].sh_offset, sh[i].sh_size, &id, &n))
+            return n == m->build_id_len && ss_memcmp(id, m->build_id, m->build_id_len) == 0;
     }
     return 0;
 }

@@ -27,24 +27,15 @@ static int read_at(int fd, void *p, size_t n, uint64_t off)
 
 static void to_hex(const uint8_t *p, size_t n, char *hex);
 
-/* Walk one note area for NT_GNU_BUILD_ID; the same note layout the reporter reads from memory. */
+/* The build-id of one note area as hex (md_build_id_note: the walk the reporter does in memory). */
 static int build_id_in_notes(const uint8_t *notes, size_t size, char *hex, size_t hexcap)
 {
-    for (size_t off = 0; off + sizeof(Elf64_Nhdr) <= size;) {
-        Elf64_Nhdr nh;
-        memcpy(&nh, notes + off, sizeof nh);
-        uint64_t name_at = off + sizeof nh, desc_at = name_at + ((nh.n_namesz + 3ull) & ~3ull);
-        uint64_t next = desc_at + ((nh.n_descsz + 3ull) & ~3ull);
-        if (next > size || next <= off)
-            return -1;
-        if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 && memcmp(notes + name_at, "GNU", 4) == 0 &&
-            nh.n_descsz > 0 && 2 * (size_t)nh.n_descsz < hexcap) {
-            to_hex(notes + desc_at, nh.n_descsz, hex);
-            return 0;
-        }
-        off = (size_t)next;
-    }
-    return -1;
+    const uint8_t *id;
+    uint32_t n;
+    if (!md_build_id_note(notes, size, &id, &n) || 2 * (size_t)n >= hexcap)
+        return -1;
+    to_hex(id, n, hex);
+    return 0;
 }
 
 static void to_hex(const uint8_t *p, size_t n, char *hex)

@@ -305,6 +305,10 @@ struct lg_go_frame {
 
 #pragma pack(pop)
 
+/* The GNU build-id in an ELF note area of size bytes (buildid.c): 1 and *id, *len pointing into notes when
+ * found; 0 when the area holds none or ends inside a note. */
+int md_build_id_note(const uint8_t *notes, uint64_t size, const uint8_t **id, uint32_t *len);
+
 /* Linux signal names and si_code names (signames.c; x86_64 and arm64 share the numbers). */
 /* "SIGSEGV", or NULL for a number without a name. */
 const char *md_signal_name(uint32_t signo);

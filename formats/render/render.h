@@ -189,5 +189,7 @@ size_t render_utf8_next(const unsigned char *s, size_t n, uint32_t *cp);
 /* Write s for a terminal: valid UTF-8 kept, invalid bytes as U+FFFD, control characters as '?' (a newline
  * too unless keep_newlines). NULL prints as fallback. */
 void render_put_text(FILE *out, const char *s, const char *fallback, int keep_newlines);
+/* The same for n bytes; nul_as_space: NUL-separated text such as a command line, NULs as spaces. */
+void render_put_text_n(FILE *out, const char *s, size_t n, int keep_newlines, int nul_as_space);
 
 #endif

@@ -1,8 +1,8 @@
-/* render.c — `lastgasp show`: the human report, and the text helpers both renderers share.
+/* render_show.c — `lastgasp show`: the human report.
  *
  * Normal context. Strings in a dump come from the crashed process and may hold anything: every one goes
- * through render_put_text(), which keeps valid UTF-8 and neutralizes control characters, so that a thread named
- * "\033]..." cannot drive the reader's terminal.
+ * through render_put_text() (render_text.c), which keeps valid UTF-8 and neutralizes control characters, so
+ * that a thread named "\033]..." cannot drive the reader's terminal.
  */
 #include "render.h"
 #include "../minidump/minidump.h"
@@ -10,106 +10,6 @@
 #include <inttypes.h>
 #include <string.h>
 #include <time.h>
-
-size_t render_utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
-{
-    unsigned char b0 = s[0];
-    unsigned char lo = 0x80, hi = 0xbf; /* allowed range of the second byte */
-    size_t need;
-    uint32_t c;
-
-    if (b0 < 0x80) {
-        *cp = b0;
-        return 1;
-    }
-    if (b0 >= 0xc2 && b0 <= 0xdf) {
-        need = 1, c = b0 & 0x1f;
-    } else if (b0 >= 0xe0 && b0 <= 0xef) {
-        need = 2, c = b0 & 0x0f;
-        if (b0 == 0xe0)
-            lo = 0xa0; /* overlong */
-        if (b0 == 0xed)
-            hi = 0x9f; /* UTF-16 surrogates */
-    } else if (b0 >= 0xf0 && b0 <= 0xf4) {
-        need = 3, c = b0 & 0x07;
-        if (b0 == 0xf0)
-            lo = 0x90; /* overlong */
-        if (b0 == 0xf4)
-            hi = 0x8f; /* past U+10FFFF */
-    } else {
-        *cp = 0xfffd;
-        return 1;
-    }
-    for (size_t k = 1; k <= need; k++) {
-        unsigned char b = k < n ? s[k] : 0;
-
-        if (k >= n || b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xbf)) {
-            *cp = 0xfffd;
-            return k;
-        }
-        c = c << 6 | (b & 0x3f);
-    }
-    *cp = c;
-    return need + 1;
-}
-
-/* Core of render_put_text() for n bytes; nul_as_space serves NUL-separated text such as a command line. */
-static void put_text_n(FILE *out, const char *s, size_t n, int keep_newlines, int nul_as_space)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0;
-
-    while (i < n) {
-        uint32_t cp;
-        size_t k = render_utf8_next(p + i, n - i, &cp);
-
-        if (cp == 0 && nul_as_space)
-            fputc(' ', out);
-        else if (keep_newlines && (cp == '\n' || cp == '\t'))
-            fputc((int)cp, out);
-        else if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f)) /* C0 and C1 controls */
-            fputc('?', out);
-        else if (cp == 0xfffd)
-            fputs("\xef\xbf\xbd", out);
-        else
-            fwrite(p + i, 1, k, out);
-        i += k;
-    }
-}
-
-void render_put_text(FILE *out, const char *s, const char *fallback, int keep_newlines)
-{
-    if (!s)
-        s = fallback;
-    if (s)
-        put_text_n(out, s, strlen(s), keep_newlines, 0);
-}
-
-int render_time_utc(uint64_t ns, char *buf, size_t n)
-{
-    time_t secs = (time_t)(ns / 1000000000u);
-    struct tm tm;
-    char when[48];
-
-    if (!gmtime_r(&secs, &tm) || !strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm))
-        return -1;
-    return snprintf(buf, n, "%s.%03u UTC", when, (unsigned)(ns % 1000000000u / 1000000u)) < (int)n ? 0 : -1;
-}
-
-const char *render_go_program_path(const char *build_info, size_t *n)
-{
-    const char *p = build_info ? strstr(build_info, "path\t") : NULL;
-
-    /* the first line that starts with the key: "path" inside a dep's line does not count */
-    while (p && p != build_info && p[-1] != '\n')
-        p = strstr(p + 1, "path\t");
-    if (!p)
-        return NULL;
-    *n = strcspn(p + 5, "\n");
-    return p + 5;
-}
-
-/* ---- show ---- */
 
 static const struct render_thread *crashing_thread(const struct render_report *r)
 {
@@ -159,7 +59,7 @@ static void details(FILE *out, const struct render_report *r, const struct mdr_d
         while (n > 0 && md->cmdline.data[n - 1] == '\0')
             n--;
         fputs("Command line: ", out);
-        put_text_n(out, (const char *)md->cmdline.data, n, 0, 1);
+        render_put_text_n(out, (const char *)md->cmdline.data, n, 0, 1);
         fputc('\n', out);
     }
     if (md->hostname.data || md->cgroup.data) {
@@ -167,7 +67,7 @@ static void details(FILE *out, const struct render_report *r, const struct mdr_d
 
         fputs("Host: ", out);
         if (md->hostname.data)
-            put_text_n(out, (const char *)md->hostname.data, md->hostname.len, 0, 0);
+            render_put_text_n(out, (const char *)md->hostname.data, md->hostname.len, 0, 0);
         else
             fputs("(unknown)", out);
         /* cgroup v1 has a line per hierarchy: one line of output, separated by "; ". */
@@ -176,7 +76,7 @@ static void details(FILE *out, const struct render_report *r, const struct mdr_d
             size_t n = nl ? (size_t)(nl - (c->data + i)) : c->len - i;
 
             fputs(i ? "; " : ", cgroup ", out);
-            put_text_n(out, (const char *)c->data + i, n, 0, 0);
+            render_put_text_n(out, (const char *)c->data + i, n, 0, 0);
             i += n + 1;
         }
         fputc('\n', out);
@@ -199,7 +99,7 @@ static void details(FILE *out, const struct render_report *r, const struct mdr_d
         fprintf(out, ", %zu goroutine%s\n", md->go.ngoroutines, md->go.ngoroutines == 1 ? "" : "s");
         if ((path = render_go_program_path(md->go.build_info, &path_n)) != NULL) {
             fputs("Program: ", out);
-            put_text_n(out, path, path_n, 0, 0);
+            render_put_text_n(out, path, path_n, 0, 0);
             fputc('\n', out);
         }
         if (md->go.flags & LG_GO_GOROUTINES_TRUNCATED)
@@ -346,7 +246,7 @@ static void go_crash_text(FILE *out, const struct mdr_bytes *b, const struct mdr
         size_t n = nl ? (size_t)(nl - p) : (size_t)(text + head_len - p);
 
         fputs("  ", out);
-        put_text_n(out, p, n, 1, 0); /* one line: keeps its tabs */
+        render_put_text_n(out, p, n, 1, 0); /* one line: keeps its tabs */
         fputc('\n', out);
         p += n + (nl != NULL);
     }
@@ -365,9 +265,9 @@ static void annotations(FILE *out, const struct mdr_crashpad *cp)
         const struct mdr_annotation *a = &cp->annotations[i];
 
         fputs("  ", out);
-        put_text_n(out, a->key, a->key_len, 0, 0);
+        render_put_text_n(out, a->key, a->key_len, 0, 0);
         fputs(": ", out);
-        put_text_n(out, a->value, a->value_len, 0, 0);
+        render_put_text_n(out, a->value, a->value_len, 0, 0);
         fputc('\n', out);
     }
 }
@@ -390,7 +290,7 @@ static void notes(FILE *out, const char *text, const char *go_text)
             size_t n = nl ? (size_t)(nl - line) : strlen(line);
 
             fputs("  ", out);
-            put_text_n(out, line, n, 0, 0);
+            render_put_text_n(out, line, n, 0, 0);
             fputc('\n', out);
             line += n + (nl != NULL);
         }
@@ -421,21 +321,4 @@ int render_show(FILE *out, const struct mdr_dump *md)
     notes(out, r.notes, md->go.notes);
     render_report_free(&r);
     return ferror(out) ? -1 : 0;
-}
-
-void render_put_signal_line(FILE *out, const struct render_report *r)
-{
-    const char *sig = md_signal_name(r->signo), *code = md_si_code_name(r->signo, r->code);
-
-    if (sig)
-        fputs(sig, out);
-    else
-        fprintf(out, "signal %" PRIu32, r->signo);
-    if (code)
-        fprintf(out, " (%s)", code);
-    else
-        fprintf(out, " (si_code %" PRId32 ")", r->code);
-    /* si_addr means something only when the kernel raised the signal (si_code > 0). */
-    if (r->code > 0)
-        fprintf(out, " at 0x%" PRIx64, r->address);
 }
