@@ -1,5 +1,23 @@
 /* handler.c — the fatal-signal handler: claim, pivot, report, then die as before.
  *
+ * The crash pipeline (one fatal signal, the files that handle it; the source map is reporter/README.md):
+ *
+ *   kernel: SIGSEGV/BUS/FPE/ILL/ABRT/TRAP/SYS, on the thread's alternate stack
+ *     -> rep_on_fatal_signal (here)
+ *          Go runtime's own business? (go/go_exit.c) ---------> hand_to_go: the runtime panics or prints
+ *          a vfork child? an earlier handler recovers? (chain.c) -> return / die as before, no report
+ *          claim: the first crasher reports, later ones wait_for_reporter (bounded)
+ *     -> ss_call_on_stack: the private stack (install/altstack.c reserved it)
+ *     -> rep_report_isolated (isolate.c): a helper task runs the report; this thread waits, with a deadline
+ *     -> rep_report (report.c), every phase under the watchdog (guard.c: REP_TOTAL_NS, guarded phases)
+ *          preflight.c      the dump directory, spare fds, free space
+ *          capture.c        stop the other threads (capture signal), take their registers
+ *          unwind.c, <arch>/unwind_cfi.c, symbols.c, modules.c   stacks, names, build-ids
+ *          go/go_capture.c, go_pcln.c, go_reason.c   goroutines, Go frames, the runtime's message
+ *          annotate_read.c  the process annotations, copied without a lock
+ *          formats/minidump/mdwrite.c   streams -> temp file -> published name -> one stderr line
+ *     -> rep_finish (here): the one exit path, below; or rep_go_end (go/go_exit.c): exit 2 as Go would
+ *
  * RULES (compromised context): no malloc, no stdio, no locks, no libc (sigsafe/ only), no lazy
  * binding (the library is linked -z now). errno is not touched: sigsafe returns -errno. Every wait
  * has a deadline. The entry frame runs on whatever stack the kernel chose (a 64 KiB alternate

@@ -5,7 +5,8 @@
  * of the runtime's g and m fields. The handler path then symbolizes Go pcs from the in-memory
  * pclntab (go_pcln.c) and walks goroutines (go_capture.c). All of it is validated before use.
  *
- * Facts and sources: ../shared/DESIGN.md ("Facts: finding goroutines", "symbolizing Go PCs").
+ * Facts and sources: reporter/README.md ("Go"), and the tests that check them against each release:
+ * tests/go/offsets/ (struct offsets against DWARF), tests/go/pcln/ (the pclntab against the runtime).
  */
 #ifndef LASTGASP_GO_H
 #define LASTGASP_GO_H
