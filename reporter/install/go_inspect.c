@@ -5,7 +5,7 @@
  * /proc/self/exe to read the ELF headers, sections and symbols, and reads the loaded image in memory
  * only inside the PT_LOAD ranges of that same image (checked against AT_PHDR), so it cannot fault.
  *
- * Where things are (Go 1.22–1.26 on linux, checked by building each mode; see DESIGN.md):
+ * Where things are (Go 1.22–1.27 on linux, checked by building each mode; tests/go/pcln and tests/go/offsets):
  *   version      .go.buildinfo (writable data): magic "\xff Go buildinf:", ptrSize u8, flags u8 at
  *                14/15. flags & 2 (Go 1.18+): the version follows the 32-byte header as a varint
  *                length and bytes. Otherwise (older Go): two pointers at 16 to Go string headers.
