@@ -7,6 +7,7 @@
  * still the one that was read. Files that are not minidumps are reported and skipped, never lost: they stay.
  */
 #include "bundle_int.h"
+#include "../read/grow.h"
 #include "../read/mdread.h"
 #include "../render/render.h"
 
@@ -42,14 +43,8 @@ struct run {
 
 static int add_dump(struct run *r, const char *dir, const char *name)
 {
-    if (r->n == r->cap) {
-        size_t ncap = r->cap ? r->cap * 2 : 256;
-        struct dump *d = realloc(r->dumps, ncap * sizeof *d);
-        if (!d)
-            return -1;
-        r->dumps = d;
-        r->cap = ncap;
-    }
+    if (mdr_grow((void **)&r->dumps, &r->cap, r->n + 1, sizeof *r->dumps, 256) < 0)
+        return -1;
     struct dump *d = &r->dumps[r->n];
     memset(d, 0, sizeof *d);
     if (asprintf(&d->path, "%s%s%s", dir, strcmp(dir, "/") ? "/" : "", name) < 0)
@@ -140,14 +135,8 @@ static int remember_modules(struct run *r, const struct mdr_dump *md)
         const struct mdr_module *m = &md->modules[i];
         if (!m->path || m->path[0] != '/')
             continue; /* [vdso] and unreadable names are not files */
-        if (r->nrefs == r->refcap) {
-            size_t ncap = r->refcap ? r->refcap * 2 : 256;
-            struct bundle_modref *p = realloc(r->refs, ncap * sizeof *p);
-            if (!p)
-                return -1;
-            r->refs = p;
-            r->refcap = ncap;
-        }
+        if (mdr_grow((void **)&r->refs, &r->refcap, r->nrefs + 1, sizeof *r->refs, 256) < 0)
+            return -1;
         struct bundle_modref *ref = &r->refs[r->nrefs];
         ref->path = strdup(m->path);
         ref->build_id = m->build_id ? strdup(m->build_id) : NULL;

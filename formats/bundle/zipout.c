@@ -7,6 +7,7 @@
  */
 #define _FILE_OFFSET_BITS 64
 #include "bundle_int.h"
+#include "../read/grow.h"
 #include "sha256.h"
 
 #include <errno.h>
@@ -107,15 +108,8 @@ int bundle_zout_open(struct bundle_zout *zo, const char *output, char *err, size
 
 static int remember(struct bundle_zout *zo, const char *name, uint64_t size, const char *sha)
 {
-    if (zo->n == zo->cap) {
-        size_t ncap = zo->cap ? zo->cap * 2 : 64;
-        struct bundle_zentry *e = realloc(zo->entries, ncap * sizeof *e);
-
-        if (!e)
-            return -1;
-        zo->entries = e;
-        zo->cap = ncap;
-    }
+    if (mdr_grow((void **)&zo->entries, &zo->cap, zo->n + 1, sizeof *zo->entries, 64) < 0)
+        return -1;
     zo->entries[zo->n].name = strdup(name);
     if (!zo->entries[zo->n].name)
         return -1;

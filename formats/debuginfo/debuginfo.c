@@ -9,6 +9,7 @@
  * deadline. The DWARF itself comes from files matched by build-id, not from the dump.
  */
 #include "debuginfo.h"
+#include "../read/grow.h"
 #include "../bundle/bundle_int.h"
 #include "../minidump/minidump.h"
 
@@ -230,14 +231,8 @@ static struct dbg_mod *module_dwarf(struct mdr_module *m)
         goto found;
     if (g.n == DBG_MAX_MODULES)
         return NULL;
-    if (g.n == g.cap) {
-        size_t cap = g.cap ? 2 * g.cap : 16;
-        struct dbg_mod *p = realloc(g.mods, cap * sizeof *p);
-        if (!p)
-            return NULL;
-        g.mods = p;
-        g.cap = cap;
-    }
+    if (mdr_grow((void **)&g.mods, &g.cap, g.n + 1, sizeof *g.mods, 16) < 0)
+        return NULL;
     d = &g.mods[g.n];
     memset(d, 0, sizeof *d);
     if (!(d->build_id = strdup(m->build_id)))
@@ -307,14 +302,8 @@ static void build_cu_index(struct dbg_mod *d)
         Dwarf_Addr base, lo, hi;
         ptrdiff_t off = 0;
         while ((off = dwarf_ranges(&cudie, off, &base, &lo, &hi)) > 0) {
-            if (d->ncus == cap) {
-                size_t c = cap ? 2 * cap : 64;
-                struct dbg_cu *p = realloc(d->cus, c * sizeof *p);
-                if (!p)
-                    return;
-                d->cus = p;
-                cap = c;
-            }
+            if (mdr_grow((void **)&d->cus, &cap, d->ncus + 1, sizeof *d->cus, 64) < 0)
+                return;
             d->cus[d->ncus++] = (struct dbg_cu){lo, hi, dwarf_dieoffset(&cudie)};
         }
     }
@@ -439,16 +428,8 @@ static size_t lookup_memo(struct dbg_mod *d, uint64_t addr, const struct dbg_src
     if (!d->memo[h].addr) {
         struct dbg_src tmp[DBG_MAX_INLINE];
         size_t n = lookup(d, addr, tmp, DBG_MAX_INLINE);
-        if (d->nsrcs + n > d->srcs_cap) {
-            size_t cap = d->srcs_cap ? 2 * d->srcs_cap : 256;
-            while (cap < d->nsrcs + n)
-                cap *= 2;
-            struct dbg_src *p = realloc(d->srcs, cap * sizeof *p);
-            if (!p)
-                return 0;
-            d->srcs = p;
-            d->srcs_cap = cap;
-        }
+        if (mdr_grow((void **)&d->srcs, &d->srcs_cap, d->nsrcs + n, sizeof *d->srcs, 256) < 0)
+            return 0;
         memcpy(d->srcs + d->nsrcs, tmp, n * sizeof *tmp);
         d->memo[h] = (struct dbg_memo){addr + 1, (uint32_t)d->nsrcs, (uint32_t)n};
         d->nsrcs += n;
@@ -481,21 +462,6 @@ static struct mdr_module *module_of(struct mdr_dump *md, uint32_t index, uint64_
     return m ? &md->modules[m - md->modules] : NULL;
 }
 
-static int grow(void **p, size_t *cap, size_t need, size_t size)
-{
-    if (need <= *cap)
-        return 0;
-    size_t c = *cap ? *cap : 64;
-    while (c < need)
-        c *= 2;
-    void *q = realloc(*p, c * size);
-    if (!q)
-        return -1;
-    *p = q;
-    *cap = c;
-    return 0;
-}
-
 static int apply_threads(struct mdr_dump *md)
 {
     struct mdr_lg_info *lg = &md->lg;
@@ -515,7 +481,7 @@ static int apply_threads(struct mdr_dump *md)
             size_t ns = frame_sources(module_of(md, lf->module_index, where), lf->pc,
                                       i == 0 || lf->trust == LG_TRUST_CONTEXT, &s, &addr);
 
-            if (grow((void **)&out, &cap, n + (ns ? ns : 1), sizeof *out) != 0)
+            if (mdr_grow((void **)&out, &cap, n + (ns ? ns : 1), sizeof *out, 64) != 0)
                 goto nomem;
             for (size_t k = 0; k + 1 < ns; k++) {
                 out[n] = *lf;
@@ -583,7 +549,7 @@ static int apply_goroutines(struct mdr_dump *md)
         if (f->native && !f->file && !f->elided)
             ns = frame_sources(module_of(md, UINT32_MAX, innermost[j] ? f->pc : f->pc - 1), f->pc, innermost[j],
                                &s, &addr);
-        if (grow((void **)&out, &cap, n + (ns ? ns : 1), sizeof *out) != 0)
+        if (mdr_grow((void **)&out, &cap, n + (ns ? ns : 1), sizeof *out, 64) != 0)
             goto nomem;
         for (size_t k = 0; k + 1 < ns; k++) {
             out[n] = *f;

@@ -13,6 +13,7 @@
  * be) have each bad sequence replaced by U+FFFD.
  */
 #include "pprof.h"
+#include "../read/grow.h"
 
 #include "../read/mdread.h"
 #include "../minidump/minidump.h"
@@ -177,16 +178,8 @@ static void table_free(struct table *t)
 /* Grow an array of entries to hold index i. */
 static int grow(struct builder *b, void **arr, size_t i, size_t *cap, size_t size)
 {
-    if (i < *cap)
-        return 0;
-    size_t ncap = *cap ? *cap * 2 : 64;
-    while (ncap <= i)
-        ncap *= 2;
-    void *p = realloc(*arr, ncap * size);
-    if (!p)
+    if (mdr_grow(arr, cap, i + 1, size, 64) < 0)
         return b->nomem = 1, -1;
-    *arr = p;
-    *cap = ncap;
     return 0;
 }
 
