@@ -96,7 +96,7 @@ DOC
 check_or_write() { # FILE CONTENT
     if [[ ${MODE:-} == --check ]]; then
         if [[ ! -f "$1" || "$2" != "$(cat "$1")" ]]; then
-            echo "goshim_unity: $1 is missing or differs from what it would write (from the Makefile's lists): run make goshim-unity" >&2
+            echo "goshim_unity: $1 is missing or differs from what it would write: run make goshim-unity" >&2
             status=1
         fi
     else

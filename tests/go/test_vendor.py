@@ -5,7 +5,8 @@ runs `go mod vendor` and builds with -mod=vendor, so goshim's C units compile fr
 #includes reach ${SRCDIR}/.., which vendoring copies only because of goshim/csources.go). Its main() is the
 README's Go snippet, taken from README.md, then a nil dereference. Each run is compared with the same program
 run without lastgasp (the snippet skipped): the same exit status and the runtime's same panic text, plus one
-dump.
+dump. Also run with LD_PRELOAD as well: the snippet must not log "crash dumps are off" (the preloaded library
+writes the dump, one crash, one dump).
 """
 import os
 import re
@@ -127,8 +128,24 @@ def test_vendored_program_crashes_into_a_dump(vendored):
     assert "nil pointer dereference" in base.stderr
     assert len(dumps) == 1, (dumps, got.stderr)
     assert dumps[0].read_bytes()[:4] == b"MDMP"
+    assert b"tenant" in dumps[0].read_bytes() and b"acme" in dumps[0].read_bytes(), "the snippet's annotation"
     if CLI.exists():
         show = subprocess.run([str(CLI), "show", str(dumps[0])], capture_output=True, text=True, timeout=60)
         assert show.returncode == 0 and "nil pointer dereference" in show.stdout, show.stdout + show.stderr
     shutil.rmtree(d)
 
+
+def test_readme_snippet_in_a_preloaded_process(vendored):
+    """LD_PRELOAD and the package both: the preloaded library (there first) writes the one dump, with the
+    annotation the snippet set through the package, and the README's snippet, which logs only on error, stays
+    silent: dumps are on."""
+    assert LIB.exists(), "build/liblastgasp.so is built by make all"
+    binary = vendored[0]
+    base, _, _ = run(binary, install=False)
+    got, dumps, d = run(binary, install=True, preload=True)
+    assert got.returncode == base.returncode == 2, got.stderr
+    assert "crash dumps are off" not in got.stderr, got.stderr
+    assert panic_text(got.stderr) == panic_text(base.stderr)
+    assert len(dumps) == 1, (dumps, got.stderr)
+    assert b"acme" in dumps[0].read_bytes(), "the snippet's annotation is not in the preloaded library's dump"
+    shutil.rmtree(d)
