@@ -1,8 +1,27 @@
 package lastgasp
 
 /*
+#include <dlfcn.h>
 #include <stdlib.h>
 #include "lastgasp.h"
+
+typedef int (*goshim_setter)(const char *, const char *);
+
+// With liblastgasp.so preloaded, its table is the one its dumps carry (install_linux_amd64.go): set the
+// annotation there. dlsym finds that copy, or none (this copy's symbols are not in the dynamic table). Looked
+// up once: threads racing here all store the same pointer.
+static int goshim_set_annotation(const char *key, const char *value)
+{
+	static goshim_setter cached;
+	goshim_setter f = __atomic_load_n(&cached, __ATOMIC_ACQUIRE);
+	if (!f) {
+		f = (goshim_setter)dlsym(RTLD_DEFAULT, "lastgasp_set_annotation");
+		if (!f)
+			f = lastgasp_set_annotation;
+		__atomic_store_n(&cached, f, __ATOMIC_RELEASE);
+	}
+	return f(key, value);
+}
 */
 import "C"
 
@@ -21,10 +40,12 @@ const (
 // Crashpad-style annotations, which Sentry and rust-minidump show. Safe to call from any goroutine
 // at any time, before or after Install. Keys are 1 to MaxAnnotationKey bytes, values at most
 // MaxAnnotationValue bytes; at most MaxAnnotations keys are kept. Invalid UTF-8 is stored as '?'.
-// A key or value out of bounds, or a full table, returns an *AnnotationError and stores nothing.
+// A key or value out of bounds, or a full table, returns an *AnnotationError (ErrBadAnnotation,
+// ErrAnnotationsFull) and stores nothing. With liblastgasp.so preloaded (see Install), the
+// annotation goes to the preloaded library, which writes the dumps.
 func SetAnnotation(key, value string) error {
 	if key == "" || len(key) > MaxAnnotationKey || len(value) > MaxAnnotationValue {
-		return &AnnotationError{Key: key, Msg: C.GoString(C.lastgasp_strerror(C.LASTGASP_ERR_ANNOTATION))}
+		return annotationError(key, C.LASTGASP_ERR_ANNOTATION)
 	}
 	k := C.CString(key) // C strings end at the first NUL: such a key or value is cut there
 	defer C.free(unsafe.Pointer(k))
@@ -33,8 +54,12 @@ func SetAnnotation(key, value string) error {
 		v = C.CString(value)
 		defer C.free(unsafe.Pointer(v))
 	}
-	if rc := C.lastgasp_set_annotation(k, v); rc != 0 {
-		return &AnnotationError{Key: key, Msg: C.GoString(C.lastgasp_strerror(rc))}
+	if rc := C.goshim_set_annotation(k, v); rc != 0 {
+		return annotationError(key, rc)
 	}
 	return nil
+}
+
+func annotationError(key string, code C.int) error {
+	return &AnnotationError{Code: int(code), Key: key, Msg: C.GoString(C.lastgasp_strerror(code))}
 }

@@ -19,23 +19,26 @@ func OptionsFromEnv() Options {
 }
 
 // InstallFromEnv installs with OptionsFromEnv. On failure it prints one line on stderr, as the
-// LD_PRELOAD library does, and returns the error; the program runs on without crash dumps.
+// LD_PRELOAD library does, and returns the error; the program runs on without crash dumps. In a
+// preloaded process it installs nothing, says so in one line, and returns nil (see Install).
 //
 // In secure-execution mode (a setuid or setcap program) the environment is not trusted: InstallFromEnv
-// installs nothing and says so (call Install with a directory of the program's own choosing instead).
+// installs nothing, says so, and returns an error matching ErrSecureMode (call Install with a directory
+// of the program's own choosing instead).
 func InstallFromEnv() error {
 	if secureMode() {
 		err := &InstallError{Code: 10, Msg: "secure-execution mode: the environment is not trusted"}
 		fmt.Fprintf(os.Stderr, "%v; LASTGASP_* ignored, crash dumps are off\n", err)
 		return err
 	}
+	if preloaded() {
+		fmt.Fprintln(os.Stderr, "lastgasp: already loaded with LD_PRELOAD, which handles this process")
+		return nil
+	}
 	err := Install(OptionsFromEnv())
-	var ie *InstallError
 	switch {
 	case err == nil:
-	case err == errPreloaded:
-		fmt.Fprintln(os.Stderr, err)
-	case errors.As(err, &ie) && ie.Code == 1:
+	case errors.Is(err, ErrNoDirectory):
 		fmt.Fprintln(os.Stderr, "lastgasp: LASTGASP_DIR is not set; crash dumps are off")
 	default:
 		fmt.Fprintf(os.Stderr, "%v; crash dumps are off\n", err)

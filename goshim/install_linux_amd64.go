@@ -41,11 +41,16 @@ import (
 )
 
 // Install installs lastgasp's crash handlers. Call it once, early, from main or an init function.
-// It returns an *InstallError when nothing could be installed (the program runs on without crash
-// dumps), and an error whose Code is 7 (already installed) when called again.
+// It returns nil when crash dumps are on, and otherwise an *InstallError, which errors.Is matches
+// with ErrNoDirectory, ErrBadDirectory, ErrAlreadyInstalled (a second call), ...: nothing was
+// installed then, and the program runs on without crash dumps.
+//
+// In a process that liblastgasp.so was preloaded into (LD_PRELOAD), the preloaded library is
+// there first and writes the dumps, as its LASTGASP_* variables say: Install installs nothing,
+// ignores o, and returns nil, since dumps are on (Preloaded tells this case apart).
 func Install(o Options) error {
 	if preloaded() {
-		return errPreloaded
+		return nil
 	}
 	dir := C.CString(o.Dir)
 	defer C.free(unsafe.Pointer(dir))
@@ -53,7 +58,7 @@ func Install(o Options) error {
 	rc := C.goshim_install(dir, cbool(o.IncludeEnviron), cbool(o.Quiet), &errno)
 	if rc != 0 {
 		e := &InstallError{Code: int(rc), Msg: C.GoString(C.lastgasp_strerror(rc)), Dir: o.Dir}
-		if errno != 0 && rc != 7 {
+		if errno != 0 && rc != C.LASTGASP_ERR_INSTALLED {
 			e.Err = syscall.Errno(errno)
 		}
 		return e
@@ -83,8 +88,24 @@ func crashOutputFile() *os.File {
 // then its environment comes from whoever started it, and LASTGASP_* must not choose where it writes.
 func secureMode() bool { return C.getauxval(C.AT_SECURE) != 0 }
 
-// preloaded says whether liblastgasp.so is in the process too (LD_PRELOAD).
+// preloaded: another copy of lastgasp (liblastgasp.so, LD_PRELOAD) is in the process.
 func preloaded() bool { return C.goshim_other_copy() != 0 }
+
+// byCode (lastgasp.go) is indexed by lastgasp.h's codes: these fail to compile (negative constant to
+// uint) if one side changes alone.
+const (
+	_ = uint(C.LASTGASP_ERR_NO_DIR-1) + uint(1-C.LASTGASP_ERR_NO_DIR)
+	_ = uint(C.LASTGASP_ERR_DIR-2) + uint(2-C.LASTGASP_ERR_DIR)
+	_ = uint(C.LASTGASP_ERR_DIR_WRITE-3) + uint(3-C.LASTGASP_ERR_DIR_WRITE)
+	_ = uint(C.LASTGASP_ERR_MEMORY-4) + uint(4-C.LASTGASP_ERR_MEMORY)
+	_ = uint(C.LASTGASP_ERR_SIGNALS-5) + uint(5-C.LASTGASP_ERR_SIGNALS)
+	_ = uint(C.LASTGASP_ERR_MEMREAD-6) + uint(6-C.LASTGASP_ERR_MEMREAD)
+	_ = uint(C.LASTGASP_ERR_INSTALLED-7) + uint(7-C.LASTGASP_ERR_INSTALLED)
+	_ = uint(C.LASTGASP_ERR_ANNOTATION-8) + uint(8-C.LASTGASP_ERR_ANNOTATION)
+	_ = uint(C.LASTGASP_ERR_ANNOTATION_FULL-9) + uint(9-C.LASTGASP_ERR_ANNOTATION_FULL)
+	_ = uint(C.LASTGASP_ERR_SECURE-10) + uint(10-C.LASTGASP_ERR_SECURE)
+	_ = uint(len(byCode) - 11) // one past the last code
+)
 
 func cbool(b bool) C.int {
 	if b {

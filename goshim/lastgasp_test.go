@@ -5,6 +5,7 @@ package lastgasp
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -24,7 +25,18 @@ func TestMain(m *testing.M) {
 		child(what)
 		os.Exit(99) // not reached by a child that should die
 	}
-	os.Exit(m.Run())
+	if os.Getenv("LASTGASP_TEST_INPROCESS") != "" { // TestInstallInProcess's own process
+		os.Exit(m.Run())
+	}
+	// The tests and the examples that run here leave this process without lastgasp: what installs,
+	// installs in a child. A crash handler here would turn a failing test's crash into a dump.
+	segv, abrt := rawSigaction(syscall.SIGSEGV), rawSigaction(syscall.SIGABRT)
+	code := m.Run()
+	if rawSigaction(syscall.SIGSEGV) != segv || rawSigaction(syscall.SIGABRT) != abrt {
+		fmt.Println("FAIL: a test or example installed a crash handler in the go test process")
+		code = 1
+	}
+	os.Exit(code)
 }
 
 var (
@@ -137,6 +149,12 @@ func sigaction(t *testing.T, sig syscall.Signal) kaction {
 	return k
 }
 
+func rawSigaction(sig syscall.Signal) kaction {
+	var k kaction
+	syscall.RawSyscall6(syscall.SYS_RT_SIGACTION, uintptr(sig), 0, uintptr(unsafe.Pointer(&k)), 8, 0, 0)
+	return k
+}
+
 // sigmasks reads every thread's blocked-signal mask once the runtime has settled: a thread the
 // runtime is starting has every signal blocked for a moment, so read until two readings agree.
 func sigmasks(t *testing.T) map[string]string {
@@ -181,13 +199,21 @@ func TestInstallInProcess(t *testing.T) {
 		}
 		return
 	}
+	if Preloaded() {
+		t.Fatal("Preloaded() in a process without LD_PRELOAD")
+	}
 	var ie *InstallError
-	if err := Install(Options{}); !errors.As(err, &ie) || ie.Code != 1 {
+	if err := Install(Options{}); !errors.Is(err, ErrNoDirectory) || errors.Is(err, ErrBadDirectory) {
 		t.Fatalf("no dir: %v", err)
 	}
-	if err := Install(Options{Dir: "/nonexistent/lastgasp"}); !errors.As(err, &ie) || ie.Code != 2 ||
-		!errors.Is(err, syscall.ENOENT) {
+	if err := Install(Options{Dir: "/nonexistent/lastgasp"}); !errors.Is(err, ErrBadDirectory) ||
+		!errors.Is(err, syscall.ENOENT) || !errors.Is(err, fs.ErrNotExist) || !errors.As(err, &ie) || ie.Code != 2 {
 		t.Fatalf("missing dir: %v", err)
+	}
+	// Not writable, even by root: procfs refuses write access to a process's directory.
+	if err := Install(Options{Dir: "/proc/self"}); !errors.Is(err, ErrBadDirectory) || !errors.As(err, &ie) ||
+		ie.Code != 3 {
+		t.Fatalf("read-only dir: %v", err)
 	}
 	goSegv := sigaction(t, syscall.SIGSEGV)
 	before := sigmasks(t)
@@ -211,7 +237,9 @@ func TestInstallInProcess(t *testing.T) {
 			t.Errorf("SIGSEGV: the handler is still the runtime's")
 		}
 	}
-	if err := Install(Options{Dir: t.TempDir()}); !errors.As(err, &ie) || ie.Code != 7 {
+	err := Install(Options{Dir: t.TempDir()})
+	if !errors.Is(err, ErrAlreadyInstalled) || errors.Is(err, ErrBadDirectory) || !errors.As(err, &ie) ||
+		ie.Err != nil {
 		t.Fatalf("second install: %v", err)
 	}
 	// A nil dereference in this very process is still a recoverable panic.
@@ -268,5 +296,50 @@ func TestAnnotationBounds(t *testing.T) {
 	}
 	if err := SetAnnotation("k", ""); err != nil { // removes it
 		t.Error(err)
+	}
+}
+
+// Each of lastgasp.h's codes, as an *InstallError or *AnnotationError, matches its error value and no
+// other (lastgasp.h: 2, cannot be opened, and 3, not writable, are both a bad directory).
+func TestErrorValuesByCode(t *testing.T) {
+	values := map[string]error{"ErrUnsupported": ErrUnsupported, "ErrNoDirectory": ErrNoDirectory,
+		"ErrBadDirectory": ErrBadDirectory, "ErrNoMemory": ErrNoMemory, "ErrSignals": ErrSignals,
+		"ErrMemRead": ErrMemRead, "ErrAlreadyInstalled": ErrAlreadyInstalled, "ErrSecureMode": ErrSecureMode,
+		"ErrBadAnnotation": ErrBadAnnotation, "ErrAnnotationsFull": ErrAnnotationsFull}
+	want := map[int]string{1: "ErrNoDirectory", 2: "ErrBadDirectory", 3: "ErrBadDirectory", 4: "ErrNoMemory",
+		5: "ErrSignals", 6: "ErrMemRead", 7: "ErrAlreadyInstalled", 8: "ErrBadAnnotation",
+		9: "ErrAnnotationsFull", 10: "ErrSecureMode"}
+	for code := -1; code <= 12; code++ {
+		for name, v := range values {
+			for _, err := range []error{&InstallError{Code: code}, &AnnotationError{Code: code}} {
+				if got := errors.Is(err, v); got != (want[code] == name) {
+					t.Errorf("code %d: errors.Is(%T, %s) = %v", code, err, name, got)
+				}
+			}
+		}
+	}
+}
+
+// SetAnnotation's two refusals, each its own error value, and the table keeps its bound.
+func TestAnnotationErrorValues(t *testing.T) {
+	if err := SetAnnotation("", "v"); !errors.Is(err, ErrBadAnnotation) || errors.Is(err, ErrAnnotationsFull) {
+		t.Errorf("empty key: %v", err)
+	}
+	if err := SetAnnotation("k", strings.Repeat("v", MaxAnnotationValue+1)); !errors.Is(err, ErrBadAnnotation) {
+		t.Errorf("long value: %v", err)
+	}
+	defer func() {
+		for i := 0; i <= MaxAnnotations; i++ {
+			SetAnnotation(fmt.Sprintf("full%d", i), "")
+		}
+	}()
+	for i := 0; i < MaxAnnotations; i++ {
+		if err := SetAnnotation(fmt.Sprintf("full%d", i), "v"); err != nil {
+			t.Fatalf("key %d of %d: %v", i+1, MaxAnnotations, err)
+		}
+	}
+	err := SetAnnotation(fmt.Sprintf("full%d", MaxAnnotations), "v")
+	if !errors.Is(err, ErrAnnotationsFull) || errors.Is(err, ErrBadAnnotation) {
+		t.Errorf("key %d: %v", MaxAnnotations+1, err)
 	}
 }

@@ -480,6 +480,7 @@ def test_both_ways_in_one_process(version):
         assert run.finish() == 2
         assert len(run.dumps) == 1, run.dumps
         assert "already loaded with LD_PRELOAD" in run.stderr
+        assert "crash dumps are off" not in run.stderr  # the preloaded library's dumps are on
     finally:
         run.close()
 
