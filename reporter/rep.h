@@ -119,10 +119,18 @@ struct rep_crash {
 
 extern struct rep_crash rep_c;
 
-/* handler.c */
+/* handler.c: the fatal-signal handler itself */
+void rep_on_fatal_signal(int sig, siginfo_t *si, void *uc);
+
+/* guard.c: the report's deadlines (a leaf: every handler file may call it) */
 void rep_die_now(int sig) __attribute__((noreturn));
-int rep_guard_run(void (*fn)(void *), void *arg, uint64_t budget_ns);
+void rep_watchdog_start(void);
+void rep_watchdog_stop(void);
 void rep_watchdog_arm(uint64_t ns);
+int rep_guard_run(void (*fn)(void *), void *arg, uint64_t budget_ns);
+int rep_in_helper(void);
+void rep_note_early(const char *what);
+void rep_note_early_err(const char *what, long err);
 
 /* go_exit.c: how a fatal signal of a Go program is handled (see the file's head) */
 enum { REP_PATH_NATIVE, REP_PATH_GO_HANDLES, REP_PATH_GO_ABORT, REP_PATH_GO_SIGNAL, REP_PATH_GO_QUIET };
@@ -138,15 +146,9 @@ int rep_chain_first(int sig, siginfo_t *si, void *uc, const void *ours);
 int rep_shared_memory_child(void);
 extern volatile int rep_fork_pid;
 
-void rep_watchdog_start(void);
-void rep_watchdog_stop(void);
-
 /* isolate.c */
 void rep_report_isolated(void);
-int rep_in_helper(void);
 void rep_pick_signals(void);
-void rep_note_early(const char *what);
-void rep_note_early_err(const char *what, long err);
 
 /* capture.c */
 void rep_capture_signal_handler(int sig, siginfo_t *si, void *uc);
@@ -157,7 +159,6 @@ void rep_copy_context(ucontext_t *dst, const ucontext_t *src);
 /* report.c */
 void rep_report(void *unused);
 void rep_give_back(void);
-void rep_on_fatal_signal(int sig, siginfo_t *si, void *uc);
 
 /* unwind.c and x86_64/unwind_cfi.c */
 struct rep_regs {
@@ -193,18 +194,18 @@ uint32_t rep_collect_modules(const struct ss_mapping *maps, uint32_t nmaps, stru
                              uint32_t max);
 int rep_module_index(const struct mdw_module *mods, uint32_t n, uint64_t pc);
 
-/* x86_64/context.c */
+/* <arch>/context.c (x86_64/context.c here) */
 void rep_context_to_md(const ucontext_t *uc, struct md_context_amd64 *out);
 uint64_t rep_context_pc(const ucontext_t *uc);
 uint64_t rep_context_sp(const ucontext_t *uc);
 uint64_t rep_context_fp(const ucontext_t *uc);
 void rep_cpuid(uint32_t vendor[3], uint32_t *version, uint32_t *features, uint32_t *amd_features);
 
-/* install.c */
+/* install/install.c */
 int rep_crash_text_fd_nasync(void);
 void rep_arm_after_go_nasync(void);
 int rep_install_from_env_nasync(int after_go);
-/* Process annotations: a fixed table written by lastgasp_set_annotation() (annotate.c, normal context,
+/* Process annotations: a fixed table written by lastgasp_set_annotation() (install/annotate.c, normal context,
  * writers serialized by a mutex) and copied by the handler without any lock (annotate_read.c). Each slot is a
  * seqlock: a writer makes seq odd, changes the slot with relaxed atomic stores, then makes seq even again
  * (release); a reader copies with relaxed atomic loads and keeps the copy only if seq was the same even value
@@ -222,7 +223,7 @@ extern struct rep_annotation rep_annotations[LASTGASP_ANNOTATIONS_MAX];
 #define REP_ANNOTATION_TRIES 16
 uint32_t rep_annotations_snapshot(struct rep_annotation *copies, struct mdw_annotation *out, uint32_t *skipped);
 
-/* protect.c (install) and preflight.c (handler path): no leaks, no fd that is not ours */
+/* install/protect.c and preflight.c (handler path): no leaks, no fd that is not ours */
 #ifndef REP_CONF_PATH
 #define REP_CONF_PATH "/etc/lastgasp.conf"
 #endif
