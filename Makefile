@@ -47,7 +47,8 @@ SAFE_SRC := $(sort $(wildcard sigsafe/*.c reporter/*.c reporter/go/*.c formats/m
 SAFE_ASM := $(sort $(wildcard sigsafe/$(ARCH_DIR)/*.S))
 INSTALL_SRC := $(sort $(wildcard reporter/install/*.c))
 READER_SRC := $(sort $(wildcard formats/read/*.c)) formats/minidump/signames.c
-RENDER_SRC := $(sort $(wildcard formats/render/*.c))
+# The renderers, with the JSON writer and reader every JSON document of the tool goes through (formats/json/).
+RENDER_SRC := $(sort $(wildcard formats/render/*.c formats/json/*.c))
 # Bundles (`lastgasp collect`, and show/json of a bundle): the command-line tool only, on minizip and zlib.
 BUNDLE_SRC := $(sort $(wildcard formats/bundle/*.c))
 MINIZIP_LIBS := $(shell pkg-config --libs minizip 2>/dev/null || echo -lminizip) -lz
