@@ -766,7 +766,10 @@ static void modules(struct ev *e)
     const char *bi = e->md->go.build_info, *l, *p, *v;
     size_t pn, vn;
 
-    if (!bi || !next_dep((l = bi, &l), &p, &pn, &v, &vn))
+    if (!bi)
+        return;
+    l = bi;
+    if (!next_dep(&l, &p, &pn, &v, &vn))
         return;
     json_key(e->w, "modules");
     json_obj(e->w);
