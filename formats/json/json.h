@@ -24,7 +24,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* Deepest nesting of arrays and objects either side accepts. `lastgasp json` needs 6. */
+/* Deepest nesting of arrays and objects either side accepts. The deepest document the tool writes, the crash
+ * server's event, needs 7; `lastgasp json` needs 6. */
 #define JSON_MAX_DEPTH 32
 
 /* ---- the writer ---- */
