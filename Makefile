@@ -49,7 +49,8 @@ INSTALL_SRC := $(sort $(wildcard reporter/install/*.c))
 # The tool shares the handler's constant knowledge of the format: signal names and the build-id note walk.
 MD_SHARED_SRC := formats/minidump/signames.c formats/minidump/buildid.c
 READER_SRC := $(sort $(wildcard formats/read/*.c)) $(MD_SHARED_SRC)
-RENDER_SRC := $(sort $(wildcard formats/render/*.c))
+# The renderers, with the JSON writer and reader every JSON document of the tool goes through (formats/json/).
+RENDER_SRC := $(sort $(wildcard formats/render/*.c formats/json/*.c))
 # Bundles (`lastgasp collect`, and show/json of a bundle): the command-line tool only, on minizip and zlib.
 BUNDLE_SRC := $(sort $(wildcard formats/bundle/*.c))
 MINIZIP_LIBS := $(shell pkg-config --libs minizip 2>/dev/null || echo -lminizip) -lz
@@ -251,7 +252,8 @@ SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 SIGSAFE_OBJ := $(filter $(B)/obj/sigsafe/%,$(SAFE_OBJ))
 unit-bins: $(U)/test_sigsafe $(U)/test_sigsafe_asan $(U)/test_mdread $(U)/test_render $(U)/test_roundtrip \
            $(U)/test_unwind $(U)/test_sha256 $(U)/test_go_reason $(U)/test_annotate $(U)/test_annotate_tsan \
-           $(U)/test_render_html $(U)/test_pprof $(U)/test_buildid
+           $(U)/test_render_html $(U)/test_pprof $(U)/test_buildid $(U)/test_json \
+           $(U)/test_watch_state
 UNWIND_OBJ := $(addprefix $(B)/obj/reporter/,unwind.o $(ARCH_DIR)/unwind_cfi.o symbols.o modules.o) \
               $(B)/obj/formats/minidump/buildid.o
 
@@ -271,6 +273,17 @@ $(U)/test_mdread: tests/unit/test_mdread.c $(READER_SRC) $(HEADERS)
 $(U)/test_render: tests/unit/test_render.c tests/unit/render_fixtures.h $(READER_SRC) $(RENDER_SRC) $(HEADERS)
 	@mkdir -p $(U)
 	$(CC) $(CFLAGS_BASE) $(SAN) -o $@ $< $(READER_SRC) $(RENDER_SRC)
+
+# The JSON writer and reader (formats/json/): escaping against references, limits, misuse, malformed input.
+JSON_SRC := $(sort $(wildcard formats/json/*.c))
+$(U)/test_json: tests/unit/test_json.c $(JSON_SRC) $(HEADERS)
+	@mkdir -p $(U)
+	$(CC) $(CFLAGS_BASE) $(SAN) -o $@ $< $(JSON_SRC)
+
+# The state file of `lastgasp watch` (formats/ship/spool.c): written, read back, old files, damaged files.
+$(U)/test_watch_state: tests/unit/test_watch_state.c formats/ship/spool.c $(JSON_SRC) $(HEADERS)
+	@mkdir -p $(U)
+	$(CC) $(CFLAGS_BASE) $(SAN) -o $@ $< formats/ship/spool.c $(JSON_SRC)
 
 # lastgasp html: escaping, what a missing value leaves out, grouping, the caps (and the page check the fuzzer uses)
 $(U)/test_render_html: tests/unit/test_render_html.c tests/unit/render_fixtures.h tests/unit/html_check.h \

@@ -569,8 +569,9 @@ static int setup(void)
         fprintf(stderr, "lastgasp watch: cannot create %s: %s\n", g.outbox, strerror(errno));
         return -1;
     }
-    if (watch_state_load(g.state_path, &g.counts) != 0)
-        fprintf(stderr, "lastgasp watch: cannot read %s: %s; counting from 0\n", g.state_path, strerror(errno));
+    char why[600];
+    if (watch_state_load(g.state_path, &g.counts, why, sizeof why) != 0)
+        fprintf(stderr, "lastgasp watch: %s; counting from 0\n", why);
     /* SIGTERM and SIGINT are read from a descriptor, never delivered: the loop and the transfer's progress
      * callback look at it, and nothing runs at an awkward moment. */
     sigemptyset(&set);

@@ -63,7 +63,11 @@ int spool_move(const char *path, const char *dir, const char *name);
 /* 1 when the file at path is still the one described by f (device, inode, size, modification time). */
 int spool_same(const char *path, const struct spool_file *f);
 
-int watch_state_load(const char *path, struct watch_counts *c);
+/* The counts of the state file at path into *c. 0: read, or no file yet (zeros). -1: zeros, and why says what
+ * happened: the file could not be read, or it is not a usable state file (not JSON, cut short, another
+ * format or version, a count missing): such a file is renamed PATH.bad, so the next save starts afresh and
+ * the damaged one stays for a person to look at. */
+int watch_state_load(const char *path, struct watch_counts *c, char *why, size_t whylen);
 int watch_state_save(const char *path, const struct watch_counts *c, size_t waiting);
 
 #endif
