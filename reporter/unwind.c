@@ -176,6 +176,11 @@ uint32_t rep_unwind(const ucontext_t *uc, uint64_t stack_lo, uint64_t stack_hi, 
         /* The stack grows down, so callers live higher; only a signal frame may jump elsewhere. */
         if (r.v[7] <= sp && !(r.exact_pc && !was_exact))
             break;
+        /* Stepped through a signal frame: the next pc is where the signal stopped it, not a return address,
+         * and is named as the top frame's is (report.c looks a frame of trust "context" up at pc itself; at
+         * pc-1 a signal at a function's first instruction was named after the function before it). */
+        if (r.exact_pc && !was_exact)
+            trust = LG_TRUST_CONTEXT;
     }
     g_window.len = 0;
     return n;
