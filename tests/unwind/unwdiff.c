@@ -346,7 +346,13 @@ static void on_signal(int sig, siginfo_t *si, void *ucv)
  * which links the trace went through (each must be seen). */
 static unsigned long g_traced;
 static unsigned char g_seen_link[64];
-static unsigned long g_seen_libc, g_seen_plt;
+static unsigned long g_seen_libc, g_seen_plt, g_seen_ldso;
+
+static int in_loader(uint64_t pc)
+{
+    int mi = rep_module_index(g_mods, g_nmods, pc);
+    return mi >= 0 && memmem(g_mods[mi].path, g_mods[mi].path_len, "/ld-linux", 9) != 0;
+}
 
 /* A PLT stub's jump through the GOT (ff 25), after an endbr64 and a bnd prefix where there are. */
 static int at_plt_jump(uint64_t pc)
@@ -375,6 +381,7 @@ static void on_trace(int sig, siginfo_t *si, void *ucv)
     if (g_lg.n > 0) {
         int k;
         g_seen_plt += at_plt_jump(g_lg.f[0].pc);
+        g_seen_ldso += in_loader(g_lg.f[0].pc);
         if (sscanf(g_lg.f[0].name, "chain_%d", &k) == 1 && k >= 0 && k < 64)
             g_seen_link[k] = 1;
         else if (strncmp(g_lg.f[0].name, "chain_", 6) && strcmp(g_lg.f[0].name, "unwdiff_plt_call") &&
@@ -397,6 +404,7 @@ __attribute__((noinline)) int unwdiff_run(int mode)
 /* Returns 0, or -1 where the architecture cannot trace. */
 __attribute__((noinline)) static int unwdiff_run_traced(void)
 {
+    unwdiff_plt_bind_late = 1;
     if (unwdiff_trace(1) < 0)
         return -1;
     unwdiff_run(AT_BOTTOM_NOTHING);
@@ -441,6 +449,8 @@ int main(int argc, char **argv)
             fail("trace: %s%s", "no traced instruction in libc (qsort)", "");
         if (g_seen_plt == 0)
             fail("trace: %s%s", "no traced instruction in a PLT stub", "");
+        if (g_seen_ldso == 0)
+            fail("trace: %s%s", "no traced instruction in the dynamic loader (the lazy binding of getppid)", "");
     }
 
     unsigned long stacks = 0, frames = 0, differ = 0;
@@ -453,9 +463,10 @@ int main(int argc, char **argv)
     }
     if (!traced) /* a scenario that did not run is not a pass */
         fail("%s: trace not run: %s cannot trace instructions from user space", variant, "this architecture");
-    printf("unwdiff %s: %lu stacks, %lu frames (%lu traced instructions): %lu different, %lu checks failed; "
-           "%lu frames named by libunwind only (a symbol that does not contain the pc); traced: %lu instructions in "
-           "libc, %lu PLT jumps\n",
-           variant, stacks, frames, g_traced, differ, g_checks_failed, g_unnamed_by_lastgasp, g_seen_libc, g_seen_plt);
+    printf("unwdiff %s: traced %lu instructions (%lu in libc, %lu in the dynamic loader, %lu PLT jumps); %lu frames "
+           "named by libunwind only (a symbol that does not contain the pc)\n",
+           variant, g_traced, g_seen_libc, g_seen_ldso, g_seen_plt, g_unnamed_by_lastgasp);
+    printf("unwdiff %s: %lu stacks, %lu frames compared: %lu different, %lu checks failed\n", variant, stacks, frames,
+           differ, g_checks_failed);
     return differ || g_checks_failed ? 1 : 0;
 }

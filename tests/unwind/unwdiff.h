@@ -15,8 +15,10 @@ int unwdiff_bottom(int x);
 extern volatile int unwdiff_always; /* 1; the compiler must not know it */
 void unwdiff_keep(void *p);         /* makes an alloca'd buffer escape */
 
-/* plt_lib.c, in libunwdiff_plt-<variant>.so: called through the PLT, calls cb back. */
+/* plt_lib.c, in libunwdiff_plt-<variant>.so: called through the PLT, calls cb back; when unwdiff_plt_bind_late is
+ * set, first makes the library's one call of getppid, whose PLT slot is still unbound (the lazy binder runs). */
 int unwdiff_plt_call(int (*cb)(int), int x);
+extern volatile int unwdiff_plt_bind_late;
 
 /* <arch>/trace.c: instruction tracing from user space. unwdiff_trace(1) makes the calling thread take
  * UNWDIFF_TRACE_SIG after every instruction it executes from then on (the kernel clears the trace for the
