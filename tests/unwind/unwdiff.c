@@ -11,10 +11,12 @@
  *            handler's own start, libunwind told it is a signal frame) and from the handler's own
  *            getcontext(), through the kernel's signal frame;
  *   trace    the whole chain run under instruction tracing (<arch>/trace.c): both walks again at every
- *            instruction it executes, prologues, epilogues, PLT stubs and libc's qsort included.
- * libunwind is called from signal handlers here only because the interrupted code is ours and never holds a
- * lock libunwind wants (no malloc, no dlopen: the program is linked -z now, so no lazy binding either); that
- * is what makes it unusable in lastgasp's own handler (DESIGN.md), and fine in this test.
+ *            instruction it executes, prologues, epilogues, PLT stubs, libc's qsort and the loader's lazy
+ *            binder included.
+ * libunwind (and printf) run in signal handlers here only because the interrupted code is known never to hold
+ * a lock they want: the chain does not allocate (qsort sorts 8 ints on the stack), loads nothing, and the
+ * lazy binder takes none of the loader's locks that dl_iterate_phdr takes. A crash handler cannot know that
+ * (DESIGN.md: why lastgasp has its own unwinder); this test can.
  *
  * Exit status 0 when every compared stack was the same and every check against the source held; each
  * difference is printed with both walks side by side.
