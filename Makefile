@@ -340,7 +340,7 @@ $(UW)/unwdiff-%: tests/unwind/unwdiff.c tests/unwind/$(ARCH_DIR)/trace.c $(UW)/s
                  $(UW)/libunwdiff_plt-%.so $(UNWIND_OBJ) $(SIGSAFE_OBJ) $(HEADERS) tests/unwind/unwdiff.h
 	$(CC) $(CRASHER_CFLAGS) -Itests/unwind $(call unwdiff_flags,$*) -Wl,-z,now -Wl,-rpath,'$$ORIGIN' -o $@ \
 	    tests/unwind/unwdiff.c tests/unwind/$(ARCH_DIR)/trace.c $(UW)/stacks.c $(UW)/libunwdiff_plt-$*.so \
-	    $(UNWIND_OBJ) $(SIGSAFE_OBJ) -lunwind
+	    $(UNWIND_OBJ) $(SIGSAFE_OBJ) -lunwind -lpthread
 unwind-test: unwind-bins
 	bash tests/unwind/run.sh
 
