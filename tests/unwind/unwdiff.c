@@ -6,10 +6,11 @@
  * symbols.o, modules.o) and libunwind, runs the generated chain (stacks.c) and, at each point a scenario
  * picks, gives both unwinders the same ucontext and compares the frames they return:
  *   context  getcontext() at the bottom of the chain;
- *   signal   a handler for a signal raised at the bottom (the interrupted pc in libc) and for a fault in the
- *            bottom function (the interrupted pc in our code): from the signal's ucontext (the crash
- *            handler's own start, libunwind told it is a signal frame) and from the handler's own
- *            getcontext(), through the kernel's signal frame;
+ *   signal   a handler for a signal raised at the bottom (the interrupted pc in libc), for a fault in the
+ *            bottom function (the interrupted pc in our code) and for its call through a null pointer (pc 0):
+ *            from the signal's ucontext (the crash handler's own start, libunwind told it is a signal frame)
+ *            and from the handler's own getcontext(), through the kernel's signal frame;
+ *   thread   both again in a thread of its own;
  *   trace    the whole chain run under instruction tracing (<arch>/trace.c): both walks again at every
  *            instruction it executes, prologues, epilogues, PLT stubs, libc's qsort and the loader's lazy
  *            binder included.
