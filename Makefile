@@ -6,6 +6,7 @@
 #   make test   every test (installs what it needs first: see tests/tools/deps.sh)
 #   make bench  benchmarks (tests/bench/), results to stdout
 #   make fuzz   the reader's fuzzer for FUZZ_SECONDS (default 600)
+#   make unwind-test  the unwinder against libunwind (tests/unwind/README.md; libunwind-dev from deps.sh test)
 
 CC ?= gcc
 B := build
