@@ -6,6 +6,7 @@
 #   make test   every test (installs what it needs first: see tests/tools/deps.sh)
 #   make bench  benchmarks (tests/bench/), results to stdout
 #   make fuzz   the reader's fuzzer for FUZZ_SECONDS (default 600)
+#   make unwind-test  the unwinder against libunwind (tests/unwind/README.md; libunwind-dev from deps.sh test)
 
 CC ?= gcc
 B := build
@@ -336,6 +337,27 @@ $(U)/test_annotate_tsan: tests/unit/test_annotate.c reporter/install/annotate.c 
 	$(CC) $(filter-out -O2,$(CFLAGS_BASE)) -O1 -fsanitize=thread -Wno-tsan -o $@ $< reporter/install/annotate.c \
 	    reporter/annotate_read.c formats/minidump/mdwrite.c $(wildcard sigsafe/*.c) sigsafe/x86_64/jmp.S $(READER_SRC) -lpthread
 
+# The unwinder against libunwind (tests/unwind/README.md): one program per build variant of the generated chain,
+# linked with the handler's unwind objects as shipped and with libunwind (deps.sh test installs libunwind-dev).
+UNWDIFF_VARIANTS := O0-fp O0-nofp O2-fp O2-nofp
+UW := $(T)/unwind
+unwdiff_flags = $(if $(findstring O0,$(1)),-O0,-O2) \
+                $(if $(findstring nofp,$(1)),-fomit-frame-pointer,-fno-omit-frame-pointer)
+unwind-bins: $(UNWDIFF_VARIANTS:%=$(UW)/unwdiff-%) $(UNWDIFF_VARIANTS:%=$(UW)/libunwdiff_plt-%.so)
+$(UW)/stacks.c: tests/unwind/gen_stacks.py
+	@mkdir -p $(UW)
+	python3 $< > $@
+$(UW)/libunwdiff_plt-%.so: tests/unwind/plt_lib.c tests/unwind/unwdiff.h
+	@mkdir -p $(UW)
+	$(CC) $(CRASHER_CFLAGS) $(call unwdiff_flags,$*) -shared -fPIC -Wl,-soname,$(notdir $@) -o $@ $<
+$(UW)/unwdiff-%: tests/unwind/unwdiff.c tests/unwind/$(ARCH_DIR)/trace.c $(UW)/stacks.c \
+                 $(UW)/libunwdiff_plt-%.so $(UNWIND_OBJ) $(SIGSAFE_OBJ) $(HEADERS) tests/unwind/unwdiff.h
+	$(CC) $(CRASHER_CFLAGS) -Itests/unwind $(call unwdiff_flags,$*) -Wl,-z,now -Wl,-rpath,'$$ORIGIN' -o $@ \
+	    tests/unwind/unwdiff.c tests/unwind/$(ARCH_DIR)/trace.c $(UW)/stacks.c $(UW)/libunwdiff_plt-$*.so \
+	    $(UNWIND_OBJ) $(SIGSAFE_OBJ) -lunwind -lpthread
+unwind-test: unwind-bins
+	bash tests/unwind/run.sh
+
 # The profile builder of `lastgasp pprof` and the crash-server event run on every input with a Go stream.
 FUZZ_PPROF_SRC := $(filter-out %/gzip.c %/pprof_main.c,$(PPROF_SRC))
 $(T)/fuzz_mdread: tests/fuzz/fuzz_mdread.c tests/unit/html_check.h tests/unit/pb_check.h $(READER_SRC) $(RENDER_SRC) \
@@ -374,4 +396,5 @@ goshim-unity:
 clean:
 	rm -rf $(B)
 
-.PHONY: goshim-unity all deps test-bins musl-test-bins hardening-bins san unit-bins demo test bench fuzz clean
+.PHONY: goshim-unity all deps test-bins musl-test-bins hardening-bins san unit-bins unwind-bins unwind-test demo test \
+        bench fuzz clean
