@@ -91,7 +91,7 @@ HEADERS := $(wildcard sigsafe/*.h sigsafe/*/*.h formats/*/*.h reporter/*.h repor
 ifeq ($(LIBC),musl)
 all: $(B)/liblastgasp.so $(B)/liblastgasp.a
 else
-all: $(B)/liblastgasp.so $(B)/liblastgasp.a $(B)/lastgasp
+all: $(B)/liblastgasp.so $(B)/liblastgasp.a $(B)/lastgasp $(B)/lastgasp.1
 endif
 
 $(B)/kinc/.done:
@@ -128,6 +128,14 @@ $(B)/liblastgasp.a: $(SAFE_OBJ) $(INSTALL_OBJ)
 
 $(B)/lastgasp: $(READER_OBJ) $(BUNDLE_OBJ) $(SHIP_OBJ) $(DEBUGINFO_OBJ) $(PPROF_OBJ) $(CLI_SRC:%.c=$(B)/host/%.o)
 	$(CC) -o $@ $^ $(MINIZIP_LIBS) $(CURL_LIBS) $(DW_LIBS)
+
+# The man page, printed from the help table that --help prints (formats/cli/help.c) by a build-time program.
+$(B)/host/mkman: formats/cli/man/mkman.c formats/cli/help.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -o $@ formats/cli/man/mkman.c formats/cli/help.c
+
+$(B)/lastgasp.1: $(B)/host/mkman
+	$< > $@.tmp && mv $@.tmp $@
 
 # ---- test programs ----
 T := $(B)/tests
@@ -296,7 +304,7 @@ $(U)/test_render_html: tests/unit/test_render_html.c tests/unit/render_fixtures.
 $(U)/test_pprof: tests/unit/test_pprof.c tests/unit/render_fixtures.h tests/unit/pb_check.h $(READER_SRC) \
                  $(RENDER_SRC) $(PPROF_SRC) $(HEADERS)
 	@mkdir -p $(U)
-	$(CC) $(CFLAGS_BASE) $(SAN) -o $@ $< $(READER_SRC) $(RENDER_SRC) $(filter-out %/pprof_main.c,$(PPROF_SRC)) -lz
+	$(CC) $(CFLAGS_BASE) $(SAN) -o $@ $< $(READER_SRC) $(RENDER_SRC) $(filter-out %/write.c,$(PPROF_SRC)) -lz
 
 # The writer as shipped (handler objects) feeding the reader: every field round-trips.
 $(U)/test_roundtrip: tests/unit/test_roundtrip.c $(READER_SRC) $(B)/obj/formats/minidump/mdwrite.o $(SIGSAFE_OBJ) $(HEADERS)
@@ -359,7 +367,7 @@ unwind-test: unwind-bins
 	bash tests/unwind/run.sh
 
 # The profile builder of `lastgasp pprof` and the crash-server event run on every input with a Go stream.
-FUZZ_PPROF_SRC := $(filter-out %/gzip.c %/pprof_main.c,$(PPROF_SRC))
+FUZZ_PPROF_SRC := $(filter-out %/gzip.c %/write.c,$(PPROF_SRC))
 $(T)/fuzz_mdread: tests/fuzz/fuzz_mdread.c tests/unit/html_check.h tests/unit/pb_check.h $(READER_SRC) $(RENDER_SRC) \
                   $(FUZZ_PPROF_SRC) formats/ship/event.c $(HEADERS)
 	@mkdir -p $(T)

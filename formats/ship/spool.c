@@ -87,7 +87,7 @@ int spool_scan(const char *dir, int in_outbox, struct spool_list *l)
             continue;
         if (!is_minidump(dirfd(d), e->d_name)) {
             if (!told(st.st_dev, st.st_ino))
-                printf("lastgasp watch: %s/%s is not a minidump; left alone\n", dir, e->d_name);
+                fprintf(stderr, "lastgasp watch: %s/%s is not a minidump; left alone\n", dir, e->d_name);
             continue;
         }
         if (add(l, e->d_name, in_outbox, &st) != 0) {
@@ -157,10 +157,10 @@ size_t spool_cap(struct spool_list *l, const char *base, size_t max_files, uint6
             (*removed)++;
             if (last)
                 snprintf(last, lastcap, "%s", f->name);
-            printf("lastgasp watch: %s %s: over the cap (%zu dumps, %" PRIu64 " MiB); %" PRIu64 " %s in all\n", what,
-                   p, max_files, max_bytes >> 20, *removed, what);
+            fprintf(stderr, "lastgasp watch: %s %s: over the cap (%zu dumps, %" PRIu64 " MiB); %" PRIu64 " %s in all\n",
+                    what, p, max_files, max_bytes >> 20, *removed, what);
         } else if (p) {
-            printf("lastgasp watch: cannot remove %s: %s\n", p, strerror(errno));
+            fprintf(stderr, "lastgasp watch: cannot remove %s: %s\n", p, strerror(errno));
         }
         free(p);
         free(f->name);

@@ -49,8 +49,8 @@ void spool_sort(struct spool_list *l);
 void spool_free(struct spool_list *l);
 
 /* Remove the oldest files of l until at most max_files remain and they hold at most max_bytes. base is DIR;
- * each removal is printed with `what` ("dropped", "pruned") and counted in *removed. Returns how many were
- * removed. Entries removed are taken out of l. */
+ * each removal is printed on stderr with `what` ("dropped", "pruned") and counted in *removed. Returns how many
+ * were removed. Entries removed are taken out of l. */
 size_t spool_cap(struct spool_list *l, const char *base, size_t max_files, uint64_t max_bytes, const char *what,
                  uint64_t *removed, char *last, size_t lastcap);
 
