@@ -21,24 +21,26 @@ static void long_name(const char *arg, char *name, size_t cap)
     snprintf(name, cap, "%.*s", (int)strcspn(arg + 2, "="), arg + 2);
 }
 
-/* "--NAME": unknown, ambiguous (a prefix of several), or given a value it does not take. */
+/* "--NAME": unknown, ambiguous (a prefix of several), or given a value it does not take (spelled whole or, as
+ * getopt_long allows, abbreviated). */
 static int bad_long(const char *cmd, const char *arg, const struct option *longopts)
 {
+    const struct option *hit = NULL;
     char name[128], list[512] = "";
     size_t n = 0, len;
     int matches = 0;
 
     long_name(arg, name, sizeof name);
     len = strlen(name);
-    for (const struct option *o = longopts; o->name; o++) {
-        if (strcmp(o->name, name) == 0 && o->has_arg == no_argument && strchr(arg, '='))
-            return cli_usage_error(cmd, "option --%s takes no argument", name);
-        if (strncmp(o->name, name, len) == 0) {
-            matches++;
-            n += (size_t)snprintf(list + n, n < sizeof list ? sizeof list - n : 0, "%s--%s", n ? ", " : "",
-                                  o->name);
-        }
+    for (const struct option *o = longopts; o->name && !(hit && strcmp(hit->name, name) == 0); o++) {
+        if (strncmp(o->name, name, len) != 0)
+            continue;
+        hit = o;
+        matches++;
+        n += (size_t)snprintf(list + n, n < sizeof list ? sizeof list - n : 0, "%s--%s", n ? ", " : "", o->name);
     }
+    if (hit && (matches == 1 || strcmp(hit->name, name) == 0) && hit->has_arg == no_argument && strchr(arg, '='))
+        return cli_usage_error(cmd, "option --%s takes no argument", hit->name);
     if (matches > 1)
         return cli_usage_error(cmd, "ambiguous option --%s (%s)", name, list);
     return cli_usage_error(cmd, "unknown option --%s", name);

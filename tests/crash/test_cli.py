@@ -100,6 +100,7 @@ def test_unknown_option(sub):
     (("collect", "d", "-o"), "missing argument to -o"),
     (("collect", "d", "--output"), "missing argument to --output"),
     (("collect", "d", "-o", "x.zip", "--remove=yes"), "option --remove takes no argument"),
+    (("collect", "d", "-o", "x.zip", "--rem=yes"), "option --remove takes no argument"),  # abbreviated
     (("upload",), "missing argument URL|DSN"),
     (("upload", "http://127.0.0.1:1/"), "missing argument DUMP|BUNDLE"),
     (("upload", "--tries"), "missing argument to --tries"),
