@@ -165,6 +165,26 @@ struct md_context_amd64 {
     uint64_t last_exception_from_rip;
 };
 
+/* arm64 CPU context: Breakpad's MDRawContextARM64_Old, the layout Breakpad's Linux client writes with
+ * SystemInfo architecture MD_CPU_ARCHITECTURE_ARM64 (0x8003). LLDB's minidump reader decodes this one
+ * (x0-x30, sp, pc, cpsr, fpsr, fpcr, v0-v31 in sequence), Breakpad and rust-minidump take it by its flags.
+ * Breakpad packs it to 4 bytes: cpsr at 272, fpsr 276, fpcr 280, v0 at 284; 796 bytes in all. */
+#define MD_CONTEXT_ARM64_OLD 0x80000000u
+#define MD_CONTEXT_ARM64_OLD_FULL (MD_CONTEXT_ARM64_OLD | 0x2u /* integer */ | 0x4u /* floating point */)
+#define MD_ARM64_REG_FP 29
+#define MD_ARM64_REG_LR 30
+#define MD_ARM64_REG_SP 31
+#define MD_ARM64_REG_PC 32
+
+struct md_context_arm64 {
+    uint64_t context_flags;
+    uint64_t iregs[33];    /* x0-x28, x29 (fp), x30 (lr), sp, pc */
+    uint32_t cpsr;
+    uint32_t fpsr;
+    uint32_t fpcr;
+    uint8_t vregs[32][16]; /* v0-v31, little-endian 128-bit */
+} __attribute__((packed, aligned(4)));
+
 /* Crashpad info stream (MD_CRASHPAD_INFO_STREAM), from Crashpad's minidump/minidump_extensions.h
  * (MinidumpCrashpadInfo). Crashpad writes the stream's size as exactly this struct; the dictionary and its
  * strings lie outside it, reached by rva. A reader must accept any version >= 1 as v1-compatible. */
@@ -331,6 +351,8 @@ _Static_assert(sizeof(struct md_system_info) == 56, "md_system_info");
 _Static_assert(sizeof(struct md_misc_info) == 24, "md_misc_info");
 _Static_assert(sizeof(struct md_thread_name) == 12, "md_thread_name");
 _Static_assert(sizeof(struct md_context_amd64) == 1232, "md_context_amd64");
+_Static_assert(sizeof(struct md_context_arm64) == 796, "md_context_arm64");
+_Static_assert(__builtin_offsetof(struct md_context_arm64, vregs) == 284, "md_context_arm64 vregs");
 _Static_assert(sizeof(struct lg_info_header) == 80, "lg_info_header");
 _Static_assert(sizeof(struct lg_thread_record) == 24, "lg_thread_record");
 _Static_assert(sizeof(struct lg_frame_record) == 32, "lg_frame_record");
