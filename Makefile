@@ -280,8 +280,8 @@ unit-bins: $(U)/test_sigsafe $(U)/test_sigsafe_asan $(U)/test_mdread $(U)/test_r
            $(U)/test_unwind $(U)/test_sha256 $(U)/test_go_reason $(U)/test_annotate $(U)/test_annotate_tsan \
            $(U)/test_render_html $(U)/test_pprof $(U)/test_buildid $(U)/test_json \
            $(U)/test_watch_state
-UNWIND_OBJ := $(addprefix $(B)/obj/reporter/,unwind.o $(ARCH_DIR)/unwind_cfi.o symbols.o modules.o) \
-              $(B)/obj/formats/minidump/buildid.o
+UNWIND_OBJ := $(addprefix $(B)/obj/reporter/,unwind.o unwind_cfi.o $(ARCH_DIR)/unwind.o $(ARCH_DIR)/unwind_cfi.o \
+                symbols.o modules.o) $(B)/obj/formats/minidump/buildid.o
 
 $(U)/test_sigsafe: tests/unit/test_sigsafe.c tests/unit/check.h $(SIGSAFE_OBJ) $(HEADERS)
 	@mkdir -p $(U)

@@ -29,8 +29,9 @@ enum mdr_result {
 
 enum mdr_arch {
     MDR_ARCH_NONE = 0,    /* no context in the dump */
-    MDR_ARCH_AMD64,       /* decoded into reg[] */
+    MDR_ARCH_AMD64,       /* decoded into reg[] (enum mdr_reg) */
     MDR_ARCH_UNSUPPORTED, /* present, but not a layout this reader decodes */
+    MDR_ARCH_ARM64,       /* decoded into reg[] (enum mdr_reg_arm64) */
 };
 
 /* Register slots of an amd64 context, in the order printed by reports. */
@@ -43,11 +44,29 @@ enum mdr_reg {
 
 extern const char *const mdr_reg_names[MDR_NREGS];
 
+/* Register slots of an arm64 context (Breakpad's 796-byte layout, SystemInfo architecture 0x8003), in the
+ * order printed by reports: pc, sp, fp (x29), lr (x30), x0-x28, cpsr. */
+enum mdr_reg_arm64 {
+    MDR_ARM64_PC, MDR_ARM64_SP, MDR_ARM64_FP, MDR_ARM64_LR, MDR_ARM64_X0,
+    MDR_ARM64_CPSR = MDR_ARM64_X0 + 29,
+    MDR_ARM64_NREGS
+};
+
+extern const char *const mdr_reg_names_arm64[MDR_ARM64_NREGS];
+
+#define MDR_REGS_MAX MDR_ARM64_NREGS
+
 struct mdr_context {
     enum mdr_arch arch;
-    uint32_t context_flags;   /* as stored, for AMD64 */
-    uint64_t reg[MDR_NREGS];
+    uint32_t context_flags;   /* as stored (arm64: the low 32 bits of its 64-bit field) */
+    uint32_t nregs;           /* decoded slots of reg[]: 0 unless arch is AMD64 or ARM64 */
+    const char *const *reg_names; /* nregs names, the order of reg[] */
+    uint64_t reg[MDR_REGS_MAX];
 };
+
+/* The pc and sp of a decoded context (0 when it is not decoded). */
+uint64_t mdr_context_pc(const struct mdr_context *ctx);
+uint64_t mdr_context_sp(const struct mdr_context *ctx);
 
 /* Raw bytes of a stream; data == NULL when the stream is absent. */
 struct mdr_bytes {

@@ -92,13 +92,13 @@ static void frame(struct json_w *w, const struct render_frame *f)
 
 static void registers(struct json_w *w, const struct mdr_context *ctx)
 {
-    if (!ctx || ctx->arch != MDR_ARCH_AMD64) {
+    if (!ctx || !ctx->nregs) {
         json_null(w);
         return;
     }
     json_obj(w);
-    for (int i = 0; i < MDR_NREGS; i++) {
-        json_key(w, mdr_reg_names[i]);
+    for (uint32_t i = 0; i < ctx->nregs; i++) {
+        json_key(w, ctx->reg_names[i]);
         json_hex(w, ctx->reg[i]);
     }
     json_obj_end(w);

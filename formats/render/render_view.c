@@ -81,14 +81,14 @@ static void context_frame(struct builder *b, struct render_thread *t)
         t->no_frames_why = "no CPU context in the dump";
         return;
     }
-    if (t->ctx->arch != MDR_ARCH_AMD64) {
+    if (!t->ctx->nregs) {
         t->no_frames_why = "CPU context of an unsupported architecture";
         return;
     }
     if (b->npool >= b->pool_cap)
         return;
     f = &b->r->frame_pool[b->npool++];
-    f->pc = t->ctx->reg[MDR_RIP];
+    f->pc = mdr_context_pc(t->ctx);
     f->trust = "context";
     set_module(f, mdr_module_at(b->md, f->pc));
     t->frames = f;

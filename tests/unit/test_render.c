@@ -441,6 +441,8 @@ static void test_fallback(void)
     memset(th, 0, sizeof th);
     th[0].tid = 7;
     th[0].ctx.arch = MDR_ARCH_AMD64;
+    th[0].ctx.nregs = MDR_NREGS;
+    th[0].ctx.reg_names = mdr_reg_names;
     th[0].ctx.reg[MDR_RIP] = 0x1000;
     th[1].tid = 8;
     th[1].ctx.arch = MDR_ARCH_UNSUPPORTED;
@@ -448,6 +450,8 @@ static void test_fallback(void)
     md.nthreads = 2;
     md.exception = (struct mdr_exception){ .present = 1, .tid = 8, .code = 7, .flags = 2, .address = 0x10 };
     md.exception.ctx.arch = MDR_ARCH_AMD64;
+    md.exception.ctx.nregs = MDR_NREGS;
+    md.exception.ctx.reg_names = mdr_reg_names;
     md.exception.ctx.reg[MDR_RIP] = 0x2000;
     md.has_pid = 1;
     md.pid = 7;
