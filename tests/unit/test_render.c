@@ -468,6 +468,41 @@ static void test_fallback(void)
     free(out);
 }
 
+/* An arm64 context (reader: Breakpad's layout) gives the frame's pc and prints its own registers by name. */
+static void test_arm64_registers(void)
+{
+    struct mdr_dump md;
+    struct mdr_thread th[1];
+    char *out;
+
+    memset(&md, 0, sizeof md);
+    memset(th, 0, sizeof th);
+    th[0].tid = 9;
+    md.threads = th;
+    md.nthreads = 1;
+    md.exception = (struct mdr_exception){ .present = 1, .tid = 9, .code = 11, .flags = 1, .address = 0 };
+    md.exception.ctx.arch = MDR_ARCH_ARM64;
+    md.exception.ctx.nregs = MDR_ARM64_NREGS;
+    md.exception.ctx.reg_names = mdr_reg_names_arm64;
+    md.exception.ctx.reg[MDR_ARM64_PC] = 0x5500001d8c;
+    md.exception.ctx.reg[MDR_ARM64_LR] = 0x5500001d7c;
+    md.exception.ctx.reg[MDR_ARM64_X0 + 28] = 0x28;
+    md.exception.ctx.reg[MDR_ARM64_CPSR] = 0x20000000;
+    th[0].ctx = md.exception.ctx;
+    out = render(0, &md);
+    CHECK(out && strstr(out, "\nThread 9 crashed:\n#0  0x0000005500001d8c in ??\n") != NULL);
+    CHECK(out && strstr(out, "      pc 0x0000005500001d8c      sp 0x0000000000000000      fp 0x0000000000000000\n"
+                             "      lr 0x0000005500001d7c") != NULL);
+    CHECK(out && strstr(out, "     x28 0x0000000000000028\n    cpsr 0x0000000020000000\n") != NULL); /* 3 a line */
+    CHECK(out && strstr(out, "rip") == NULL);
+    free(out);
+    out = render(1, &md);
+    CHECK(out && strstr(out, "\"registers\":{\"pc\":\"0x5500001d8c\",\"sp\":\"0x0\",\"fp\":\"0x0\",\"lr\":"
+                             "\"0x5500001d7c\",\"x0\":\"0x0\"") != NULL);
+    CHECK(out && strstr(out, "\"x28\":\"0x28\",\"cpsr\":\"0x20000000\"}") != NULL);
+    free(out);
+}
+
 /* The Go runtime's output right after the summary (its head in `show`, whole in json, under "go" even without
  * the Go stream); the annotations as their own section and as one JSON object. */
 static void test_crash_text_and_annotations(void)
@@ -541,6 +576,7 @@ int main(void)
     test_show();
     test_json();
     test_fallback();
+    test_arm64_registers();
     test_go_show();
     test_go_reason();
     test_go_json();
