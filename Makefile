@@ -265,6 +265,16 @@ musl-test-bins:
 	$(MAKE) LIBC=musl all musl-test-bins
 endif
 
+ifeq ($(ARCH),arm64)
+# The arm64 suite's programs (tests/crash/test_arm64.py, run under qemu-user), into build/arm64/tests/: the C
+# crasher, linked and preloaded, the tripwire, and the unit tests that exercise the architecture's code
+# (sigsafe/aarch64/, reporter/aarch64/ and the CFI walk), on the shipped handler objects.
+arm64-test-bins: $(T)/crasher $(T)/crasher_linked $(T)/tripwire.so $(T)/unit/test_sigsafe $(T)/unit/test_unwind
+else
+arm64-test-bins:
+	$(MAKE) ARCH=arm64 all arm64-test-bins
+endif
+
 # The hardening suite's programs (tests/hardening/*.c): one program per file, found by folder.
 HARDENING_BINS := $(patsubst tests/hardening/%.c,$(T)/hardening/%,$(wildcard tests/hardening/*.c))
 hardening-bins: $(HARDENING_BINS)
@@ -421,5 +431,5 @@ goshim-unity:
 clean:
 	rm -rf $(B)
 
-.PHONY: goshim-unity all deps test-bins musl-test-bins hardening-bins san unit-bins unwind-bins unwind-test demo test \
-        bench fuzz clean
+.PHONY: goshim-unity all deps test-bins musl-test-bins arm64-test-bins hardening-bins san unit-bins unwind-bins \
+        unwind-test demo test bench fuzz clean
