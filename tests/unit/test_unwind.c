@@ -121,6 +121,47 @@ static void test_walk_through_own_code(void)
     CHECK(index_of(names, n, "__libc_start_main") > main_at);
 }
 
+#if defined(__aarch64__)
+/* Pointer authentication: pac_signed signs its return address (paciasp) before saving it, and its CFI says so
+ * with DW_CFA_AARCH64_negate_ra_state. The saved x30 then carries a signature in its top bits wherever the CPU
+ * has pointer authentication (qemu's default CPU has it, and Linux gives every process its keys): the walk
+ * must strip it to find pac_caller. */
+static const char *g_pac_names[64];
+static struct lg_frame_record g_pac_frames[64];
+static int g_pac_n;
+static uint64_t g_pac_saved_lr;
+
+__attribute__((noinline)) static void pac_bottom(void)
+{
+    ucontext_t uc;
+    getcontext(&uc);
+    g_pac_n = walk(&uc, g_pac_names, 64, g_pac_frames);
+}
+
+__attribute__((noinline, target("branch-protection=pac-ret"))) void pac_signed(void)
+{
+    /* the signed return address, as the prologue stored it in the frame record (x29 + 8) */
+    g_pac_saved_lr = ((uint64_t *)__builtin_frame_address(0))[1];
+    pac_bottom();
+    g_sink++;
+}
+
+__attribute__((noinline)) void pac_caller(void) { pac_signed(); g_sink++; }
+
+static void test_walk_through_signed_return_address(void)
+{
+    pac_caller();
+    int at = index_of(g_pac_names, g_pac_n, "pac_signed");
+    CHECK_MSG(at > 0 && at + 1 < g_pac_n && strcmp(g_pac_names[at + 1], "pac_caller") == 0,
+              "pac_signed at %d of %d, then %s", at, g_pac_n, at >= 0 && at + 1 < g_pac_n ? g_pac_names[at + 1] : "-");
+    CHECK(index_of(g_pac_names, g_pac_n, "main") > at);
+    /* The saved address was signed (else this test proves nothing): its top bits differ from the frame's pc. */
+    CHECK_MSG(at > 0 && at + 1 < g_pac_n && g_pac_saved_lr != g_pac_frames[at + 1].pc,
+              "saved lr %#llx is the plain return address: no pointer authentication here",
+              (unsigned long long)g_pac_saved_lr);
+}
+#endif
+
 /* A signal handler's context, walked through the kernel's signal frame is not needed: the walk
  * starts at the interrupted pc, as the crash handler's does. */
 static ucontext_t g_handler_uc;
@@ -327,6 +368,9 @@ int main(void)
     test_walk_through_own_code();
     test_walk_from_signal_context();
     test_walk_through_signal_frame();
+#if defined(__aarch64__)
+    test_walk_through_signed_return_address();
+#endif
     test_walk_garbage_stack();
     test_walk_thread_ends();
     test_walk_scan_out_of_code_without_tables();
