@@ -1,5 +1,6 @@
 """linux/arm64: the library cross-built with `make ARCH=arm64` (build/arm64/), loaded into the C crasher built for
-arm64, each scenario run under qemu-user on this machine without and with lastgasp (DESIGN.md, "testing arm64"):
+arm64, each scenario run under qemu-user on this machine without and with lastgasp
+(`qemu-aarch64 -L /usr/aarch64-linux-gnu -E LD_PRELOAD=...`; Debian's qemu-user 7.2):
 
   - the same death (signal or exit status) and the same core presence (qemu writes the guest's core itself, as
     qemu_<program>_<time>_<pid>.core), no malloc or lock after the crash (the arm64 tripwire);

@@ -43,7 +43,7 @@
 
 /* Set by the arm64 suite (tests/crash/test_arm64.py), which runs this program under qemu-user: qemu has no
  * process_vm_readv (ENOSYS) and refuses a clone that shares memory without being a thread (EINVAL). Those
- * checks assert the limit there instead (DESIGN.md, "testing arm64"). */
+ * checks assert the limit there instead. */
 static int under_qemu(void)
 {
     const char *q = getenv("LASTGASP_TEST_QEMU");
