@@ -47,9 +47,7 @@ void rep_die_now(int sig)
     uint64_t unblock = sigbit(sig);
     ss_sigprocmask(SIG_UNBLOCK, &unblock, 0);
     ss_tgkill(ss_getpid(), ss_gettid(), sig);
-    ss_sys(231 /* exit_group */, 128 + sig, 0, 0, 0, 0, 0);
-    for (;;)
-        ;
+    ss_exit_group(128 + sig);
 }
 
 static void out_of_time(void) __attribute__((noreturn));

@@ -61,6 +61,7 @@ int ss_timer_settime_ns(int timer_id, uint64_t ns);
 int ss_timer_delete(int timer_id);
 uint64_t ss_thread_pointer(void); /* the calling thread's TLS base (x86_64: fs, aarch64: tpidr_el0), 0 if unknown */
 int ss_exit_thread(int code) __attribute__((noreturn)); /* SYS_exit: this task only */
+int ss_exit_group(int code) __attribute__((noreturn));  /* SYS_exit_group: the whole process */
 int ss_set_core_limit(uint64_t bytes);                  /* RLIMIT_CORE of the calling process */
 ssize_t ss_send_nowait(int fd, const void *buf, size_t n); /* MSG_DONTWAIT|MSG_NOSIGNAL; -ENOTSOCK off sockets */
 int ss_poll_out(int fd);          /* 1 writable now, 0 not (full, or nobody reads), or -errno; never waits */

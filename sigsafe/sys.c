@@ -181,6 +181,12 @@ int ss_timer_settime_ns(int timer_id, uint64_t ns)
 }
 int ss_timer_delete(int timer_id) { return (int)SYS1(SYS_timer_delete, timer_id); }
 
+int ss_exit_group(int code)
+{
+    for (;;)
+        SYS1(SYS_exit_group, code);
+}
+
 int ss_exit_thread(int code)
 {
     for (;;)

@@ -2609,6 +2609,31 @@ static void test_clone_run(void)
     munmap(stack, size);
 }
 
+/* ss_exit_group ends the whole process, other threads included, with its status (the number of the system
+ * call differs by architecture: 231 on x86_64, 94 on aarch64). A second thread sleeps; the alarm ends a child
+ * whose exit did not. */
+static void *sleep_forever(void *arg)
+{
+    (void)arg;
+    for (;;)
+        pause();
+    return 0;
+}
+
+static void test_exit_group(void)
+{
+    pid_t child = fork();
+    if (child == 0) {
+        pthread_t t;
+        alarm(10);
+        pthread_create(&t, 0, sleep_forever, 0);
+        ss_exit_group(42);
+    }
+    int status = 0;
+    CHECK(child > 0 && waitpid(child, &status, 0) == child);
+    CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 42, "status %#x", status);
+}
+
 int main(void)
 {
     setvbuf(stdout, 0, _IOLBF, 0);
@@ -2659,6 +2684,7 @@ int main(void)
     test_write_nowait();
     test_proc_self_pid();
     test_clone_run();
+    test_exit_group();
 
     tmpdir_remove();
     return check_summary();
