@@ -2,7 +2,7 @@
  * where a pc has none.
  *
  * RULES (compromised context): async-signal-safe; reads memory only through ss_memread (here and
- * in unwind_cfi.c and <cpu>/; the stack through a window read with it once per thread), so a smashed
+ * in unwind_cfi.c and <arch>/; the stack through a window read with it once per thread), so a smashed
  * stack ends the walk instead of faulting; at most `max` frames; the stack pointer must grow from
  * frame to frame (except across a signal frame), so a loop in corrupted frames cannot go on.
  * report.c still runs it inside rep_guard_run, as a second line of defence against a bug of ours.

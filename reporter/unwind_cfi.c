@@ -18,9 +18,9 @@
  * signal frames (the trampoline's code is recognised). Where a pc has no table (JIT code, hand-written
  * assembly without CFI) the walk falls back to the frame pointer for that frame.
  *
- * The engine is the same on every architecture; the register numbering (<cpu>/regs.h), the registers
+ * The engine is the same on every architecture; the register numbering (<arch>/regs.h), the registers
  * of a context, the signal trampoline and what a return address holds besides the address are the
- * architecture's (<cpu>/unwind_cfi.c).
+ * architecture's (<arch>/unwind_cfi.c).
  */
 #include "rep.h"
 
