@@ -1,0 +1,125 @@
+"""Go on linux/arm64 (issue 12): corpus programs (tests/go/corpus) cross-built with
+`CGO_ENABLED=1 GOARCH=arm64 CC=aarch64-linux-gnu-gcc`, run under qemu-user on this machine without and with
+the arm64 library preloaded (build/arm64/liblastgasp.so, `make ARCH=arm64`).
+
+  - the process ends as without lastgasp: exit status 2 and the runtime's own stderr (test_capture_matrix's
+    normalization: addresses, m numbers and goroutine ids are a matter of timing), for a Go panic, a fault in
+    Go code and a fault in C code called through cgo; one dump, which Breakpad, rust-minidump, LLDB and the amd64
+    `lastgasp json` all read, with the same signal and crashing thread.
+
+What qemu-user cannot reproduce is asserted as a limit (tests/crash/test_arm64.py says which: no helper task,
+qemu's thread names), never skipped.
+"""
+import importlib.util
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+ALIB = ROOT / "build/arm64/liblastgasp.so"
+CLI = ROOT / "build/lastgasp"
+SYSROOT = "/usr/aarch64-linux-gnu"
+
+
+def _load(name, path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+R = _load("crash_readers_arm64", ROOT / "tests/crash/readers.py")
+matrix = _load("capture_matrix_arm64", HERE / "test_capture_matrix.py")
+
+# program: (the signal lastgasp reports, the first frame of the crashing thread inside the program, or None
+# when that is the runtime's raise, which only a Go-aware reader names).
+PROGRAMS = {
+    "panicstring": (signal.SIGABRT, None),  # an unrecovered panic: the crash bit's SIGABRT after Go's report
+    "nilderef": (signal.SIGABRT, None),     # a nil dereference in Go: a panic of the runtime's
+    "cgofault": (signal.SIGSEGV, "store_in_c"),  # a fault in C: reported from the signal, then Go's own report
+}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def arm64_build():
+    for args in (["ARCH=arm64", "all"], ["all"]):
+        p = subprocess.run(["make", "-s", *args], cwd=ROOT, capture_output=True, text=True, timeout=900)
+        assert p.returncode == 0, p.stdout + p.stderr
+
+
+_bins = Path(tempfile.mkdtemp(prefix="lastgasp-goarm64-"))
+
+
+def build(prog):
+    out = _bins / prog
+    if not out.exists():
+        env = dict(os.environ, CGO_ENABLED="1", GOARCH="arm64", CC="aarch64-linux-gnu-gcc")
+        subprocess.run(["go", "build", "-o", str(out), "./" + prog], cwd=HERE / "corpus", env=env, check=True,
+                       capture_output=True, timeout=600)
+    return out
+
+
+class Run:
+    def __init__(self, p, dumps, work):
+        self.p, self.dumps, self.workdir = p, dumps, work
+        self.stderr = p.stderr
+
+
+def run(prog, lastgasp=True, level=None):
+    """The arm64 program under qemu-aarch64; LD_PRELOAD goes to the guest only (-E), as in test_arm64.py."""
+    work = Path(tempfile.mkdtemp(prefix="lastgasp-goarm64-run-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LASTGASP_", "LD_PRELOAD", "GOTRACEBACK"))}
+    argv = ["qemu-aarch64", "-L", SYSROOT]
+    if lastgasp:
+        env["LASTGASP_DIR"] = str(work)
+        argv += ["-E", f"LD_PRELOAD={ALIB}"]
+    if level:
+        env["GOTRACEBACK"] = level
+    p = subprocess.run([*argv, str(build(prog))], cwd=work, env=env, stdin=subprocess.DEVNULL,
+                       capture_output=True, text=True, timeout=180)
+    return Run(p, sorted(work.glob("*.dmp")), work)
+
+
+def go_json(dump):
+    p = subprocess.run([str(CLI), "json", str(dump)], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    return json.loads(p.stdout)
+
+
+@pytest.mark.parametrize("prog", sorted(PROGRAMS))
+def test_arm64_go_ends_as_without_lastgasp(prog):
+    """Exit 2 and the runtime's own report, with lastgasp as without; one dump that the four readers read."""
+    sig, top = PROGRAMS[prog]
+    base, with_lg = run(prog, lastgasp=False), run(prog)
+    try:
+        assert base.p.returncode == 2, base.stderr[-3000:]
+        assert with_lg.p.returncode == 2, with_lg.stderr[-3000:]
+        assert matrix.normalized(with_lg.stderr) == matrix.normalized(base.stderr), with_lg.stderr[-3000:]
+        ours = [l for l in with_lg.stderr.splitlines() if l.startswith("lastgasp: ")]
+        assert len(ours) == 1 and ours[0].startswith(f"lastgasp: {sig.name}"), ours
+        assert len(with_lg.dumps) == 1, with_lg.stderr[-3000:]
+        dump = with_lg.dumps[0]
+        symdir = R.symbols_dir(dump)
+        views = {"lastgasp": R.read_lastgasp(dump), "breakpad": R.read_breakpad(dump, symdir),
+                 "rust-minidump": R.read_rust(dump, symdir), "lldb": R.read_lldb(dump, build(prog))}
+        tid = views["lastgasp"]["crashing_tid"]
+        assert tid and f"thread {tid}" in ours[0], ours
+        for name, v in views.items():
+            assert v["signal"] == sig.name, f"{name} says {v['signal']}"
+            assert v["crashing_tid"] in (None, tid), f"{name}: crashing thread {v['crashing_tid']}, not {tid}"
+            if top:
+                assert R.first_in_module(v, prog) == top, f"{name}: frames {v['frames'][:8]}"
+        assert views["rust-minidump"]["crashing_tid"] == views["lldb"]["crashing_tid"] == tid
+        j = views["lastgasp"]["json"]
+        assert j["system"]["arch"] == "arm64" and j["go"], j.get("notes")
+        assert j["go"]["version"].startswith("go1."), j["go"]
+    finally:
+        for r in (base, with_lg):
+            shutil.rmtree(r.workdir, ignore_errors=True)
