@@ -219,6 +219,7 @@ void rep_copy_context(ucontext_t *dst, const ucontext_t *src);
 uint64_t rep_context_pc(const ucontext_t *uc);
 uint64_t rep_context_sp(const ucontext_t *uc);
 uint64_t rep_context_fp(const ucontext_t *uc);
+uint64_t rep_context_lr(const ucontext_t *uc); /* the link register (aarch64 x30); 0 where calls push the return address */
 void rep_cpuid(uint32_t vendor[3], uint32_t *version, uint32_t *features, uint32_t *amd_features);
 
 /* install/install.c */

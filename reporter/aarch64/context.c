@@ -29,6 +29,7 @@ void rep_copy_context(ucontext_t *dst, const ucontext_t *src) { ss_memcpy(dst, s
 uint64_t rep_context_pc(const ucontext_t *uc) { return (uint64_t)uc->uc_mcontext.pc; }
 uint64_t rep_context_sp(const ucontext_t *uc) { return (uint64_t)uc->uc_mcontext.sp; }
 uint64_t rep_context_fp(const ucontext_t *uc) { return (uint64_t)uc->uc_mcontext.regs[29]; }
+uint64_t rep_context_lr(const ucontext_t *uc) { return (uint64_t)uc->uc_mcontext.regs[30]; }
 
 /* The FP/SIMD record in the context's own __reserved area, or 0. At most one pass over the area. */
 static const uint8_t *fpsimd_record(const ucontext_t *uc)

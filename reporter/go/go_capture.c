@@ -14,8 +14,10 @@
  *                                                       waits for a P (runnable in exitsyscall; the
  *                                                       runtime clears syscallsp only once it runs)
  *   anything else (parked, runnable, on systemstack)    g.sched.pc / g.sched.sp
- * A frame's caller is at sp + pcsp(pc) (+8 for the return address on amd64); return addresses
- * are looked up at pc-1 except above a call the runtime injects at a pc (runtime.sigpanic,
+ * A frame's caller is at sp + pcsp(pc): on amd64 +8 more, the return address the call pushed just
+ * below it; on arm64 the return address is the lr the frame's prologue saved at 0(sp), or still in
+ * the lr register for the innermost frame before its prologue (pcsp 0), as unwinder.resolveInternal
+ * reads it (usesLR). Return addresses are looked up at pc-1 except above a call the runtime injects at a pc (runtime.sigpanic,
  * runtime.asyncPreempt, runtime.debugCallV2: unwinder.next's injectedCall), whose caller's pc is
  * the interrupted instruction itself.
  */
@@ -36,7 +38,7 @@
 struct pc_entry;
 
 struct gview {
-    uint64_t addr, stack_lo, stack_hi, m, sched_sp, sched_pc, syscallsp, syscallpc, goid, parent, gopc, lockedm;
+    uint64_t addr, stack_lo, stack_hi, m, sched_sp, sched_pc, sched_lr, syscallsp, syscallpc, goid, parent, gopc, lockedm;
     uint64_t waitsince;
     uint32_t status;
     uint8_t waitreason;
@@ -96,6 +98,7 @@ static int read_g(uint64_t addr, struct gview *g)
     rd_field(img, o->g_m, &g->m, 8);
     rd_field(img, o->g_sched_sp, &g->sched_sp, 8);
     rd_field(img, o->g_sched_pc, &g->sched_pc, 8);
+    rd_field(img, o->g_sched_lr, &g->sched_lr, 8); /* set by the runtime on arm64 only (usesLR) */
     rd_field(img, o->g_syscallsp, &g->syscallsp, 8);
     rd_field(img, o->g_syscallpc, &g->syscallpc, 8);
     rd_field(img, o->g_parent_goid, &g->parent, 8);
@@ -139,9 +142,12 @@ static int valid_g_on_thread(uint64_t g, int tid, uint64_t *curg)
     return 1;
 }
 
-/* The g of a thread: Go keeps it in a TLS slot of the executable's static TLS block, just below
- * the thread pointer. Its exact offset depends on the linker; try each slot of the block and keep
- * the one that validates (then remember it for the other threads). */
+/* The g of a thread: Go keeps it in a TLS slot of the executable's static TLS block (runtime.tlsg on
+ * amd64, runtime.tls_g on arm64, where load_g reads it in cgo binaries: the goshim and LD_PRELOAD
+ * cases, so R28 is not needed). The block is just below the thread pointer on x86_64 (TLS variant
+ * II) and above it, after the 16-byte TCB rounded up to the block's alignment, on aarch64 (variant
+ * I). Its exact offset depends on the linker; try each slot of the block and keep the one that
+ * validates (then remember it for the other threads). */
 static uint64_t thread_g(const struct rep_go_thread *t, uint64_t *curg)
 {
     *curg = 0;
@@ -151,7 +157,11 @@ static uint64_t thread_g(const struct rep_go_thread *t, uint64_t *curg)
     if (C.tls_slot && rd64(t->fs_base + (uint64_t)C.tls_slot, &g) == 0 && valid_g_on_thread(g, t->tid, curg))
         return g;
     int64_t span = (int64_t)C.go->tls_block;
+#if defined(__aarch64__)
+    for (int64_t off = 16; off < 16 + 64 + span && off <= 4096; off += 8) { /* 64: the alignment padding */
+#else
     for (int64_t off = -8; off >= -span && off >= -4096; off -= 8) {
+#endif
         if (rd64(t->fs_base + (uint64_t)off, &g) == 0 && valid_g_on_thread(g, t->tid, curg)) {
             C.tls_slot = off;
             return g;
@@ -245,10 +255,42 @@ static void put_frame(uint64_t pc, uint32_t function, uint32_t file, int32_t lin
     fr->flags = flags;
 }
 
+/* The caller of the frame at sp whose pcsp is spdelta: its sp, and where the return address is
+ * (*slot, or lr when slot is 0). lr is the link register's value for the innermost frame, 0 after
+ * (the runtime's frame.lr). See the top of this file. */
+static uint64_t caller_of(uint64_t sp, int32_t spdelta, uint64_t lr, uint64_t *slot)
+{
+#if defined(__aarch64__)
+    *slot = spdelta > 0 || !lr ? sp : 0;
+    return sp + (uint64_t)spdelta;
+#else
+    (void)lr;
+    *slot = sp + (uint64_t)spdelta;
+    return *slot + 8;
+#endif
+}
+
+/* Below a call the runtime injected (sigpanic, asyncPreempt, debugCallV2) on arm64, the runtime's signal
+ * handler stored lr at sp - 16 and moved sp there (sigctxt.preparePanic, pushCall): the interrupted frame's
+ * sp is 16 higher, and that lr is its return address if it had no frame yet (unwinder.next). Returns the
+ * lr for the interrupted frame, or -1 when the word cannot be read; amd64 has nothing to undo. */
+static int after_injected(uint64_t *sp, uint64_t stack_hi, uint64_t *lr)
+{
+#if defined(__aarch64__)
+    if (*sp + 16 > stack_hi || rd_stack(*sp, stack_hi, lr) < 0)
+        return -1;
+    *sp += 16;
+#else
+    (void)sp, (void)stack_hi, (void)lr;
+#endif
+    return 0;
+}
+
 /* Walk from (pc, sp) and append the frames; returns how many records were appended. Like the
  * runtime's traceback, a stack of more than 100 source-level frames keeps its innermost 50 and its
  * outermost 50, with one LG_GO_FRAME_ELIDED record between them saying how many were left out. */
-static uint32_t walk(uint64_t pc, uint64_t sp, int trap, uint64_t stack_lo, uint64_t stack_hi, int *truncated)
+static uint32_t walk(uint64_t pc, uint64_t sp, uint64_t lr, int trap, uint64_t stack_lo, uint64_t stack_hi,
+                     int *truncated)
 {
     struct { uint64_t pc; uint32_t function, file; int32_t line; uint8_t flags; } ring[REP_GO_OUTER_FRAMES];
     uint32_t start = C.nf;
@@ -272,12 +314,16 @@ static uint32_t walk(uint64_t pc, uint64_t sp, int trap, uint64_t stack_lo, uint
         }
         if (e->spdelta < 0)
             break;
-        uint64_t fp = sp + (uint64_t)e->spdelta + 8, ret;
-        if (fp - 8 < stack_lo || fp > stack_hi || rd_stack(fp - 8, stack_hi, &ret) < 0 || !ret)
+        uint64_t slot, ret = lr, fp = caller_of(sp, e->spdelta, lr, &slot);
+        if (fp < sp || fp > stack_hi || (slot && (slot < stack_lo || slot + 8 > stack_hi ||
+                                                  rd_stack(slot, stack_hi, &ret) < 0)) || !ret)
             break;
+        lr = 0;
         trap = e->injected;
         pc = ret;
         sp = fp;
+        if (trap && after_injected(&sp, stack_hi, &lr) < 0)
+            break;
         if (depth + 1 == REP_GO_MAX_WALK)
             *truncated = 1; /* deeper than we walk: the outermost frames are not the stack's last */
     }
@@ -401,12 +447,13 @@ static void add_goroutine(const struct gview *g, int crashed)
     r->thread_tid = ti >= 0 ? (uint32_t)C.threads[ti].tid : 0;
     r->first_frame = C.nf;
     int truncated = 0;
-    uint64_t sp = 0, pc = 0;
+    uint64_t sp = 0, pc = 0, lr = 0;
     int trap = 0;
     const ucontext_t *uc = ti >= 0 ? C.threads[ti].uc : 0;
     if (uc && rep_context_sp(uc) >= g->stack_lo && rep_context_sp(uc) < g->stack_hi) {
         pc = rep_context_pc(uc);
         sp = rep_context_sp(uc);
+        lr = rep_context_lr(uc);
         trap = 1;
     } else if (g->syscallsp) {
         pc = g->syscallpc;
@@ -414,11 +461,12 @@ static void add_goroutine(const struct gview *g, int crashed)
     } else {
         pc = g->sched_pc;
         sp = g->sched_sp;
+        lr = g->sched_lr;
     }
     if (g->status == G_STATUS_SYSCALL && ti >= 0 && !trap)
         put_cgo_frames(&C.threads[ti], &truncated);
     if (sp && pc)
-        walk(pc, sp, trap, g->stack_lo, g->stack_hi, &truncated);
+        walk(pc, sp, lr, trap, g->stack_lo, g->stack_hi, &truncated);
     r->frame_count = C.nf - r->first_frame;
     if (truncated) {
         r->flags |= LG_GOROUTINE_TRUNCATED;

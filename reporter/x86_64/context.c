@@ -31,6 +31,7 @@ void rep_copy_context(ucontext_t *dst, const ucontext_t *src)
 uint64_t rep_context_pc(const ucontext_t *uc) { return (uint64_t)uc->uc_mcontext.gregs[REG_RIP]; }
 uint64_t rep_context_sp(const ucontext_t *uc) { return (uint64_t)uc->uc_mcontext.gregs[REG_RSP]; }
 uint64_t rep_context_fp(const ucontext_t *uc) { return (uint64_t)uc->uc_mcontext.gregs[REG_RBP]; }
+uint64_t rep_context_lr(const ucontext_t *uc) { (void)uc; return 0; } /* call pushes it: no link register */
 
 void rep_context_to_md(const ucontext_t *uc, void *out)
 {

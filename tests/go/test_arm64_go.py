@@ -123,3 +123,32 @@ def test_arm64_go_ends_as_without_lastgasp(prog):
     finally:
         for r in (base, with_lg):
             shutil.rmtree(r.workdir, ignore_errors=True)
+
+
+gotb = _load("go_traceback_arm64", HERE / "traceback.py")
+fidelity = _load("go_fidelity_arm64", HERE / "fidelity.py")
+# Corpus programs compared with the runtime's own traceback on arm64 (test_go_fidelity.py's comparison, at its
+# level, GOTRACEBACK=system: every goroutine with every frame).
+FIDELITY = sorted(p.name for p in (HERE / "corpus").iterdir()
+                  if p.is_dir() and (p / "main.go").exists() and p.name not in {"deadlock", "sigquit"})
+
+
+@pytest.mark.parametrize("prog", FIDELITY)
+def test_arm64_goroutines_match_go_traceback(prog):
+    """Every goroutine the runtime printed, with its id, status, wait reason and frames (file:line, inlined frames
+    included), is in the dump's Go stream, walked by the arm64 rules (lr-based frames, g from TPIDR_EL0); the
+    reason is the runtime's first lines."""
+    r = run(prog, level="system")
+    try:
+        assert r.p.returncode == 2, r.stderr[-3000:]
+        assert len(r.dumps) == 1, r.stderr[-3000:]
+        j = go_json(r.dumps[0])
+        go = j["go"]
+        assert go and go["goroutines"], j.get("notes")
+        tb = gotb.parse_goroutines(r.stderr)
+        assert [g for g in tb if g["frames"]], "the runtime printed no goroutine with a stack"
+        problems = fidelity.compare(tb, go, go["crashing_goroutine"])
+        assert not problems, "\n".join(problems[:10])
+        assert go["reason"] == fidelity.expected_reason(prog, r.stderr, go["version"])
+    finally:
+        shutil.rmtree(r.workdir, ignore_errors=True)
