@@ -1,4 +1,4 @@
-//go:build linux && amd64 && cgo && !go1.23
+//go:build linux && (amd64 || arm64) && cgo && !go1.23
 
 package lastgasp
 

@@ -13,9 +13,11 @@ package lastgasp
 import (
 	_ "github.com/lastgasp/lastgasp/formats/minidump"
 	_ "github.com/lastgasp/lastgasp/reporter"
+	_ "github.com/lastgasp/lastgasp/reporter/aarch64"
 	_ "github.com/lastgasp/lastgasp/reporter/go"
 	_ "github.com/lastgasp/lastgasp/reporter/install"
 	_ "github.com/lastgasp/lastgasp/reporter/x86_64"
 	_ "github.com/lastgasp/lastgasp/sigsafe"
+	_ "github.com/lastgasp/lastgasp/sigsafe/aarch64"
 	_ "github.com/lastgasp/lastgasp/sigsafe/x86_64"
 )

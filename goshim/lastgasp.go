@@ -27,7 +27,7 @@
 // (debug.SetCrashOutput), so the dump shows the panic as Go printed it. Recovered panics, os.Exit,
 // signals handled with os/signal and signal masks behave as before.
 //
-// Only linux/amd64 with cgo is supported; elsewhere (or with CGO_ENABLED=0) Install returns
+// Only linux/amd64 and linux/arm64 with cgo are supported; elsewhere (or with CGO_ENABLED=0) Install returns
 // ErrUnsupported and nothing is installed.
 //
 // The package is named lastgasp, after what callers install, but lives in the folder goshim: the
@@ -74,8 +74,8 @@ const (
 // the system's reason, lastgasp.h's code). Any error from Install means that nothing was installed: the
 // program runs on without crash dumps.
 var (
-	// ErrUnsupported: lastgasp's crash handler exists for linux/amd64 with cgo only.
-	ErrUnsupported = errors.New("lastgasp: needs linux/amd64 and cgo (CGO_ENABLED=1 and a C compiler)")
+	// ErrUnsupported: lastgasp's crash handler exists for linux/amd64 and linux/arm64 with cgo only.
+	ErrUnsupported = errors.New("lastgasp: needs linux/amd64 or linux/arm64 and cgo (CGO_ENABLED=1 and a C compiler)")
 	// ErrNoDirectory: Options.Dir is empty (for InstallFromEnv: LASTGASP_DIR is not set).
 	ErrNoDirectory = errors.New("lastgasp: no dump directory given")
 	// ErrBadDirectory: the dump directory cannot be opened, or is not writable; errors.Unwrap gives the

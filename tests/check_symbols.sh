@@ -11,8 +11,8 @@
 #
 # Usage: tests/check_symbols.sh             check the objects in build/ (build them first: make)
 #        LIBC=musl tests/check_symbols.sh   (a) to (c) for the musl build in build/musl/ (make LIBC=musl)
-#        ARCH=arm64 tests/check_symbols.sh  (a) to (c) for the arm64 build in build/arm64/ (make ARCH=arm64),
-#                                           read with aarch64-linux-gnu-nm, against the same allow-list
+#        ARCH=arm64 tests/check_symbols.sh  (a) to (d) for the arm64 build in build/arm64/ (make ARCH=arm64),
+#                                           read with aarch64-linux-gnu-nm, against the same allow-list ((d): goshim's arm64 units)
 #        tests/check_symbols.sh --selftest  show that each check can fail, on small objects built in a temp dir
 # Exit status 0 when every check passes; otherwise 1, with every offending object and symbol named.
 set -euo pipefail
@@ -301,12 +301,15 @@ EOF
 check_goshim() {
     local tmp cc flags
     tmp=$(mktemp -d "${TMPDIR:-/tmp}/check_goshim.XXXXXX")
+    # ARCH=arm64: the arm64 units, as `CGO_ENABLED=1 GOARCH=arm64 CC=aarch64-linux-gnu-gcc go build` builds them.
+    local -x CGO_ENABLED=1 GOARCH=$ARCH
+    [[ $ARCH == arm64 ]] && local -x CC=aarch64-linux-gnu-gcc
     cc=$(go env CC)
     # shellcheck disable=SC2207 # the flags are words
     flags=($(go env GOGCCFLAGS) $(go env CGO_CFLAGS) $(cd goshim && go list -f '{{join .CgoCFLAGS " "}}' .))
-    if ! "$cc" "${flags[@]}" -c goshim/c_handler_linux_amd64.c -o "$tmp/handler.o" ||
-        ! "$cc" "${flags[@]}" -c goshim/c_jmp_linux_amd64.S -o "$tmp/jmp.o" ||
-        ! "$cc" "${flags[@]}" -c goshim/c_install_linux_amd64.c -o "$tmp/install.o"; then
+    if ! "$cc" "${flags[@]}" -c "goshim/c_handler_linux_$ARCH.c" -o "$tmp/handler.o" ||
+        ! "$cc" "${flags[@]}" -c "goshim/c_jmp_linux_$ARCH.S" -o "$tmp/jmp.o" ||
+        ! "$cc" "${flags[@]}" -c "goshim/c_install_linux_$ARCH.c" -o "$tmp/install.o"; then
         echo "FAIL: goshim's C units do not compile"
         rm -rf "$tmp"
         return 1
@@ -344,7 +347,7 @@ main() {
     check_exports "$B/liblastgasp.so" "${EXPORTS[@]}" || status=1
     echo "(c) BIND_NOW"
     check_bind_now "$B/liblastgasp.so" || status=1
-    if [[ $LIBC != musl && $ARCH == amd64 ]]; then
+    if [[ $LIBC != musl ]]; then
         echo "(d) goshim's handler unit, built as go build builds it"
         check_goshim || status=1
     fi

@@ -5,15 +5,17 @@
 # The units reach their sources through ${SRCDIR}/.., which `go mod vendor` copies only for folders that hold a
 # package goshim imports: so every folder the units include from (the compiler's own dependency list says which)
 # gets a doc.go, imported by goshim/csources.go; both carry a build tag no build sets (see csources.go).
-#   tests/goshim_unity.sh           rewrite goshim/c_*_linux_amd64.{c,S}, goshim/csources.go and the doc.go files
+#   tests/goshim_unity.sh           rewrite goshim/c_*_linux_{amd64,arm64}.{c,S} (Go's file names pick the
+#                                   architecture's), goshim/csources.go and the doc.go files
 #                                   (make goshim-unity)
 #   tests/goshim_unity.sh --check   exit 1, naming the file, when a committed one differs from what it would write
 #                                   (or a doc.go is left in a folder the units no longer include from)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# make_var NAME: the Makefile's variable for the architecture being written (UNIT_ARCH: amd64 or arm64).
 make_var() {
-    printf 'print-var:\n\t@echo $(%s)\n' "$1" | make -s --no-print-directory -f Makefile -f - print-var
+    printf 'print-var:\n\t@echo $(%s)\n' "$1" | make -s --no-print-directory ARCH="$UNIT_ARCH" -f Makefile -f - print-var
 }
 
 handler_unit() {
@@ -24,8 +26,10 @@ handler_unit() {
  * from turning byte loops into memset/memcpy calls, and tests/check_symbols.sh (d) proves that this unit calls
  * no libc function (it fails without the pragma). */
 #pragma GCC optimize("no-tree-loop-distribute-patterns")
-
 HEAD
+    # The Makefile's -mno-outline-atomics for arm64, which cgo does not allow as a flag: the same as a pragma.
+    if [[ $UNIT_ARCH == arm64 ]]; then printf '#pragma GCC target("no-outline-atomics")\n'; fi
+    echo
     local f
     for f in $(make_var SAFE_SRC); do printf '#include "%s"\n' "$f"; done
 }
@@ -48,9 +52,10 @@ MODULE=github.com/lastgasp/lastgasp
 TAG=lastgasp_csources
 
 # c_folders UNITS...: the repository folders (relative, sorted) whose files the given C units and goshim's cgo
-# preambles include, as the compiler resolves them with cgo's -I flags (install_linux_amd64.go).
+# preambles include, as the compiler resolves them with cgo's -I flags (install_linux.go).
 c_folders() {
     local cc=${CC:-cc}
+    if [[ $UNIT_ARCH == arm64 ]] && command -v aarch64-linux-gnu-gcc >/dev/null; then cc=aarch64-linux-gnu-gcc; fi
     {
         (cd goshim && { printf '%s\n' "$1" "$2"; grep -h '^#include "' ./*.go; } |
             $cc -MM -I.. -I../reporter -std=gnu11 -D_GNU_SOURCE -x c -)
@@ -106,18 +111,21 @@ check_or_write() { # FILE CONTENT
 
 MODE=${1:-}
 status=0
-for unit in handler install asm; do
-    case $unit in
-    handler) file=goshim/c_handler_linux_amd64.c ;;
-    install) file=goshim/c_install_linux_amd64.c ;;
-    asm) file=goshim/c_jmp_linux_amd64.S ;;
-    esac
-    want=$("${unit}_unit")
-    declare "want_$unit=$want"
-    check_or_write "$file" "$want"
+folders=()
+for UNIT_ARCH in amd64 arm64; do
+    for unit in handler install asm; do
+        case $unit in
+        handler) file=goshim/c_handler_linux_$UNIT_ARCH.c ;;
+        install) file=goshim/c_install_linux_$UNIT_ARCH.c ;;
+        asm) file=goshim/c_jmp_linux_$UNIT_ARCH.S ;;
+        esac
+        want=$("${unit}_unit")
+        declare "want_$unit=$want"
+        check_or_write "$file" "$want"
+    done
+    mapfile -t -O "${#folders[@]}" folders < <(c_folders "$want_handler" "$want_install" "$want_asm")
 done
-
-mapfile -t folders < <(c_folders "$want_handler" "$want_install" "$want_asm")
+mapfile -t folders < <(printf '%s\n' "${folders[@]}" | sort -u)
 [[ ${#folders[@]} -gt 0 ]] || { echo "goshim_unity: no C folders found (is ${CC:-cc} installed?)" >&2; exit 1; }
 check_or_write goshim/csources.go "$(csources_go "${folders[@]}")"
 for d in "${folders[@]}"; do check_or_write "$d/doc.go" "$(doc_go)"; done

@@ -37,6 +37,8 @@ def _load(name, path):
 
 R = _load("crash_readers_arm64", ROOT / "tests/crash/readers.py")
 matrix = _load("capture_matrix_arm64", HERE / "test_capture_matrix.py")
+gotb = _load("go_traceback_arm64", HERE / "traceback.py")
+fidelity = _load("go_fidelity_arm64", HERE / "fidelity.py")
 
 # program: (the signal lastgasp reports, the first frame of the crashing thread inside the program, or None
 # when that is the runtime's raise, which only a Go-aware reader names).
@@ -93,6 +95,13 @@ def go_json(dump):
     return json.loads(p.stdout)
 
 
+def said(sig, stderr):
+    """What lastgasp's line starts with: the runtime's first line for a panic (found from the crashing
+    goroutine), else the signal."""
+    reason = fidelity.runtime_reason(stderr) if sig == signal.SIGABRT else None
+    return reason.splitlines()[0] if reason else sig.name
+
+
 @pytest.mark.parametrize("prog", sorted(PROGRAMS))
 def test_arm64_go_ends_as_without_lastgasp(prog):
     """Exit 2 and the runtime's own report, with lastgasp as without; one dump that the four readers read."""
@@ -103,7 +112,7 @@ def test_arm64_go_ends_as_without_lastgasp(prog):
         assert with_lg.p.returncode == 2, with_lg.stderr[-3000:]
         assert matrix.normalized(with_lg.stderr) == matrix.normalized(base.stderr), with_lg.stderr[-3000:]
         ours = [l for l in with_lg.stderr.splitlines() if l.startswith("lastgasp: ")]
-        assert len(ours) == 1 and ours[0].startswith(f"lastgasp: {sig.name}"), ours
+        assert len(ours) == 1 and ours[0].startswith(f"lastgasp: {said(sig, base.stderr)}"), ours
         assert len(with_lg.dumps) == 1, with_lg.stderr[-3000:]
         dump = with_lg.dumps[0]
         symdir = R.symbols_dir(dump)
@@ -124,9 +133,6 @@ def test_arm64_go_ends_as_without_lastgasp(prog):
         for r in (base, with_lg):
             shutil.rmtree(r.workdir, ignore_errors=True)
 
-
-gotb = _load("go_traceback_arm64", HERE / "traceback.py")
-fidelity = _load("go_fidelity_arm64", HERE / "fidelity.py")
 # Corpus programs compared with the runtime's own traceback on arm64 (test_go_fidelity.py's comparison, at its
 # level, GOTRACEBACK=system: every goroutine with every frame).
 FIDELITY = sorted(p.name for p in (HERE / "corpus").iterdir()
@@ -152,3 +158,67 @@ def test_arm64_goroutines_match_go_traceback(prog):
         assert go["reason"] == fidelity.expected_reason(prog, r.stderr, go["version"])
     finally:
         shutil.rmtree(r.workdir, ignore_errors=True)
+
+
+def build_matrix(goshim):
+    """tests/go/matrix for arm64: plain (run without lastgasp) or with -tags goshim (goshim/auto installs it from
+    LASTGASP_DIR)."""
+    out = _bins / ("matrix_goshim" if goshim else "matrix")
+    if not out.exists():
+        env = dict(os.environ, CGO_ENABLED="1", GOARCH="arm64", CC="aarch64-linux-gnu-gcc")
+        p = subprocess.run(["go", "build", *(["-tags", "goshim"] if goshim else []), "-o", str(out), "."],
+                           cwd=HERE / "matrix", env=env, capture_output=True, text=True, timeout=900)
+        assert p.returncode == 0, p.stderr[-3000:]
+    return out
+
+
+def run_matrix(scenario, goshim, level=None):
+    work = Path(tempfile.mkdtemp(prefix="lastgasp-goarm64-shim-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LASTGASP_", "LD_PRELOAD", "GOTRACEBACK"))}
+    if goshim:
+        env["LASTGASP_DIR"] = str(work)
+    if level:
+        env["GOTRACEBACK"] = level
+    p = subprocess.run(["qemu-aarch64", "-L", SYSROOT, str(build_matrix(goshim)), scenario], cwd=work, env=env,
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=180)
+    return Run(p, sorted(work.glob("*.dmp")), work)
+
+
+# scenario: the signal lastgasp reports and a function of the program on the crashing goroutine's stack.
+GOSHIM = {"panic": (signal.SIGABRT, "main.main"), "nilderef": (signal.SIGABRT, "main.main"),
+          "cfault": (signal.SIGSEGV, "main.main")}
+
+
+@pytest.mark.parametrize("scenario", sorted(GOSHIM))
+def test_arm64_goshim_crashes_into_a_dump(scenario):
+    """goshim built for linux/arm64 (its build tags, the arm64 C units of tests/goshim_unity.sh): the program that
+    imports it ends as the same program without it (exit 2, the runtime's report), with one dump that the four
+    readers read, and whose Go stream is the runtime's traceback at GOTRACEBACK=system."""
+    sig, fn = GOSHIM[scenario]
+    base, got = run_matrix(scenario, False), run_matrix(scenario, True)
+    full = run_matrix(scenario, True, level="system")
+    try:
+        assert base.p.returncode == got.p.returncode == 2, (base.stderr[-2000:], got.stderr[-2000:])
+        assert matrix.normalized(got.stderr) == matrix.normalized(base.stderr), got.stderr[-3000:]
+        assert "crash dumps are off" not in got.stderr and "ErrUnsupported" not in got.stderr
+        ours = [l for l in got.stderr.splitlines() if l.startswith("lastgasp: ")]
+        assert len(ours) == 1 and ours[0].startswith(f"lastgasp: {said(sig, base.stderr)}"), ours
+        assert len(got.dumps) == 1, got.stderr[-3000:]
+        dump = got.dumps[0]
+        symdir = R.symbols_dir(dump)
+        views = {"lastgasp": R.read_lastgasp(dump), "breakpad": R.read_breakpad(dump, symdir),
+                 "rust-minidump": R.read_rust(dump, symdir), "lldb": R.read_lldb(dump, build_matrix(True))}
+        for name, v in views.items():
+            assert v["signal"] == sig.name, f"{name} says {v['signal']}"
+        assert views["rust-minidump"]["crashing_tid"] == views["lldb"]["crashing_tid"] == \
+            views["lastgasp"]["crashing_tid"]
+        go = views["lastgasp"]["json"]["go"]
+        crashed = next(g for g in go["goroutines"] if g["id"] == go["crashing_goroutine"])
+        assert fn in [f["function"] for f in crashed["frames"]], crashed["frames"]
+        assert full.p.returncode == 2 and len(full.dumps) == 1, full.stderr[-3000:]
+        fgo = go_json(full.dumps[0])["go"]
+        problems = fidelity.compare(gotb.parse_goroutines(full.stderr), fgo, fgo["crashing_goroutine"])
+        assert not problems, "\n".join(problems[:10])
+    finally:
+        for r in (base, got, full):
+            shutil.rmtree(r.workdir, ignore_errors=True)

@@ -110,7 +110,8 @@ def test_vendor_tree_is_what_the_build_used(vendored):
     _, log, work = vendored
     top = work / "vendor" / MODULE
     assert f"-I {top}/goshim/.." in log or f"-I{top}/goshim/.." in log, "cgo did not compile goshim from vendor/"
-    for unit in ("c_handler_linux_amd64.c", "c_install_linux_amd64.c", "c_jmp_linux_amd64.S"):
+    for unit in ("c_handler_linux_amd64.c", "c_install_linux_amd64.c", "c_jmp_linux_amd64.S",
+                 "c_handler_linux_arm64.c", "c_install_linux_arm64.c", "c_jmp_linux_arm64.S"):
         for inc in re.findall(r'#include "([^"]+)"', (top / "goshim" / unit).read_text()):
             assert (top / inc).is_file(), f"{inc} is not vendored"
     assert not (top / "formats/cli").exists() and not (top / "tests").exists()

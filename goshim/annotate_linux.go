@@ -1,3 +1,5 @@
+//go:build linux && (amd64 || arm64) && cgo
+
 package lastgasp
 
 /*
@@ -7,7 +9,7 @@ package lastgasp
 
 typedef int (*goshim_setter)(const char *, const char *);
 
-// With liblastgasp.so preloaded, its table is the one its dumps carry (install_linux_amd64.go): set the
+// With liblastgasp.so preloaded, its table is the one its dumps carry (install_linux.go): set the
 // annotation there. dlsym finds that copy, or none (this copy's symbols are not in the dynamic table). Looked
 // up once: threads racing here all store the same pointer.
 static int goshim_set_annotation(const char *key, const char *value)
