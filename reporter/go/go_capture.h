@@ -68,6 +68,7 @@ uint64_t rep_exe_bias_nasync(void);
 
 /* go_traceback.c (install side) */
 int go_traceback_words(const uint8_t *code, size_t len, uint64_t addr, uint64_t *cache, uint64_t *env);
+int go_traceback_words_arm64(const uint8_t *code, size_t len, uint64_t addr, uint64_t *cache, uint64_t *env);
 void rep_go_traceback_find_nasync(struct rep_go *go, uint64_t sym_cache, uint64_t sym_env, uint64_t code_lo,
                                   uint64_t code_hi);
 int rep_go_crash_bit_arm_nasync(struct rep_go *go, int keep);

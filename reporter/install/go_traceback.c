@@ -19,8 +19,11 @@
  * followed by a RIP-relative 32-bit store of the same register:
  *     [REX] 8B /r (mod 00, rm 101) disp32     MOVL runtime.traceback_cache(SB), reg
  *     [REX] 89 /r (mod 00, rm 101) disp32     MOVL reg, runtime.traceback_env(SB)
- * (checked against the symbols for every Go version from 1.22 to 1.27 by tests/go/offsets/run.sh).
- * Both ways are validated: inside a writable segment of the executable, and the values coherent.
+ * On arm64 it is a page address and a 32-bit load from it, then the same for the store:
+ *     ADRP Xa, cache@page; LDR Wr, [Xa, #cache@lo12]; ADRP Xb, env@page; STR Wr, [Xb, #env@lo12]
+ * (checked against the symbols for every Go version from 1.22 to 1.27 by tests/go/offsets/run.sh, on
+ * both architectures). Both ways are validated: inside a writable segment of the executable, and the
+ * values coherent.
  */
 #include "../go/go_capture.h"
 
@@ -69,6 +72,43 @@ int go_traceback_words(const uint8_t *code, size_t len, uint64_t addr, uint64_t 
     return -1;
 }
 
+/* One arm64 ADRP Xd at code[i] (run-time address pc) followed by a 32-bit LDR/STR (unsigned offset,
+ * `opc` 0xb94 or 0xb90 in bits 31-22) based on Xd: its data register and target. */
+static int adrp_ldst32(const uint8_t *code, size_t len, size_t i, uint64_t pc, uint32_t opc, int *reg,
+                       uint64_t *target)
+{
+    uint32_t a, m;
+    if (i + 8 > len)
+        return 0;
+    memcpy(&a, code + i, 4);
+    memcpy(&m, code + i + 4, 4);
+    if ((a & 0x9f000000u) != 0x90000000u || (m >> 22) != opc || ((m >> 5) & 31) != (a & 31))
+        return 0;
+    int64_t page = (int64_t)((((a >> 5) & 0x7ffffu) << 2) | ((a >> 29) & 3u));
+    if (page & (1 << 20))
+        page -= 1 << 21;
+    *reg = (int)(m & 31);
+    *target = (pc & ~0xfffull) + (uint64_t)(page * 4096) + ((m >> 10) & 0xfffu) * 4;
+    return 1;
+}
+
+/* go_traceback_words for arm64 code (see the top). Pure, as the amd64 one, and built on every
+ * architecture: tests/go/offsets checks it against the symbols of arm64 binaries. */
+int go_traceback_words_arm64(const uint8_t *code, size_t len, uint64_t addr, uint64_t *cache, uint64_t *env)
+{
+    for (size_t i = 0; i + 16 <= len; i += 4) {
+        int r1, r2;
+        uint64_t from, to;
+        if (adrp_ldst32(code, len, i, addr + i, 0x2e5 /* LDR Wt */, &r1, &from) &&
+            adrp_ldst32(code, len, i + 8, addr + i + 8, 0x2e4 /* STR Wt */, &r2, &to) && r1 == r2 && from != to) {
+            *cache = from;
+            *env = to;
+            return 0;
+        }
+    }
+    return -1;
+}
+
 /* The executable's load bias: AT_PHDR minus the PT_PHDR vaddr (go_install.c uses it too). */
 uint64_t rep_exe_bias_nasync(void)
 {
@@ -93,6 +133,12 @@ static int in_writable_segment_nasync(uint64_t a)
     return 0;
 }
 
+#if defined(__aarch64__)
+#define GO_TRACEBACK_WORDS go_traceback_words_arm64
+#else
+#define GO_TRACEBACK_WORDS go_traceback_words
+#endif
+
 /* At install (before or after the runtime started): where the words are. sym_cache/sym_env come from
  * .symtab (0 when stripped); code is the function above. The symbols win; the code must agree with
  * them when both exist (a disagreement means the decoding is wrong for this build: trust neither). */
@@ -101,7 +147,7 @@ void rep_go_traceback_find_nasync(struct rep_go *go, uint64_t sym_cache, uint64_
 {
     uint64_t c = 0, e = 0;
     int decoded = code_lo && code_hi > code_lo && code_hi - code_lo < (1u << 20) &&
-                  go_traceback_words((const uint8_t *)(uintptr_t)code_lo, code_hi - code_lo, code_lo, &c, &e) == 0;
+                  GO_TRACEBACK_WORDS((const uint8_t *)(uintptr_t)code_lo, code_hi - code_lo, code_lo, &c, &e) == 0;
     if (sym_cache && sym_env) {
         if (decoded && (c != sym_cache || e != sym_env)) {
             snprintf(go->tb_why, sizeof go->tb_why, "the traceback word's code does not match its symbols");

@@ -2,7 +2,8 @@
  *
  * Usage: tbwords BINARY. Reads the ELF file, finds runtime.traceback_cache, runtime.traceback_env and
  * the function that sets one from the other (runtime.finishDebugVarsSetup, else runtime.parsedebugvars)
- * in .symtab, decodes that function's code the way a stripped binary is handled at install, and
+ * in .symtab, decodes that function's code the way a stripped binary is handled at install (the amd64
+ * or the arm64 decoder, by the binary's e_machine), and
  * prints "ok ..." when the decoded addresses are the symbols' (exit 0), else what differs (exit 1). */
 #include <elf.h>
 #include <fcntl.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 int go_traceback_words(const uint8_t *code, size_t len, uint64_t addr, uint64_t *cache, uint64_t *env);
+int go_traceback_words_arm64(const uint8_t *code, size_t len, uint64_t addr, uint64_t *cache, uint64_t *env);
 
 int main(int argc, char **argv)
 {
@@ -56,7 +58,7 @@ int main(int argc, char **argv)
         if (sh[i].sh_type != SHT_PROGBITS || fn < sh[i].sh_addr || fn + fn_size > sh[i].sh_addr + sh[i].sh_size)
             continue;
         uint64_t c = 0, e = 0;
-        int r = go_traceback_words(f + sh[i].sh_offset + (fn - sh[i].sh_addr), fn_size, fn, &c, &e);
+        int r = (eh->e_machine == EM_AARCH64 ? go_traceback_words_arm64 : go_traceback_words)(f + sh[i].sh_offset + (fn - sh[i].sh_addr), fn_size, fn, &c, &e);
         if (r == 0 && c == cache && e == env) {
             printf("ok traceback_cache %#lx traceback_env %#lx decoded from the code\n", (unsigned long)c,
                    (unsigned long)e);
