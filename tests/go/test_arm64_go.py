@@ -7,8 +7,14 @@ the arm64 library preloaded (build/arm64/liblastgasp.so, `make ARCH=arm64`).
     Go code and a fault in C code called through cgo; one dump, which Breakpad, rust-minidump, LLDB and the amd64
     `lastgasp json` all read, with the same signal and crashing thread.
 
-What qemu-user cannot reproduce is asserted as a limit (tests/crash/test_arm64.py says which: no helper task,
-qemu's thread names), never skipped.
+  - the goroutines (test_go_fidelity.py's comparison at GOTRACEBACK=system): every goroutine the runtime
+    printed, with the same frames, status and wait reason, and the same reason, for every corpus program with
+    Go 1.26 and 1.22, and some stripped (the traceback word decoded from arm64 code, allgs found by its shape);
+  - goshim built for arm64 (tests/go/matrix with -tags goshim): the same death as the program without it, a dump
+    the four readers read, and goroutines that match the runtime's traceback.
+
+qemu-user changes the dump as tests/crash/test_arm64.py asserts (no helper task, qemu's thread names, qemu's
+own thread not answering the capture signal); nothing here depends on those, and no scenario is skipped.
 """
 import importlib.util
 import json
@@ -64,10 +70,16 @@ _bins = Path(tempfile.mkdtemp(prefix="lastgasp-goarm64-"))
 MODES = {"default": [], "stripped": ["-ldflags=-s -w"]}
 
 
-def build(prog, mode="default"):
-    out = _bins / f"{prog}-{mode}"
+# Toolchains of the goroutine comparison (test_go_fidelity.py's variable): the installed Go and an older release.
+VERSIONS = os.environ.get("GO_FIDELITY_VERSIONS", "local go1.22.12").split()
+
+
+def build(prog, mode="default", version="local"):
+    out = _bins / (f"{prog}-{mode}" if version == "local" else f"{prog}-{mode}-{version}")
     if not out.exists():
         env = dict(os.environ, CGO_ENABLED="1", GOARCH="arm64", CC="aarch64-linux-gnu-gcc")
+        if version != "local":
+            env["GOTOOLCHAIN"] = version
         subprocess.run(["go", "build", *MODES[mode], "-o", str(out), "./" + prog], cwd=HERE / "corpus", env=env,
                        check=True, capture_output=True, timeout=600)
     return out
@@ -79,7 +91,7 @@ class Run:
         self.stderr = p.stderr
 
 
-def run(prog, lastgasp=True, level=None, mode="default"):
+def run(prog, lastgasp=True, level=None, mode="default", version="local"):
     """The arm64 program under qemu-aarch64; LD_PRELOAD goes to the guest only (-E), as in test_arm64.py."""
     work = Path(tempfile.mkdtemp(prefix="lastgasp-goarm64-run-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LASTGASP_", "LD_PRELOAD", "GOTRACEBACK"))}
@@ -89,7 +101,7 @@ def run(prog, lastgasp=True, level=None, mode="default"):
         argv += ["-E", f"LD_PRELOAD={ALIB}"]
     if level:
         env["GOTRACEBACK"] = level
-    p = subprocess.run([*argv, str(build(prog, mode))], cwd=work, env=env, stdin=subprocess.DEVNULL,
+    p = subprocess.run([*argv, str(build(prog, mode, version))], cwd=work, env=env, stdin=subprocess.DEVNULL,
                        capture_output=True, text=True, timeout=180)
     return Run(p, sorted(work.glob("*.dmp")), work)
 
@@ -145,13 +157,14 @@ FIDELITY = sorted(p.name for p in (HERE / "corpus").iterdir()
                   if p.is_dir() and (p / "main.go").exists() and p.name not in {"deadlock", "sigquit"})
 
 
+@pytest.mark.parametrize("version", VERSIONS)
 @pytest.mark.parametrize("prog,mode", [(p, "default") for p in FIDELITY] +
                          [(p, "stripped") for p in ("cgofault", "mapwrites", "panicstring", "parked1000")])
-def test_arm64_goroutines_match_go_traceback(prog, mode):
+def test_arm64_goroutines_match_go_traceback(prog, mode, version):
     """Every goroutine the runtime printed, with its id, status, wait reason and frames (file:line, inlined frames
     included), is in the dump's Go stream, walked by the arm64 rules (lr-based frames, g from TPIDR_EL0); the
     reason is the runtime's first lines."""
-    r = run(prog, level="system", mode=mode)
+    r = run(prog, level="system", mode=mode, version=version)
     try:
         assert r.p.returncode == 2, r.stderr[-3000:]
         assert len(r.dumps) == 1, r.stderr[-3000:]

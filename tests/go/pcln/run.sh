@@ -11,6 +11,9 @@
 #   PCLN_TOOLCHAINS  toolchains to test (default "local go1.22.12": the installed Go, and Go 1.22
 #                    fetched through the module proxy by GOTOOLCHAIN)
 #   PCLN_OUT         where binaries and logs go (default build/tests/go-pcln)
+#   PCLN_ARM64_MODES modes also built for linux/arm64 (GOARCH=arm64, CC=aarch64-linux-gnu-gcc) and run under
+#                    qemu-aarch64, for each toolchain (default "default stripped": the pclntab inside the
+#                    executable segment, found by section or symbol, and by the scan for its magic)
 # Prints one line per toolchain and mode, then "N passed, M failed"; exit status 1 if any failed.
 set -uo pipefail
 
@@ -97,6 +100,33 @@ for tc in $TOOLCHAINS; do
             passed=$((passed + 1))
         else
             echo "FAIL  $ver $m (log: $log):"
+            grep -E '^(MISMATCH|FAIL|fatal|panic|SIG|signal|guarded|PC=)' "$log" | head -20 | sed 's/^/      /'
+            tail -3 "$log" | sed 's/^/      /'
+            failed=$((failed + 1))
+        fi
+    done
+done
+
+# ---- the same on linux/arm64, under qemu-user (GNU ld puts .gopclntab in the R+X segment there) ----
+for tc in $TOOLCHAINS; do
+    ver=$(GOTOOLCHAIN=$tc go env GOVERSION 2>/dev/null) || continue # counted as failed above
+    for m in ${PCLN_ARM64_MODES-default stripped}; do
+        bin="$OUT/pcln-$ver-$m-arm64"
+        log="$bin.log"
+        flags=$(mode_flags "$m")
+        if ! GOTOOLCHAIN=$tc CGO_ENABLED=1 GOARCH=arm64 CC=aarch64-linux-gnu-gcc go build -buildvcs=false \
+            ${flags:+"$flags"} -o "$bin" . >"$log" 2>&1; then
+            echo "FAIL  $ver $m arm64: build failed:"
+            sed 's/^/      /' "$log" | head -30
+            failed=$((failed + 1))
+            continue
+        fi
+        if timeout 900 qemu-aarch64 -L /usr/aarch64-linux-gnu "$bin" -inline=yes >"$log" 2>&1 &&
+            grep -q '^PASS$' "$log"; then
+            echo "PASS  $ver $m arm64: $(grep -E '^stacks:' "$log" | sed 's/^stacks: //'); $(grep -E '^found:' "$log" | sed 's/.*found by //')"
+            passed=$((passed + 1))
+        else
+            echo "FAIL  $ver $m arm64 (log: $log):"
             grep -E '^(MISMATCH|FAIL|fatal|panic|SIG|signal|guarded|PC=)' "$log" | head -20 | sed 's/^/      /'
             tail -3 "$log" | sed 's/^/      /'
             failed=$((failed + 1))
