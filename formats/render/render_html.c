@@ -50,12 +50,12 @@ static void thread_frames(FILE *out, const struct render_thread *t)
 
 static void registers(FILE *out, const struct mdr_context *ctx)
 {
-    if (!ctx || ctx->arch != MDR_ARCH_AMD64)
+    if (!ctx || !ctx->nregs)
         return;
     fputs("<details><summary>Registers</summary><table class=\"kv\">", out);
-    for (int i = 0; i < MDR_NREGS; i++)
+    for (uint32_t i = 0; i < ctx->nregs; i++)
         fprintf(out, "%s<th>%s</th><td class=\"m\">0x%016" PRIx64 "</td>%s", i % 3 == 0 ? "<tr>" : "",
-                mdr_reg_names[i], ctx->reg[i], i % 3 == 2 || i == MDR_NREGS - 1 ? "</tr>\n" : "");
+                ctx->reg_names[i], ctx->reg[i], i % 3 == 2 || i == ctx->nregs - 1 ? "</tr>\n" : "");
     fputs("</table></details>\n", out);
 }
 

@@ -98,13 +98,13 @@ static void json_frame(FILE *out, const struct render_frame *f)
 
 static void json_registers(FILE *out, const struct mdr_context *ctx)
 {
-    if (!ctx || ctx->arch != MDR_ARCH_AMD64) {
+    if (!ctx || !ctx->nregs) {
         fputs("null", out);
         return;
     }
     fputc('{', out);
-    for (int i = 0; i < MDR_NREGS; i++) {
-        fprintf(out, "%s\"%s\":", i ? "," : "", mdr_reg_names[i]);
+    for (uint32_t i = 0; i < ctx->nregs; i++) {
+        fprintf(out, "%s\"%s\":", i ? "," : "", ctx->reg_names[i]);
         json_hex(out, ctx->reg[i]);
     }
     fputc('}', out);

@@ -138,9 +138,9 @@ static void frame_line(FILE *out, size_t i, const struct render_frame *f)
 
 static void registers(FILE *out, const struct mdr_context *ctx)
 {
-    for (int i = 0; i < MDR_NREGS; i++)
-        fprintf(out, "  %6s 0x%016" PRIx64 "%s", mdr_reg_names[i], ctx->reg[i],
-                i % 3 == 2 || i == MDR_NREGS - 1 ? "\n" : "");
+    for (uint32_t i = 0; i < ctx->nregs; i++)
+        fprintf(out, "  %6s 0x%016" PRIx64 "%s", ctx->reg_names[i], ctx->reg[i],
+                i % 3 == 2 || i == ctx->nregs - 1 ? "\n" : "");
 }
 
 /* The JSON status words, as a person would say them. */
@@ -174,7 +174,7 @@ static void thread_block(FILE *out, const struct render_thread *t, const struct 
     } else if (t->nframes == 0) {
         fprintf(out, "  (no frames: %s)\n", t->no_frames_why ? t->no_frames_why : "none recorded");
     }
-    if (t->crashed && t->ctx && t->ctx->arch == MDR_ARCH_AMD64)
+    if (t->crashed && t->ctx && t->ctx->nregs)
         registers(out, t->ctx);
 }
 

@@ -441,6 +441,8 @@ static void test_fallback(void)
     memset(th, 0, sizeof th);
     th[0].tid = 7;
     th[0].ctx.arch = MDR_ARCH_AMD64;
+    th[0].ctx.nregs = MDR_NREGS;
+    th[0].ctx.reg_names = mdr_reg_names;
     th[0].ctx.reg[MDR_RIP] = 0x1000;
     th[1].tid = 8;
     th[1].ctx.arch = MDR_ARCH_UNSUPPORTED;
@@ -448,6 +450,8 @@ static void test_fallback(void)
     md.nthreads = 2;
     md.exception = (struct mdr_exception){ .present = 1, .tid = 8, .code = 7, .flags = 2, .address = 0x10 };
     md.exception.ctx.arch = MDR_ARCH_AMD64;
+    md.exception.ctx.nregs = MDR_NREGS;
+    md.exception.ctx.reg_names = mdr_reg_names;
     md.exception.ctx.reg[MDR_RIP] = 0x2000;
     md.has_pid = 1;
     md.pid = 7;
@@ -461,6 +465,41 @@ static void test_fallback(void)
     CHECK(out && strstr(out, "\"threads\":[{\"tid\":8,\"name\":null,\"crashed\":true,\"status\":null,\"frames\":"
                              "[{\"pc\":\"0x2000\",\"function\":null,\"offset\":null,\"file\":null,\"line\":null,"
                              "\"module\":null,\"inlined\":false,\"trust\":\"context\"}]") != NULL);
+    free(out);
+}
+
+/* An arm64 context (reader: Breakpad's layout) gives the frame's pc and prints its own registers by name. */
+static void test_arm64_registers(void)
+{
+    struct mdr_dump md;
+    struct mdr_thread th[1];
+    char *out;
+
+    memset(&md, 0, sizeof md);
+    memset(th, 0, sizeof th);
+    th[0].tid = 9;
+    md.threads = th;
+    md.nthreads = 1;
+    md.exception = (struct mdr_exception){ .present = 1, .tid = 9, .code = 11, .flags = 1, .address = 0 };
+    md.exception.ctx.arch = MDR_ARCH_ARM64;
+    md.exception.ctx.nregs = MDR_ARM64_NREGS;
+    md.exception.ctx.reg_names = mdr_reg_names_arm64;
+    md.exception.ctx.reg[MDR_ARM64_PC] = 0x5500001d8c;
+    md.exception.ctx.reg[MDR_ARM64_LR] = 0x5500001d7c;
+    md.exception.ctx.reg[MDR_ARM64_X0 + 28] = 0x28;
+    md.exception.ctx.reg[MDR_ARM64_CPSR] = 0x20000000;
+    th[0].ctx = md.exception.ctx;
+    out = render(0, &md);
+    CHECK(out && strstr(out, "\nThread 9 crashed:\n#0  0x0000005500001d8c in ??\n") != NULL);
+    CHECK(out && strstr(out, "      pc 0x0000005500001d8c      sp 0x0000000000000000      fp 0x0000000000000000\n"
+                             "      lr 0x0000005500001d7c") != NULL);
+    CHECK(out && strstr(out, "     x28 0x0000000000000028\n    cpsr 0x0000000020000000\n") != NULL); /* 3 a line */
+    CHECK(out && strstr(out, "rip") == NULL);
+    free(out);
+    out = render(1, &md);
+    CHECK(out && strstr(out, "\"registers\":{\"pc\":\"0x5500001d8c\",\"sp\":\"0x0\",\"fp\":\"0x0\",\"lr\":"
+                             "\"0x5500001d7c\",\"x0\":\"0x0\"") != NULL);
+    CHECK(out && strstr(out, "\"x28\":\"0x28\",\"cpsr\":\"0x20000000\"}") != NULL);
     free(out);
 }
 
@@ -537,6 +576,7 @@ int main(void)
     test_show();
     test_json();
     test_fallback();
+    test_arm64_registers();
     test_go_show();
     test_go_reason();
     test_go_json();
