@@ -251,7 +251,7 @@ SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 SIGSAFE_OBJ := $(filter $(B)/obj/sigsafe/%,$(SAFE_OBJ))
 unit-bins: $(U)/test_sigsafe $(U)/test_sigsafe_asan $(U)/test_mdread $(U)/test_render $(U)/test_roundtrip \
            $(U)/test_unwind $(U)/test_sha256 $(U)/test_go_reason $(U)/test_annotate $(U)/test_annotate_tsan \
-           $(U)/test_render_html $(U)/test_pprof $(U)/test_buildid
+           $(U)/test_render_html $(U)/test_pprof $(U)/test_buildid $(U)/test_walk
 UNWIND_OBJ := $(addprefix $(B)/obj/reporter/,unwind.o $(ARCH_DIR)/unwind_cfi.o symbols.o modules.o) \
               $(B)/obj/formats/minidump/buildid.o
 
@@ -269,6 +269,11 @@ $(U)/test_mdread: tests/unit/test_mdread.c $(READER_SRC) $(HEADERS)
 	$(CC) $(CFLAGS_BASE) $(SAN) -o $@ $< $(READER_SRC)
 
 $(U)/test_render: tests/unit/test_render.c tests/unit/render_fixtures.h $(READER_SRC) $(RENDER_SRC) $(HEADERS)
+	@mkdir -p $(U)
+	$(CC) $(CFLAGS_BASE) $(SAN) -o $@ $< $(READER_SRC) $(RENDER_SRC)
+
+# foreign dumps: every architecture's context and the tool's stack walk, through show and json
+$(U)/test_walk: tests/unit/test_walk.c $(READER_SRC) $(RENDER_SRC) $(HEADERS)
 	@mkdir -p $(U)
 	$(CC) $(CFLAGS_BASE) $(SAN) -o $@ $< $(READER_SRC) $(RENDER_SRC)
 
