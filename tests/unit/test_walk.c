@@ -6,7 +6,8 @@
  * each with and without SystemInfo (the layout then comes from the context's size or flags). Every one holds the
  * same known stack: a frame-pointer chain of two links that breaks on a misaligned frame pointer, then, above
  * decoys the scan must skip (a pointer into a module's data, a pointer into no module), one return address only a
- * scan finds. The walk must give exactly those frames with their trust, and stop.
+ * scan finds, under which a saved frame pointer starts the chain again, up to the outermost record {0, 0}. The
+ * walk must give exactly those frames with their trust, and stop there.
  *
  * `test_walk --write-corpus DIR` also writes the built dumps as fuzzing seeds (tests/fuzz/corpus).
  */
@@ -31,7 +32,8 @@
 #define LR 0x10001100u          /* arm, arm64: the link register, the first return address */
 #define RET1 0x10002000u        /* in the frame record at fp0 */
 #define RET2 0x20003000u        /* in the frame record at fp1, whose saved fp is misaligned */
-#define RET3 0x10004000u        /* found by the scan only */
+#define RET3 0x10004000u        /* found by the scan only; the word under it is a frame pointer again */
+#define RET4 0x20005000u        /* in the frame record at fp2, after which comes the outermost record {0, 0} */
 #define DATA_PTR 0x1000a000u    /* inside app, outside its code: not a return address */
 #define NO_MODULE 0x30000000u
 #define PAC_BITS 0x002d000000000000ull /* arm64 pointer-authentication bits on RET1 */
@@ -51,6 +53,9 @@ static const struct arch_case {
     { "arm", ARM, 5, 4, "r0", "cpsr" },
     { "arm64 (Breakpad's layout)", ARM64_OLD, 0x8003, 8, "x0", "cpsr" },
     { "arm64 (MD_CONTEXT_ARM64 layout)", ARM64_MS, 12, 8, "x0", "cpsr" },
+    /* Breakpad's processor takes either layout under either architecture value (by size, then flags). */
+    { "arm64 (Breakpad's layout, architecture 12)", ARM64_OLD, 12, 8, "x0", "cpsr" },
+    { "arm64 (MD_CONTEXT_ARM64 layout, architecture 0x8003)", ARM64_MS, 0x8003, 8, "x0", "cpsr" },
 };
 #define NCASES (sizeof cases / sizeof cases[0])
 
@@ -112,9 +117,15 @@ static void fill_stack(uint8_t *s, const struct arch_case *c)
     put_word(s, w, 0x40 + w, ret1);
     put_word(s, w, 0x80, 0x11);              /* fp1: {misaligned, RET2}: the chain ends after RET2 */
     put_word(s, w, 0x80 + w, RET2);
-    put_word(s, w, 0x80 + 2 * w, DATA_PTR);  /* the scan from fp1 + 2w skips these two */
+    put_word(s, w, 0x80 + 2 * w, DATA_PTR);  /* the scan from fp1 + 2w skips these three */
     put_word(s, w, 0x80 + 3 * w, NO_MODULE);
-    put_word(s, w, 0x80 + 4 * w, RET3);      /* and takes this one */
+    put_word(s, w, 0x80 + 4 * w, STACK + 0x100);
+    put_word(s, w, 0x80 + 5 * w, RET3);      /* and takes this one; the chain goes on from the word under it */
+    put_word(s, w, 0x100, STACK + 0x140);    /* fp2: {fp3, RET4} */
+    put_word(s, w, 0x100 + w, RET4);
+    put_word(s, w, 0x140, 0);                /* fp3: {0, 0}, the outermost frame: the walk ends here */
+    put_word(s, w, 0x140 + w, 0);
+    put_word(s, w, 0x180, RET1);             /* so no scan may find this one */
 }
 
 /* The context at the crash: pc, sp = STACK + 0x10, fp = STACK + 0x40, lr, and two marker registers. */
@@ -330,10 +341,10 @@ static void check_case(const struct arch_case *c, const struct build_opts *o)
     else
         CHECK_MSG(mdr_context_lr(ctx) == 0, "%s %s: no lr", c->name, how);
 
-    /* The walk: the context frame, (lr), RET1 and RET2 by the chain, RET3 by the scan, then nothing. */
+    /* The walk: the context frame, (lr), RET1 and RET2 by the chain, RET3 by the scan, RET4 by the chain. */
     n = mdr_walk(&md, &md.threads[0], ctx, wf, MDR_WALK_MAX_FRAMES);
-    CHECK_MSG(n == 4u + has_lr(c->layout), "%s %s: %zu frames", c->name, how, n);
-    if (n == 4u + has_lr(c->layout)) {
+    CHECK_MSG(n == 5u + has_lr(c->layout), "%s %s: %zu frames", c->name, how, n);
+    if (n == 5u + has_lr(c->layout)) {
         CHECK_MSG(wf[k].pc == PC && wf[k].trust == LG_TRUST_CONTEXT, "%s %s: frame 0", c->name, how);
         k++;
         if (has_lr(c->layout)) {
@@ -346,8 +357,11 @@ static void check_case(const struct arch_case *c, const struct build_opts *o)
         CHECK_MSG(wf[k].pc == RET2 && wf[k].trust == LG_TRUST_FP && wf[k].sp == STACK + 0x80 + 2 * c->word,
                   "%s %s: RET2", c->name, how);
         k++;
-        CHECK_MSG(wf[k].pc == RET3 && wf[k].trust == LG_TRUST_SCAN && wf[k].sp == STACK + 0x80 + 5 * c->word,
+        CHECK_MSG(wf[k].pc == RET3 && wf[k].trust == LG_TRUST_SCAN && wf[k].sp == STACK + 0x80 + 6 * c->word,
                   "%s %s: RET3 0x%llx", c->name, how, (unsigned long long)wf[k].pc);
+        k++;
+        CHECK_MSG(wf[k].pc == RET4 && wf[k].trust == LG_TRUST_FP && wf[k].sp == STACK + 0x100 + 2 * c->word,
+                  "%s %s: RET4 0x%llx", c->name, how, (unsigned long long)wf[k].pc);
         for (size_t i = 1; i < n; i++)
             CHECK_MSG(wf[i].sp >= wf[i - 1].sp, "%s %s: sp of frame %zu goes down", c->name, how, i);
     }
@@ -359,8 +373,8 @@ static void check_case(const struct arch_case *c, const struct build_opts *o)
 
     out = render(1, &md);
     snprintf(want, sizeof want, "{\"pc\":\"0x%x\",\"function\":null,\"offset\":null,\"file\":null,\"line\":null,"
-             "\"module\":\"app\",\"inlined\":false,\"trust\":\"scan\"}]", RET3);
-    CHECK_MSG(out && strstr(out, want), "%s %s: json has the scan frame last:\n%s", c->name, how, out ? out : "");
+             "\"module\":\"app\",\"inlined\":false,\"trust\":\"scan\"},{\"pc\":\"0x%x\"", RET3, RET4);
+    CHECK_MSG(out && strstr(out, want), "%s %s: json has the scan frame:\n%s", c->name, how, out ? out : "");
     snprintf(want, sizeof want, "{\"pc\":\"0x%x\",\"function\":null,\"offset\":null,\"file\":null,\"line\":null,"
              "\"module\":\"libc.so.6\",\"inlined\":false,\"trust\":\"fp\"}", RET2);
     CHECK_MSG(out && strstr(out, want), "%s %s: json RET2", c->name, how);
@@ -425,9 +439,10 @@ static void test_hostile_stacks(void)
     put_word(s, 8, 0x40, STACK + 0x40);       /* fp0 points at itself */
     CHECK(mdr_open(&md, d.b, d.len, err, sizeof err) == MDR_OK);
     n = mdr_walk(&md, &md.threads[0], &md.exception.ctx, wf, MDR_WALK_MAX_FRAMES);
-    CHECK(n >= 2 && wf[1].pc == RET1 && wf[1].trust == LG_TRUST_FP);
+    CHECK(n >= 3 && wf[1].pc == RET1 && wf[1].trust == LG_TRUST_FP);
+    CHECK(n >= 3 && wf[2].pc == RET2 && wf[2].trust == LG_TRUST_SCAN); /* not fp0's record again */
     for (size_t i = 2; i < n; i++)
-        CHECK(wf[i].trust == LG_TRUST_SCAN && wf[i].sp > wf[i - 1].sp);
+        CHECK(wf[i].sp > wf[i - 1].sp);
     mdr_close(&md);
     for (uint32_t off = 0; off < STACK_SIZE; off += 8)
         put_word(s, 8, off, RET3);
@@ -474,7 +489,7 @@ static int write_corpus(const char *dir)
     char path[4096];
     int rc = 0;
 
-    for (size_t i = 0; i < NCASES; i++) {
+    for (size_t i = 0; i < 5; i++) {
         static const char *const names[] = { "amd64", "x86", "arm", "arm64_old", "arm64_ms" };
         FILE *f;
 
