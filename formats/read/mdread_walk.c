@@ -48,11 +48,12 @@ static int hex(const uint8_t **p, const uint8_t *end, uint64_t *v)
 static void code_ranges(struct mdr_reader *rd)
 {
     struct mdr_dump *md = rd->md;
-    const uint8_t *p = md->maps.data, *end = p + md->maps.len;
+    const uint8_t *p = md->maps.data, *end;
     size_t cap = 0, n = 0;
 
     if (!p)
         return;
+    end = p + md->maps.len;
     while (p < end) {
         const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
         const uint8_t *eol = nl ? nl : end, *q = p;
