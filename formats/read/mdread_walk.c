@@ -167,7 +167,7 @@ static enum step fp_step(const struct walk *w, uint64_t fp, uint64_t sp, uint64_
         return STEP_NONE;
     *ret = code_address(w, *ret);
     if (*ret == 0)
-        return STEP_END; /* the outermost frame's record */
+        return STEP_END; /* a record with no return address: nothing called this frame */
     return mdr_is_code(w->md, *ret) ? STEP_FRAME : STEP_NONE;
 }
 
@@ -227,6 +227,10 @@ size_t mdr_walk(const struct mdr_dump *md, const struct mdr_thread *t, const str
         if (s == STEP_FRAME) {
             sp = fp + 2 * w.word;
             put(out, &n, ret, sp, LG_TRUST_FP);
+            /* A saved frame pointer of 0 is the outermost record: _start clears rbp / x29 (both ABIs) before
+             * it calls into libc, so its return address is the program's entry and nothing above is a frame. */
+            if (next == 0)
+                break;
             fp = next;
             words = MDR_WALK_SCAN_WORDS;
             continue;

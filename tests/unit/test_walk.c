@@ -6,8 +6,8 @@
  * each with and without SystemInfo (the layout then comes from the context's size or flags). Every one holds the
  * same known stack: a frame-pointer chain of two links that breaks on a misaligned frame pointer, then, above
  * decoys the scan must skip (a pointer into a module's data, a pointer into no module), one return address only a
- * scan finds, under which a saved frame pointer starts the chain again, up to the outermost record {0, 0}. The
- * walk must give exactly those frames with their trust, and stop there.
+ * scan finds, under which a saved frame pointer starts the chain again, up to the outermost record (saved frame
+ * pointer 0). The walk must give exactly those frames with their trust, and stop there.
  *
  * `test_walk --write-corpus DIR` also writes the built dumps as fuzzing seeds (tests/fuzz/corpus).
  */
@@ -33,7 +33,8 @@
 #define RET1 0x10002000u        /* in the frame record at fp0 */
 #define RET2 0x20003000u        /* in the frame record at fp1, whose saved fp is misaligned */
 #define RET3 0x10004000u        /* found by the scan only; the word under it is a frame pointer again */
-#define RET4 0x20005000u        /* in the frame record at fp2, after which comes the outermost record {0, 0} */
+#define RET4 0x20005000u        /* in the frame record at fp2 */
+#define RET5 0x10006000u        /* in the outermost record at fp3, {0, RET5}: the walk ends with it */
 #define DATA_PTR 0x1000a000u    /* inside app, outside its code: not a return address */
 #define NO_MODULE 0x30000000u
 #define PAC_BITS 0x002d000000000000ull /* arm64 pointer-authentication bits on RET1 */
@@ -123,8 +124,8 @@ static void fill_stack(uint8_t *s, const struct arch_case *c)
     put_word(s, w, 0x80 + 5 * w, RET3);      /* and takes this one; the chain goes on from the word under it */
     put_word(s, w, 0x100, STACK + 0x140);    /* fp2: {fp3, RET4} */
     put_word(s, w, 0x100 + w, RET4);
-    put_word(s, w, 0x140, 0);                /* fp3: {0, 0}, the outermost frame: the walk ends here */
-    put_word(s, w, 0x140 + w, 0);
+    put_word(s, w, 0x140, 0);                /* fp3: {0, RET5}, the outermost record: the walk ends with it */
+    put_word(s, w, 0x140 + w, RET5);
     put_word(s, w, 0x180, RET1);             /* so no scan may find this one */
 }
 
@@ -341,10 +342,11 @@ static void check_case(const struct arch_case *c, const struct build_opts *o)
     else
         CHECK_MSG(mdr_context_lr(ctx) == 0, "%s %s: no lr", c->name, how);
 
-    /* The walk: the context frame, (lr), RET1 and RET2 by the chain, RET3 by the scan, RET4 by the chain. */
+    /* The walk: the context frame, (lr), RET1 and RET2 by the chain, RET3 by the scan, RET4 and RET5 by the
+     * chain. */
     n = mdr_walk(&md, &md.threads[0], ctx, wf, MDR_WALK_MAX_FRAMES);
-    CHECK_MSG(n == 5u + has_lr(c->layout), "%s %s: %zu frames", c->name, how, n);
-    if (n == 5u + has_lr(c->layout)) {
+    CHECK_MSG(n == 6u + has_lr(c->layout), "%s %s: %zu frames", c->name, how, n);
+    if (n == 6u + has_lr(c->layout)) {
         CHECK_MSG(wf[k].pc == PC && wf[k].trust == LG_TRUST_CONTEXT, "%s %s: frame 0", c->name, how);
         k++;
         if (has_lr(c->layout)) {
@@ -362,6 +364,9 @@ static void check_case(const struct arch_case *c, const struct build_opts *o)
         k++;
         CHECK_MSG(wf[k].pc == RET4 && wf[k].trust == LG_TRUST_FP && wf[k].sp == STACK + 0x100 + 2 * c->word,
                   "%s %s: RET4 0x%llx", c->name, how, (unsigned long long)wf[k].pc);
+        k++;
+        CHECK_MSG(wf[k].pc == RET5 && wf[k].trust == LG_TRUST_FP && wf[k].sp == STACK + 0x140 + 2 * c->word,
+                  "%s %s: RET5 0x%llx", c->name, how, (unsigned long long)wf[k].pc);
         for (size_t i = 1; i < n; i++)
             CHECK_MSG(wf[i].sp >= wf[i - 1].sp, "%s %s: sp of frame %zu goes down", c->name, how, i);
     }
@@ -436,6 +441,12 @@ static void test_hostile_stacks(void)
     }
     CHECK(stk + STACK_SIZE <= d.len);
     s = d.b + stk;
+    put_word(s, 8, 0x140, STACK + 0x1c0);    /* fp3: {a frame pointer, no return address}: the walk ends */
+    put_word(s, 8, 0x148, 0);
+    CHECK(mdr_open(&md, d.b, d.len, err, sizeof err) == MDR_OK);
+    n = mdr_walk(&md, &md.threads[0], &md.exception.ctx, wf, MDR_WALK_MAX_FRAMES);
+    CHECK_MSG(n == 5 && wf[4].pc == RET4, "%zu frames", n); /* the context, RET1, RET2, RET3, RET4 */
+    mdr_close(&md);
     put_word(s, 8, 0x40, STACK + 0x40);       /* fp0 points at itself */
     CHECK(mdr_open(&md, d.b, d.len, err, sizeof err) == MDR_OK);
     n = mdr_walk(&md, &md.threads[0], &md.exception.ctx, wf, MDR_WALK_MAX_FRAMES);
