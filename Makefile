@@ -6,6 +6,7 @@
 #   make test   every test (installs what it needs first: see tests/tools/deps.sh)
 #   make bench  benchmarks (tests/bench/), results to stdout
 #   make fuzz   the reader's fuzzer for FUZZ_SECONDS (default 600)
+#   make unwind-test  the unwinder against libunwind (tests/unwind/README.md; libunwind-dev from deps.sh test)
 
 CC ?= gcc
 B := build
@@ -49,7 +50,8 @@ INSTALL_SRC := $(sort $(wildcard reporter/install/*.c))
 # The tool shares the handler's constant knowledge of the format: signal names and the build-id note walk.
 MD_SHARED_SRC := formats/minidump/signames.c formats/minidump/buildid.c
 READER_SRC := $(sort $(wildcard formats/read/*.c)) $(MD_SHARED_SRC)
-RENDER_SRC := $(sort $(wildcard formats/render/*.c))
+# The renderers, with the JSON writer and reader every JSON document of the tool goes through (formats/json/).
+RENDER_SRC := $(sort $(wildcard formats/render/*.c formats/json/*.c))
 # Bundles (`lastgasp collect`, and show/json of a bundle): the command-line tool only, on minizip and zlib.
 BUNDLE_SRC := $(sort $(wildcard formats/bundle/*.c))
 MINIZIP_LIBS := $(shell pkg-config --libs minizip 2>/dev/null || echo -lminizip) -lz
@@ -89,7 +91,7 @@ HEADERS := $(wildcard sigsafe/*.h sigsafe/*/*.h formats/*/*.h reporter/*.h repor
 ifeq ($(LIBC),musl)
 all: $(B)/liblastgasp.so $(B)/liblastgasp.a
 else
-all: $(B)/liblastgasp.so $(B)/liblastgasp.a $(B)/lastgasp
+all: $(B)/liblastgasp.so $(B)/liblastgasp.a $(B)/lastgasp $(B)/lastgasp.1
 endif
 
 $(B)/kinc/.done:
@@ -126,6 +128,14 @@ $(B)/liblastgasp.a: $(SAFE_OBJ) $(INSTALL_OBJ)
 
 $(B)/lastgasp: $(READER_OBJ) $(BUNDLE_OBJ) $(SHIP_OBJ) $(DEBUGINFO_OBJ) $(PPROF_OBJ) $(CLI_SRC:%.c=$(B)/host/%.o)
 	$(CC) -o $@ $^ $(MINIZIP_LIBS) $(CURL_LIBS) $(DW_LIBS)
+
+# The man page, printed from the help table that --help prints (formats/cli/help.c) by a build-time program.
+$(B)/host/mkman: formats/cli/man/mkman.c formats/cli/help.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -o $@ formats/cli/man/mkman.c formats/cli/help.c
+
+$(B)/lastgasp.1: $(B)/host/mkman
+	$< > $@.tmp && mv $@.tmp $@
 
 # ---- test programs ----
 T := $(B)/tests
@@ -251,7 +261,8 @@ SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 SIGSAFE_OBJ := $(filter $(B)/obj/sigsafe/%,$(SAFE_OBJ))
 unit-bins: $(U)/test_sigsafe $(U)/test_sigsafe_asan $(U)/test_mdread $(U)/test_render $(U)/test_roundtrip \
            $(U)/test_unwind $(U)/test_sha256 $(U)/test_go_reason $(U)/test_annotate $(U)/test_annotate_tsan \
-           $(U)/test_render_html $(U)/test_pprof $(U)/test_buildid $(U)/test_walk
+           $(U)/test_render_html $(U)/test_pprof $(U)/test_buildid $(U)/test_json \
+           $(U)/test_watch_state $(U)/test_walk
 UNWIND_OBJ := $(addprefix $(B)/obj/reporter/,unwind.o $(ARCH_DIR)/unwind_cfi.o symbols.o modules.o) \
               $(B)/obj/formats/minidump/buildid.o
 
@@ -272,6 +283,17 @@ $(U)/test_render: tests/unit/test_render.c tests/unit/render_fixtures.h $(READER
 	@mkdir -p $(U)
 	$(CC) $(CFLAGS_BASE) $(SAN) -o $@ $< $(READER_SRC) $(RENDER_SRC)
 
+# The JSON writer and reader (formats/json/): escaping against references, limits, misuse, malformed input.
+JSON_SRC := $(sort $(wildcard formats/json/*.c))
+$(U)/test_json: tests/unit/test_json.c $(JSON_SRC) $(HEADERS)
+	@mkdir -p $(U)
+	$(CC) $(CFLAGS_BASE) $(SAN) -o $@ $< $(JSON_SRC)
+
+# The state file of `lastgasp watch` (formats/ship/spool.c): written, read back, old files, damaged files.
+$(U)/test_watch_state: tests/unit/test_watch_state.c formats/ship/spool.c $(JSON_SRC) $(HEADERS)
+	@mkdir -p $(U)
+	$(CC) $(CFLAGS_BASE) $(SAN) -o $@ $< formats/ship/spool.c $(JSON_SRC)
+
 # foreign dumps: every architecture's context and the tool's stack walk, through show and json
 $(U)/test_walk: tests/unit/test_walk.c $(READER_SRC) $(RENDER_SRC) $(HEADERS)
 	@mkdir -p $(U)
@@ -287,7 +309,7 @@ $(U)/test_render_html: tests/unit/test_render_html.c tests/unit/render_fixtures.
 $(U)/test_pprof: tests/unit/test_pprof.c tests/unit/render_fixtures.h tests/unit/pb_check.h $(READER_SRC) \
                  $(RENDER_SRC) $(PPROF_SRC) $(HEADERS)
 	@mkdir -p $(U)
-	$(CC) $(CFLAGS_BASE) $(SAN) -o $@ $< $(READER_SRC) $(RENDER_SRC) $(filter-out %/pprof_main.c,$(PPROF_SRC)) -lz
+	$(CC) $(CFLAGS_BASE) $(SAN) -o $@ $< $(READER_SRC) $(RENDER_SRC) $(filter-out %/write.c,$(PPROF_SRC)) -lz
 
 # The writer as shipped (handler objects) feeding the reader: every field round-trips.
 $(U)/test_roundtrip: tests/unit/test_roundtrip.c $(READER_SRC) $(B)/obj/formats/minidump/mdwrite.o $(SIGSAFE_OBJ) $(HEADERS)
@@ -328,8 +350,29 @@ $(U)/test_annotate_tsan: tests/unit/test_annotate.c reporter/install/annotate.c 
 	$(CC) $(filter-out -O2,$(CFLAGS_BASE)) -O1 -fsanitize=thread -Wno-tsan -o $@ $< reporter/install/annotate.c \
 	    reporter/annotate_read.c formats/minidump/mdwrite.c $(wildcard sigsafe/*.c) sigsafe/x86_64/jmp.S $(READER_SRC) -lpthread
 
+# The unwinder against libunwind (tests/unwind/README.md): one program per build variant of the generated chain,
+# linked with the handler's unwind objects as shipped and with libunwind (deps.sh test installs libunwind-dev).
+UNWDIFF_VARIANTS := O0-fp O0-nofp O2-fp O2-nofp
+UW := $(T)/unwind
+unwdiff_flags = $(if $(findstring O0,$(1)),-O0,-O2) \
+                $(if $(findstring nofp,$(1)),-fomit-frame-pointer,-fno-omit-frame-pointer)
+unwind-bins: $(UNWDIFF_VARIANTS:%=$(UW)/unwdiff-%) $(UNWDIFF_VARIANTS:%=$(UW)/libunwdiff_plt-%.so)
+$(UW)/stacks.c: tests/unwind/gen_stacks.py
+	@mkdir -p $(UW)
+	python3 $< > $@
+$(UW)/libunwdiff_plt-%.so: tests/unwind/plt_lib.c tests/unwind/unwdiff.h
+	@mkdir -p $(UW)
+	$(CC) $(CRASHER_CFLAGS) $(call unwdiff_flags,$*) -shared -fPIC -Wl,-soname,$(notdir $@) -o $@ $<
+$(UW)/unwdiff-%: tests/unwind/unwdiff.c tests/unwind/$(ARCH_DIR)/trace.c $(UW)/stacks.c \
+                 $(UW)/libunwdiff_plt-%.so $(UNWIND_OBJ) $(SIGSAFE_OBJ) $(HEADERS) tests/unwind/unwdiff.h
+	$(CC) $(CRASHER_CFLAGS) -Itests/unwind $(call unwdiff_flags,$*) -Wl,-z,now -Wl,-rpath,'$$ORIGIN' -o $@ \
+	    tests/unwind/unwdiff.c tests/unwind/$(ARCH_DIR)/trace.c $(UW)/stacks.c $(UW)/libunwdiff_plt-$*.so \
+	    $(UNWIND_OBJ) $(SIGSAFE_OBJ) -lunwind -lpthread
+unwind-test: unwind-bins
+	bash tests/unwind/run.sh
+
 # The profile builder of `lastgasp pprof` and the crash-server event run on every input with a Go stream.
-FUZZ_PPROF_SRC := $(filter-out %/gzip.c %/pprof_main.c,$(PPROF_SRC))
+FUZZ_PPROF_SRC := $(filter-out %/gzip.c %/write.c,$(PPROF_SRC))
 $(T)/fuzz_mdread: tests/fuzz/fuzz_mdread.c tests/unit/html_check.h tests/unit/pb_check.h $(READER_SRC) $(RENDER_SRC) \
                   $(FUZZ_PPROF_SRC) formats/ship/event.c $(HEADERS)
 	@mkdir -p $(T)
@@ -366,4 +409,5 @@ goshim-unity:
 clean:
 	rm -rf $(B)
 
-.PHONY: goshim-unity all deps test-bins musl-test-bins hardening-bins san unit-bins demo test bench fuzz clean
+.PHONY: goshim-unity all deps test-bins musl-test-bins hardening-bins san unit-bins unwind-bins unwind-test demo test \
+        bench fuzz clean

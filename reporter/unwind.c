@@ -156,8 +156,8 @@ uint32_t rep_unwind(const ucontext_t *uc, uint64_t stack_lo, uint64_t stack_hi, 
         int was_exact = r.exact_pc;
         int s = rep_cfi_step(mods, nmods, &r);
         trust = LG_TRUST_CFI;
-        if (s == 0 && n == 1 && rep_module_index(mods, nmods, r.v[16]) < 0) {
-            s = bad_call_step(&r);
+        if (s == 0 && was_exact && rep_module_index(mods, nmods, r.v[16]) < 0) {
+            s = bad_call_step(&r); /* the top frame's pc, or one a signal frame holds */
         } else if (s == 0) {
             /* No unwind tables for the pc. Go code keeps frame pointers; in other code of a module (musl's
              * libc) rbp is whatever the caller left there, so the checked scan goes first. */
@@ -171,11 +171,18 @@ uint32_t rep_unwind(const ucontext_t *uc, uint64_t stack_lo, uint64_t stack_hi, 
                 trust = LG_TRUST_FP;
             }
         }
-        if (s < 0 || r.v[16] == 0)
+        /* A return address of 0 ends the stack; a pc of 0 that a signal frame holds is a call through a null
+         * pointer in the interrupted code, walked out of as at the top (libunwind does too). */
+        if (s < 0 || (r.v[16] == 0 && !r.exact_pc))
             break;
         /* The stack grows down, so callers live higher; only a signal frame may jump elsewhere. */
         if (r.v[7] <= sp && !(r.exact_pc && !was_exact))
             break;
+        /* Stepped through a signal frame: the next pc is where the signal stopped it, not a return address,
+         * and is named as the top frame's is (report.c looks a frame of trust "context" up at pc itself; at
+         * pc-1 a signal at a function's first instruction was named after the function before it). */
+        if (r.exact_pc && !was_exact)
+            trust = LG_TRUST_CONTEXT;
     }
     g_window.len = 0;
     return n;

@@ -12,6 +12,10 @@ for t in build/tests/unit/test_*; do
   timeout 300 "$t"
 done
 
+echo "== the unwinder against libunwind: the same frames on a generated chain, 4 build variants (tests/unwind)"
+make -s unwind-bins
+bash tests/unwind/run.sh
+
 echo "== promise checks (handler symbols, exports, bind-now; goshim's units derived from the Makefile's folders)"
 bash tests/check_symbols.sh
 bash tests/goshim_unity.sh --check

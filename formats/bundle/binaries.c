@@ -5,6 +5,7 @@
  * Normal context. The build-id is read from the same descriptor the file is then copied from.
  */
 #include "bundle_int.h"
+#include "../json/json.h"
 #include "../render/render.h"
 
 #include <elf.h>
@@ -130,16 +131,16 @@ static int same_id(const struct bundle_modref *a, const struct bundle_modref *b)
                                       : !a->build_id && !b->build_id && strcmp(a->path, b->path) == 0;
 }
 
-static void missing_entry(FILE *missing, int *first, const struct bundle_modref *m, const char *why)
+static void missing_entry(struct json_w *missing, const struct bundle_modref *m, const char *why)
 {
-    fputs(*first ? "{\"build_id\":" : ",{\"build_id\":", missing);
-    *first = 0;
-    render_json_str_n(missing, m->build_id, m->build_id ? strlen(m->build_id) : 0);
-    fputs(",\"path\":", missing);
-    render_json_str_n(missing, m->path, strlen(m->path));
-    fputs(",\"reason\":", missing);
-    render_json_str_n(missing, why, strlen(why));
-    fputc('}', missing);
+    json_obj(missing);
+    json_key(missing, "build_id");
+    json_str(missing, m->build_id);
+    json_key(missing, "path");
+    json_str(missing, m->path);
+    json_key(missing, "reason");
+    json_str(missing, why);
+    json_obj_end(missing);
 }
 
 /* Open path and check that it is a regular file with the expected build-id: the fd, or -1 with why. */
@@ -165,11 +166,9 @@ static int open_matching(const struct bundle_modref *m, struct stat *st, char *w
     return -1;
 }
 
-int bundle_collect_binaries(struct bundle_zout *zo, struct bundle_modref *refs, size_t n, FILE *bins, FILE *missing,
-                         size_t *nmissing, char *err, size_t errlen)
+int bundle_collect_binaries(struct bundle_zout *zo, struct bundle_modref *refs, size_t n, struct json_w *bins,
+                            struct json_w *missing, size_t *nmissing, char *err, size_t errlen)
 {
-    int first_bin = 1, first_missing = 1;
-
     *nmissing = 0;
     qsort(refs, n, sizeof *refs, by_build_id);
     for (size_t i = 0; i < n;) {
@@ -177,7 +176,7 @@ int bundle_collect_binaries(struct bundle_zout *zo, struct bundle_modref *refs, 
         while (j < n && same_id(&refs[i], &refs[j]))
             j++;
         if (!refs[i].build_id) { /* nothing to check a file against: never guess */
-            missing_entry(missing, &first_missing, &refs[i], "the dump has no build-id for this module");
+            missing_entry(missing, &refs[i], "the dump has no build-id for this module");
             (*nmissing)++;
             fprintf(stderr, "lastgasp: collect: binary %s not included: the dump has no build-id for it\n",
                     refs[i].path);
@@ -206,18 +205,22 @@ int bundle_collect_binaries(struct bundle_zout *zo, struct bundle_modref *refs, 
             close(fd);
             if (r != 0)
                 return -1;
-            fputs(first_bin ? "{\"name\":" : ",{\"name\":", bins);
-            first_bin = 0;
-            render_json_str_n(bins, name, strlen(name));
-            fputs(",\"build_id\":", bins);
-            render_json_str_n(bins, refs[k].build_id, strlen(refs[k].build_id));
-            fputs(",\"path\":", bins);
-            render_json_str_n(bins, refs[k].path, strlen(refs[k].path));
-            fprintf(bins, ",\"size\":%" PRIu64 ",\"sha256\":\"%s\"}", size, sha);
+            json_obj(bins);
+            json_key(bins, "name");
+            json_str(bins, name);
+            json_key(bins, "build_id");
+            json_str(bins, refs[k].build_id);
+            json_key(bins, "path");
+            json_str(bins, refs[k].path);
+            json_key(bins, "size");
+            json_u64(bins, size);
+            json_key(bins, "sha256");
+            json_str(bins, sha);
+            json_obj_end(bins);
             break;
         }
         if (k == j) {
-            missing_entry(missing, &first_missing, &refs[i], why);
+            missing_entry(missing, &refs[i], why);
             (*nmissing)++;
             fprintf(stderr, "lastgasp: collect: binary %s (%s) not included: %s\n", refs[i].path, refs[i].build_id, why);
         }

@@ -66,10 +66,12 @@ int bundle_is_dump(const char *name);
  * mdr_close(). 0, or -1 with err. */
 int bundle_read_dump(struct bundle *b, const char *name, struct mdr_dump *md, char *err, size_t errlen);
 
-/* `show BUNDLE`: one line per dump; `json BUNDLE`: {"bundle", "dumps": [{"name", "error", "dump"}]} where
- * "dump" is the dump's `json` object. 0, 1 when some dump could not be read (the others are printed), -1 on a
+/* `show BUNDLE`: one line per dump; `json BUNDLE`: {"format", "bundle", "dumps": [{"name", "error", "dump"}]}
+ * where "dump" is the dump's `json` object and "format" names this document (formats/README.md). 0, 1 when some dump could not be read (the others are printed), -1 on a
  * write error. */
 int bundle_show(FILE *out, const char *path, struct bundle *b);
+#define BUNDLE_JSON_FORMAT "lastgasp-json-bundle"
+#define BUNDLE_JSON_VERSION 1
 int bundle_json(FILE *out, const char *path, struct bundle *b);
 /* `html BUNDLE`: one page, an index of the dumps, then each dump's section (bundle_html.c). Same returns. */
 int bundle_html(FILE *out, const char *path, struct bundle *b);

@@ -47,7 +47,8 @@ void bundle_zout_abort(struct bundle_zout *zo);
 /* ---- manifest.c ---- */
 
 /* One object of the manifest's "dumps" array, from the parsed dump. */
-void bundle_manifest_dump(FILE *out, const char *name, const char *source, uint64_t size, const char *sha,
+struct json_w;
+void bundle_manifest_dump(struct json_w *w, const char *name, const char *source, uint64_t size, const char *sha,
                        const struct mdr_dump *md);
 
 /* ---- binaries.c: --with-binaries ---- */
@@ -64,10 +65,10 @@ struct bundle_modref {
 int bundle_elf_build_id(int fd, char *hex, size_t hexcap);
 
 /* Add binaries/<build-id>/<basename> once per build-id, from the first path whose file has that build-id;
- * write the manifest's "binaries" and "missing_binaries" arrays (without their keys) to bins and missing.
+ * add each entry of the manifest's "binaries" and "missing_binaries" arrays to bins and missing (open arrays).
  * refs are sorted in place. *nmissing counts the files that could not go in (each also said on stderr).
  * 0, or -1 with err when the zip could not be written. */
-int bundle_collect_binaries(struct bundle_zout *zo, struct bundle_modref *refs, size_t n, FILE *bins, FILE *missing,
-                         size_t *nmissing, char *err, size_t errlen);
+int bundle_collect_binaries(struct bundle_zout *zo, struct bundle_modref *refs, size_t n, struct json_w *bins,
+                            struct json_w *missing, size_t *nmissing, char *err, size_t errlen);
 
 #endif

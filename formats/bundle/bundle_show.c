@@ -6,6 +6,7 @@
 #include "bundle.h"
 #include "../debuginfo/debuginfo.h"
 #include "../read/mdread.h"
+#include "../json/json.h"
 #include "../render/render.h"
 
 #include <inttypes.h>
@@ -94,20 +95,30 @@ int bundle_json(FILE *out, const char *path, struct bundle *b)
 {
     char err[512];
     size_t bad = 0;
-    int first = 1;
+    struct json_w w;
 
-    fputs("{\"bundle\":", out);
-    render_json_str_n(out, path, strlen(path));
-    fputs(",\"dumps\":[", out);
+    json_w_init_file(&w, out);
+    json_obj(&w);
+    json_key(&w, "format");
+    json_obj(&w);
+    json_key(&w, "name");
+    json_str(&w, BUNDLE_JSON_FORMAT);
+    json_key(&w, "version");
+    json_u64(&w, BUNDLE_JSON_VERSION);
+    json_obj_end(&w);
+    json_key(&w, "bundle");
+    json_str(&w, path);
+    json_key(&w, "dumps");
+    json_arr(&w);
     for (size_t i = 0; i < b->n; i++) {
         struct mdr_dump md;
         char *one = NULL;
         size_t len = 0;
         if (!bundle_is_dump(b->names[i]))
             continue;
-        fputs(first ? "{\"name\":" : ",{\"name\":", out);
-        first = 0;
-        render_json_str_n(out, b->names[i], strlen(b->names[i]));
+        json_obj(&w);
+        json_key(&w, "name");
+        json_str(&w, b->names[i]);
         int ok = bundle_read_dump(b, b->names[i], &md, err, sizeof err) == 0;
         if (ok && dbg_apply(&md) != 0) /* as `json NAME.dmp` prints it */
             fprintf(stderr, "lastgasp: %s: out of memory looking up debug info\n", b->names[i]);
@@ -120,19 +131,26 @@ int bundle_json(FILE *out, const char *path, struct bundle *b)
                 snprintf(err, sizeof err, "could not render it");
         }
         if (ok) {
-            fputs(",\"error\":null,\"dump\":", out);
-            fwrite(one, 1, len - 1, out); /* without the object's newline */
+            json_key(&w, "error");
+            json_null(&w);
+            json_key(&w, "dump");
+            json_raw(&w, one, len - 1); /* without the object's newline */
         } else {
             fprintf(stderr, "lastgasp: %s:%s: %s\n", path, b->names[i], err);
-            fputs(",\"error\":", out);
-            render_json_str_n(out, err, strlen(err));
-            fputs(",\"dump\":null", out);
+            json_key(&w, "error");
+            json_str(&w, err);
+            json_key(&w, "dump");
+            json_null(&w);
             bad++;
         }
-        fputc('}', out);
+        json_obj_end(&w);
         free(one);
         mdr_close(&md);
     }
-    fputs("]}\n", out);
+    json_arr_end(&w);
+    json_obj_end(&w);
+    if (json_w_finish(&w) != 0)
+        return -1;
+    fputc('\n', out);
     return ferror(out) ? -1 : bad ? 1 : 0;
 }

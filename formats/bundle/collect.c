@@ -9,6 +9,7 @@
 #include "bundle_int.h"
 #include "../read/grow.h"
 #include "../read/mdread.h"
+#include "../json/json.h"
 #include "../render/render.h"
 
 #include <dirent.h>
@@ -119,14 +120,16 @@ static int read_file(struct dump *d, uint8_t **buf, size_t *len, char *why, size
     return bundle_read_regular_file(d->path, 0, MAX_DUMP, &d->st, buf, len, why, whylen);
 }
 
-static void skipped(struct run *r, FILE *json, const struct dump *d, const char *why)
+static void skipped(struct run *r, struct json_w *json, const struct dump *d, const char *why)
 {
     fprintf(stderr, "lastgasp: collect: skipped %s: %s\n", d->path, why);
-    fputs(r->nskipped++ ? ",{\"source\":" : "{\"source\":", json);
-    render_json_str_n(json, d->path, strlen(d->path));
-    fputs(",\"reason\":", json);
-    render_json_str_n(json, why, strlen(why));
-    fputc('}', json);
+    r->nskipped++;
+    json_obj(json);
+    json_key(json, "source");
+    json_str(json, d->path);
+    json_key(json, "reason");
+    json_str(json, why);
+    json_obj_end(json);
 }
 
 static int remember_modules(struct run *r, const struct mdr_dump *md)
@@ -148,7 +151,8 @@ static int remember_modules(struct run *r, const struct mdr_dump *md)
 }
 
 /* Read, parse, zip and describe one dump. 0 (collected or skipped), or -1 when the bundle failed. */
-static int collect_one(struct run *r, struct bundle_zout *zo, struct dump *d, FILE *dumps_json, FILE *skipped_json)
+static int collect_one(struct run *r, struct bundle_zout *zo, struct dump *d, struct json_w *dumps_json,
+                       struct json_w *skipped_json)
 {
     uint8_t *buf;
     size_t len;
@@ -167,8 +171,7 @@ static int collect_one(struct run *r, struct bundle_zout *zo, struct dump *d, FI
     }
     int rc = bundle_zout_add_mem(zo, d->name, buf, len, d->st.st_mtime, d->st.st_mode, sha, r->err, sizeof r->err);
     if (rc == 0) {
-        if (r->ncollected++)
-            fputc(',', dumps_json);
+        r->ncollected++;
         bundle_manifest_dump(dumps_json, d->name, d->path, len, sha, &md);
         d->collected = 1;
         if (r->o->with_binaries && remember_modules(r, &md) != 0) {
@@ -181,30 +184,41 @@ static int collect_one(struct run *r, struct bundle_zout *zo, struct dump *d, FI
     return rc;
 }
 
-/* manifest.json: the arrays built while collecting, inside the one object. */
-static int add_manifest(struct run *r, struct bundle_zout *zo, char *const parts[4])
+/* manifest.json: the arrays built while collecting (each a complete JSON array), inside the one object. */
+static int add_manifest(struct run *r, struct bundle_zout *zo, char *const parts[4], const size_t plen[4])
 {
     char *text = NULL, when[32], sha[65];
     size_t len = 0;
     time_t now = time(NULL);
     struct tm tm;
     struct utsname u;
+    struct json_w w;
     FILE *m = open_memstream(&text, &len);
+    static const char *const keys[4] = {"dumps", "skipped", "binaries", "missing_binaries"};
 
     if (!m)
         return -1;
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
-    fprintf(m, "{\"format\":\"lastgasp-bundle\",\"version\":1,\"created\":\"%s\",\"collected_on\":", when);
-    if (uname(&u) == 0)
-        render_json_str_n(m, u.nodename, strlen(u.nodename));
-    else
-        fputs("null", m);
-    fprintf(m, ",\"dumps\":[%s],\"skipped\":[%s],", parts[0], parts[1]);
-    if (r->o->with_binaries)
-        fprintf(m, "\"binaries\":[%s],\"missing_binaries\":[%s]}\n", parts[2], parts[3]);
-    else
-        fputs("\"binaries\":null,\"missing_binaries\":null}\n", m);
-    if (fclose(m) != 0) {
+    json_w_init_file(&w, m);
+    json_obj(&w);
+    json_key(&w, "format");
+    json_str(&w, "lastgasp-bundle");
+    json_key(&w, "version");
+    json_u64(&w, 1);
+    json_key(&w, "created");
+    json_str(&w, when);
+    json_key(&w, "collected_on");
+    json_str(&w, uname(&u) == 0 ? u.nodename : NULL);
+    for (int k = 0; k < 4; k++) {
+        json_key(&w, keys[k]);
+        if (k < 2 || r->o->with_binaries)
+            json_raw(&w, parts[k], plen[k]);
+        else
+            json_null(&w);
+    }
+    json_obj_end(&w);
+    int bad = json_w_finish(&w) != 0 || fputc('\n', m) == EOF;
+    if (fclose(m) != 0 || bad) {
         free(text);
         return -1;
     }
@@ -260,6 +274,7 @@ int bundle_collect(const struct bundle_collect_options *o)
     char *parts[4] = {0};
     size_t plen[4];
     FILE *pf[4] = {0};
+    struct json_w pw[4]; /* the manifest's four arrays, written while collecting */
     int status = BUNDLE_COLLECT_FAILED, zip_open = 0;
 
     if (lstat(o->output, &st) == 0) {
@@ -273,14 +288,17 @@ int bundle_collect(const struct bundle_collect_options *o)
         status = BUNDLE_COLLECT_NOTHING;
         goto out;
     }
-    for (int k = 0; k < 4; k++)
+    for (int k = 0; k < 4; k++) {
         if (!(pf[k] = open_memstream(&parts[k], &plen[k])))
             goto fail;
+        json_w_init_file(&pw[k], pf[k]);
+        json_arr(&pw[k]);
+    }
     zip_open = 1; /* from here on, bundle_zout_abort() removes whatever part of the bundle exists */
     if (bundle_zout_open(&zo, o->output, r.err, sizeof r.err) != 0)
         goto fail;
     for (size_t i = 0; i < r.n; i++)
-        if (collect_one(&r, &zo, &r.dumps[i], pf[0], pf[1]) != 0)
+        if (collect_one(&r, &zo, &r.dumps[i], &pw[0], &pw[1]) != 0)
             goto fail;
     if (r.ncollected == 0) {
         fprintf(stderr, "lastgasp: collect: none of the %zu files is a readable dump; no bundle written\n", r.n);
@@ -289,16 +307,18 @@ int bundle_collect(const struct bundle_collect_options *o)
     }
     size_t nmissing = 0;
     if (o->with_binaries &&
-        bundle_collect_binaries(&zo, r.refs, r.nrefs, pf[2], pf[3], &nmissing, r.err, sizeof r.err) != 0)
+        bundle_collect_binaries(&zo, r.refs, r.nrefs, &pw[2], &pw[3], &nmissing, r.err, sizeof r.err) != 0)
         goto fail;
     size_t nbin = zo.n - r.ncollected;
     for (int k = 0; k < 4; k++) {
-        int bad = fclose(pf[k]);
+        json_arr_end(&pw[k]);
+        int bad = json_w_finish(&pw[k]) != 0;
+        bad |= fclose(pf[k]) != 0;
         pf[k] = NULL;
         if (bad)
             goto fail;
     }
-    if (add_manifest(&r, &zo, parts) != 0)
+    if (add_manifest(&r, &zo, parts, plen) != 0)
         goto fail;
     zip_open = 0;
     if (bundle_zout_finish(&zo, o->output, r.err, sizeof r.err) != 0)

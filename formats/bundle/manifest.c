@@ -6,11 +6,8 @@
 #include "bundle_int.h"
 #include "../read/mdread.h"
 #include "../render/render.h"
+#include "../json/json.h"
 
-#include <inttypes.h>
-#include <string.h>
-
-static void str(FILE *out, const char *s) { render_json_str_n(out, s, s ? strlen(s) : 0); }
 
 /* The innermost frame of the crashing thread: the function `json` names first for it. */
 static const char *crashing_function(const struct render_report *r)
@@ -21,48 +18,58 @@ static const char *crashing_function(const struct render_report *r)
     return NULL;
 }
 
-void bundle_manifest_dump(FILE *out, const char *name, const char *source, uint64_t size, const char *sha,
-                       const struct mdr_dump *md)
+void bundle_manifest_dump(struct json_w *w, const char *name, const char *source, uint64_t size, const char *sha,
+                          const struct mdr_dump *md)
 {
     struct render_report r;
     int have = render_report_build(&r, md) == 0;
 
-    fputs("{\"name\":", out);
-    str(out, name);
-    fputs(",\"source\":", out);
-    str(out, source);
-    fprintf(out, ",\"size\":%" PRIu64 ",\"sha256\":\"%s\",\"signal\":", size, sha);
+    json_obj(w);
+    json_key(w, "name");
+    json_str(w, name);
+    json_key(w, "source");
+    json_str(w, source);
+    json_key(w, "size");
+    json_u64(w, size);
+    json_key(w, "sha256");
+    json_str(w, sha);
+    json_key(w, "signal");
     if (have)
-        render_json_signal(out, &r);
+        render_json_signal(w, &r);
     else
-        fputs("null", out);
-    fputs(",\"crashing_function\":", out);
-    str(out, have ? crashing_function(&r) : NULL);
-    fputs(",\"process_name\":", out);
-    str(out, md->process_name);
-    fputs(",\"pid\":", out);
+        json_null(w);
+    json_key(w, "crashing_function");
+    json_str(w, have ? crashing_function(&r) : NULL);
+    json_key(w, "process_name");
+    json_str(w, md->process_name);
+    json_key(w, "pid");
     if (have && r.has_pid)
-        fprintf(out, "%" PRIu32, r.pid);
+        json_u64(w, r.pid);
     else
-        fputs("null", out);
-    fputs(",\"time\":", out);
+        json_null(w);
+    json_key(w, "time");
     if (have)
-        render_json_time(out, &r);
+        render_json_time(w, &r);
     else
-        fputs("null", out);
-    fputs(",\"modules\":[", out);
+        json_null(w);
+    json_key(w, "modules");
+    json_arr(w);
     for (size_t i = 0; i < md->nmodules; i++) {
-        fputs(i ? ",{\"path\":" : "{\"path\":", out);
-        str(out, md->modules[i].path);
-        fputs(",\"build_id\":", out);
-        str(out, md->modules[i].build_id);
-        fputc('}', out);
+        json_obj(w);
+        json_key(w, "path");
+        json_str(w, md->modules[i].path);
+        json_key(w, "build_id");
+        json_str(w, md->modules[i].build_id);
+        json_obj_end(w);
     }
-    fputs("],\"go_version\":", out);
-    str(out, md->go.present ? md->go.go_version : NULL);
-    fputs(",\"container\":", out);
-    render_json_container(out, md);
-    fprintf(out, ",\"warnings\":%zu}", md->nwarnings + md->warnings_dropped);
+    json_arr_end(w);
+    json_key(w, "go_version");
+    json_str(w, md->go.present ? md->go.go_version : NULL);
+    json_key(w, "container");
+    render_json_container(w, md);
+    json_key(w, "warnings");
+    json_u64(w, md->nwarnings + md->warnings_dropped);
+    json_obj_end(w);
     if (have)
         render_report_free(&r);
 }

@@ -303,14 +303,14 @@ struct lg_thread_record {
 };
 
 enum lg_frame_trust {
-    LG_TRUST_CONTEXT = 1,    /* from the signal context */
+    LG_TRUST_CONTEXT = 1,    /* from a signal context: the top frame, and the one a signal stopped (after a signal frame) */
     LG_TRUST_CFI = 2,        /* from the module's unwind tables (.eh_frame) */
     LG_TRUST_FP = 3,         /* frame-pointer chain */
     LG_TRUST_SCAN = 4,       /* stack scan: a return address found above sp (code with neither of the above) */
 };
 
 struct lg_frame_record {
-    uint64_t pc;               /* exact pc for the top frame, return address for the others */
+    uint64_t pc;               /* exact pc for frames of trust context, return address for the others */
     uint64_t sp;
     uint32_t module_index;     /* index into ModuleList, or LG_NONE */
     uint32_t symbol_off;       /* string offset of the function name, or LG_NONE */

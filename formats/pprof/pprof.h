@@ -25,8 +25,9 @@ int pprof_profile_build(struct pprof_pb *out, const struct mdr_dump *md);
  * which returns 0 or -1. 0, or -1 when zlib or the sink failed. */
 int pprof_gzip(const uint8_t *p, size_t n, int (*sink)(const void *p, size_t n, void *ctx), void *ctx);
 
-/* `lastgasp pprof DUMP [-o FILE]` (argv after the subcommand). Exit status: 0 written, 1 the dump could not
- * be read, holds no Go stream, or the profile could not be written; 2 usage (and stdout a terminal). */
-int pprof_main(int argc, char **argv);
+/* `lastgasp pprof` (write.c): md's goroutine profile, gzipped, to path (written under a temporary name beside it,
+ * then renamed) or to standard output when path is NULL. label names the dump in messages (stderr). Exit
+ * status: 0 written; 1 md holds no Go stream, or the profile could not be built or written. */
+int pprof_write(const struct mdr_dump *md, const char *label, const char *path);
 
 #endif

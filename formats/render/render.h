@@ -65,12 +65,16 @@ void render_report_free(struct render_report *r);
 int render_show(FILE *out, const struct mdr_dump *md);
 int render_json(FILE *out, const struct mdr_dump *md);
 
-/* Pieces of `lastgasp json`, shared with the bundle manifest so that both say the same thing the same way:
- * a JSON string of s[0..n) (null for NULL), the "signal" object, the "time" string, the "container" object. */
-void render_json_str_n(FILE *out, const char *s, size_t n);
-void render_json_signal(FILE *out, const struct render_report *r);
-void render_json_time(FILE *out, const struct render_report *r);
-void render_json_container(FILE *out, const struct mdr_dump *md);
+/* Pieces of `lastgasp json`, shared with the bundle manifest and the crash server's event so that they say the
+ * same thing the same way: the "signal" object, the "time" string, the "container" object, each a value
+ * (null when unknown) written where w stands (formats/json/json.h). */
+struct json_w;
+void render_json_signal(struct json_w *w, const struct render_report *r);
+void render_json_time(struct json_w *w, const struct render_report *r);
+void render_json_container(struct json_w *w, const struct mdr_dump *md);
+/* The crash time as "time" says it, "2026-11-22T02:16:38.123456789Z", into buf; 0, or -1 when the report has
+ * no time, it cannot be represented, or it does not fit. */
+int render_time_rfc3339(const struct render_report *r, char *buf, size_t n);
 
 /* "2026-11-22 02:16:38.123 UTC" of a CLOCK_REALTIME time in nanoseconds into buf; 0, or -1 when it does not
  * fit or the time cannot be represented. */

@@ -5,7 +5,6 @@
  */
 #include "ship.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <sys/random.h>
 #include <time.h>
@@ -29,15 +28,4 @@ double ship_backoff(unsigned attempt, double base, double cap)
     if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r)
         r = (unsigned short)rand();
     return wait * (1.0 - 0.25 * (double)r / 65535.0);
-}
-
-int ship_parse_number(const char *s, double lo, double hi, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
 }

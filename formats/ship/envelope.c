@@ -12,7 +12,7 @@
  */
 #include "ship.h"
 #include "../read/mdread.h"
-#include "../render/render.h"
+#include "../json/json.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,6 +66,27 @@ static void new_event_id(char out[33])
         snprintf(out + 2 * i, 3, "%02x", r[i]);
 }
 
+/* An item's header line: {"type", "length", "filename" (when given), "content_type"}. 0, or -1. */
+static int item_header(FILE *o, const char *type, size_t length, const char *filename, const char *content_type)
+{
+    struct json_w w;
+
+    json_w_init_file(&w, o);
+    json_obj(&w);
+    json_key(&w, "type");
+    json_str(&w, type);
+    json_key(&w, "length");
+    json_u64(&w, length);
+    if (filename) {
+        json_key(&w, "filename");
+        json_str(&w, filename);
+    }
+    json_key(&w, "content_type");
+    json_str(&w, content_type);
+    json_obj_end(&w);
+    return json_w_finish(&w) == 0 && fputc('\n', o) != EOF ? 0 : -1;
+}
+
 static int envelope(struct ship_payload *p, const char *event_id, const char *event, size_t event_len,
                     const char *filename, const uint8_t *dump, size_t dump_len)
 {
@@ -77,15 +98,22 @@ static int envelope(struct ship_payload *p, const char *event_id, const char *ev
     if (!o)
         return -1;
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
-    fprintf(o, "{\"event_id\":\"%s\",\"sent_at\":\"%s\"}\n", event_id, when);
-    fprintf(o, "{\"type\":\"event\",\"length\":%zu,\"content_type\":\"application/json\"}\n", event_len);
+    struct json_w w;
+    json_w_init_file(&w, o);
+    json_obj(&w);
+    json_key(&w, "event_id");
+    json_str(&w, event_id);
+    json_key(&w, "sent_at");
+    json_str(&w, when);
+    json_obj_end(&w);
+    int bad = json_w_finish(&w) != 0 || fputc('\n', o) == EOF;
+    bad |= item_header(o, "event", event_len, NULL, "application/json") != 0;
     fwrite(event, 1, event_len, o);
-    fprintf(o, "\n{\"type\":\"attachment\",\"length\":%zu,\"filename\":", dump_len);
-    render_json_str_n(o, filename, strlen(filename));
-    fputs(",\"content_type\":\"application/octet-stream\"}\n", o);
+    fputc('\n', o);
+    bad |= item_header(o, "attachment", dump_len, filename, "application/octet-stream") != 0;
     fwrite(dump, 1, dump_len, o);
     fputc('\n', o);
-    return fclose(o) == 0 ? 0 : -1;
+    return fclose(o) == 0 && !bad ? 0 : -1;
 }
 
 int ship_prepare(struct ship_payload *p, const char *url, enum ship_as as, const struct mdr_dump *md,

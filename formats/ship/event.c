@@ -14,12 +14,13 @@
  *              same value; a panic value that varies (an index, an id) must not split one bug into many.
  * A dump without one (C) gets the same from the merged view: the signal, the crashing thread's frames as the
  * dump names them, every thread, and debug_meta so a server holding debug files can symbolize it.
- * Strings go through render_json_str_n(): valid UTF-8, control characters escaped.
+ * Written with the JSON writer (formats/json/): strings valid UTF-8, control characters escaped.
  */
 #include "ship.h"
 #include "../read/mdread.h"
 #include "../minidump/minidump.h"
 #include "../render/render.h"
+#include "../json/json.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -38,22 +39,13 @@
 #define EV_TAG_VALUE_MAX 200
 
 struct ev {
-    FILE *o;
+    struct json_w *w;
     const struct mdr_dump *md;
     struct render_report r;
     const char *mainmod;           /* the main module's path ("mod" line of the build info), or NULL */
     size_t mainmod_n;
     size_t stackless;              /* threads sent without their stack (over EV_STACKS_BUDGET) */
 };
-
-static void str(FILE *o, const char *s) { render_json_str_n(o, s, s ? strlen(s) : 0); }
-
-/* ",\"KEY\":" (no comma for the first member of an object). */
-static void key(FILE *o, int *first, const char *k)
-{
-    fprintf(o, "%s\"%s\":", *first ? "" : ",", k);
-    *first = 0;
-}
 
 /* ---- the build info: "path\tP", "mod\tP\tV\tSUM", "dep\tP\tV\tSUM", "build\tK=V" ---- */
 
@@ -147,41 +139,40 @@ static void go_frame(struct ev *e, const struct mdr_go_goroutine *g, size_t k)
 {
     const struct mdr_go_frame *f = &g->frames[k];
     const struct mdr_module *m = render_go_frame_module_at(e->md, g, k);
-    FILE *o = e->o;
-    int first = 1;
+    struct json_w *w = e->w;
     size_t pn;
 
-    fputc('{', o);
+    json_obj(w);
     if (f->function && !f->native && go_split(f->function, &pn)) {
-        key(o, &first, "module");
-        render_json_str_n(o, f->function, pn);
-        key(o, &first, "function");
-        str(o, f->function + pn + 1);
+        json_key(w, "module");
+        json_str_n(w, f->function, pn);
+        json_key(w, "function");
+        json_str(w, f->function + pn + 1);
     } else if (f->function) {
-        key(o, &first, "function");
-        str(o, f->function);
+        json_key(w, "function");
+        json_str(w, f->function);
     }
     if (f->file) {
-        key(o, &first, "filename");
-        str(o, f->file);
-        key(o, &first, "abs_path");
-        str(o, f->file);
+        json_key(w, "filename");
+        json_str(w, f->file);
+        json_key(w, "abs_path");
+        json_str(w, f->file);
     }
     if (f->line > 0) {
-        key(o, &first, "lineno");
-        fprintf(o, "%" PRId32, f->line);
+        json_key(w, "lineno");
+        json_i64(w, f->line);
     }
     if (m && m->path) {
-        key(o, &first, "package");
-        str(o, m->path);
+        json_key(w, "package");
+        json_str(w, m->path);
     }
     if (!f->inlined) { /* an inlined frame shares its caller's pc: the address belongs to the physical frame */
-        key(o, &first, "instruction_addr");
-        fprintf(o, "\"0x%" PRIx64 "\"", f->pc);
+        json_key(w, "instruction_addr");
+        json_hex(w, f->pc);
     }
-    key(o, &first, "in_app");
-    fputs(frame_in_app(e, g, k) ? "true" : "false", o);
-    fputc('}', o);
+    json_key(w, "in_app");
+    json_bool(w, frame_in_app(e, g, k));
+    json_obj_end(w);
 }
 
 /* "frames":[...] of g, outermost first; at most `max` of the innermost frames (elision markers skipped). */
@@ -191,17 +182,14 @@ static void go_frames(struct ev *e, const struct mdr_go_goroutine *g, size_t max
     for (size_t k = 0; k < g->nframes && n < max; k++)
         if (!g->frames[k].elided)
             n++, last = k + 1;
-    fputs("{\"frames\":[", e->o);
-    int first = 1;
-    for (size_t k = last; k-- > 0;) {
-        if (g->frames[k].elided)
-            continue;
-        if (!first)
-            fputc(',', e->o);
-        first = 0;
-        go_frame(e, g, k);
-    }
-    fputs("]}", e->o);
+    json_obj(e->w);
+    json_key(e->w, "frames");
+    json_arr(e->w);
+    for (size_t k = last; k-- > 0;)
+        if (!g->frames[k].elided)
+            go_frame(e, g, k);
+    json_arr_end(e->w);
+    json_obj_end(e->w);
 }
 
 static const struct mdr_go_goroutine *go_crashing(const struct mdr_dump *md)
@@ -317,22 +305,44 @@ static int signal_is_cause(const struct ev *e)
 
 static void mechanism(struct ev *e, size_t crash_path)
 {
-    FILE *o = e->o;
+    struct json_w *w = e->w;
     const struct render_report *r = &e->r;
 
-    fputs("\"mechanism\":{\"type\":\"lastgasp\",\"handled\":false", o);
+    json_key(w, "mechanism");
+    json_obj(w);
+    json_key(w, "type");
+    json_str(w, "lastgasp");
+    json_key(w, "handled");
+    json_bool(w, 0);
     if (signal_is_cause(e)) {
         const char *name = md_signal_name(r->signo), *code = md_si_code_name(r->signo, r->code);
-        fprintf(o, ",\"meta\":{\"signal\":{\"number\":%" PRIu32 ",\"code\":%" PRId32, r->signo, r->code);
-        if (name)
-            fprintf(o, ",\"name\":\"%s\"", name);
-        if (code)
-            fprintf(o, ",\"code_name\":\"%s\"", code);
-        fputs("}}", o);
+        json_key(w, "meta");
+        json_obj(w);
+        json_key(w, "signal");
+        json_obj(w);
+        json_key(w, "number");
+        json_u64(w, r->signo);
+        json_key(w, "code");
+        json_i64(w, r->code);
+        if (name) {
+            json_key(w, "name");
+            json_str(w, name);
+        }
+        if (code) {
+            json_key(w, "code_name");
+            json_str(w, code);
+        }
+        json_obj_end(w);
+        json_obj_end(w);
     }
-    if (crash_path) /* the innermost frames are the runtime dying, not the bug: said once, here */
-        fprintf(o, ",\"data\":{\"runtime_crash_path_frames\":%zu}", crash_path);
-    fputc('}', o);
+    if (crash_path) { /* the innermost frames are the runtime dying, not the bug: said once, here */
+        json_key(w, "data");
+        json_obj(w);
+        json_key(w, "runtime_crash_path_frames");
+        json_u64(w, crash_path);
+        json_obj_end(w);
+    }
+    json_obj_end(w);
 }
 
 /* ---- native (no Go stream) ---- */
@@ -344,29 +354,31 @@ static int main_module(const struct ev *e, const struct render_frame *f)
 
 static void native_frames(struct ev *e, const struct render_thread *t, size_t max)
 {
-    FILE *o = e->o;
+    struct json_w *w = e->w;
     size_t n = t->nframes < max ? t->nframes : max;
 
-    fputs("{\"frames\":[", o);
+    json_obj(w);
+    json_key(w, "frames");
+    json_arr(w);
     for (size_t k = n; k-- > 0;) {
         const struct render_frame *f = &t->frames[k];
-        int first = 1;
-        fputs(k + 1 == n ? "{" : ",{", o);
+        json_obj(w);
         if (f->function) {
-            key(o, &first, "function");
-            str(o, f->function);
+            json_key(w, "function");
+            json_str(w, f->function);
         }
         if (f->module_entry && f->module_entry->path) {
-            key(o, &first, "package");
-            str(o, f->module_entry->path);
+            json_key(w, "package");
+            json_str(w, f->module_entry->path);
         }
-        key(o, &first, "instruction_addr");
-        fprintf(o, "\"0x%" PRIx64 "\"", f->pc);
-        key(o, &first, "in_app");
-        fputs(main_module(e, f) ? "true" : "false", o);
-        fputc('}', o);
+        json_key(w, "instruction_addr");
+        json_hex(w, f->pc);
+        json_key(w, "in_app");
+        json_bool(w, main_module(e, f));
+        json_obj_end(w);
     }
-    fputs("]}", o);
+    json_arr_end(w);
+    json_obj_end(w);
 }
 
 /* Breakpad's debug id of a GNU build-id: its first 16 bytes as a GUID (first three fields byte-swapped),
@@ -389,9 +401,10 @@ static int debug_id(const char *hex, char out[41])
     return 0;
 }
 
+/* "debug_meta": {"images": [...]}, the modules with a build-id; left out when there is none. */
 static void debug_meta(struct ev *e)
 {
-    FILE *o = e->o;
+    struct json_w *w = e->w;
     int any = 0;
     char id[41];
 
@@ -399,52 +412,67 @@ static void debug_meta(struct ev *e)
         const struct mdr_module *m = &e->md->modules[i];
         if (!m->build_id || !m->path || debug_id(m->build_id, id) != 0)
             continue;
-        fputs(any ? ",{" : ",\"debug_meta\":{\"images\":[{", o);
-        any = 1;
-        fputs("\"type\":\"elf\",\"code_file\":", o);
-        str(o, m->path);
-        fputs(",\"code_id\":", o);
-        str(o, m->build_id);
-        fprintf(o, ",\"debug_id\":\"%s\",\"image_addr\":\"0x%" PRIx64 "\",\"image_size\":%" PRIu32 "}", id, m->base,
-                m->size);
+        if (!any) {
+            json_key(w, "debug_meta");
+            json_obj(w);
+            json_key(w, "images");
+            json_arr(w);
+            any = 1;
+        }
+        json_obj(w);
+        json_key(w, "type");
+        json_str(w, "elf");
+        json_key(w, "code_file");
+        json_str(w, m->path);
+        json_key(w, "code_id");
+        json_str(w, m->build_id);
+        json_key(w, "debug_id");
+        json_str(w, id);
+        json_key(w, "image_addr");
+        json_hex(w, m->base);
+        json_key(w, "image_size");
+        json_u64(w, m->size);
+        json_obj_end(w);
     }
-    if (any)
-        fputs("]}", o);
+    if (any) {
+        json_arr_end(w);
+        json_obj_end(w);
+    }
 }
 
 /* ---- threads ---- */
 
 /* Every goroutine (every thread for a native dump) until the budgets are spent; returns how many were left out.
  * The crashing one carries no stack of its own: the exception's is the same (as Sentry's SDKs send it). */
-static size_t threads(struct ev *e, int *ok)
+static size_t threads(struct ev *e)
 {
-    char *buf = NULL;
-    size_t len = 0, left = 0, sent = 0, stackless = 0;
-    FILE *t = open_memstream(&buf, &len);
-    struct ev te = *e;
+    struct json_w *w = e->w;
+    size_t left = 0, stackless = 0;
     const struct mdr_go_info *go = &e->md->go;
 
-    if (!t) {
-        *ok = 0;
-        return 0;
-    }
-    te.o = t;
+    json_key(w, "threads");
+    json_obj(w);
+    json_key(w, "values");
+    json_arr(w);
+    uint64_t start = w->bytes; /* the budgets count the text of the threads alone */
     size_t n = go->present ? go->ngoroutines : e->r.nthreads;
     for (size_t i = 0; i < n; i++) {
-        fflush(t);
+        uint64_t len = w->bytes - start;
         if (len > EV_THREADS_BUDGET) {
             left = n - i;
             break;
         }
         int stack = len <= EV_STACKS_BUDGET;
         stackless += !stack;
-        fputs(sent++ ? ",{" : "{", t);
+        json_obj(w);
         if (go->present) {
             const struct mdr_go_goroutine *g = &go->goroutines[i];
             const char *state = render_go_state(g), *status = render_go_status_name(g->status);
             int crashed = render_go_crashed(go, g);
             uint64_t minutes;
-            fprintf(t, "\"id\":%" PRIu64 ",\"name\":", g->goid);
+            json_key(w, "id");
+            json_u64(w, g->goid);
+            json_key(w, "name");
             char *name = NULL;
             size_t nn = 0;
             FILE *m = open_memstream(&name, &nn);
@@ -461,44 +489,46 @@ static size_t threads(struct ev *e, int *ok)
                 fputc(']', m);
                 fclose(m);
             }
-            str(t, name);
+            json_str(w, name);
             free(name);
-            fprintf(t, ",\"crashed\":%s,\"current\":%s", crashed ? "true" : "false", crashed ? "true" : "false");
-            if (g->goid == 1)
-                fputs(",\"main\":true", t);
+            json_key(w, "crashed");
+            json_bool(w, crashed);
+            json_key(w, "current");
+            json_bool(w, crashed);
+            if (g->goid == 1) {
+                json_key(w, "main");
+                json_bool(w, 1);
+            }
             if (status) {
-                fputs(",\"state\":", t);
-                str(t, status);
+                json_key(w, "state");
+                json_str(w, status);
             }
             if (!crashed && g->nframes && stack) {
-                fputs(",\"stacktrace\":", t);
-                go_frames(&te, g, EV_THREAD_FRAMES);
+                json_key(w, "stacktrace");
+                go_frames(e, g, EV_THREAD_FRAMES);
             }
         } else {
             const struct render_thread *th = &e->r.threads[i];
-            fprintf(t, "\"id\":%" PRIu32, th->tid);
+            json_key(w, "id");
+            json_u64(w, th->tid);
             if (th->name) {
-                fputs(",\"name\":", t);
-                str(t, th->name);
+                json_key(w, "name");
+                json_str(w, th->name);
             }
-            fprintf(t, ",\"crashed\":%s,\"current\":%s", th->crashed ? "true" : "false",
-                    th->crashed ? "true" : "false");
+            json_key(w, "crashed");
+            json_bool(w, th->crashed);
+            json_key(w, "current");
+            json_bool(w, th->crashed);
             if (!th->crashed && th->nframes && stack) {
-                fputs(",\"stacktrace\":", t);
-                native_frames(&te, th, EV_THREAD_FRAMES);
+                json_key(w, "stacktrace");
+                native_frames(e, th, EV_THREAD_FRAMES);
             }
         }
-        fputc('}', t);
+        json_obj_end(w);
     }
+    json_arr_end(w);
+    json_obj_end(w);
     e->stackless = stackless;
-    if (fclose(t) != 0) {
-        *ok = 0;
-    } else {
-        fputs(",\"threads\":{\"values\":[", e->o);
-        fwrite(buf, 1, len, e->o);
-        fputs("]}", e->o);
-    }
-    free(buf);
     return left;
 }
 
@@ -533,15 +563,12 @@ static int top_level(const char *k, size_t kn)
     return 0;
 }
 
-static void tag(FILE *o, int *first, const char *k, size_t kn, const char *v, size_t vn)
+static void tag(struct json_w *w, const char *k, size_t kn, const char *v, size_t vn)
 {
     if (!tag_ok(k, kn, v, vn) || top_level(k, kn))
         return;
-    fputs(*first ? "" : ",", o);
-    *first = 0;
-    render_json_str_n(o, k, kn);
-    fputc(':', o);
-    render_json_str_n(o, v, vn);
+    json_key_n(w, k, kn);
+    json_str_n(w, v, vn);
 }
 
 /* A tag set twice is sent once (the last value wins, as with form fields): a key is skipped here when a later
@@ -560,180 +587,204 @@ static int set_later(const struct mdr_crashpad *cp, size_t from, const struct sh
 
 static void tags(struct ev *e, const struct ship_fields *user)
 {
-    FILE *o = e->o;
+    struct json_w *w = e->w;
     const struct mdr_dump *md = e->md;
     const struct mdr_crashpad *cp = md->crashpad.present ? &md->crashpad : NULL;
-    int first = 1;
     const char *v;
     size_t n;
 
-    fputs(",\"tags\":{", o);
+    json_key(w, "tags");
+    json_obj(w);
     if (md->process_name && !set_later(cp, 0, user, "process", 7))
-        tag(o, &first, "process", 7, md->process_name, strlen(md->process_name));
+        tag(w, "process", 7, md->process_name, strlen(md->process_name));
     if (signal_is_cause(e) && md_signal_name(e->r.signo) && !set_later(cp, 0, user, "signal", 6))
-        tag(o, &first, "signal", 6, md_signal_name(e->r.signo), strlen(md_signal_name(e->r.signo)));
+        tag(w, "signal", 6, md_signal_name(e->r.signo), strlen(md_signal_name(e->r.signo)));
     if (md->go.present && md->go.go_version && !set_later(cp, 0, user, "go_version", 10))
-        tag(o, &first, "go_version", 10, md->go.go_version, strlen(md->go.go_version));
+        tag(w, "go_version", 10, md->go.go_version, strlen(md->go.go_version));
     if (md->go.present && (v = bi_setting(md->go.build_info, "vcs.revision", &n)) &&
         !set_later(cp, 0, user, "vcs.revision", 12))
-        tag(o, &first, "vcs.revision", 12, v, n);
+        tag(w, "vcs.revision", 12, v, n);
     if (md->go.present && (v = bi_setting(md->go.build_info, "vcs.modified", &n)) &&
         !set_later(cp, 0, user, "vcs.modified", 12))
-        tag(o, &first, "vcs.modified", 12, v, n);
+        tag(w, "vcs.modified", 12, v, n);
     for (size_t i = 0; cp && i < cp->nannotations; i++) {
         const struct mdr_annotation *a = &cp->annotations[i];
         size_t kn = strnlen(a->key, a->key_len), vn = strnlen(a->value, a->value_len);
         if (!set_later(cp, i + 1, user, a->key, kn))
-            tag(o, &first, a->key, kn, a->value, vn);
+            tag(w, a->key, kn, a->value, vn);
     }
     for (size_t i = 0; user && i < user->n; i++)
-        tag(o, &first, user->names[i], strlen(user->names[i]), user->values[i], strlen(user->values[i]));
-    fputc('}', o);
+        tag(w, user->names[i], strlen(user->names[i]), user->values[i], strlen(user->values[i]));
+    json_obj_end(w);
 }
 
 /* The form fields of the minidump upload (fields.c: derived, then annotations, then --field), as extra. */
 static void extra(struct ev *e, const struct ship_fields *f, size_t left_out)
 {
-    FILE *o = e->o;
-    int first = 1;
+    struct json_w *w = e->w;
 
-    fputs(",\"extra\":{", o);
+    json_key(w, "extra");
+    json_obj(w);
     for (size_t i = 0; f && i < f->n; i++) {
-        fputs(first ? "" : ",", o);
-        first = 0;
-        str(o, f->names[i]);
-        fputc(':', o);
-        str(o, f->values[i]);
+        json_key(w, f->names[i]);
+        json_str(w, f->values[i]);
     }
     if (e->md->go.present && e->md->go.reason && !field(f, "go_reason")) {
-        key(o, &first, "go_reason");
-        str(o, e->md->go.reason);
+        json_key(w, "go_reason");
+        json_str(w, e->md->go.reason);
     }
     if (e->stackless && !field(f, "stacks_not_sent")) {
-        key(o, &first, "stacks_not_sent");
-        fprintf(o, "%zu", e->stackless);
+        json_key(w, "stacks_not_sent");
+        json_u64(w, e->stackless);
     }
     if (left_out && !field(f, e->md->go.present ? "goroutines_not_sent" : "threads_not_sent")) {
-        key(o, &first, e->md->go.present ? "goroutines_not_sent" : "threads_not_sent");
-        fprintf(o, "%zu", left_out);
+        json_key(w, e->md->go.present ? "goroutines_not_sent" : "threads_not_sent");
+        json_u64(w, left_out);
     }
-    fputc('}', o);
+    json_obj_end(w);
 }
 
 /* ---- contexts ---- */
 
 static void contexts(struct ev *e)
 {
-    FILE *o = e->o;
+    struct json_w *w = e->w;
     const struct mdr_dump *md = e->md;
     const struct mdr_sysinfo *si = &md->sysinfo;
 
-    fputs(",\"contexts\":{", o);
-    int any = 0;
+    json_key(w, "contexts");
+    json_obj(w);
     if (si->present && si->platform == MD_OS_LINUX) {
-        fputs("\"os\":{\"name\":\"Linux\"", o);
+        json_key(w, "os");
+        json_obj(w);
+        json_key(w, "name");
+        json_str(w, "Linux");
         if (si->csd_version) { /* "Linux 6.1.0-18-amd64 #1 SMP ... x86_64": uname's sysname release version machine */
             const char *rel = strchr(si->csd_version, ' ');
             if (rel && rel[1]) {
-                fputs(",\"kernel_version\":", o);
-                render_json_str_n(o, rel + 1, strcspn(rel + 1, " "));
+                json_key(w, "kernel_version");
+                json_str_n(w, rel + 1, strcspn(rel + 1, " "));
             }
-            fputs(",\"raw_description\":", o);
-            str(o, si->csd_version);
+            json_key(w, "raw_description");
+            json_str(w, si->csd_version);
         }
-        fputc('}', o);
-        any = 1;
+        json_obj_end(w);
     }
     if (si->present) {
-        fputs(any ? ",\"device\":{" : "\"device\":{", o);
-        int first = 1;
+        json_key(w, "device");
+        json_obj(w);
         if (mdr_arch_name(si->arch)) {
-            key(o, &first, "arch");
-            str(o, mdr_arch_name(si->arch));
+            json_key(w, "arch");
+            json_str(w, mdr_arch_name(si->arch));
         }
         if (si->cpu_count) {
-            key(o, &first, "processor_count");
-            fprintf(o, "%u", (unsigned)si->cpu_count);
+            json_key(w, "processor_count");
+            json_u64(w, si->cpu_count);
         }
-        fputc('}', o);
-        any = 1;
+        json_obj_end(w);
     }
     if (md->go.present) {
-        fputs(any ? ",\"runtime\":{\"name\":\"go\"" : "\"runtime\":{\"name\":\"go\"", o);
+        json_key(w, "runtime");
+        json_obj(w);
+        json_key(w, "name");
+        json_str(w, "go");
         if (md->go.go_version) {
-            fputs(",\"version\":", o);
-            str(o, md->go.go_version);
+            json_key(w, "version");
+            json_str(w, md->go.go_version);
         }
-        fputc('}', o);
-        any = 1;
+        json_obj_end(w);
         size_t n;
         const char *path = render_go_program_path(md->go.build_info, &n);
-        fputs(",\"go\":{\"type\":\"go\"", o);
+        json_key(w, "go");
+        json_obj(w);
+        json_key(w, "type");
+        json_str(w, "go");
         if (path) {
-            fputs(",\"program\":", o);
-            render_json_str_n(o, path, n);
+            json_key(w, "program");
+            json_str_n(w, path, n);
         }
         if (e->mainmod) {
-            fputs(",\"main_module\":", o);
-            render_json_str_n(o, e->mainmod, e->mainmod_n);
+            json_key(w, "main_module");
+            json_str_n(w, e->mainmod, e->mainmod_n);
         }
-        fprintf(o, ",\"goroutines\":%zu", md->go.ngoroutines);
-        if (md->go.crashing_goid)
-            fprintf(o, ",\"crashing_goroutine\":%" PRIu64, md->go.crashing_goid);
-        fputc('}', o);
+        json_key(w, "goroutines");
+        json_u64(w, md->go.ngoroutines);
+        if (md->go.crashing_goid) {
+            json_key(w, "crashing_goroutine");
+            json_u64(w, md->go.crashing_goid);
+        }
+        json_obj_end(w);
     }
     if (md->hostname.data || md->cgroup.data) {
-        fputs(any ? ",\"container\":{\"type\":\"container\"" : "\"container\":{\"type\":\"container\"", o);
+        json_key(w, "container");
+        json_obj(w);
+        json_key(w, "type");
+        json_str(w, "container");
         if (md->hostname.data) {
-            fputs(",\"hostname\":", o);
-            render_json_str_n(o, (const char *)md->hostname.data, strnlen((const char *)md->hostname.data,
-                                                                        md->hostname.len));
+            json_key(w, "hostname");
+            json_str_n(w, (const char *)md->hostname.data, strnlen((const char *)md->hostname.data, md->hostname.len));
         }
         if (md->cgroup.data) {
             size_t n = md->cgroup.len;
             while (n && md->cgroup.data[n - 1] == '\n')
                 n--;
-            fputs(",\"cgroup\":", o);
-            render_json_str_n(o, (const char *)md->cgroup.data, n);
+            json_key(w, "cgroup");
+            json_str_n(w, (const char *)md->cgroup.data, n);
         }
-        fputc('}', o);
-        any = 1;
+        json_obj_end(w);
     }
-    fputc('}', o);
+    json_obj_end(w);
 }
 
 /* The dependencies as Sentry's "modules" (name -> version), as sentry-go sends them. */
+/* The next "dep\tPATH\tVERSION[\tSUM]" line of the build info from *l on: 1 with its path and version, advancing
+ * *l past it; 0 at the end. */
+static int next_dep(const char **l, const char **path, size_t *pn, const char **ver, size_t *vn)
+{
+    while (**l) {
+        const char *line = *l;
+        size_t len = strcspn(line, "\n");
+        *l += len + (line[len] == '\n');
+        if (len > 4 && !strncmp(line, "dep\t", 4)) {
+            const char *p = line + 4, *end = line + len, *t = memchr(p, '\t', (size_t)(end - p));
+            if (t) {
+                const char *v = t + 1, *t2 = memchr(v, '\t', (size_t)(end - v));
+                *path = p;
+                *pn = (size_t)(t - p);
+                *ver = v;
+                *vn = (size_t)((t2 ? t2 : end) - v);
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* The dependencies as Sentry's "modules" (name -> version), as sentry-go sends them; left out when none. */
 static void modules(struct ev *e)
 {
-    const char *bi = e->md->go.build_info;
-    int first = 1;
+    const char *bi = e->md->go.build_info, *l, *p, *v;
+    size_t pn, vn;
 
     if (!bi)
         return;
-    for (const char *l = bi; *l;) {
-        size_t len = strcspn(l, "\n");
-        if (len > 4 && !strncmp(l, "dep\t", 4)) {
-            const char *p = l + 4, *end = l + len, *t = memchr(p, '\t', (size_t)(end - p));
-            if (t) {
-                const char *v = t + 1, *t2 = memchr(v, '\t', (size_t)(end - v));
-                fputs(first ? ",\"modules\":{" : ",", e->o);
-                first = 0;
-                render_json_str_n(e->o, p, (size_t)(t - p));
-                fputc(':', e->o);
-                render_json_str_n(e->o, v, (size_t)((t2 ? t2 : end) - v));
-            }
-        }
-        l += len + (l[len] == '\n');
+    l = bi;
+    if (!next_dep(&l, &p, &pn, &v, &vn))
+        return;
+    json_key(e->w, "modules");
+    json_obj(e->w);
+    for (l = bi; next_dep(&l, &p, &pn, &v, &vn);) {
+        json_key_n(e->w, p, pn);
+        json_str_n(e->w, v, vn);
     }
-    if (!first)
-        fputc('}', e->o);
+    json_obj_end(e->w);
 }
 
 /* ---- the fingerprint ---- */
 
 static void fingerprint(struct ev *e, const char *type)
 {
-    FILE *o = e->o;
+    struct json_w *w = e->w;
     const struct mdr_go_goroutine *g = e->md->go.present ? go_crashing(e->md) : NULL;
 
     if (g) {
@@ -742,19 +793,19 @@ static void fingerprint(struct ev *e, const char *type)
             k++;
         if (k >= g->nframes)
             return; /* no crash site: the server's own grouping */
-        fputs(",\"fingerprint\":[\"lastgasp-go\",", o);
-        str(o, type);
-        fputc(',', o);
-        str(o, g->frames[k].function);
+        json_key(w, "fingerprint");
+        json_arr(w);
+        json_str(w, "lastgasp-go");
+        json_str(w, type);
+        json_str(w, g->frames[k].function);
         for (size_t j = k + 1; j < g->nframes && callers < EV_FINGERPRINT_CALLERS; j++) {
             const struct mdr_go_frame *f = &g->frames[j];
             if (f->elided || !f->function || !frame_in_app(e, g, j))
                 continue;
-            fputc(',', o);
-            str(o, f->function);
+            json_str(w, f->function);
             callers++;
         }
-        fputc(']', o);
+        json_arr_end(w);
         return;
     }
     /* Native: the innermost named frame of the program itself (an abort() lands in libc first), else of any
@@ -770,12 +821,13 @@ static void fingerprint(struct ev *e, const char *type)
         for (size_t k = 0; k < t->nframes && pick == t->nframes; k++)
             if (t->frames[k].function)
                 pick = k;
-        for (size_t k = pick; k < t->nframes; k++) {
-            fputs(",\"fingerprint\":[\"lastgasp-native\",", o);
-            str(o, type);
-            fputc(',', o);
-            str(o, t->frames[k].function);
-            fputc(']', o);
+        if (pick < t->nframes) {
+            json_key(w, "fingerprint");
+            json_arr(w);
+            json_str(w, "lastgasp-native");
+            json_str(w, type);
+            json_str(w, t->frames[pick].function);
+            json_arr_end(w);
             return;
         }
     }
@@ -787,43 +839,65 @@ char *ship_event(const struct mdr_dump *md, const struct ship_fields *fields,
                      const struct ship_fields *user, const char *event_id, size_t *len)
 {
     struct ev e = {.md = md};
+    struct json_w w;
     char *out = NULL, *type = NULL, *value = NULL;
     size_t n;
-    int ok = 1;
+    FILE *o;
 
     *len = 0;
     if (render_report_build(&e.r, md) != 0)
         return NULL;
-    if (exception_words(&e, &type, &value) != 0 || !(e.o = open_memstream(&out, len))) {
+    if (exception_words(&e, &type, &value) != 0 || !(o = open_memstream(&out, len))) {
         free(type);
         free(value);
         render_report_free(&e.r);
         return NULL;
     }
+    json_w_init_file(&w, o);
+    e.w = &w;
     if (md->go.present && md->go.build_info)
         e.mainmod = bi_field(md->go.build_info, "mod", 0, &e.mainmod_n);
-    FILE *o = e.o;
-    fprintf(o, "{\"event_id\":\"%s\",\"level\":\"fatal\",\"platform\":\"%s\"", event_id,
-            md->go.present ? "go" : "native");
+    json_obj(&w);
+    json_key(&w, "event_id");
+    json_str(&w, event_id);
+    json_key(&w, "level");
+    json_str(&w, "fatal");
+    json_key(&w, "platform");
+    json_str(&w, md->go.present ? "go" : "native");
     if (e.r.has_time) {
-        fputs(",\"timestamp\":", o);
-        render_json_time(o, &e.r);
+        json_key(&w, "timestamp");
+        render_json_time(&w, &e.r);
     }
-    fputs(",\"sdk\":{\"name\":\"lastgasp\",\"version\":\"1\"}", o);
+    json_key(&w, "sdk");
+    json_obj(&w);
+    json_key(&w, "name");
+    json_str(&w, "lastgasp");
+    json_key(&w, "version");
+    json_str(&w, "1");
+    json_obj_end(&w);
     const char *v;
-    if ((v = field(fields, "server_name")))
-        fputs(",\"server_name\":", o), str(o, v);
-    else if (md->hostname.data)
-        fputs(",\"server_name\":", o),
-            render_json_str_n(o, (const char *)md->hostname.data, strnlen((const char *)md->hostname.data, md->hostname.len));
-    if ((v = field(fields, "release")))
-        fputs(",\"release\":", o), str(o, v);
-    else if (md->go.present && md->go.build_info && (v = go_release(md->go.build_info, &n)))
-        fputs(",\"release\":", o), render_json_str_n(o, v, n);
-    if ((v = field(fields, "environment")))
-        fputs(",\"environment\":", o), str(o, v);
-    if ((v = field(fields, "dist")))
-        fputs(",\"dist\":", o), str(o, v);
+    if ((v = field(fields, "server_name"))) {
+        json_key(&w, "server_name");
+        json_str(&w, v);
+    } else if (md->hostname.data) {
+        json_key(&w, "server_name");
+        json_str_n(&w, (const char *)md->hostname.data, strnlen((const char *)md->hostname.data, md->hostname.len));
+    }
+    if ((v = field(fields, "release"))) {
+        json_key(&w, "release");
+        json_str(&w, v);
+    } else if (md->go.present && md->go.build_info && (v = go_release(md->go.build_info, &n))) {
+        json_key(&w, "release");
+        json_str_n(&w, v, n);
+    }
+    if ((v = field(fields, "environment"))) {
+        json_key(&w, "environment");
+        json_str(&w, v);
+    }
+    if ((v = field(fields, "dist"))) {
+        json_key(&w, "dist");
+        json_str(&w, v);
+    }
 
     /* the exception, with the crashing stack */
     const struct mdr_go_goroutine *g = md->go.present ? go_crashing(md) : NULL;
@@ -831,38 +905,48 @@ char *ship_event(const struct mdr_dump *md, const struct ship_fields *fields,
     for (size_t i = 0; i < e.r.nthreads && !ct; i++)
         if (e.r.threads[i].crashed)
             ct = &e.r.threads[i];
-    fputs(",\"exception\":{\"values\":[{\"type\":", o);
-    str(o, type);
+    json_key(&w, "exception");
+    json_obj(&w);
+    json_key(&w, "values");
+    json_arr(&w);
+    json_obj(&w);
+    json_key(&w, "type");
+    json_str(&w, type);
     if (value) {
-        fputs(",\"value\":", o);
-        str(o, value);
+        json_key(&w, "value");
+        json_str(&w, value);
     }
     if (g) {
-        fprintf(o, ",\"thread_id\":%" PRIu64 ",", g->goid);
+        json_key(&w, "thread_id");
+        json_u64(&w, g->goid);
         mechanism(&e, go_crash_path(g));
-        fputs(",\"stacktrace\":", o);
+        json_key(&w, "stacktrace");
         go_frames(&e, g, EV_CRASH_FRAMES);
     } else { /* a native dump, or a Go crash on a thread without a goroutine (a C thread, the scheduler) */
-        if (ct && !md->go.present) /* thread ids: goroutine ids in a Go event, tids here */
-            fprintf(o, ",\"thread_id\":%" PRIu32, ct->tid);
-        fputc(',', o);
+        if (ct && !md->go.present) { /* thread ids: goroutine ids in a Go event, tids here */
+            json_key(&w, "thread_id");
+            json_u64(&w, ct->tid);
+        }
         mechanism(&e, 0);
         if (ct && ct->nframes) {
-            fputs(",\"stacktrace\":", o);
+            json_key(&w, "stacktrace");
             native_frames(&e, ct, EV_CRASH_FRAMES);
         }
     }
-    fputs("}]}", o);
+    json_obj_end(&w);
+    json_arr_end(&w);
+    json_obj_end(&w);
     fingerprint(&e, type);
-    size_t left = threads(&e, &ok);
+    size_t left = threads(&e);
     tags(&e, user);
     extra(&e, fields, left);
     contexts(&e);
     modules(&e);
     if (!md->go.present)
         debug_meta(&e);
-    fputs("}", o);
-    if (fclose(o) != 0 || !ok) {
+    json_obj_end(&w);
+    int bad = json_w_finish(&w) != 0;
+    if (fclose(o) != 0 || bad) {
         free(out);
         out = NULL;
         *len = 0;

@@ -165,18 +165,9 @@ int ship_fields_from_dump(struct ship_fields *f, const struct mdr_dump *md, cons
                                                                                md->hostname.len));
     if (md->go.present && md->go.go_version)
         rc |= ship_fields_set(f, "go_version", md->go.go_version);
-    if (r.has_time) {
-        char *t = NULL;
-        size_t tn = 0;
-        FILE *m = open_memstream(&t, &tn);
-        if (m) {
-            render_json_time(m, &r);
-            fclose(m);
-        }
-        if (t && tn > 2) /* a JSON string: without its quotes */
-            rc |= set_n(f, "crash_time", 10, t + 1, tn - 2);
-        free(t);
-    }
+    char when[96];
+    if (render_time_rfc3339(&r, when, sizeof when) == 0)
+        rc |= ship_fields_set(f, "crash_time", when);
     rc |= ship_fields_set(f, "dump_name", dump_name);
     if (sha256_hex)
         rc |= ship_fields_set(f, "dump_sha256", sha256_hex);

@@ -144,12 +144,62 @@ void ship_payload_free(struct ship_payload *p);
 double ship_backoff(unsigned attempt, double base, double cap);
 /* Monotonic seconds. */
 double ship_now(void);
-/* A command-line number (seconds, counts) in [lo, hi]: 0, or -1 for anything else. */
-int ship_parse_number(const char *s, double lo, double hi, double *out);
 
-/* ---- the commands (upload.c, watch.c) ---- */
+/* ---- request.c: one dump made ready to send (upload and watch alike) ---- */
 
-int ship_upload_main(int argc, char **argv);
-int ship_watch_main(int argc, char **argv);
+/* Where and how every dump of a run goes. */
+struct ship_target {
+    const char *url;                 /* the endpoint: ship_endpoint() of what the user gave */
+    int gzip;                        /* 0 or 1: ship_gzip_default() unless the user said */
+    enum ship_as as;
+    const struct ship_fields *extra; /* the user's --field ones, set last so they win; NULL: none */
+};
+
+/* A dump's request: rq points into fields and ev, so the struct is used where it was filled, never copied. */
+struct ship_dump_request {
+    struct ship_fields fields;
+    struct ship_payload ev;
+    int as_event;                    /* 1 when it goes as an event (ev), 0 as the minidump upload */
+    struct ship_request rq;          /* all but timeout and stop, which are the caller's */
+};
+
+enum { SHIP_DUMP_NOT_MINIDUMP = -1, SHIP_DUMP_NOMEM = -2 };
+
+/* Parse dump[0..len) (which must outlive r), build its fields and, when it goes as an event, the envelope;
+ * filename is the dump's NAME.dmp. 0, or SHIP_DUMP_NOT_MINIDUMP / SHIP_DUMP_NOMEM with why in err (r empty).
+ * Release with ship_dump_request_free(). */
+int ship_dump_request(struct ship_dump_request *r, const struct ship_target *t, const char *filename,
+                      const uint8_t *dump, size_t len, char *err, size_t errlen);
+void ship_dump_request_free(struct ship_dump_request *r);
+/* "LABEL: uploaded[ as an event] (HTTP 200, id ID)" on stdout: the line both commands print for a dump sent. */
+void ship_print_uploaded(const char *label, const struct ship_dump_request *r, const struct ship_result *res);
+
+/* ---- the commands (upload.c, watch.c); their argv is parsed in formats/cli/ ---- */
+
+/* `lastgasp upload`: each dump of paths (a dump, or a bundle whose every .dmp is sent), tried up to `tries`
+ * times within `max_time` seconds each. One line per dump sent on stdout, one per dump not sent on stderr.
+ * Returns an enum ship_upload_status (never SHIP_UPLOAD_USAGE). */
+struct ship_upload_options {
+    struct ship_target target;
+    unsigned tries;
+    double max_time;
+    char *const *paths;
+    size_t npaths;
+};
+int ship_upload(const struct ship_upload_options *o);
+
+/* `lastgasp watch`: ship the dumps of dir until SIGTERM or SIGINT (README: "watch"). url (with target) and/or
+ * bundle_dir must be set. Returns 0 when stopped by a signal, 1 when it could not start (messages on stderr). */
+struct ship_watch_options {
+    const char *dir;
+    struct ship_target target;       /* target.url NULL: no uploads */
+    const char *bundle_dir;          /* NULL: no bundles */
+    const char *state_path;          /* NULL: DIR/.lastgasp-watch.state */
+    int keep;                        /* move shipped dumps to DIR/shipped/ instead of removing them */
+    double rescan, bundle_every, max_backoff; /* seconds */
+    size_t max_dumps;
+    uint64_t max_bytes;
+};
+int ship_watch(const struct ship_watch_options *o);
 
 #endif

@@ -6,6 +6,7 @@
  */
 #define _FILE_OFFSET_BITS 64
 #include "watch_int.h"
+#include "../json/json.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -86,7 +87,7 @@ int spool_scan(const char *dir, int in_outbox, struct spool_list *l)
             continue;
         if (!is_minidump(dirfd(d), e->d_name)) {
             if (!told(st.st_dev, st.st_ino))
-                printf("lastgasp watch: %s/%s is not a minidump; left alone\n", dir, e->d_name);
+                fprintf(stderr, "lastgasp watch: %s/%s is not a minidump; left alone\n", dir, e->d_name);
             continue;
         }
         if (add(l, e->d_name, in_outbox, &st) != 0) {
@@ -156,10 +157,10 @@ size_t spool_cap(struct spool_list *l, const char *base, size_t max_files, uint6
             (*removed)++;
             if (last)
                 snprintf(last, lastcap, "%s", f->name);
-            printf("lastgasp watch: %s %s: over the cap (%zu dumps, %" PRIu64 " MiB); %" PRIu64 " %s in all\n", what,
-                   p, max_files, max_bytes >> 20, *removed, what);
+            fprintf(stderr, "lastgasp watch: %s %s: over the cap (%zu dumps, %" PRIu64 " MiB); %" PRIu64 " %s in all\n",
+                    what, p, max_files, max_bytes >> 20, *removed, what);
         } else if (p) {
-            printf("lastgasp watch: cannot remove %s: %s\n", p, strerror(errno));
+            fprintf(stderr, "lastgasp watch: cannot remove %s: %s\n", p, strerror(errno));
         }
         free(p);
         free(f->name);
@@ -199,69 +200,132 @@ int spool_move(const char *path, const char *dir, const char *name)
     return -1;
 }
 
-static uint64_t num(const char *text, const char *key)
+/* The state file: one JSON object (formats/README.md, "lastgasp watch"), read with the JSON reader. */
+#define STATE_MAX (64u << 10) /* a state file is some 300 bytes: anything far larger is not one */
+#define STATE_TOKENS 256
+
+static const char *const state_counts[] = {"uploaded", "bundled", "bundles", "dropped", "pruned"};
+
+static uint64_t *count_of(struct watch_counts *c, size_t i)
 {
-    const char *p = strstr(text, key);
-    return p ? strtoull(p + strlen(key), NULL, 10) : 0;
+    uint64_t *const fields[] = {&c->uploaded, &c->bundled, &c->bundles, &c->dropped, &c->pruned};
+    return fields[i];
 }
 
-int watch_state_load(const char *path, struct watch_counts *c)
+/* text[0..n) as a version 1 state file into *c: 0, or -1 with why. */
+static int state_parse(const char *text, size_t n, struct watch_counts *c, char *why, size_t whylen)
 {
-    char text[4096];
-    FILE *f = fopen(path, "r");
-    size_t n;
+    struct json_tok tok[STATE_TOKENS];
+    struct json_doc d;
+    char format[64];
+    size_t len;
+    uint64_t version;
+    int t;
 
-    memset(c, 0, sizeof *c);
-    if (!f)
-        return errno == ENOENT ? 0 : -1;
-    n = fread(text, 1, sizeof text - 1, f);
-    fclose(f);
-    text[n] = '\0';
-    c->uploaded = num(text, "\"uploaded\":");
-    c->bundled = num(text, "\"bundled\":");
-    c->bundles = num(text, "\"bundles\":");
-    c->dropped = num(text, "\"dropped\":");
-    c->pruned = num(text, "\"pruned\":");
-    const char *ld = strstr(text, "\"last_dropped\":\"");
-    if (ld) {
-        ld += 16;
-        size_t k = strcspn(ld, "\"\\");
-        snprintf(c->last_dropped, sizeof c->last_dropped, "%.*s", (int)k, ld);
+    if (json_parse(&d, text, n, tok, STATE_TOKENS) != 0) {
+        snprintf(why, whylen, "not JSON (%s)", d.error);
+        return -1;
+    }
+    if (tok[0].type != JSON_OBJECT || json_get_str(&d, json_member(&d, 0, "format"), format, sizeof format, &len) ||
+        strcmp(format, "lastgasp-watch-state") != 0) {
+        snprintf(why, whylen, "not a lastgasp-watch-state object");
+        return -1;
+    }
+    if (json_get_u64(&d, json_member(&d, 0, "version"), &version) != 0 || version != 1) {
+        snprintf(why, whylen, "a state file of another version than 1 (a newer lastgasp's?)");
+        return -1;
+    }
+    for (size_t i = 0; i < sizeof state_counts / sizeof *state_counts; i++) {
+        if (json_get_u64(&d, json_member(&d, 0, state_counts[i]), count_of(c, i)) != 0) {
+            snprintf(why, whylen, "\"%s\" is missing or not a count", state_counts[i]);
+            return -1;
+        }
+    }
+    t = json_member(&d, 0, "last_dropped");
+    if (t >= 0 && tok[t].type != JSON_NULL &&
+        (json_get_str(&d, t, c->last_dropped, sizeof c->last_dropped, &len) != 0 || strlen(c->last_dropped) != len)) {
+        snprintf(why, whylen, "\"last_dropped\" is not a file name");
+        return -1;
     }
     return 0;
 }
 
-/* Dump names are the reporter's (COMM-PID-TIME.dmp), but a stray file may be named anything: a name with
- * quotes, backslashes or controls is written with those as '?'. */
+int watch_state_load(const char *path, struct watch_counts *c, char *why, size_t whylen)
+{
+    char *text = malloc(STATE_MAX + 1);
+    FILE *f = fopen(path, "r");
+    size_t n = 0;
+    int err = errno;
+
+    memset(c, 0, sizeof *c);
+    if (!f && err == ENOENT) {
+        free(text);
+        return 0; /* the first run */
+    }
+    if (!f || !text) {
+        snprintf(why, whylen, "cannot read %s: %s", path, strerror(f ? ENOMEM : err));
+        if (f)
+            fclose(f);
+        free(text);
+        return -1;
+    }
+    n = fread(text, 1, STATE_MAX + 1, f);
+    int rerr = ferror(f) ? errno : 0;
+    fclose(f);
+    if (rerr) {
+        snprintf(why, whylen, "cannot read %s: %s", path, strerror(rerr));
+        free(text);
+        return -1;
+    }
+    char what[200];
+    int rc = n > STATE_MAX ? (snprintf(what, sizeof what, "larger than %u KiB", STATE_MAX >> 10), -1)
+                           : state_parse(text, n, c, what, sizeof what);
+    free(text);
+    if (rc == 0)
+        return 0;
+    /* A damaged file is kept for whoever wants to look, out of the way of the next save. */
+    memset(c, 0, sizeof *c);
+    char *aside = NULL;
+    int kept = asprintf(&aside, "%s.bad", path) >= 0 && rename(path, aside) == 0;
+    snprintf(why, whylen, "%s is not a usable state file: %s%s%s", path, what, kept ? "; kept as " : "",
+             kept ? aside : "");
+    free(aside);
+    return -1;
+}
+
 int watch_state_save(const char *path, const struct watch_counts *c, size_t waiting)
 {
-    char *tmp = NULL, ld[256];
+    char *tmp = NULL;
     time_t now = time(NULL);
     struct tm tm;
     char when[32];
-    size_t i;
+    struct json_w w;
 
-    for (i = 0; c->last_dropped[i] && i + 1 < sizeof ld; i++) {
-        unsigned char ch = (unsigned char)c->last_dropped[i];
-        ld[i] = ch < 0x20 || ch == '"' || ch == '\\' || ch == 0x7f ? '?' : (char)ch;
-    }
-    ld[i] = '\0';
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
     if (asprintf(&tmp, "%s.%ld.tmp", path, (long)getpid()) < 0)
         return -1;
     FILE *f = fopen(tmp, "w");
     int rc = -1;
     if (f) {
-        fprintf(f,
-                "{\"format\":\"lastgasp-watch-state\",\"version\":1,\"updated\":\"%s\",\"waiting\":%zu,"
-                "\"uploaded\":%" PRIu64 ",\"bundled\":%" PRIu64 ",\"bundles\":%" PRIu64 ",\"dropped\":%" PRIu64
-                ",\"pruned\":%" PRIu64 ",\"last_dropped\":",
-                when, waiting, c->uploaded, c->bundled, c->bundles, c->dropped, c->pruned);
-        if (ld[0])
-            fprintf(f, "\"%s\"}\n", ld);
-        else
-            fputs("null}\n", f);
-        rc = fflush(f) == 0 && fsync(fileno(f)) == 0 ? 0 : -1;
+        const uint64_t counts[] = {c->uploaded, c->bundled, c->bundles, c->dropped, c->pruned};
+        json_w_init_file(&w, f);
+        json_obj(&w);
+        json_key(&w, "format");
+        json_str(&w, "lastgasp-watch-state");
+        json_key(&w, "version");
+        json_u64(&w, 1);
+        json_key(&w, "updated");
+        json_str(&w, when);
+        json_key(&w, "waiting");
+        json_u64(&w, waiting);
+        for (size_t i = 0; i < sizeof counts / sizeof *counts; i++) {
+            json_key(&w, state_counts[i]);
+            json_u64(&w, counts[i]);
+        }
+        json_key(&w, "last_dropped");
+        json_str(&w, c->last_dropped[0] ? c->last_dropped : NULL);
+        json_obj_end(&w);
+        rc = json_w_finish(&w) == 0 && fputc('\n', f) != EOF && fflush(f) == 0 && fsync(fileno(f)) == 0 ? 0 : -1;
         rc |= fclose(f);
         if (rc == 0)
             rc = rename(tmp, path);

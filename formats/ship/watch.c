@@ -1,5 +1,6 @@
-/* watch.c — `lastgasp watch DIR [--upload URL|DSN] [--bundle-dir OUT] ...`: a small long-lived process (a
- * sidecar sharing the dump volume) that ships each new complete dump and keeps it until it is shipped.
+/* watch.c — `lastgasp watch` (ship_watch(); its argv is parsed in formats/cli/upload.c): a small long-lived
+ * process (a sidecar sharing the dump volume) that ships each new complete dump and keeps it until it is shipped.
+ * What was shipped is logged on stdout; what failed, was refused or dropped, on stderr.
  *
  * Normal context, one thread. The loop: scan the directories (watch_int.h says what each holds), hold the
  * spool under its cap, upload what is due, bundle what is due, then sleep in poll() until inotify reports a
@@ -11,8 +12,6 @@
 #include "ship.h"
 #include "watch_int.h"
 #include "../bundle/bundle.h"
-#include "../bundle/sha256.h"
-#include "../read/mdread.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -47,14 +46,13 @@ struct hold {
 
 static struct {
     /* options, set once */
-    const char *dir, *bundle_dir;
-    char *url, *state_path, *outbox, *shipped;
-    int gzip, keep;
-    enum ship_as as;
+    const char *dir, *bundle_dir, *url;
+    char *state_path, *outbox, *shipped;
+    struct ship_target target;
+    int keep;
     double rescan, bundle_every, max_backoff;
     size_t max_dumps;
     uint64_t max_bytes;
-    struct ship_fields extra;
     /* descriptors */
     int ifd, sfd;
     /* stopping: the signal and when it came (monotonic), 0 until then */
@@ -71,16 +69,6 @@ static struct {
     struct watch_counts counts;
     int counts_dirty;
 } g;
-
-static const char usage[] =
-    "usage: lastgasp watch DIR [--upload URL|DSN] [--bundle-dir OUT] [--keep] [--rescan S] [--bundle-every S]\n"
-    "                      [--max-dumps N] [--max-spool-mb N] [--max-backoff S] [--state FILE]\n"
-    "                      [--gzip|--no-gzip] [--field NAME=VALUE]... [--as auto|event|minidump]\n"
-    "Ships each complete dump that is or appears in DIR: uploads it (as `lastgasp upload`) and/or bundles it into\n"
-    "OUT (as `lastgasp collect`), then removes it (--keep: moves it to DIR/shipped/). Dumps wait in DIR while the\n"
-    "server is down; over --max-dumps (default 1000) or --max-spool-mb (default 512) the oldest are dropped and\n"
-    "counted in the state file (default DIR/" WATCH_STATE "). SIGTERM or SIGINT: exit 0 within about 6 s.\n"
-    "--as: as for `lastgasp upload` (default auto: Go dumps as events to Sentry-style servers).\n";
 
 /* Read a pending SIGTERM/SIGINT from the signalfd, if any. Called from the loop and from the transfer's
  * progress callback, so a signal is seen within a second even mid-upload. */
@@ -186,7 +174,7 @@ static void done_uploading(const char *path, struct spool_file *f)
 {
     int rc;
     if (!spool_same(path, f)) {
-        printf("lastgasp watch: %s changed after it was read; left in place\n", path);
+        fprintf(stderr, "lastgasp watch: %s changed after it was read; left in place\n", path);
         rc = -1;
     } else if (g.bundle_dir) {
         rc = spool_move(path, g.outbox, f->name);
@@ -196,8 +184,8 @@ static void done_uploading(const char *path, struct spool_file *f)
         rc = unlink(path);
     }
     if (rc != 0) {
-        printf("lastgasp watch: %s was uploaded but could not be moved on (%s): not uploaded again\n", path,
-               strerror(errno));
+        fprintf(stderr, "lastgasp watch: %s was uploaded but could not be moved on (%s): not uploaded again\n",
+                path, strerror(errno));
         struct hold *h = hold_add(f);
         if (h)
             h->shipped = 1;
@@ -208,15 +196,12 @@ static void done_uploading(const char *path, struct spool_file *f)
  * are stopping). */
 static int upload_one(struct spool_file *f, size_t waiting)
 {
-    char *path = spool_path(g.dir, f), err[600], hex[65];
-    struct ship_fields fields = {0};
-    struct ship_payload ev = {0};
+    char *path = spool_path(g.dir, f), err[600];
+    struct ship_dump_request r;
     struct ship_result res;
-    struct bundle_sha256 sha;
-    struct mdr_dump md;
     size_t len = 0;
     uint8_t *buf = path ? read_dump(path, f, &len) : NULL;
-    int rc = 0, as_event = 0;
+    int rc = 0;
 
     if (!buf) {
         if (path && access(path, F_OK) == 0) { /* still there: unreadable, or too large; not every pass */
@@ -224,44 +209,28 @@ static int upload_one(struct spool_file *f, size_t waiting)
             double wait = ship_backoff(h ? ++h->fails : 1, REFUSED_BASE_S, REFUSED_CAP_S);
             if (h)
                 h->next = ship_now() + wait;
-            printf("lastgasp watch: %s: cannot read it whole (or larger than %u MiB); kept, next try in %.0f s\n",
-                   path, SHIP_MAX_DUMP >> 20, wait);
+            fprintf(stderr, "lastgasp watch: %s: cannot read it whole (or larger than %u MiB); kept, next try in "
+                            "%.0f s\n", path, SHIP_MAX_DUMP >> 20, wait);
         }
         free(path);
         return 0;
     }
-    if (mdr_open(&md, buf, len, err, sizeof err) != MDR_OK) {
-        printf("lastgasp watch: %s: not a minidump (%s); left alone\n", path, err);
+    int prep = ship_dump_request(&r, &g.target, f->name, buf, len, err, sizeof err);
+    if (prep == SHIP_DUMP_NOT_MINIDUMP) {
+        fprintf(stderr, "lastgasp watch: %s: not a minidump (%s); left alone\n", path, err);
         struct hold *h = hold_add(f);
         if (h)
             h->next = 1e300;
-        goto out;
     }
-    bundle_sha256_init(&sha);
-    bundle_sha256_update(&sha, buf, len);
-    bundle_sha256_hex(&sha, hex);
-    int bad = ship_fields_from_dump(&fields, &md, f->name, hex);
-    for (size_t i = 0; i < g.extra.n && !bad; i++)
-        bad = ship_fields_set(&fields, g.extra.names[i], g.extra.values[i]);
-    as_event = bad ? 0 : ship_prepare(&ev, g.url, g.as, &md, &fields, &g.extra, f->name, buf, len);
-    mdr_close(&md);
-    if (bad || as_event < 0)
+    if (prep != 0)
         goto out;
-    struct ship_request rq = {.url = g.url, .gzip = g.gzip, .fields = &fields, .filename = f->name,
-                                  .dump = buf, .len = len, .timeout = REQUEST_TIMEOUT_S,
-                                  .stop = abandon_transfer};
-    if (as_event) {
-        rq.url = ev.url;
-        rq.body = (const uint8_t *)ev.body;
-        rq.body_len = ev.body_len;
-        rq.content_type = ev.content_type;
-    }
-    ship_post(&rq, &res);
+    r.rq.timeout = REQUEST_TIMEOUT_S;
+    r.rq.stop = abandon_transfer;
+    ship_post(&r.rq, &res);
     double now = ship_now(), wait;
     switch (res.outcome) {
     case SHIP_ACCEPTED:
-        printf("%s: uploaded%s (HTTP %ld%s%s)\n", f->name, as_event ? " as an event" : "", res.http_status,
-               res.id[0] ? ", id " : "", res.id);
+        ship_print_uploaded(f->name, &r, &res);
         g.server_fails = 0;
         g.counts.uploaded++;
         g.counts_dirty = 1;
@@ -273,8 +242,8 @@ static int upload_one(struct spool_file *f, size_t waiting)
         if (res.retry_after > wait)
             wait = res.retry_after < RETRY_AFTER_CAP_S ? res.retry_after : RETRY_AFTER_CAP_S;
         g.server_next = now + wait;
-        printf("%s: not uploaded: %s; %zu dump%s waiting; next try in %.1f s (failure %u in a row)\n", f->name,
-               res.reason, waiting, waiting == 1 ? "" : "s", wait, g.server_fails);
+        fprintf(stderr, "lastgasp watch: %s: not uploaded: %s; %zu dump%s waiting; next try in %.1f s (failure %u "
+                        "in a row)\n", f->name, res.reason, waiting, waiting == 1 ? "" : "s", wait, g.server_fails);
         rc = -1;
         break;
     case SHIP_REJECTED: {
@@ -283,18 +252,18 @@ static int upload_one(struct spool_file *f, size_t waiting)
         wait = ship_backoff(h ? ++h->fails : 1, REFUSED_BASE_S, REFUSED_CAP_S);
         if (h)
             h->next = now + wait;
-        printf("%s: refused: %s; kept, next try in %.0f s\n", f->name, res.reason, wait);
+        fprintf(stderr, "lastgasp watch: %s: refused: %s; kept, next try in %.0f s\n", f->name, res.reason, wait);
         break;
     }
     case SHIP_STOPPED:
-        printf("%s: upload abandoned (stopping); kept, to be sent at the next start\n", f->name);
+        fprintf(stderr, "lastgasp watch: %s: upload abandoned (stopping); kept, to be sent at the next start\n",
+                f->name);
         rc = -1;
         break;
     }
+    ship_dump_request_free(&r);
 out:
     fflush(stdout);
-    ship_fields_free(&fields);
-    ship_payload_free(&ev);
     free(buf);
     free(path);
     return rc;
@@ -355,8 +324,8 @@ static void bundle_pass(void)
                 n++;
                 char *p = NULL;
                 if (g.keep && asprintf(&p, "%s/%s", src, b.names[i]) >= 0 && spool_move(p, g.shipped, b.names[i]))
-                    printf("lastgasp watch: %s is bundled but could not be moved to %s: %s\n", p, g.shipped,
-                           strerror(errno));
+                    fprintf(stderr, "lastgasp watch: %s is bundled but could not be moved to %s: %s\n", p,
+                            g.shipped, strerror(errno));
                 free(p);
             }
         }
@@ -369,8 +338,8 @@ static void bundle_pass(void)
     } else if (st == BUNDLE_COLLECT_FAILED) {
         double wait = ship_backoff(++g.bundle_fails, 5.0, g.max_backoff);
         g.bundle_next = t + wait;
-        printf("lastgasp watch: bundling failed (failure %u in a row); dumps kept, next try in %.1f s\n",
-               g.bundle_fails, wait);
+        fprintf(stderr, "lastgasp watch: bundling failed (failure %u in a row); dumps kept, next try in %.1f s\n",
+                g.bundle_fails, wait);
     } else {
         g.bundle_next = t + g.bundle_every;
     }
@@ -382,11 +351,11 @@ static void bundle_pass(void)
 static int scan(struct spool_list *l)
 {
     if (spool_scan(g.dir, 0, l) != 0) {
-        printf("lastgasp watch: cannot read %s: %s\n", g.dir, strerror(errno));
+        fprintf(stderr, "lastgasp watch: cannot read %s: %s\n", g.dir, strerror(errno));
         return -1;
     }
     if (g.url && g.bundle_dir && spool_scan(g.outbox, 1, l) != 0 && errno != ENOENT)
-        printf("lastgasp watch: cannot read %s: %s\n", g.outbox, strerror(errno));
+        fprintf(stderr, "lastgasp watch: cannot read %s: %s\n", g.outbox, strerror(errno));
     spool_sort(l);
     if (spool_cap(l, g.dir, g.max_dumps, g.max_bytes, "dropped", &g.counts.dropped, g.counts.last_dropped,
                   sizeof g.counts.last_dropped))
@@ -489,65 +458,6 @@ static void run(void)
     }
 }
 
-static int parse_args(int argc, char **argv)
-{
-    const char *target = NULL;
-    double v;
-
-    g.gzip = -1;
-    g.rescan = 30;
-    g.bundle_every = 60;
-    g.max_backoff = 300;
-    g.max_dumps = 1000;
-    g.max_bytes = 512ull << 20;
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i], *next = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--gzip") || !strcmp(a, "--no-gzip"))
-            g.gzip = !strcmp(a, "--gzip");
-        else if (!strcmp(a, "--keep"))
-            g.keep = 1;
-        else if (!strcmp(a, "--upload") && next)
-            target = argv[++i];
-        else if (!strcmp(a, "--bundle-dir") && next)
-            g.bundle_dir = argv[++i];
-        else if (!strcmp(a, "--state") && next)
-            g.state_path = strdup(argv[++i]);
-        else if (!strcmp(a, "--as") && next) {
-            if (ship_as_parse(argv[++i], &g.as) != 0)
-                return -1;
-        } else if (!strcmp(a, "--field") && next) {
-            if (ship_fields_set_arg(&g.extra, argv[++i]) != 0)
-                return -1;
-        } else if (!strcmp(a, "--rescan") && next && !ship_parse_number(next, 0.1, 86400, &g.rescan))
-            i++;
-        else if (!strcmp(a, "--bundle-every") && next && !ship_parse_number(next, 0, 86400, &g.bundle_every))
-            i++;
-        else if (!strcmp(a, "--max-backoff") && next && !ship_parse_number(next, 1, 86400, &g.max_backoff))
-            i++;
-        else if (!strcmp(a, "--max-dumps") && next && !ship_parse_number(next, 1, 1e9, &v))
-            g.max_dumps = (size_t)v, i++;
-        else if (!strcmp(a, "--max-spool-mb") && next && !ship_parse_number(next, 1, 1e9, &v))
-            g.max_bytes = (uint64_t)v << 20, i++;
-        else if (a[0] == '-' || g.dir)
-            return -1;
-        else
-            g.dir = a;
-    }
-    if (!g.dir || (!target && !g.bundle_dir))
-        return -1;
-    if (target) {
-        int is_dsn;
-        char err[600];
-        if (!(g.url = ship_endpoint(target, &is_dsn, err, sizeof err))) {
-            fprintf(stderr, "lastgasp watch: %s\n", err);
-            return -1;
-        }
-        if (g.gzip < 0)
-            g.gzip = ship_gzip_default(g.url, is_dsn);
-    }
-    return 0;
-}
-
 static int setup(void)
 {
     struct stat st;
@@ -569,8 +479,9 @@ static int setup(void)
         fprintf(stderr, "lastgasp watch: cannot create %s: %s\n", g.outbox, strerror(errno));
         return -1;
     }
-    if (watch_state_load(g.state_path, &g.counts) != 0)
-        fprintf(stderr, "lastgasp watch: cannot read %s: %s; counting from 0\n", g.state_path, strerror(errno));
+    char why[600];
+    if (watch_state_load(g.state_path, &g.counts, why, sizeof why) != 0)
+        fprintf(stderr, "lastgasp watch: %s; counting from 0\n", why);
     /* SIGTERM and SIGINT are read from a descriptor, never delivered: the loop and the transfer's progress
      * callback look at it, and nothing runs at an awkward moment. */
     sigemptyset(&set);
@@ -585,7 +496,8 @@ static int setup(void)
     }
     g.ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
     if (g.ifd < 0 || inotify_add_watch(g.ifd, g.dir, IN_CLOSE_WRITE | IN_MOVED_TO | IN_ONLYDIR) < 0) {
-        printf("lastgasp watch: inotify unavailable (%s): looking every %.0f s only\n", strerror(errno), g.rescan);
+        fprintf(stderr, "lastgasp watch: inotify unavailable (%s): looking every %.0f s only\n", strerror(errno),
+                g.rescan);
         if (g.ifd >= 0)
             close(g.ifd);
         g.ifd = -1;
@@ -597,17 +509,21 @@ static int setup(void)
     return 0;
 }
 
-int ship_watch_main(int argc, char **argv)
+int ship_watch(const struct ship_watch_options *o)
 {
-    if (argc == 1 && (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h"))) {
-        fputs(usage, stdout);
-        return 0;
-    }
+    g.dir = o->dir;
+    g.bundle_dir = o->bundle_dir;
+    g.url = o->target.url;
+    g.target = o->target;
+    g.keep = o->keep;
+    g.rescan = o->rescan;
+    g.bundle_every = o->bundle_every;
+    g.max_backoff = o->max_backoff;
+    g.max_dumps = o->max_dumps;
+    g.max_bytes = o->max_bytes;
+    if (o->state_path && !(g.state_path = strdup(o->state_path)))
+        return 1;
     setvbuf(stdout, NULL, _IOLBF, 0);
-    if (parse_args(argc, argv) != 0) {
-        fputs(usage, stderr);
-        return 2;
-    }
     if (setup() != 0)
         return 1;
     /* The URL's host only: a Backtrace token or a DSN key in it has no business in a log. */
@@ -630,10 +546,8 @@ int ship_watch_main(int argc, char **argv)
     for (size_t i = 0; i < g.nholds; i++)
         free(g.holds[i].name);
     free(g.holds);
-    free(g.url);
     free(g.state_path);
     free(g.outbox);
     free(g.shipped);
-    ship_fields_free(&g.extra);
     return 0;
 }

@@ -49,8 +49,8 @@ void spool_sort(struct spool_list *l);
 void spool_free(struct spool_list *l);
 
 /* Remove the oldest files of l until at most max_files remain and they hold at most max_bytes. base is DIR;
- * each removal is printed with `what` ("dropped", "pruned") and counted in *removed. Returns how many were
- * removed. Entries removed are taken out of l. */
+ * each removal is printed on stderr with `what` ("dropped", "pruned") and counted in *removed. Returns how many
+ * were removed. Entries removed are taken out of l. */
 size_t spool_cap(struct spool_list *l, const char *base, size_t max_files, uint64_t max_bytes, const char *what,
                  uint64_t *removed, char *last, size_t lastcap);
 
@@ -63,7 +63,11 @@ int spool_move(const char *path, const char *dir, const char *name);
 /* 1 when the file at path is still the one described by f (device, inode, size, modification time). */
 int spool_same(const char *path, const struct spool_file *f);
 
-int watch_state_load(const char *path, struct watch_counts *c);
+/* The counts of the state file at path into *c. 0: read, or no file yet (zeros). -1: zeros, and why says what
+ * happened: the file could not be read, or it is not a usable state file (not JSON, cut short, another
+ * format or version, a count missing): such a file is renamed PATH.bad, so the next save starts afresh and
+ * the damaged one stays for a person to look at. */
+int watch_state_load(const char *path, struct watch_counts *c, char *why, size_t whylen);
 int watch_state_save(const char *path, const struct watch_counts *c, size_t waiting);
 
 #endif

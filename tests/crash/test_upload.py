@@ -171,11 +171,13 @@ def test_retries_back_off_and_honour_retry_after(ship_dumps):
         n = len(s.requests)
         p = upload(f"{s.url}/submit", dump)
         assert p.returncode == 1 and len(s.requests) == n + 1  # a refusal is not repeated
-        assert p.stdout == f'{dump}: failed after 1 try: HTTP 400: {{"detail":"invalid minidump"}}\n'
+        # issue 13: a dump not sent is a diagnostic, on stderr; stdout keeps only what was sent
+        assert p.stdout == "" and p.stderr.endswith(
+            f'lastgasp upload: {dump}: failed after 1 try: HTTP 400: {{"detail":"invalid minidump"}}\n')
 
         s.script = [(301, {"Location": "http://127.0.0.1:1/elsewhere"}, "")]
         p = upload(f"{s.url}/submit", dump)
-        assert p.returncode == 1 and "redirected to http://127.0.0.1:1/elsewhere (not followed" in p.stdout
+        assert p.returncode == 1 and "redirected to http://127.0.0.1:1/elsewhere (not followed" in p.stderr
 
 
 def test_server_down_is_bounded_in_tries_and_time(ship_dumps):
@@ -184,11 +186,12 @@ def test_server_down_is_bounded_in_tries_and_time(ship_dumps):
         closed = s.url
     t0 = time.monotonic()
     p = upload("--tries", "3", f"{closed}/submit", dump)
-    assert p.returncode == 1 and p.stdout == f"{dump}: failed after 3 tries: Couldn't connect to server\n"
+    assert p.returncode == 1 and p.stdout == ""
+    assert p.stderr.endswith(f"lastgasp upload: {dump}: failed after 3 tries: Couldn't connect to server\n"), p.stderr
     assert time.monotonic() - t0 < 6
     t0 = time.monotonic()
     p = upload("--tries", "50", "--max-time", "2", f"{closed}/submit", dump)
-    assert p.returncode == 1 and "would pass --max-time" in p.stdout
+    assert p.returncode == 1 and "would pass --max-time" in p.stderr
     assert time.monotonic() - t0 < 4
 
 
@@ -202,7 +205,7 @@ def test_exit_statuses(ship_dumps, tmp_path):
     with CrashServer() as s:
         p = upload(f"{s.url}/submit", dump, garbage)
         assert p.returncode == 3, p.stdout  # partial
-        assert f"{garbage}: failed: not a minidump" in p.stdout
+        assert f"lastgasp upload: {garbage}: failed: not a minidump" in p.stderr and str(garbage) not in p.stdout
         assert upload(f"{s.url}/submit", garbage).returncode == 1
         assert upload(f"{s.url}/submit", empty).returncode == 4
         assert upload(f"{s.url}/submit").returncode == 2

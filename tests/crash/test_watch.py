@@ -273,6 +273,43 @@ def test_spool_cap_drops_the_oldest_and_counts_them(ship_dumps, tmp_path):
     assert state(d2)["dropped"] == 100 - keep
 
 
+# Byte for byte what watch wrote before its state file was read with a JSON reader (fprintf, '?' for quotes).
+OLD_STATE = ('{"format":"lastgasp-watch-state","version":1,"updated":"2026-11-22T04:03:15Z","waiting":0,'
+             '"uploaded":3,"bundled":0,"bundles":0,"dropped":7,"pruned":0,"last_dropped":"svc-?x.dmp"}\n')
+
+
+def test_state_file_of_the_earlier_code_is_read_and_a_damaged_one_set_aside(ship_dumps, tmp_path):
+    t0 = 1_700_000_000
+    names = [(f"svc-{i}-20260101T00000{i}Z.dmp", t0 + i) for i in range(6)]
+    d = spool(tmp_path, ship_dumps, names)
+    (d / ".lastgasp-watch.state").write_text(OLD_STATE)
+    with CrashServer() as s:
+        closed = s.url  # the server is down throughout
+    w = Watch(d, "--upload", f"{closed}/submit", "--max-dumps", "4")
+    try:
+        w.wait_for(r"9 dropped in all")  # 7 from the file, 2 now
+        assert w.stop()[0] == 0
+    finally:
+        w.kill()
+    s = state(d)
+    assert s["dropped"] == 9 and s["uploaded"] == 3 and s["last_dropped"] == names[1][0]
+    assert not (d / ".lastgasp-watch.state.bad").exists()
+
+    # Cut short (as a full disk or a bad copy might leave it): counted from 0, said once, the bytes kept aside.
+    cut = OLD_STATE[:60]
+    (d / ".lastgasp-watch.state").write_text(cut)
+    w = Watch(d, "--upload", f"{closed}/submit", "--max-dumps", "4")
+    try:
+        line = w.wait_for(r"not a usable state file")[0]
+        assert "counting from 0" in line and ".lastgasp-watch.state.bad" in line, line
+        assert w.stop()[0] == 0
+    finally:
+        w.kill()
+    assert (d / ".lastgasp-watch.state.bad").read_text() == cut
+    s = state(d)
+    assert s["format"] == "lastgasp-watch-state" and s["dropped"] == 0 and s["uploaded"] == 0
+
+
 def test_bundle_dir_with_and_without_upload(ship_dumps, tmp_path):
     # Bundles only, --keep: each dump lands in a bundle in OUT, then in DIR/shipped/.
     d, out = tmp_path / "dumps", tmp_path / "out"

@@ -8,13 +8,15 @@
  * characters but newlines and tabs, so a dump cannot drive the terminal that shows it; and the HTML page holds
  * none either, and no markup but the renderer's own tags (tests/unit/html_check.h), so a dump cannot put
  * markup or script on the page. For a dump with a Go stream, the `lastgasp pprof` profile is built and read
- * back by pb_check.h: well-formed, every reference inside its table, every string valid UTF-8.
+ * back by pb_check.h: well-formed, every reference inside its table, every string valid UTF-8. The input
+ * itself also goes to the JSON reader (formats/json/), whose verdict must be the checker's below.
  *
  * Build: clang -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE formats/read/ formats/render/
  *        formats/minidump/signames.c formats/ship/event.c tests/fuzz/fuzz_mdread.c
  * Run on a copy of tests/fuzz/corpus (libFuzzer adds its finds to the first directory) with
  * -dict=tests/fuzz/mdread.dict. The seeds are rebuilt by `test_mdread --write-corpus tests/fuzz/corpus`.
  */
+#include "../../formats/json/json.h"
 #include "../../formats/read/mdread.h"
 #include "../../formats/pprof/pprof.h"
 #include "../../formats/render/render.h"
@@ -201,9 +203,13 @@ static int js_value(struct js *j)
     }
 }
 
+/* The checker above is this target's own, independent of formats/json/: every document the writer makes
+ * must pass it, and the tool's reader must take it too. */
 static void check_json(const char *buf, size_t len)
 {
     struct js j = { (const unsigned char *)buf, (const unsigned char *)buf + len, 0 };
+    static struct json_tok tok[1 << 16];
+    struct json_doc d;
 
     if (len == 0 || buf[0] != '{' || !js_value(&j)) {
         fprintf(stderr, "invalid JSON near offset %zu\n", (size_t)((const char *)j.p - buf));
@@ -214,6 +220,36 @@ static void check_json(const char *buf, size_t len)
         fprintf(stderr, "trailing bytes after the JSON object at offset %zu\n", (size_t)((const char *)j.p - buf));
         abort();
     }
+    if (json_parse(&d, buf, len, tok, sizeof tok / sizeof *tok) != 0 && !strstr(d.error, "room")) {
+        fprintf(stderr, "the JSON reader refuses the writer's JSON: %s\n", d.error);
+        abort();
+    }
+}
+
+/* The reader (formats/json/json_read.c) on the raw input, against the checker above: both must say the same
+ * of any text, except past the reader's nesting limit (the checker allows 64) and for \uD800-\uDFFF escapes,
+ * which the checker refuses unpaired and the reader takes (as U+FFFD). One token per byte is always room. */
+static void check_json_reader(const uint8_t *data, size_t size)
+{
+    static struct json_tok tok[8192 + 1];
+    struct json_doc d;
+    struct js j = { data, data + size, 0 };
+
+    if (size + 1 > sizeof tok / sizeof *tok)
+        return;
+    int mine = json_parse(&d, (const char *)data, size, tok, size + 1) == 0;
+    int theirs = js_value(&j);
+    js_ws(&j);
+    theirs = theirs && j.p == j.end;
+    int surrogate = 0;
+    for (size_t i = 0; i + 3 < size && !surrogate; i++)
+        surrogate = data[i] == '\\' && data[i + 1] == 'u' && (data[i + 2] | 0x20) == 'd' &&
+                    strchr("89abcdefABCDEF", data[i + 3]) && data[i + 3];
+    if (mine == theirs || (!mine && strstr(d.error, "nested deeper")) || surrogate)
+        return;
+    fprintf(stderr, "the JSON reader %s what the checker %s (%s)\n", mine ? "takes" : "refuses",
+            theirs ? "takes" : "refuses", mine ? "" : d.error);
+    abort();
 }
 
 /* The text report: valid UTF-8, no C0/C1 control characters but newline and tab. */
@@ -284,6 +320,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t len = 0;
     FILE *out;
 
+    check_json_reader(data, size);
     if (mdr_open(&md, data, size, err, sizeof err) == MDR_OK) {
         /* The lookups on values taken from the file itself. */
         for (size_t i = 0; i < md.lg.nframes && i < 16; i++)

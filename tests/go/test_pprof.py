@@ -365,7 +365,7 @@ def test_not_a_dump_and_bad_output(tmp_path):
                         str(tmp_path / "no/such/dir/x.pb.gz")], capture_output=True, text=True)
     assert p.returncode == 1 and "cannot create" in p.stderr, p.stderr
     p = subprocess.run([str(CLI), "pprof"], capture_output=True, text=True)
-    assert p.returncode == 2 and "usage" in p.stderr
+    assert p.returncode == 2 and "lastgasp pprof: missing argument DUMP" in p.stderr, p.stderr  # issue 13
 
 
 def go_stream(data):

@@ -9,7 +9,9 @@
 #                   capture-cost count), debuginfod (a local debug-info server), pytest,
 #                   Breakpad's tools (npm minidump@0.26.0) and rust-minidump (cargo), PyYAML (the deploy
 #                   files' check), Bugsink 2.6.2 in a venv (a real crash server for the upload tests), musl-gcc
-#                   (make LIBC=musl) and a Debian 11 tree made with debootstrap (glibc 2.31, the floor's load test)
+#                   (make LIBC=musl), a Debian 11 tree made with debootstrap (glibc 2.31, the floor's load test),
+#                   libunwind (the reference of the unwinder's differential test, tests/unwind), groff and
+#                   man-db (build/lastgasp.1 rendered by test_cli)
 # Downloaded tools go to $LASTGASP_TOOLS (default ~/.cache/lastgasp-tools), outside the tree.
 set -euo pipefail
 mode=${1:-test}
@@ -20,6 +22,8 @@ pkgs=(gcc make pkg-config libminizip-dev zlib1g-dev libcurl4-openssl-dev libdw-d
 [ "$mode" = demo ] && pkgs+=(curl)
 [ "$mode" = test ] && pkgs+=(lldb clang chromium libcap2-bin strace python3-fusepy debuginfod)  # setcap; syscall counts; FUSE
 [ "$mode" = test ] && pkgs+=(musl-tools debootstrap)  # make LIBC=musl (test_musl); an older glibc's tree (test_glibc_floor)
+[ "$mode" = test ] && pkgs+=(libunwind-dev)  # the reference unwinder of tests/unwind (never linked into the library)
+[ "$mode" = test ] && pkgs+=(groff-base man-db)  # the man page rendered and checked for warnings (test_cli)
 [ "$mode" = bench ] && pkgs+=(wrk)
 missing=()
 for p in "${pkgs[@]}"; do

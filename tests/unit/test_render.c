@@ -136,7 +136,7 @@ static void test_json(void)
     CHECK(out != NULL);
     if (!out)
         return;
-    CHECK(starts_with(out, "{\"signal\":{\"number\":11,\"name\":\"SIGSEGV\",\"code\":1,\"code_name\":\"SEGV_MAPERR\","
+    CHECK(starts_with(out, "{\"format\":{\"name\":\"lastgasp-json\",\"version\":1},\"signal\":{\"number\":11,\"name\":\"SIGSEGV\",\"code\":1,\"code_name\":\"SEGV_MAPERR\","
                            "\"address\":\"0x0\"},\"pid\":1233,\"crashing_tid\":1234,"));
     CHECK(strstr(out, "\"name\":\"q\\\"b\\\\n\\n\\u0001\\u007f\\ufffd\xc3\xa9\"") != NULL);
     CHECK(strstr(out, "{\"pc\":\"0x55d0c0de1234\",\"function\":\"crash_null_write\",\"offset\":20,\"file\":null,"
@@ -203,7 +203,7 @@ static void test_json(void)
     /* Nothing known: nulls, never guesses. */
     memset(&m, 0, sizeof m);
     out = render(1, &m.md);
-    CHECK(out && strcmp(out, "{\"signal\":null,\"pid\":null,\"crashing_tid\":null,\"sender\":null,\"time\":null,"
+    CHECK(out && strcmp(out, "{\"format\":{\"name\":\"lastgasp-json\",\"version\":1},\"signal\":null,\"pid\":null,\"crashing_tid\":null,\"sender\":null,\"time\":null,"
                              "\"threads\":[],\"modules\":[],\"notes\":null,\"system\":null,\"cmdline\":null,"
                              "\"process_name\":null,\"container\":null,\"annotations\":null,\"truncated\":null,"
                              "\"streams\":[],\"warnings\":[],\"go\":null}\n") == 0);
@@ -378,8 +378,8 @@ static void test_go_json(void)
                       "\"module\":\"libc.so.6\",\"inlined\":false,\"native\":true}],\"elided_frames\":null,"
                       "\"created_by\":null}],"
                       "\"crash_text\":null}}\n") != NULL);
-    /* The keys before "go" are those of any dump. */
-    CHECK(starts_with(out, "{\"signal\":{\"number\":11,\"name\":\"SIGSEGV\","));
+    /* The document's name and version first (issue 13), then the keys before "go", those of any dump. */
+    CHECK(starts_with(out, "{\"format\":{\"name\":\"lastgasp-json\",\"version\":1},\"signal\":{\"number\":11,\"name\":\"SIGSEGV\","));
     CHECK(strchr(out, '\n') == out + strlen(out) - 1);
     free(out);
 

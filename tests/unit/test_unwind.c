@@ -109,11 +109,18 @@ static void test_walk_through_own_code(void)
 
 /* A signal handler's context, walked through the kernel's signal frame is not needed: the walk
  * starts at the interrupted pc, as the crash handler's does. */
+static ucontext_t g_handler_uc;
+static struct lg_frame_record g_handler_frames[64];
+static const char *g_handler_names[64];
+static int g_handler_n;
+
 static void on_usr1(int sig, siginfo_t *si, void *uc)
 {
     (void)sig;
     (void)si;
     g_n = walk(uc, g_names, 64, g_frames);
+    getcontext(&g_handler_uc);
+    g_handler_n = walk(&g_handler_uc, g_handler_names, 64, g_handler_frames);
 }
 
 __attribute__((noinline)) void raise_from_here(void) { raise(SIGUSR1); g_sink++; }
@@ -131,6 +138,18 @@ static void test_walk_from_signal_context(void)
     /* The interrupted pc is inside libc's raise (pthread_kill); the walk climbs out into our code. */
     int at = index_of(names, n, "raise_from_here");
     CHECK_MSG(at > 0 && index_of(names, n, "main") > at, "raise_from_here at %d of %d", at, n);
+    /* From the handler's own context the walk climbs through the signal frame; the frame it reaches there is
+     * the interrupted pc itself, trust "context" (named at pc, not pc-1), the same pc as the walk from the
+     * signal's context begins with; the frames above it are return addresses again. */
+    int h = index_of(g_handler_names, g_handler_n, "on_usr1");
+    CHECK_MSG(h == 0 && g_handler_n > 3, "on_usr1 at %d of %d", h, g_handler_n);
+    int k = 1;
+    while (k < g_handler_n && g_handler_frames[k].pc != g_frames[0].pc)
+        k++;
+    CHECK_MSG(k >= 2 && k + 1 < g_handler_n, "the interrupted pc at %d of %d", k, g_handler_n);
+    CHECK(k + 1 < g_handler_n && g_handler_frames[k].trust == LG_TRUST_CONTEXT);
+    CHECK(k + 1 < g_handler_n && g_handler_frames[k + 1].trust == LG_TRUST_CFI);
+    CHECK(index_of(g_handler_names, g_handler_n, "raise_from_here") > k);
 }
 
 /* Smashed frames: garbage everywhere above the leaf must end the walk, not fault or loop. */

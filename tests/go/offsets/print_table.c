@@ -5,6 +5,7 @@
  *
  * Exit status 0; 1 when go_parse_version or the table rejects the version. Test tool, normal context.
  */
+#include "formats/json/json.h"
 #include "reporter/go/go_offsets.h"
 
 #include <stddef.h>
@@ -34,21 +35,6 @@ static const struct {
 _Static_assert(sizeof(fields) / sizeof(fields[0]) == sizeof(struct go_offsets) / sizeof(uint16_t),
                "fields[] names every member of struct go_offsets");
 
-static void print_json_string(const char *s)
-{
-    putchar('"');
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            printf("\\%c", c);
-        else if (c < 0x20)
-            printf("\\u%04x", c);
-        else
-            putchar(c);
-    }
-    putchar('"');
-}
-
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -65,30 +51,38 @@ int main(int argc, char **argv)
         fprintf(stderr, "print_table: no table row for Go %d.%d.%d\n", major, minor, patch);
         return 1;
     }
-    printf("{\n  \"go_version\": ");
-    print_json_string(argv[1]);
-    printf(",\n  \"offsets\": {\n");
+    struct json_w w;
+    json_w_init_file(&w, stdout);
+    json_obj(&w);
+    json_key(&w, "go_version");
+    json_str(&w, argv[1]);
+    json_key(&w, "offsets");
+    json_obj(&w);
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
         uint16_t v = *(const uint16_t *)((const char *)&o + fields[i].off);
-        printf("    \"%s\": ", fields[i].name);
+        json_key(&w, fields[i].name);
         if (v == GO_OFF_ABSENT)
-            printf("null");
+            json_null(&w);
         else
-            printf("%u", v);
-        printf("%s\n", i + 1 < sizeof(fields) / sizeof(fields[0]) ? "," : "");
+            json_u64(&w, v);
     }
-    printf("  },\n  \"wait_reasons\": [");
+    json_obj_end(&w);
+    json_key(&w, "wait_reasons");
+    json_arr(&w);
     int n = go_wait_reason_count(major, minor, patch);
-    for (int i = 0; i < n; i++) {
-        printf("%s\n    ", i ? "," : "");
-        print_json_string(go_wait_reason(major, minor, patch, (uint8_t)i));
-    }
-    printf("\n  ],\n  \"status_names\": [");
+    for (int i = 0; i < n; i++)
+        json_str(&w, go_wait_reason(major, minor, patch, (uint8_t)i));
+    json_arr_end(&w);
+    json_key(&w, "status_names");
+    json_arr(&w);
     n = go_status_count(major, minor, patch);
-    for (int i = 0; i < n; i++) {
-        printf("%s\n    ", i ? "," : "");
-        print_json_string(go_status_name(major, minor, patch, (uint32_t)i));
+    for (int i = 0; i < n; i++)
+        json_str(&w, go_status_name(major, minor, patch, (uint32_t)i));
+    json_arr_end(&w);
+    json_obj_end(&w);
+    if (json_w_finish(&w) != 0 || putchar('\n') == EOF) {
+        fprintf(stderr, "print_table: cannot write the table: %s\n", json_w_strerror(&w));
+        return 1;
     }
-    printf("\n  ]\n}\n");
     return 0;
 }

@@ -27,7 +27,8 @@ pass() { echo "ok    $*"; passed=$((passed + 1)); }
 fail() { echo "FAIL  $*"; failed=$((failed + 1)); }
 
 cflags=(-I"$root" -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror)
-if ! "$CC" "${cflags[@]}" -o "$work/print_table" "$here/print_table.c" "$root/reporter/go/go_offsets.c" ||
+if ! "$CC" "${cflags[@]}" -o "$work/print_table" "$here/print_table.c" "$root/reporter/go/go_offsets.c" \
+        "$root/formats/json/json_write.c" "$root/formats/json/json_utf8.c" ||
     ! "$CC" "${cflags[@]}" -o "$work/tbwords" "$here/tbwords.c" "$root/reporter/install/go_traceback.c" ||
     ! "$CC" "${cflags[@]}" -o "$work/test_go_offsets" "$here/test_go_offsets.c" "$root/reporter/go/go_offsets.c"; then
     fail "building the C test programs"

@@ -1,0 +1,544 @@
+/* unwdiff.c — lastgasp's unwinder against libunwind on the same stacks (README.md here says what "the same
+ * frames" means and what each scenario covers).
+ *
+ * The program is one build variant (-O0/-O2, with or without frame pointers: the Makefile builds four). It
+ * links the handler's own unwind objects as shipped (build/obj/reporter/...: unwind.o, <arch>/unwind_cfi.o,
+ * symbols.o, modules.o) and libunwind, runs the generated chain (stacks.c) and, at each point a scenario
+ * picks, gives both unwinders the same ucontext and compares the frames they return:
+ *   context  getcontext() at the bottom of the chain;
+ *   signal   a handler for a signal raised at the bottom (the interrupted pc in libc), for a fault in the
+ *            bottom function (the interrupted pc in our code) and for its call through a null pointer (pc 0):
+ *            from the signal's ucontext (the crash handler's own start, libunwind told it is a signal frame)
+ *            and from the handler's own getcontext(), through the kernel's signal frame;
+ *   thread   both again in a thread of its own;
+ *   trace    the whole chain run under instruction tracing (<arch>/trace.c): both walks again at every
+ *            instruction it executes, prologues, epilogues, PLT stubs, libc's qsort and the loader's lazy
+ *            binder included.
+ * libunwind (and printf) run in signal handlers here only because the interrupted code is known never to hold
+ * a lock they want: the chain does not allocate (qsort sorts 8 ints on the stack), loads nothing, and the
+ * lazy binder takes none of the loader's locks that dl_iterate_phdr takes. A crash handler cannot know that
+ * (DESIGN.md: why lastgasp has its own unwinder); this test can.
+ *
+ * Exit status 0 when every compared stack was the same and every check against the source held; each
+ * difference is printed with both walks side by side.
+ */
+#define UNW_LOCAL_ONLY
+#include <dlfcn.h>
+#include <link.h>
+#include <libunwind.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <ucontext.h>
+
+#include "../../reporter/rep.h"
+#include "unwdiff.h"
+
+struct rep_state rep_g; /* install.c's in the library; the walk reads only the Go text range from it */
+
+#define MAX_FRAMES 256
+#define NAME_CAP 96
+
+struct frame {
+    uint64_t pc, sp;
+    uint64_t look;  /* lastgasp's: the address it named (pc, or pc-1 for a return address) */
+    uint64_t start; /* the named function's first address, 0 when unnamed */
+    char name[NAME_CAP];
+};
+
+struct walk {
+    int n;
+    struct frame f[MAX_FRAMES];
+};
+
+/* ---- the modules and the stack, read once before any scenario (nothing is loaded later) ---- */
+
+static struct mdw_module g_mods[REP_MAX_MODULES];
+static uint32_t g_nmods;
+static struct ss_mapping g_mappings[REP_MAX_MAPPINGS];
+static char g_maps[1 << 20];
+static __thread uint64_t t_stack_hi; /* the end of the calling thread's stack mapping: the walk's upper bound */
+
+/* Reads the modules, and the end of the calling thread's stack. Each thread calls it before its first walk. */
+static void load_modules(void)
+{
+    int trunc;
+    ssize_t n = ss_read_file(-100, "/proc/self/maps", g_maps, sizeof g_maps, &trunc);
+    size_t pos = 0, len;
+    const char *line;
+    uint32_t nm = 0;
+    while (n > 0 && nm < REP_MAX_MAPPINGS && ss_next_line(g_maps, (size_t)n, &pos, &line, &len))
+        if (ss_parse_maps_line(line, len, &g_mappings[nm]))
+            nm++;
+    g_nmods = rep_collect_modules(g_mappings, nm, g_mods, REP_MAX_MODULES);
+    uint64_t here = (uint64_t)(uintptr_t)&n;
+    for (uint32_t i = 0; i < nm; i++)
+        if (g_mappings[i].start <= here && here < g_mappings[i].end)
+            t_stack_hi = g_mappings[i].end;
+}
+
+/* ---- the two walks ---- */
+
+static void set_name(struct frame *f, const char *name, uint64_t start)
+{
+    snprintf(f->name, sizeof f->name, "%s", name ? name : "?");
+    f->start = name ? start : 0;
+}
+
+/* lastgasp: rep_unwind from uc, then the names as report.c gives them (name_frames): a frame that is a
+ * return address is looked up at pc-1, a frame whose pc came from a context (trust "context") at pc. Cold
+ * caches every time, as in a report. */
+static void walk_lastgasp(const ucontext_t *uc, struct walk *w)
+{
+    static struct lg_frame_record rec[MAX_FRAMES];
+    rep_cfi_reset();
+    rep_symbols_reset();
+    /* The stack's bottom is left open: the main thread's grows below the mapping that was read. */
+    w->n = (int)rep_unwind(uc, 0, t_stack_hi, g_mods, g_nmods, rec, MAX_FRAMES);
+    for (int i = 0; i < w->n; i++) {
+        struct frame *f = &w->f[i];
+        f->pc = rec[i].pc;
+        f->sp = rec[i].sp;
+        uint64_t look = f->pc - (rec[i].trust != LG_TRUST_CONTEXT && f->pc > 0), start = 0;
+        f->look = look;
+        const char *name = rep_symbolize(g_mods, rep_module_index(g_mods, g_nmods, look), look, &start);
+        set_name(f, name, start);
+    }
+}
+
+/* libunwind's names, by (pc, start of its procedure): unw_get_proc_name maps the module's file each time, too
+ * slow for a walk at every traced instruction. The procedure's start (from the unwind table libunwind picked
+ * for this frame, at pc or pc-1 as it decided) keeps apart the two lookups a pc can have. */
+#define NAME_CACHE 4096
+static struct {
+    uint64_t pc, proc, start;
+    int used;
+    char name[NAME_CAP];
+} g_unw_names[NAME_CACHE];
+
+static void unw_name(unw_cursor_t *c, struct frame *f)
+{
+    unw_proc_info_t pi;
+    uint64_t proc = unw_get_proc_info(c, &pi) == 0 ? pi.start_ip : 0;
+    uint32_t slot = (uint32_t)(((f->pc ^ proc * 31) * 0x9e3779b97f4a7c15ull) >> 52) % NAME_CACHE;
+    if (!g_unw_names[slot].used || g_unw_names[slot].pc != f->pc || g_unw_names[slot].proc != proc) {
+        char buf[NAME_CAP];
+        unw_word_t off = 0;
+        int ok = unw_get_proc_name(c, buf, sizeof buf, &off) == 0;
+        g_unw_names[slot].used = 1;
+        g_unw_names[slot].pc = f->pc;
+        g_unw_names[slot].proc = proc;
+        g_unw_names[slot].start = ok ? f->pc - off : 0;
+        snprintf(g_unw_names[slot].name, NAME_CAP, "%s", ok ? buf : "?");
+    }
+    memcpy(f->name, g_unw_names[slot].name, NAME_CAP);
+    f->start = g_unw_names[slot].start;
+}
+
+/* libunwind: unw_init_local2 from uc (told that it is a signal frame when it is: its pc is then exact, not a
+ * return address), one frame per unw_step until it returns 0 (the end) or less (an error). */
+static void walk_libunwind(ucontext_t *uc, int signal_frame, struct walk *w)
+{
+    unw_cursor_t c;
+    w->n = 0;
+    if (unw_init_local2(&c, uc, signal_frame ? UNW_INIT_SIGNAL_FRAME : 0) < 0)
+        return;
+    while (w->n < MAX_FRAMES) {
+        struct frame *f = &w->f[w->n++];
+        unw_word_t ip = 0, sp = 0;
+        unw_get_reg(&c, UNW_REG_IP, &ip);
+        unw_get_reg(&c, UNW_REG_SP, &sp);
+        f->pc = ip;
+        f->sp = sp;
+        unw_name(&c, f);
+        if (unw_step(&c) <= 0)
+            break;
+    }
+}
+
+/* ---- comparing ---- */
+
+static struct {
+    unsigned long stacks, frames, differ;
+} g_count[4];
+static const char *const g_scenario_names[4] = {"context", "signal", "thread", "trace"};
+enum { SC_CONTEXT, SC_SIGNAL, SC_THREAD, SC_TRACE };
+static int g_shown, g_show_max = 5; /* differences printed in full (UNWDIFF_SHOW=n); the rest are counted */
+static unsigned long g_checks_failed;
+
+/* The one difference allowed, where a module has no symbol for the pc (libc's static functions: Debian strips
+ * .symtab, and .dynsym names only the exported ones): libunwind then names the nearest function symbol below
+ * the pc whatever its size (libunwind 1.6, elfxx.c lookup_symbol), where lastgasp names nothing. Allowed only
+ * when that symbol (its size read with dladdr1, which sees the same .dynsym) ends at or below the address
+ * lastgasp looked up, so the pc is really outside it. */
+static unsigned long g_unnamed_by_lastgasp;
+
+static int name_outside_symbol(const struct frame *lg, const struct frame *lu)
+{
+    Dl_info info;
+    const ElfW(Sym) *sym = 0;
+    if (strcmp(lg->name, "?") != 0 || !lu->start ||
+        !dladdr1((void *)(uintptr_t)lu->start, &info, (void **)&sym, RTLD_DL_SYMENT) || !sym || !info.dli_sname ||
+        strcmp(info.dli_sname, lu->name) != 0 || (uint64_t)(uintptr_t)info.dli_saddr != lu->start)
+        return 0;
+    return sym->st_size > 0 && lg->look >= lu->start + sym->st_size;
+}
+
+/* pc and sp equal, and the same function: the same name and start, or the allowed difference above. */
+static int frame_same(const struct frame *a, const struct frame *b, int count)
+{
+    if (a->pc != b->pc || a->sp != b->sp)
+        return 0;
+    if (a->start == b->start && strcmp(a->name, b->name) == 0)
+        return 1;
+    if (!name_outside_symbol(a, b))
+        return 0;
+    g_unnamed_by_lastgasp += (unsigned long)count;
+    return 1;
+}
+
+static void show(const char *what, const struct walk *lg, const struct walk *lu)
+{
+    if (g_shown++ >= g_show_max) {
+        if (g_shown == g_show_max + 1)
+            printf("(more differences: counted, not shown)\n");
+        return;
+    }
+    printf("DIFFERENT: %s: lastgasp %d frames, libunwind %d\n", what, lg->n, lu->n);
+    for (int i = 0; i < lg->n || i < lu->n; i++) {
+        const struct frame *a = i < lg->n ? &lg->f[i] : 0, *b = i < lu->n ? &lu->f[i] : 0;
+        printf("  %c#%-3d", a && b && frame_same(a, b, 0) ? ' ' : '!', i);
+        if (a)
+            printf(" %#14lx sp %#14lx %-28.28s", (unsigned long)a->pc, (unsigned long)a->sp, a->name);
+        else
+            printf(" %58s", "-");
+        if (b)
+            printf(" | %#14lx sp %#14lx %s", (unsigned long)b->pc, (unsigned long)b->sp, b->name);
+        printf("\n");
+    }
+}
+
+/* The second allowed difference, after a call through a null pointer (pc 0, the return address on top of the
+ * stack): libunwind 1.6 steps out of pc 0 by its "invalid previous RIP" fix-up (x86_64/Gstep.c), which gives the
+ * caller the rbp saved at [rbp] instead of rbp itself, one frame pointer too far. Where the caller's CFA rule is
+ * rbp-based (a frame-pointer build) its walk then skips the caller's caller, which lastgasp's walk has (the
+ * check against the source proves it is there). Allowed only as exactly that: the walks the same up to the
+ * frame above pc 0's caller, that frame only in lastgasp's, the same again after it. */
+static unsigned long g_null_call_skips;
+
+static int null_call_skip(const struct walk *lg, const struct walk *lu)
+{
+    int i = 0;
+    while (i < lg->n && i < lu->n && frame_same(&lg->f[i], &lu->f[i], 0))
+        i++;
+    if (i < 2 || lg->f[i - 2].pc != 0 || lg->n != lu->n + 1)
+        return 0;
+    for (int j = i; j < lu->n; j++)
+        if (!frame_same(&lg->f[j + 1], &lu->f[j], 0))
+            return 0;
+    g_null_call_skips++;
+    return 1;
+}
+
+/* Both walks from the same uc. Returns 1 when they are the same. */
+static struct walk g_lg, g_lu;
+static int compare(int scenario, const char *what, ucontext_t *uc, int signal_frame)
+{
+    walk_lastgasp(uc, &g_lg);
+    walk_libunwind(uc, signal_frame, &g_lu);
+    int same = g_lg.n == g_lu.n;
+    for (int i = 0; same && i < g_lg.n; i++)
+        same = frame_same(&g_lg.f[i], &g_lu.f[i], 1);
+    if (!same)
+        same = null_call_skip(&g_lg, &g_lu);
+    g_count[scenario].stacks++;
+    g_count[scenario].frames += (unsigned long)g_lg.n;
+    if (!same) {
+        g_count[scenario].differ++;
+        show(what, &g_lg, &g_lu);
+    }
+    return same;
+}
+
+/* ---- checks against the source: the same frames must also be the right ones ---- */
+
+static void fail(const char *fmt, const char *a, const char *b)
+{
+    g_checks_failed++;
+    printf("CHECK failed: ");
+    printf(fmt, a, b);
+    printf("\n");
+}
+
+/* The name without GCC's clone suffixes (.isra.0, .constprop.0, .part.0, .cold). */
+static int same_base(const char *name, const char *want)
+{
+    size_t n = strlen(want);
+    return strncmp(name, want, n) == 0 && (name[n] == 0 || name[n] == '.');
+}
+
+static int is_chain_frame(const char *name)
+{
+    return strncmp(name, "chain_", 6) == 0 || strcmp(name, "unwdiff_plt_call") == 0;
+}
+
+/* Set while the scenarios run in a thread of their own (unwdiff_thread). */
+static volatile int g_in_thread;
+
+/* w's frames from `from` outwards must be the chain as written (unwdiff_expected), then unwdiff_run,
+ * unwdiff_scenarios and main ending at _start, or in the thread unwdiff_thread ending at most two frames further
+ * (libc's start_thread and clone3, whose unwind table marks the return address undefined). */
+static void check_chain(const char *what, const struct walk *w, int from)
+{
+    int i = from;
+    for (const char *const *e = unwdiff_expected; *e; e++) {
+        if (strcmp(*e, "*") == 0) {
+            while (i < w->n && !is_chain_frame(w->f[i].name))
+                i++;
+            continue;
+        }
+        if (i >= w->n || !same_base(w->f[i].name, *e)) {
+            fail("%s: the chain's frame %s is missing", what, *e);
+            return;
+        }
+        i++;
+    }
+    const char *caller = g_in_thread ? "unwdiff_thread" : "main";
+    if (i + 2 >= w->n || !same_base(w->f[i].name, "unwdiff_run") || !same_base(w->f[i + 1].name, "unwdiff_scenarios") ||
+        strcmp(w->f[i + 2].name, caller))
+        fail("%s: no unwdiff_run, unwdiff_scenarios then %s above the chain", what, caller);
+    else if (g_in_thread && w->n - (i + 3) > 2)
+        fail("%s: %s", what, "more than two frames above unwdiff_thread");
+    else if (!g_in_thread && strcmp(w->f[w->n - 1].name, "_start") != 0)
+        fail("%s: the outermost frame is %s, not _start", what, w->f[w->n - 1].name);
+}
+
+static int index_of(const struct walk *w, const char *name)
+{
+    for (int i = 0; i < w->n; i++)
+        if (same_base(w->f[i].name, name))
+            return i;
+    return -1;
+}
+
+/* ---- the scenarios ---- */
+
+volatile int unwdiff_always = 1;
+static void *volatile g_kept;
+void unwdiff_keep(void *p) { g_kept = p; }
+
+enum { AT_BOTTOM_CONTEXT, AT_BOTTOM_RAISE, AT_BOTTOM_FAULT, AT_BOTTOM_BAD_CALL, AT_BOTTOM_NOTHING };
+static volatile int g_at_bottom;
+static sigjmp_buf g_fault_jb;
+static int *volatile g_null;
+static int (*volatile g_null_fn)(int);
+
+__attribute__((noinline)) int unwdiff_bottom(int x)
+{
+    static ucontext_t uc;
+    switch (g_at_bottom) {
+    case AT_BOTTOM_CONTEXT:
+        getcontext(&uc);
+        compare(g_in_thread ? SC_THREAD : SC_CONTEXT, "getcontext at the bottom", &uc, 0);
+        check_chain("context", &g_lg, index_of(&g_lg, "unwdiff_bottom") + 1);
+        if (index_of(&g_lg, "unwdiff_bottom") != 0)
+            fail("%s: %s", "context", "unwdiff_bottom is not the innermost frame");
+        break;
+    case AT_BOTTOM_RAISE:
+        raise(SIGUSR1);
+        break;
+    case AT_BOTTOM_FAULT:
+        if (sigsetjmp(g_fault_jb, 1) == 0)
+            *g_null = x; /* SIGSEGV: the handler jumps back */
+        break;
+    case AT_BOTTOM_BAD_CALL:
+        if (sigsetjmp(g_fault_jb, 1) == 0)
+            x = g_null_fn(x); /* SIGSEGV at pc 0, the return address on top of the stack */
+        break;
+    }
+    return x + 1;
+}
+
+/* A signal's handler: both walks from the signal's own context (as lastgasp's crash handler starts), then both
+ * from the handler's context, which they must climb through the kernel's signal frame. */
+static void on_signal(int sig, siginfo_t *si, void *ucv)
+{
+    (void)si;
+    static ucontext_t own;
+    int bad_call = g_at_bottom == AT_BOTTOM_BAD_CALL, sc = g_in_thread ? SC_THREAD : SC_SIGNAL;
+    const char *what = bad_call ? "call through a null pointer" : sig == SIGSEGV ? "fault" : "raise";
+    char label[96];
+    snprintf(label, sizeof label, "signal (%s%s), from its context", what, g_in_thread ? ", in a thread" : "");
+    compare(sc, label, ucv, 1);
+    int bottom = index_of(&g_lg, "unwdiff_bottom");
+    check_chain(label, &g_lg, bottom + 1);
+    /* The fault is in unwdiff_bottom itself; the bad call's pc is 0, with unwdiff_bottom next. */
+    if (sig == SIGSEGV && (bottom != bad_call || (bad_call && g_lg.f[0].pc != 0)))
+        fail("%s: %s", label, "the faulting frames are not innermost");
+    getcontext(&own);
+    snprintf(label, sizeof label, "signal (%s%s), from the handler", what, g_in_thread ? ", in a thread" : "");
+    compare(sc, label, &own, 0);
+    check_chain(label, &g_lg, index_of(&g_lg, "unwdiff_bottom") + 1);
+    if (index_of(&g_lg, "on_signal") != 0)
+        fail("%s: %s", label, "the handler is not the innermost frame");
+    if (sig == SIGSEGV)
+        siglongjmp(g_fault_jb, 1);
+}
+
+/* Traced instructions: the frames at each one. The pcs of the innermost frames, by function of the chain, say
+ * which links the trace went through (each must be seen). */
+static unsigned long g_traced;
+static unsigned char g_seen_link[64];
+static unsigned long g_seen_libc, g_seen_plt, g_seen_ldso;
+
+static int in_loader(uint64_t pc)
+{
+    int mi = rep_module_index(g_mods, g_nmods, pc);
+    return mi >= 0 && memmem(g_mods[mi].path, g_mods[mi].path_len, "/ld-linux", 9) != 0;
+}
+
+/* A PLT stub's jump through the GOT (ff 25), after an endbr64 and a bnd prefix where there are. */
+static int at_plt_jump(uint64_t pc)
+{
+    const uint8_t *p = (const uint8_t *)(uintptr_t)pc;
+    if (p[0] == 0xf3 && p[1] == 0x0f && p[2] == 0x1e && p[3] == 0xfa)
+        p += 4;
+    if (p[0] == 0xf2)
+        p++;
+    return p[0] == 0xff && p[1] == 0x25;
+}
+
+int unwdiff_run(int mode);
+
+static void on_trace(int sig, siginfo_t *si, void *ucv)
+{
+    (void)sig;
+    (void)si;
+    static ucontext_t own;
+    g_traced++;
+    compare(SC_TRACE, "traced instruction, from its context", ucv, 1);
+    if (g_lg.n < 1 || strcmp(g_lg.f[g_lg.n - 1].name, "_start") != 0) {
+        fail("%s: the walk ends at %s, not _start", "trace", g_lg.n ? g_lg.f[g_lg.n - 1].name : "none");
+        show("trace: ends early (both walks)", &g_lg, &g_lu);
+    }
+    if (g_lg.n > 0) {
+        int k;
+        g_seen_plt += at_plt_jump(g_lg.f[0].pc);
+        g_seen_ldso += in_loader(g_lg.f[0].pc);
+        if (sscanf(g_lg.f[0].name, "chain_%d", &k) == 1 && k >= 0 && k < 64)
+            g_seen_link[k] = 1;
+        else if (strncmp(g_lg.f[0].name, "chain_", 6) && strcmp(g_lg.f[0].name, "unwdiff_plt_call") &&
+                 rep_module_index(g_mods, g_nmods, g_lg.f[0].pc) != rep_module_index(g_mods, g_nmods, (uint64_t)(uintptr_t)&unwdiff_run))
+            g_seen_libc++;
+    }
+    getcontext(&own);
+    compare(SC_TRACE, "traced instruction, from the handler", &own, 0);
+}
+
+/* The chain's caller, named in every walk's check (the volatile store keeps the call from being a tail call). */
+static volatile int g_result;
+__attribute__((noinline)) int unwdiff_run(int mode)
+{
+    g_at_bottom = mode;
+    g_result = chain_0(1);
+    return 0;
+}
+
+/* Returns 0, or -1 where the architecture cannot trace. */
+/* The context and signal scenarios, on the calling thread (the last store keeps the last call from being a tail
+ * call). */
+__attribute__((noinline)) void unwdiff_scenarios(void)
+{
+    unwdiff_run(AT_BOTTOM_CONTEXT);
+    unwdiff_run(AT_BOTTOM_RAISE);
+    unwdiff_run(AT_BOTTOM_FAULT);
+    unwdiff_run(AT_BOTTOM_BAD_CALL);
+    g_at_bottom = AT_BOTTOM_NOTHING;
+}
+
+/* The same in a thread, whose stack ends at clone3 instead of _start (the default 8 MiB stack holds the chain). */
+__attribute__((noinline)) void *unwdiff_thread(void *arg)
+{
+    load_modules(); /* this thread's stack, mapped after the first read */
+    g_in_thread = 1;
+    unwdiff_scenarios();
+    g_in_thread = 0;
+    return arg;
+}
+
+__attribute__((noinline)) static int unwdiff_run_traced(void)
+{
+    unwdiff_plt_bind_late = 1;
+    if (unwdiff_trace(1) < 0)
+        return -1;
+    unwdiff_run(AT_BOTTOM_NOTHING);
+    unwdiff_trace(0);
+    return 0;
+}
+
+static void on(int sig, void (*fn)(int, siginfo_t *, void *))
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = fn;
+    sa.sa_flags = SA_SIGINFO;
+    sigaction(sig, &sa, 0);
+}
+
+int main(int argc, char **argv)
+{
+    const char *variant = argc > 1 ? argv[1] : "?";
+    if (getenv("UNWDIFF_SHOW"))
+        g_show_max = atoi(getenv("UNWDIFF_SHOW"));
+    ss_memread_init(0);
+    load_modules();
+    on(SIGUSR1, on_signal);
+    on(SIGSEGV, on_signal);
+    on(unwdiff_trace_sig, on_trace);
+
+    unwdiff_scenarios();
+    pthread_t t;
+    if (pthread_create(&t, 0, unwdiff_thread, 0) == 0)
+        pthread_join(t, 0);
+    else
+        fail("%s: %s", "thread", "pthread_create failed");
+    int traced = unwdiff_run_traced() >= 0;
+    if (traced) {
+        int links = 0;
+        for (int k = 0; k < 64; k++)
+            links += g_seen_link[k];
+        char a[32], b[32];
+        snprintf(a, sizeof a, "%d", links);
+        snprintf(b, sizeof b, "%d", unwdiff_nlinks);
+        if (links != unwdiff_nlinks)
+            fail("trace: instructions were traced in %s of the %s links", a, b);
+        if (g_seen_libc == 0)
+            fail("trace: %s%s", "no traced instruction in libc (qsort)", "");
+        if (g_seen_plt == 0)
+            fail("trace: %s%s", "no traced instruction in a PLT stub", "");
+        if (g_seen_ldso == 0)
+            fail("trace: %s%s", "no traced instruction in the dynamic loader (the lazy binding of getppid)", "");
+    }
+
+    unsigned long stacks = 0, frames = 0, differ = 0;
+    for (int s = 0; s < 4; s++) {
+        printf("unwdiff %s: %-7s %6lu stacks, %8lu frames compared, %lu different\n", variant, g_scenario_names[s],
+               g_count[s].stacks, g_count[s].frames, g_count[s].differ);
+        stacks += g_count[s].stacks;
+        frames += g_count[s].frames;
+        differ += g_count[s].differ;
+    }
+    if (!traced) /* a scenario that did not run is not a pass */
+        fail("%s: trace not run: %s cannot trace instructions from user space", variant, "this architecture");
+    printf("unwdiff %s: traced %lu instructions (%lu in libc, %lu in the dynamic loader, %lu PLT jumps)\n", variant,
+           g_traced, g_seen_libc, g_seen_ldso, g_seen_plt);
+    printf("unwdiff %s: allowed differences: %lu frames named by libunwind only (a symbol that does not contain the "
+           "pc), %lu walks out of pc 0 where libunwind skips a frame\n",
+           variant, g_unnamed_by_lastgasp, g_null_call_skips);
+    printf("unwdiff %s: %lu stacks, %lu frames compared: %lu different, %lu checks failed\n", variant, stacks, frames,
+           differ, g_checks_failed);
+    return differ || g_checks_failed ? 1 : 0;
+}
