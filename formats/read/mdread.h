@@ -344,9 +344,14 @@ struct mdr_walk_frame {
 };
 
 /* Frames of one thread, innermost first, into out[0..max): how many (0 when ctx is not decoded). t may be
- * NULL (a thread missing from the ThreadList): then no memory, so the context frame and, on arm, the lr. */
+ * NULL (a thread missing from the ThreadList): then no memory, so the context frame and, on arm, the lr.
+ * budget, when not NULL, is how many stack words the walk may still read, decreased by those it reads: one
+ * thread reads at most about MDR_WALK_MAX_FRAMES x 4 x MDR_WALK_SCAN_WORDS words, but a hostile dump can point
+ * many threads at the same stack bytes, so a caller walking every thread bounds the whole (render_view.c
+ * gives a dump MDR_WALK_DUMP_WORDS). */
+#define MDR_WALK_DUMP_WORDS (1u << 22)
 size_t mdr_walk(const struct mdr_dump *md, const struct mdr_thread *t, const struct mdr_context *ctx,
-                struct mdr_walk_frame *out, size_t max);
+                struct mdr_walk_frame *out, size_t max, size_t *budget);
 
 /* 1 when addr lies in a module and, when the dump has LinuxMaps, in an executable mapping. */
 int mdr_is_code(const struct mdr_dump *md, uint64_t addr);

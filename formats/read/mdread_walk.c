@@ -7,7 +7,8 @@
  * takes it); where the chain breaks, a scan of a bounded number of stack words for one that is a return address
  * into code (Breakpad's ScanForReturnAddress). Only the thread's own stack bytes are read, every read is checked
  * against them, every frame's sp is above the one before, and the frame count is bounded, so a hostile dump
- * costs at most MDR_WALK_MAX_FRAMES x 4 x MDR_WALK_SCAN_WORDS word reads a thread.
+ * costs at most MDR_WALK_MAX_FRAMES x 4 x MDR_WALK_SCAN_WORDS word reads a thread, and the caller's budget
+ * bounds the dump.
  */
 #include "mdread_int.h"
 #include "grow.h"
@@ -133,15 +134,21 @@ struct walk {
     uint64_t lo, hi;
     unsigned word;            /* 8 or 4 */
     int arm64;
+    size_t *budget;           /* words left to read, or NULL */
 };
 
-/* The pointer-sized word at addr, when all of it lies in the stack memory. */
+/* The pointer-sized word at addr, when all of it lies in the stack memory and the budget allows one more. */
 static int word_at(const struct walk *w, uint64_t addr, uint64_t *v)
 {
     uint32_t v32;
 
     if (!w->bytes || addr < w->lo || addr > w->hi || w->hi - addr < w->word)
         return 0;
+    if (w->budget) {
+        if (*w->budget == 0)
+            return 0;
+        (*w->budget)--;
+    }
     if (w->word == 4) {
         memcpy(&v32, w->bytes + (addr - w->lo), 4);
         *v = v32;
@@ -198,9 +205,10 @@ static void put(struct mdr_walk_frame *out, size_t *n, uint64_t pc, uint64_t sp,
 }
 
 size_t mdr_walk(const struct mdr_dump *md, const struct mdr_thread *t, const struct mdr_context *ctx,
-                struct mdr_walk_frame *out, size_t max)
+                struct mdr_walk_frame *out, size_t max, size_t *budget)
 {
-    struct walk w = { .md = md, .word = mdr_context_word(ctx), .arm64 = ctx->arch == MDR_ARCH_ARM64 };
+    struct walk w = { .md = md, .word = mdr_context_word(ctx), .arm64 = ctx->arch == MDR_ARCH_ARM64,
+                      .budget = budget };
     uint64_t sp = mdr_context_sp(ctx), fp = mdr_context_fp(ctx), next, ret, slot;
     unsigned words = 4 * MDR_WALK_SCAN_WORDS;
     size_t n = 0;

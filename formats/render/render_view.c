@@ -4,7 +4,8 @@
  * standard streams (Exception, MiscInfo, ThreadList contexts and stack memory, walked by the reader's
  * mdr_walk()), so that a dump written by another producer (Breakpad, Crashpad) still renders. Memory is bounded
  * by the input: the reader guarantees that lastgasp thread frame ranges are disjoint, and a walk gives at most
- * MDR_WALK_MAX_FRAMES frames a thread.
+ * MDR_WALK_MAX_FRAMES frames a thread; time too: all the walks of one report read at most MDR_WALK_DUMP_WORDS
+ * stack words (a hostile dump may point every thread at the same stack), then threads get their context frame.
  */
 #include "render.h"
 #include "../minidump/minidump.h"
@@ -21,6 +22,7 @@ struct builder {
     const struct mdr_dump *md;
     size_t npool, pool_cap;
     size_t *first;          /* per thread of r->threads: index of its first frame in the pool */
+    size_t walk_words;      /* stack words the walks of this report may still read */
     unsigned char *md_used; /* ThreadList entries already shown through a lastgasp thread record */
 };
 
@@ -101,7 +103,7 @@ static int context_frames(struct builder *b, struct render_thread *t, const stru
         t->no_frames_why = "CPU context of an unsupported architecture";
         return 0;
     }
-    n = mdr_walk(b->md, mt, t->ctx, wf, MDR_WALK_MAX_FRAMES);
+    n = mdr_walk(b->md, mt, t->ctx, wf, MDR_WALK_MAX_FRAMES, &b->walk_words);
     if (reserve(b, n) != 0)
         return -1;
     b->first[t - b->r->threads] = b->npool;
@@ -233,7 +235,7 @@ static int crashed_first(struct render_report *r)
 
 int render_report_build(struct render_report *r, const struct mdr_dump *md)
 {
-    struct builder b = { .r = r, .md = md };
+    struct builder b = { .r = r, .md = md, .walk_words = MDR_WALK_DUMP_WORDS };
     const struct mdr_exception *e = &md->exception;
     size_t max_threads = md->lg.nthreads + md->nthreads + 1;
 

@@ -344,7 +344,7 @@ static void check_case(const struct arch_case *c, const struct build_opts *o)
 
     /* The walk: the context frame, (lr), RET1 and RET2 by the chain, RET3 by the scan, RET4 and RET5 by the
      * chain. */
-    n = mdr_walk(&md, &md.threads[0], ctx, wf, MDR_WALK_MAX_FRAMES);
+    n = mdr_walk(&md, &md.threads[0], ctx, wf, MDR_WALK_MAX_FRAMES, NULL);
     CHECK_MSG(n == 6u + has_lr(c->layout), "%s %s: %zu frames", c->name, how, n);
     if (n == 6u + has_lr(c->layout)) {
         CHECK_MSG(wf[k].pc == PC && wf[k].trust == LG_TRUST_CONTEXT, "%s %s: frame 0", c->name, how);
@@ -371,9 +371,9 @@ static void check_case(const struct arch_case *c, const struct build_opts *o)
             CHECK_MSG(wf[i].sp >= wf[i - 1].sp, "%s %s: sp of frame %zu goes down", c->name, how, i);
     }
     /* The bound is the caller's. */
-    CHECK_MSG(mdr_walk(&md, &md.threads[0], ctx, wf, 2) == 2, "%s %s", c->name, how);
+    CHECK_MSG(mdr_walk(&md, &md.threads[0], ctx, wf, 2, NULL) == 2, "%s %s", c->name, how);
     /* No stack memory: the context frame, and on arm the lr. */
-    n = mdr_walk(&md, &md.threads[1], &md.threads[1].ctx, wf, MDR_WALK_MAX_FRAMES);
+    n = mdr_walk(&md, &md.threads[1], &md.threads[1].ctx, wf, MDR_WALK_MAX_FRAMES, NULL);
     CHECK_MSG(n == 1u + has_lr(c->layout), "%s %s: %zu frames without stack memory", c->name, how, n);
 
     out = render(1, &md);
@@ -409,7 +409,7 @@ static void test_without_maps(void)
     build(&d, &cases[0], &o);
     CHECK(mdr_open(&md, d.b, d.len, err, sizeof err) == MDR_OK && md.ncode == 0);
     CHECK(mdr_is_code(&md, DATA_PTR) && !mdr_is_code(&md, NO_MODULE));
-    n = mdr_walk(&md, &md.threads[0], &md.exception.ctx, wf, MDR_WALK_MAX_FRAMES);
+    n = mdr_walk(&md, &md.threads[0], &md.exception.ctx, wf, MDR_WALK_MAX_FRAMES, NULL);
     CHECK(n >= 4 && wf[3].pc == DATA_PTR && wf[3].trust == LG_TRUST_SCAN);
     mdr_close(&md);
     o.maps = 1;
@@ -444,12 +444,12 @@ static void test_hostile_stacks(void)
     put_word(s, 8, 0x140, STACK + 0x1c0);    /* fp3: {a frame pointer, no return address}: the walk ends */
     put_word(s, 8, 0x148, 0);
     CHECK(mdr_open(&md, d.b, d.len, err, sizeof err) == MDR_OK);
-    n = mdr_walk(&md, &md.threads[0], &md.exception.ctx, wf, MDR_WALK_MAX_FRAMES);
+    n = mdr_walk(&md, &md.threads[0], &md.exception.ctx, wf, MDR_WALK_MAX_FRAMES, NULL);
     CHECK_MSG(n == 5 && wf[4].pc == RET4, "%zu frames", n); /* the context, RET1, RET2, RET3, RET4 */
     mdr_close(&md);
     put_word(s, 8, 0x40, STACK + 0x40);       /* fp0 points at itself */
     CHECK(mdr_open(&md, d.b, d.len, err, sizeof err) == MDR_OK);
-    n = mdr_walk(&md, &md.threads[0], &md.exception.ctx, wf, MDR_WALK_MAX_FRAMES);
+    n = mdr_walk(&md, &md.threads[0], &md.exception.ctx, wf, MDR_WALK_MAX_FRAMES, NULL);
     CHECK(n >= 3 && wf[1].pc == RET1 && wf[1].trust == LG_TRUST_FP);
     CHECK(n >= 3 && wf[2].pc == RET2 && wf[2].trust == LG_TRUST_SCAN); /* not fp0's record again */
     for (size_t i = 2; i < n; i++)
@@ -458,9 +458,37 @@ static void test_hostile_stacks(void)
     for (uint32_t off = 0; off < STACK_SIZE; off += 8)
         put_word(s, 8, off, RET3);
     CHECK(mdr_open(&md, d.b, d.len, err, sizeof err) == MDR_OK);
-    n = mdr_walk(&md, &md.threads[0], &md.exception.ctx, wf, MDR_WALK_MAX_FRAMES);
+    n = mdr_walk(&md, &md.threads[0], &md.exception.ctx, wf, MDR_WALK_MAX_FRAMES, NULL);
     CHECK_MSG(n == 2 + (STACK_SIZE - 0x50) / 8, "%zu frames", n); /* the context, RET3 at fp0, then every word */
-    CHECK(mdr_walk(&md, &md.threads[0], &md.exception.ctx, wf, 7) == 7);
+    CHECK(mdr_walk(&md, &md.threads[0], &md.exception.ctx, wf, 7, NULL) == 7);
+    mdr_close(&md);
+}
+
+/* The caller's budget of stack words: each read costs one, and a walk out of budget ends where it is (the lr
+ * needs no memory). */
+static void test_budget(void)
+{
+    static struct dump d;
+    struct build_opts o = { 1, 1 };
+    struct mdr_dump md;
+    struct mdr_walk_frame wf[MDR_WALK_MAX_FRAMES];
+    char err[256];
+    size_t budget;
+
+    build(&d, &cases[0], &o);
+    CHECK(mdr_open(&md, d.b, d.len, err, sizeof err) == MDR_OK);
+    budget = 0;
+    CHECK(mdr_walk(&md, &md.threads[0], &md.exception.ctx, wf, MDR_WALK_MAX_FRAMES, &budget) == 1);
+    budget = 4; /* the two frame records of RET1 and RET2, not the scan for RET3 */
+    CHECK(mdr_walk(&md, &md.threads[0], &md.exception.ctx, wf, MDR_WALK_MAX_FRAMES, &budget) == 3 && budget == 0);
+    budget = 1000;
+    CHECK(mdr_walk(&md, &md.threads[0], &md.exception.ctx, wf, MDR_WALK_MAX_FRAMES, &budget) == 6);
+    CHECK_MSG(budget == 1000 - 13, "read %zu words", 1000 - budget); /* records 2 + 2, scan 4, under RET3 1, records 2 + 2 */
+    mdr_close(&md);
+    build(&d, &cases[3], &o);
+    CHECK(mdr_open(&md, d.b, d.len, err, sizeof err) == MDR_OK);
+    budget = 0;
+    CHECK(mdr_walk(&md, &md.threads[0], &md.exception.ctx, wf, MDR_WALK_MAX_FRAMES, &budget) == 2);
     mdr_close(&md);
 }
 
@@ -525,6 +553,7 @@ int main(int argc, char **argv)
     }
     test_without_maps();
     test_hostile_stacks();
+    test_budget();
     test_unknown_layout();
     return check_summary();
 }
