@@ -2,6 +2,7 @@
 #   make        build/liblastgasp.so, build/liblastgasp.a, build/lastgasp (the tool needs minizip and zlib:
 #               `bash tests/tools/deps.sh build` installs them; demo, test, bench and fuzz do it first)
 #   make LIBC=musl  build/musl/liblastgasp.so and .a for musl (Alpine) with Debian's musl-gcc (package musl-tools)
+#   make ARCH=arm64 build/arm64/liblastgasp.so and .a for linux/arm64 with Debian's aarch64-linux-gnu-gcc
 #   make demo   crash a sample program with the library loaded and render the dump
 #   make test   every test (installs what it needs first: see tests/tools/deps.sh)
 #   make bench  benchmarks (tests/bench/), results to stdout
@@ -18,7 +19,24 @@ ifeq ($(LIBC),musl)
 CC := musl-gcc
 B := build/musl
 endif
+# make ARCH=arm64: the library (liblastgasp.so, liblastgasp.a) cross-built with Debian's aarch64-linux-gnu-gcc
+# (packages gcc-aarch64-linux-gnu, libc6-dev-arm64-cross: `ARCH=arm64 deps.sh build`) into build/arm64/. The tool
+# is not built there: the amd64 tool reads arm64 dumps. ARCH_DIR names the folders of the architecture's own
+# sources (sigsafe/<ARCH_DIR>/, reporter/<ARCH_DIR>/). Plain make is unchanged.
+ARCH ?= amd64
+ARCH_DIR := x86_64
+ifeq ($(ARCH),arm64)
+CC := aarch64-linux-gnu-gcc
+B := build/arm64
+ARCH_DIR := aarch64
+endif
 CFLAGS_BASE := -I. -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -fno-omit-frame-pointer -fPIC
+ifeq ($(ARCH),arm64)
+# gcc's default on aarch64 turns each atomic into a call to a libgcc helper (__aarch64_cas4_acq_rel, ...)
+# that picks LSE or LL/SC at run time: inline instructions instead keep the handler objects free of calls
+# (tests/check_symbols.sh).
+CFLAGS_BASE += -mno-outline-atomics
+endif
 ifeq ($(LIBC),musl)
 # musl-gcc searches no glibc header, the kernel's among them (linux/futex.h): the kernel's uapi headers,
 # which do not depend on the C library, are reached through links in build/musl/kinc.
@@ -43,7 +61,6 @@ CFLAGS_LIB := $(CFLAGS_BASE) -fvisibility=hidden
 #   formats/read/, formats/render/                        the reader and the renderers (tool and unit tests)
 #   formats/bundle/, formats/ship/, formats/debuginfo/,   the tool only: minizip and zlib; libcurl; libdw;
 #   formats/pprof/, formats/cli/                          zlib; main() and the argv parsers
-ARCH_DIR := x86_64
 SAFE_SRC := $(sort $(wildcard sigsafe/*.c reporter/*.c reporter/go/*.c formats/minidump/*.c reporter/$(ARCH_DIR)/*.c))
 SAFE_ASM := $(sort $(wildcard sigsafe/$(ARCH_DIR)/*.S))
 INSTALL_SRC := $(sort $(wildcard reporter/install/*.c))
@@ -88,7 +105,7 @@ DEBUGINFO_OBJ := $(DEBUGINFO_SRC:%.c=$(B)/host/%.o)
 PPROF_OBJ := $(PPROF_SRC:%.c=$(B)/host/%.o)
 HEADERS := $(wildcard sigsafe/*.h sigsafe/*/*.h formats/*/*.h reporter/*.h reporter/*/*.h)
 
-ifeq ($(LIBC),musl)
+ifneq ($(LIBC)$(ARCH),glibcamd64)
 all: $(B)/liblastgasp.so $(B)/liblastgasp.a
 else
 all: $(B)/liblastgasp.so $(B)/liblastgasp.a $(B)/lastgasp $(B)/lastgasp.1
@@ -248,6 +265,16 @@ musl-test-bins:
 	$(MAKE) LIBC=musl all musl-test-bins
 endif
 
+ifeq ($(ARCH),arm64)
+# The arm64 suite's programs (tests/crash/test_arm64.py, run under qemu-user), into build/arm64/tests/: the C
+# crasher, linked and preloaded, the tripwire, and the unit tests that exercise the architecture's code
+# (sigsafe/aarch64/, reporter/aarch64/ and the CFI walk), on the shipped handler objects.
+arm64-test-bins: $(T)/crasher $(T)/crasher_linked $(T)/tripwire.so $(T)/unit/test_sigsafe $(T)/unit/test_unwind
+else
+arm64-test-bins:
+	$(MAKE) ARCH=arm64 all arm64-test-bins
+endif
+
 # The hardening suite's programs (tests/hardening/*.c): one program per file, found by folder.
 HARDENING_BINS := $(patsubst tests/hardening/%.c,$(T)/hardening/%,$(wildcard tests/hardening/*.c))
 hardening-bins: $(HARDENING_BINS)
@@ -263,8 +290,8 @@ unit-bins: $(U)/test_sigsafe $(U)/test_sigsafe_asan $(U)/test_mdread $(U)/test_r
            $(U)/test_unwind $(U)/test_sha256 $(U)/test_go_reason $(U)/test_annotate $(U)/test_annotate_tsan \
            $(U)/test_render_html $(U)/test_pprof $(U)/test_buildid $(U)/test_json \
            $(U)/test_watch_state $(U)/test_walk
-UNWIND_OBJ := $(addprefix $(B)/obj/reporter/,unwind.o $(ARCH_DIR)/unwind_cfi.o symbols.o modules.o) \
-              $(B)/obj/formats/minidump/buildid.o
+UNWIND_OBJ := $(addprefix $(B)/obj/reporter/,unwind.o unwind_cfi.o $(ARCH_DIR)/unwind.o $(ARCH_DIR)/unwind_cfi.o \
+                symbols.o modules.o) $(B)/obj/formats/minidump/buildid.o
 
 $(U)/test_sigsafe: tests/unit/test_sigsafe.c tests/unit/check.h $(SIGSAFE_OBJ) $(HEADERS)
 	@mkdir -p $(U)
@@ -409,5 +436,5 @@ goshim-unity:
 clean:
 	rm -rf $(B)
 
-.PHONY: goshim-unity all deps test-bins musl-test-bins hardening-bins san unit-bins unwind-bins unwind-test demo test \
-        bench fuzz clean
+.PHONY: goshim-unity all deps test-bins musl-test-bins arm64-test-bins hardening-bins san unit-bins unwind-bins \
+        unwind-test demo test bench fuzz clean

@@ -27,23 +27,6 @@ static volatile int g_asked = 1 << 30;
  * Written before slot_count is published, read by handlers after they load it. */
 static const int *g_tids;
 
-/* glibc's ucontext_t keeps the FXSAVE image in __fpregs_mem; the kernel's frame keeps it elsewhere.
- * Copy both and point the copy's fpregs at its own image. musl's ucontext_t has the same 512 bytes
- * there, typed as unsigned long[64] (hence the cast). Handler path, any thread. */
-void rep_copy_context(ucontext_t *dst, const ucontext_t *src)
-{
-    ss_memcpy(dst, src, sizeof *dst);
-    /* The kernel puts the FP state just above the ucontext in the same signal frame, which it has
-     * just written: copy that directly. ss_memread would make the crashing thread and every captured
-     * thread call process_vm_readv, which a seccomp filter may kill them (or the process) for. */
-    uint64_t fp = (uint64_t)(uintptr_t)src->uc_mcontext.fpregs, at = (uint64_t)(uintptr_t)src;
-    if (fp > at && fp - at < (64u << 10))
-        ss_memcpy(&dst->__fpregs_mem, (const void *)(uintptr_t)fp, sizeof dst->__fpregs_mem);
-    else if (fp && ss_memread(&dst->__fpregs_mem, fp, sizeof dst->__fpregs_mem) < 0)
-        ss_memset(&dst->__fpregs_mem, 0, sizeof dst->__fpregs_mem);
-    dst->uc_mcontext.fpregs = (void *)&dst->__fpregs_mem;
-}
-
 static const ucontext_t *crasher_context(int tid)
 {
     int n = __atomic_load_n(&rep_c.crasher_count, __ATOMIC_ACQUIRE);
@@ -98,10 +81,10 @@ int rep_capture_threads(int *tids, int count, uint64_t budget_ns)
     struct ss_kaction ka;
     ss_memset(&ka, 0, sizeof ka);
     ka.handler = (void *)rep_capture_signal_handler;
-    ka.flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART | SA_RESTORER;
+    ka.flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART | rep_g.restorer_flag;
     ka.restorer = rep_g.restorer;
     ka.mask = ~0ull;
-    if (!rep_g.restorer || ss_sigaction_raw(rep_c.capture_sig, &ka, 0) < 0)
+    if (!rep_g.restorer_known || ss_sigaction_raw(rep_c.capture_sig, &ka, 0) < 0)
         return 0;
     for (int i = 0; i < count; i++) {
         rep_c.slots[i].tid = tids[i];

@@ -47,9 +47,7 @@ void rep_die_now(int sig)
     uint64_t unblock = sigbit(sig);
     ss_sigprocmask(SIG_UNBLOCK, &unblock, 0);
     ss_tgkill(ss_getpid(), ss_gettid(), sig);
-    ss_sys(231 /* exit_group */, 128 + sig, 0, 0, 0, 0, 0);
-    for (;;)
-        ;
+    ss_exit_group(128 + sig);
 }
 
 static void out_of_time(void) __attribute__((noreturn));
@@ -137,14 +135,14 @@ void rep_watchdog_start(void)
     struct ss_kaction ka;
     ss_memset(&ka, 0, sizeof ka);
     ka.handler = (void *)on_watchdog;
-    ka.flags = SA_SIGINFO | SA_RESTORER;
+    ka.flags = SA_SIGINFO | rep_g.restorer_flag;
     ka.restorer = rep_g.restorer;
     ka.mask = ~0ull & ~(FATAL_MASK);
     rep_c.deadline_ns = ss_now_ns(1) + REP_TOTAL_NS;
     rep_c.report_tid = ss_gettid();
     rep_c.timer_id = -1;
     int sig = rep_c.watchdog_sig ? rep_c.watchdog_sig : REP_WATCHDOG_SIG;
-    int r = rep_g.restorer ? ss_sigaction_raw(sig, &ka, &rep_c.watchdog_prev) : -22;
+    int r = rep_g.restorer_known ? ss_sigaction_raw(sig, &ka, &rep_c.watchdog_prev) : -22;
     if (r == 0) {
         int id = -1;
         r = ss_timer_create_tid(1, sig, rep_c.report_tid, &id);

@@ -154,20 +154,35 @@ void rep_report_isolated(void)
      * would be framed at the top of the alternate stack, over the first signal's frame. */
 }
 
-/* Handler path, crashing thread: choose the capture and watchdog signals among the real-time ones
- * nobody has a handler for now (the application may have taken SIGRTMAX-1 for its own timers since
- * install), from SIGRTMAX down; glibc keeps 32 and 33, and 34 is SIGRTMIN. Keeps the fixed pair when
- * none is free; the handlers check who sent what they get either way. */
+/* Can signal s be sent at all? qemu-user keeps the guest's top real-time signals for itself: their
+ * disposition reads as default and can be set, but tgkill and timer_create refuse them (EINVAL). One
+ * sent to this thread while every signal is blocked (rep_report_isolated blocks them first) stays
+ * pending, and is taken back at once. */
+static int iso_signal_sendable(int s)
+{
+    if (ss_tgkill(ss_getpid(), ss_gettid(), s) < 0)
+        return 0;
+    ss_sigtake(s);
+    return 1;
+}
+
+/* Handler path, crashing thread, every signal blocked: choose the capture and watchdog signals among the
+ * real-time ones nobody has a handler for now (the application may have taken SIGRTMAX-1 for its own
+ * timers since install) and that can be sent, from SIGRTMAX down; glibc keeps 32 and 33, and 34 is
+ * SIGRTMIN. When fewer than two are free (the Go runtime holds a handler for every signal), the first
+ * sendable ones from SIGRTMAX down, taken or not: SIGRTMAX and SIGRTMAX-1 on a kernel, lower ones under
+ * qemu-user. The handlers check who sent what they get either way. */
 void rep_pick_signals(void)
 {
-    int found[2] = {REP_CAPTURE_SIG, REP_WATCHDOG_SIG}, k = 0;
+    int found[2] = {0, 0}, k = 0;
     for (int s = 64; s >= 35 && k < 2; s--) {
         struct ss_kaction cur;
-        if (ss_sigaction_raw(s, 0, &cur) == 0 && cur.handler == 0 /* SIG_DFL */)
+        if (ss_sigaction_raw(s, 0, &cur) == 0 && cur.handler == 0 /* SIG_DFL */ && iso_signal_sendable(s))
             found[k++] = s;
     }
-    if (k == 1)
-        found[1] = found[0] == REP_WATCHDOG_SIG ? REP_CAPTURE_SIG : REP_WATCHDOG_SIG;
-    rep_c.capture_sig = found[0];
-    rep_c.watchdog_sig = found[1];
+    for (int s = 64; s >= 35 && k < 2; s--)
+        if (s != found[0] && iso_signal_sendable(s))
+            found[k++] = s;
+    rep_c.capture_sig = k > 0 ? found[0] : REP_CAPTURE_SIG;
+    rep_c.watchdog_sig = k > 1 ? found[1] : found[0] == REP_WATCHDOG_SIG ? REP_CAPTURE_SIG : REP_WATCHDOG_SIG;
 }

@@ -16,6 +16,15 @@
 #include "go/go_capture.h"
 #include "lastgasp.h"
 
+/* The architecture's DWARF register numbering (REP_NREGS, REP_DW_*), as sigsafe/sys.c picks its syscall.h */
+#if defined(__x86_64__)
+#include "x86_64/regs.h"
+#elif defined(__aarch64__)
+#include "aarch64/regs.h"
+#else
+#error "lastgasp: unsupported architecture"
+#endif
+
 #define REP_NSIG 65
 #define REP_MAX_THREADS 1024
 #define REP_MAX_FRAMES 64          /* per thread */
@@ -53,9 +62,9 @@
 struct rep_slot {
     int tid;
     volatile int state; /* 0 asked, 1 captured; written by the owner thread with a release store */
-    uint64_t fs_base;   /* its thread pointer (Go keeps g in TLS) */
+    uint64_t fs_base;   /* its thread pointer (Go keeps g in TLS; x86_64 fs, aarch64 tpidr_el0) */
     char name[16];      /* its comm, as the thread read it (PR_GET_NAME); "" when that failed */
-    ucontext_t uc;      /* uc.uc_mcontext.fpregs points at uc.__fpregs_mem in the copy */
+    ucontext_t uc;      /* a self-contained copy (rep_copy_context): x86_64's fpregs point inside it */
 };
 
 /* Install-time state. Written once by install before any handler is set, then only read, except
@@ -75,6 +84,8 @@ struct rep_state {
     uint64_t at_phdr;            /* the main executable's program headers (auxv AT_PHDR) */
     uint32_t cpu_count;
     void *restorer;              /* libc's signal trampoline, for handlers set with raw rt_sigaction */
+    unsigned long restorer_flag; /* SA_RESTORER when libc sets one (x86_64), 0 when not (aarch64: the vdso's) */
+    int restorer_known;          /* the two above were learnt */
     struct ss_kaction prev[REP_NSIG];   /* dispositions before ours, as the kernel holds them */
     uint8_t ours[REP_NSIG];
     uint8_t go_first[REP_NSIG];  /* the previous handler is the Go runtime's: installed after Go */
@@ -154,25 +165,31 @@ void rep_pick_signals(void);
 void rep_capture_signal_handler(int sig, siginfo_t *si, void *uc);
 int rep_capture_threads(int *tids, int count, uint64_t budget_ns);
 void rep_release_threads(void);
-void rep_copy_context(ucontext_t *dst, const ucontext_t *src);
 
 /* report.c */
 void rep_report(void *unused);
 void rep_give_back(void);
 
-/* unwind.c and x86_64/unwind_cfi.c */
+/* unwind.c and unwind_cfi.c, with the architecture's part in <arch>/unwind.c and <arch>/unwind_cfi.c */
 struct rep_regs {
-    uint64_t v[17];    /* DWARF numbering: rax rdx rcx rbx rsi rdi rbp rsp r8-r15, 16 = the pc */
-    uint8_t valid[17];
+    uint64_t v[REP_NREGS];    /* DWARF numbering (<arch>/regs.h); REP_DW_PC holds the pc */
+    uint8_t valid[REP_NREGS];
     int exact_pc;      /* the pc is where execution stopped (top or signal frame), not a return address */
 };
 uint32_t rep_unwind(const ucontext_t *uc, uint64_t stack_lo, uint64_t stack_hi, const struct mdw_module *mods,
                     uint32_t nmods, struct lg_frame_record *out, uint32_t max);
-void rep_cfi_regs_from_context(const ucontext_t *uc, struct rep_regs *r);
 int rep_cfi_step(const struct mdw_module *mods, uint32_t nmods, struct rep_regs *r);
 void rep_cfi_reset(void);
 int rep_stack_read(void *dst, uint64_t addr, size_t n); /* the walked thread's stack (unwind.c) */
 int rep_stack_read_u64(uint64_t addr, uint64_t *out);
+/* <arch>/unwind_cfi.c: registers from a context, the kernel's signal frames, return addresses */
+void rep_cfi_regs_from_context(const ucontext_t *uc, struct rep_regs *r);
+int rep_cfi_is_sigreturn(uint64_t pc);          /* pc is the signal trampoline (libc's or the vdso's) */
+int rep_cfi_step_sigreturn(struct rep_regs *r); /* r's frame is the trampoline's: the interrupted registers */
+uint64_t rep_cfi_return_address(uint64_t ra); /* ra as a code address (aarch64: PAC bits off) */
+/* <arch>/unwind.c: the fallbacks' instruction decoding */
+int rep_bad_call_step(struct rep_regs *r);      /* pc outside any code after a call through a bad pointer */
+uint64_t rep_call_target(uint64_t ret);         /* the function a direct call returning to ret enters, or 0 */
 
 /* symbols.c */
 const char *rep_symbolize(const struct mdw_module *mods, int mi, uint64_t pc, uint64_t *start);
@@ -194,8 +211,11 @@ uint32_t rep_collect_modules(const struct ss_mapping *maps, uint32_t nmaps, stru
                              uint32_t max);
 int rep_module_index(const struct mdw_module *mods, uint32_t n, uint64_t pc);
 
-/* <arch>/context.c (x86_64/context.c here) */
-void rep_context_to_md(const ucontext_t *uc, struct md_context_amd64 *out);
+/* <arch>/context.c: the signal context, and the minidump's CPU context and SystemInfo for this architecture */
+extern const uint16_t rep_md_cpu_arch;     /* MD_CPU_ARCHITECTURE_* */
+extern const uint32_t rep_md_context_size; /* bytes of one minidump context */
+void rep_context_to_md(const ucontext_t *uc, void *out); /* out: rep_md_context_size bytes */
+void rep_copy_context(ucontext_t *dst, const ucontext_t *src);
 uint64_t rep_context_pc(const ucontext_t *uc);
 uint64_t rep_context_sp(const ucontext_t *uc);
 uint64_t rep_context_fp(const ucontext_t *uc);

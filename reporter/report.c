@@ -28,7 +28,7 @@ struct report {
     int *tids;
     int ntids;
     struct mdw_thread *threads;
-    struct md_context_amd64 *contexts;
+    uint8_t *contexts;                 /* rep_md_context_size bytes per thread */
     uint32_t nthreads;
     struct lg_frame_record *frames;
     uint32_t nframes;
@@ -280,7 +280,7 @@ static void unwind_thread(struct mdw_thread *t, const ucontext_t *uc, const stru
 static void capture_threads(void)
 {
     R.threads = alloc(REP_MAX_THREADS * sizeof *R.threads);
-    R.contexts = alloc(REP_MAX_THREADS * sizeof *R.contexts);
+    R.contexts = alloc(REP_MAX_THREADS * rep_md_context_size);
     R.frames = alloc(REP_MAX_THREADS * REP_MAX_FRAMES * sizeof *R.frames);
     R.ranges = alloc((REP_MAX_THREADS + 2) * sizeof *R.ranges);
     R.go_threads = rep_g.go.present ? alloc(REP_MAX_THREADS * sizeof *R.go_threads) : 0;
@@ -311,8 +311,9 @@ static void capture_threads(void)
                 continue;
             }
             t->status = LG_THREAD_OK;
-            rep_context_to_md(&s->uc, &R.contexts[R.nthreads - 1]);
-            t->context = &R.contexts[R.nthreads - 1];
+            uint8_t *md = R.contexts + (size_t)(R.nthreads - 1) * rep_md_context_size;
+            rep_context_to_md(&s->uc, md);
+            t->context = md;
             uint64_t sp = rep_context_sp(&s->uc);
             const struct ss_mapping *m = stack_mapping(sp);
             if (m) {
@@ -489,6 +490,8 @@ static void system_info(void)
     }
     R.d.os_version = R.os_version;
     R.d.cpu_count = rep_g.cpu_count;
+    R.d.cpu_arch = rep_md_cpu_arch;
+    R.d.context_size = rep_md_context_size;
     rep_cpuid(R.d.cpu_vendor, &R.d.cpu_version, &R.d.cpu_features, &R.d.cpu_amd_features);
 }
 

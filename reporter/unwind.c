@@ -2,7 +2,7 @@
  * where a pc has none.
  *
  * RULES (compromised context): async-signal-safe; reads memory only through ss_memread (here and
- * in x86_64/unwind_cfi.c; the stack through a window read with it once per thread), so a smashed
+ * in unwind_cfi.c and <arch>/; the stack through a window read with it once per thread), so a smashed
  * stack ends the walk instead of faulting; at most `max` frames; the stack pointer must grow from
  * frame to frame (except across a signal frame), so a loop in corrupted frames cannot go on.
  * report.c still runs it inside rep_guard_run, as a second line of defence against a bug of ours.
@@ -46,56 +46,19 @@ static void window_fill(uint64_t sp, uint64_t lo, uint64_t hi)
     }
 }
 
-/* The frame-pointer step: [rbp] is the caller's rbp, [rbp+8] its return address. */
+/* The frame-pointer step: the frame record is the caller's frame pointer, then the return address, on
+ * x86_64 ([rbp], [rbp+8]) as on aarch64 ([x29], [x29+8]). The caller's sp is at least past the record. */
 static int fp_step(struct rep_regs *r, uint64_t lo, uint64_t hi)
 {
-    uint64_t fp = r->v[6], next, ret;
-    if (!r->valid[6] || fp < lo || fp + 16 > hi || (fp & 7) || rep_stack_read_u64(fp, &next) < 0 ||
+    uint64_t fp = r->v[REP_DW_FP], next, ret;
+    if (!r->valid[REP_DW_FP] || fp < lo || fp + 16 > hi || (fp & 7) || rep_stack_read_u64(fp, &next) < 0 ||
         rep_stack_read_u64(fp + 8, &ret) < 0 || ret == 0)
         return -1;
-    r->v[6] = next;
-    r->v[7] = fp + 16;
-    r->v[16] = ret;
+    r->v[REP_DW_FP] = next;
+    r->v[REP_DW_SP] = fp + 16;
+    r->v[REP_DW_PC] = rep_cfi_return_address(ret);
     r->exact_pc = 0;
     return 1;
-}
-
-/* A crash on a call through a bad pointer leaves the pc outside any code, with the return address
- * still at the top of the stack. */
-static int bad_call_step(struct rep_regs *r)
-{
-    uint64_t ret;
-    if (rep_stack_read_u64(r->v[7], &ret) < 0 || ret == 0)
-        return -1;
-    r->v[16] = ret;
-    r->v[7] += 8;
-    r->exact_pc = 0;
-    return 1;
-}
-
-/* The function a direct call (e8 rel32) that returns to ret enters, followed through one PLT stub
- * (ff 25: jmp through the GOT, possibly after endbr64 and a bnd prefix) to the function itself; 0 when the
- * bytes before ret are not such a call. */
-static uint64_t call_target(uint64_t ret)
-{
-    uint8_t b[5], p[11];
-    if (ret < 5 || ss_memread(b, ret - 5, 5) != 5 || b[0] != 0xe8)
-        return 0;
-    uint64_t t = ret + (uint64_t)(int64_t)(int32_t)((uint32_t)b[1] | (uint32_t)b[2] << 8 | (uint32_t)b[3] << 16 |
-                                                     (uint32_t)b[4] << 24);
-    if (ss_memread(p, t, sizeof p) != (ssize_t)sizeof p)
-        return t;
-    uint32_t at = 0;
-    if (p[0] == 0xf3 && p[1] == 0x0f && p[2] == 0x1e && p[3] == 0xfa)
-        at = 4;
-    if (p[at] == 0xf2)
-        at++;
-    uint64_t slot, to;
-    if (p[at] != 0xff || p[at + 1] != 0x25)
-        return t;
-    slot = t + at + 6 + (uint64_t)(int64_t)(int32_t)((uint32_t)p[at + 2] | (uint32_t)p[at + 3] << 8 |
-                                                      (uint32_t)p[at + 4] << 16 | (uint32_t)p[at + 5] << 24);
-    return ss_memread(&to, slot, sizeof to) == (ssize_t)sizeof to ? to : t;
 }
 
 /* The last resort, where the pc lies in a module that has neither unwind tables for it nor a frame
@@ -111,7 +74,7 @@ static uint64_t call_target(uint64_t ret)
 #define SCAN_FUNC_MAX (64u << 10)
 static int scan_step(struct rep_regs *r, const struct mdw_module *mods, uint32_t nmods, uint64_t lo, uint64_t hi)
 {
-    uint64_t pc = r->v[16], at = r->v[7], w, start = 0;
+    uint64_t pc = r->v[REP_DW_PC], at = r->v[REP_DW_SP], w, start = 0;
     int mi = rep_module_index(mods, nmods, pc);
     int named = rep_symbolize(mods, mi, pc - !r->exact_pc, &start) != 0;
     for (int i = 0; i < SCAN_WORDS && at >= lo && at + 8 <= hi; i++, at += 8) {
@@ -119,10 +82,10 @@ static int scan_step(struct rep_regs *r, const struct mdw_module *mods, uint32_t
             return -1;
         if (rep_module_index(mods, nmods, w) < 0)
             continue;
-        uint64_t t = call_target(w);
+        uint64_t t = rep_call_target(w);
         if (named ? t == start : t && t <= pc && pc - t < SCAN_FUNC_MAX && rep_module_index(mods, nmods, t) == mi) {
-            r->v[16] = w;
-            r->v[7] = at + 8;
+            r->v[REP_DW_PC] = w;
+            r->v[REP_DW_SP] = at + 8;
             r->exact_pc = 0;
             return 1;
         }
@@ -142,27 +105,27 @@ uint32_t rep_unwind(const ucontext_t *uc, uint64_t stack_lo, uint64_t stack_hi, 
     ss_memset(&r, 0, sizeof r);
     rep_cfi_regs_from_context(uc, &r);
     r.exact_pc = 1;
-    window_fill(r.v[7], stack_lo, stack_hi);
+    window_fill(r.v[REP_DW_SP], stack_lo, stack_hi);
     uint32_t n = 0;
     uint8_t trust = LG_TRUST_CONTEXT;
     while (n < max) {
-        out[n].pc = r.v[16];
-        out[n].sp = r.v[7];
+        out[n].pc = r.v[REP_DW_PC];
+        out[n].sp = r.v[REP_DW_SP];
         out[n].trust = trust;
         out[n].symbol_off = LG_NONE;
         out[n].module_index = LG_NONE;
         n++;
-        uint64_t sp = r.v[7];
+        uint64_t sp = r.v[REP_DW_SP], pc = r.v[REP_DW_PC];
         int was_exact = r.exact_pc;
         int s = rep_cfi_step(mods, nmods, &r);
         trust = LG_TRUST_CFI;
-        if (s == 0 && was_exact && rep_module_index(mods, nmods, r.v[16]) < 0) {
-            s = bad_call_step(&r); /* the top frame's pc, or one a signal frame holds */
+        if (s == 0 && was_exact && rep_module_index(mods, nmods, r.v[REP_DW_PC]) < 0) {
+            s = rep_bad_call_step(&r); /* the top frame's pc, or one a signal frame holds */
         } else if (s == 0) {
             /* No unwind tables for the pc. Go code keeps frame pointers; in other code of a module (musl's
              * libc) rbp is whatever the caller left there, so the checked scan goes first. */
             s = -1;
-            if (rep_module_index(mods, nmods, r.v[16]) >= 0 && !is_go_code(r.v[16])) {
+            if (rep_module_index(mods, nmods, r.v[REP_DW_PC]) >= 0 && !is_go_code(r.v[REP_DW_PC])) {
                 s = scan_step(&r, mods, nmods, stack_lo, stack_hi);
                 trust = LG_TRUST_SCAN;
             }
@@ -173,10 +136,13 @@ uint32_t rep_unwind(const ucontext_t *uc, uint64_t stack_lo, uint64_t stack_hi, 
         }
         /* A return address of 0 ends the stack; a pc of 0 that a signal frame holds is a call through a null
          * pointer in the interrupted code, walked out of as at the top (libunwind does too). */
-        if (s < 0 || (r.v[16] == 0 && !r.exact_pc))
+        if (s < 0 || (r.v[REP_DW_PC] == 0 && !r.exact_pc))
             break;
-        /* The stack grows down, so callers live higher; only a signal frame may jump elsewhere. */
-        if (r.v[7] <= sp && !(r.exact_pc && !was_exact))
+        /* The stack grows down, so callers live higher; only a signal frame may jump elsewhere. Where a
+         * caller may share its callee's sp (aarch64's leaf functions), the pc must change instead. */
+        uint64_t nsp = r.v[REP_DW_SP];
+        int same_ok = REP_SP_MAY_STAY && nsp == sp && r.v[REP_DW_PC] != pc;
+        if (nsp <= sp && !same_ok && !(r.exact_pc && !was_exact))
             break;
         /* Stepped through a signal frame: the next pc is where the signal stopped it, not a return address,
          * and is named as the top frame's is (report.c looks a frame of trust "context" up at pc itself; at

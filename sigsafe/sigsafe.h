@@ -50,7 +50,7 @@ int ss_sigpending(uint64_t *set);
 int ss_sigtake(int sig);
 ssize_t ss_readlink(const char *path, char *buf, size_t n);
 int ss_uname(void *utsname);
-int ss_fstat(int fd, struct stat *st); /* x86_64: the kernel's struct stat is libc's */
+int ss_fstat(int fd, struct stat *st); /* x86_64 and aarch64: the kernel's struct stat is glibc's */
 int ss_prctl(int option, unsigned long arg2);
 int ss_dup3(int fd, int to, int flags);
 int ss_pipe2(int fds[2], int flags);
@@ -59,8 +59,9 @@ ssize_t ss_process_vm_readv(int pid, void *dst, uint64_t src, size_t n);
 int ss_timer_create_tid(int clock, int sig, int tid, int *timer_id);
 int ss_timer_settime_ns(int timer_id, uint64_t ns);
 int ss_timer_delete(int timer_id);
-uint64_t ss_thread_pointer(void); /* the calling thread's TLS base (x86_64: fs), 0 if unknown */
+uint64_t ss_thread_pointer(void); /* the calling thread's TLS base (x86_64: fs, aarch64: tpidr_el0), 0 if unknown */
 int ss_exit_thread(int code) __attribute__((noreturn)); /* SYS_exit: this task only */
+int ss_exit_group(int code) __attribute__((noreturn));  /* SYS_exit_group: the whole process */
 int ss_set_core_limit(uint64_t bytes);                  /* RLIMIT_CORE of the calling process */
 ssize_t ss_send_nowait(int fd, const void *buf, size_t n); /* MSG_DONTWAIT|MSG_NOSIGNAL; -ENOTSOCK off sockets */
 int ss_poll_out(int fd);          /* 1 writable now, 0 not (full, or nobody reads), or -errno; never waits */
@@ -205,8 +206,8 @@ int ss_write_all(int fd, const void *p, size_t n);
  * else one write after poll says it will not wait. Returns bytes written or -errno (-EAGAIN: full). */
 ssize_t ss_write_nowait(int fd, const void *p, size_t n);
 
-/* ---- non-local jump for the fault guard (x86_64/jmp.S) ---- */
-typedef uint64_t ss_jmp_buf[8];
+/* ---- non-local jump for the fault guard (<arch>/jmp.S) ---- */
+typedef uint64_t ss_jmp_buf[22]; /* x86_64 uses 8 words, aarch64 all 22 (its jmp.S says which) */
 int ss_setjmp(ss_jmp_buf jb) __attribute__((returns_twice));
 __attribute__((noreturn)) void ss_longjmp(ss_jmp_buf jb, int v);
 void ss_call_on_stack(void (*fn)(void *), void *arg, void *stack_top);

@@ -13,6 +13,8 @@
 
 #if defined(__x86_64__)
 #include "x86_64/syscall.h"
+#elif defined(__aarch64__)
+#include "aarch64/syscall.h"
 #else
 #error "lastgasp: unsupported architecture"
 #endif
@@ -179,6 +181,12 @@ int ss_timer_settime_ns(int timer_id, uint64_t ns)
 }
 int ss_timer_delete(int timer_id) { return (int)SYS1(SYS_timer_delete, timer_id); }
 
+int ss_exit_group(int code)
+{
+    for (;;)
+        SYS1(SYS_exit_group, code);
+}
+
 int ss_exit_thread(int code)
 {
     for (;;)
@@ -225,8 +233,12 @@ int ss_sigpipe_discard(void)
 
 uint64_t ss_thread_pointer(void)
 {
+#if defined(__aarch64__)
+    return (uint64_t)ss_tp_read();
+#else
     uint64_t base = 0;
     if (SYS2(SYS_arch_prctl, 0x1003 /* ARCH_GET_FS */, &base) < 0)
         return 0;
     return base;
+#endif
 }

@@ -26,6 +26,10 @@ bash tests/check_glibc_floor.sh --selftest
 make -s musl-test-bins
 LIBC=musl bash tests/check_symbols.sh
 
+echo "== arm64 (make ARCH=arm64): its promise checks; its crash matrix and unit tests run under qemu-user (test_arm64)"
+make -s arm64-test-bins
+ARCH=arm64 bash tests/check_symbols.sh
+
 echo "== fuzzing the reader for ${FUZZ_SECONDS:-30}s"
 bash tests/fuzz/run.sh "${FUZZ_SECONDS:-30}"
 
@@ -46,5 +50,6 @@ echo "== crash matrix (C and cgo) read back by Breakpad, rust-minidump, LLDB and
 echo "   Go dumps against the Go runtime's own traceback of the same crash; html pages in headless Chromium"
 echo "   (screenshots in build/test-artifacts/); upload and watch against Bugsink on loopback; deploy files;"
 echo "   the hardening suite (hostile environments, each with and without lastgasp); the C matrix and Go"
-echo "   programs on musl (test_musl); the glibc library on glibc 2.31 in a Debian 11 tree (test_glibc_floor)"
+echo "   programs on musl (test_musl); the glibc library on glibc 2.31 in a Debian 11 tree (test_glibc_floor);"
+echo "   the C matrix on arm64 under qemu-user, with the arm64 unit tests (test_arm64)"
 python3 -m pytest -q -p no:cacheprovider tests/crash tests/hardening tests/go tests/html tests/deploy

@@ -15,42 +15,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Every offset in a minidump is 32-bit: a larger stream is not one (as mdr_open_file()). */
-#define MAX_STREAM ((size_t)UINT32_MAX + 1)
-
 /* The whole of fd (a pipe, a device) into md, which then owns the bytes. A stream that does not start as a
  * minidump is not read on (/dev/zero ends here). */
 static enum cli_input open_stream(int fd, struct mdr_dump *md, char *err, size_t errlen)
 {
-    uint8_t *buf = NULL;
-    size_t len = 0, cap = 0;
-
-    for (;;) {
-        if (len == cap) {
-            size_t ncap = cap ? cap * 2 : 1 << 16;
-            uint8_t *nbuf = len < MAX_STREAM ? realloc(buf, ncap) : NULL;
-            if (!nbuf) {
-                free(buf);
-                snprintf(err, errlen, "%s", len < MAX_STREAM ? "out of memory" : "larger than any minidump");
-                return CLI_INPUT_FAILED;
-            }
-            buf = nbuf;
-            cap = ncap;
-        }
-        ssize_t k = read(fd, buf + len, cap - len);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k < 0) {
-            snprintf(err, errlen, "cannot read: %s", strerror(errno));
-            free(buf);
-            return CLI_INPUT_FAILED;
-        }
-        if (k == 0)
-            break;
-        len += (size_t)k;
-        if (len >= 4 && memcmp(buf, "MDMP", 4) != 0)
-            break;
-    }
+    uint8_t *buf;
+    size_t len;
+    if (mdr_read_fd(fd, &buf, &len, err, errlen) != MDR_OK)
+        return CLI_INPUT_FAILED;
     if (len >= 4 && memcmp(buf, "PK", 2) == 0) {
         snprintf(err, errlen, "a zip bundle, read as a stream: give a bundle as a file (it is read by seeking)");
         free(buf);

@@ -165,6 +165,12 @@ static uint32_t context_count(const struct mdw_dump *d)
     return n;
 }
 
+/* Bytes of one CPU context: the architecture's (cpu_arch 0 is amd64). */
+static uint32_t context_size(const struct mdw_dump *d)
+{
+    return d->context_size ? d->context_size : (uint32_t)sizeof(struct md_context_amd64);
+}
+
 /* The location of thread i's context inside the ThreadList stream (0 when it has none). */
 static struct md_location context_location(const struct writer *w, uint32_t i)
 {
@@ -175,9 +181,9 @@ static struct md_location context_location(const struct writer *w, uint32_t i)
     uint32_t before = 0;
     for (uint32_t k = 0; k < i; k++)
         before += d->threads[k].context != 0;
-    loc.data_size = sizeof(struct md_context_amd64);
+    loc.data_size = context_size(d);
     loc.rva = w->rva[S_THREADS] + 4 + context_count(d) * (uint32_t)sizeof(struct md_thread) +
-              before * (uint32_t)sizeof(struct md_context_amd64);
+              before * context_size(d);
     return loc;
 }
 
@@ -314,21 +320,30 @@ static void emit_system(struct writer *w)
     const struct mdw_dump *d = w->d;
     struct md_system_info s;
     ss_memset(&s, 0, sizeof s);
-    s.processor_architecture = MD_CPU_ARCHITECTURE_AMD64;
-    s.processor_level = (uint16_t)(((d->cpu_version >> 8) & 0xf) + ((d->cpu_version >> 20) & 0xff));
-    s.processor_revision = (uint16_t)((((d->cpu_version >> 4) & 0xf) | ((d->cpu_version >> 12) & 0xf0)) << 8 |
-                                      (d->cpu_version & 0xf));
+    s.processor_architecture = d->cpu_arch ? d->cpu_arch : MD_CPU_ARCHITECTURE_AMD64;
+    if (s.processor_architecture == MD_CPU_ARCHITECTURE_AMD64) {
+        /* x86: family and model/stepping from cpuid leaf 1, as Breakpad's writer derives them */
+        s.processor_level = (uint16_t)(((d->cpu_version >> 8) & 0xf) + ((d->cpu_version >> 20) & 0xff));
+        s.processor_revision = (uint16_t)((((d->cpu_version >> 4) & 0xf) | ((d->cpu_version >> 12) & 0xf0)) << 8 |
+                                          (d->cpu_version & 0xf));
+        s.cpu[0] = d->cpu_vendor[0];
+        s.cpu[1] = d->cpu_vendor[1];
+        s.cpu[2] = d->cpu_vendor[2];
+        s.cpu[3] = d->cpu_version;
+        s.cpu[4] = d->cpu_features;
+        s.cpu[5] = d->cpu_amd_features;
+    } else {
+        /* arm: Breakpad's ARM CPU information, {cpuid (MIDR), elf_hwcaps}; the level is the architecture
+         * version (8 for every arm64 CPU) */
+        s.processor_level = 8;
+        s.cpu[0] = d->cpu_version;
+        s.cpu[1] = d->cpu_features;
+    }
     s.number_of_processors = (uint8_t)(d->cpu_count > 255 ? 255 : d->cpu_count);
     s.platform_id = MD_OS_LINUX;
     s.major_version = d->os_major;
     s.minor_version = d->os_minor;
     s.build_number = d->os_build;
-    s.cpu[0] = d->cpu_vendor[0];
-    s.cpu[1] = d->cpu_vendor[1];
-    s.cpu[2] = d->cpu_vendor[2];
-    s.cpu[3] = d->cpu_version;
-    s.cpu[4] = d->cpu_features;
-    s.cpu[5] = d->cpu_amd_features;
     s.csd_version_rva = (uint32_t)(w->pos + sizeof s); /* the string follows at once (56 is 4-aligned) */
     put(w, &s, sizeof s);
     end_of_list(w);
@@ -362,7 +377,7 @@ static void emit_threads(struct writer *w)
     end_of_list(w);
     for (uint32_t i = 0; i < d->thread_count; i++)
         if (d->threads[i].context)
-            put(w, d->threads[i].context, sizeof(struct md_context_amd64));
+            put(w, d->threads[i].context, context_size(d));
 }
 
 static void emit_thread_names(struct writer *w)

@@ -26,7 +26,7 @@ struct mdw_thread {
     uint32_t name_off;      /* string offset or LG_NONE */
     uint64_t stack_start;   /* captured stack range, inside one of the memory ranges; size 0 = none */
     uint64_t stack_size;
-    const struct md_context_amd64 *context; /* NULL when status != LG_THREAD_OK */
+    const void *context;    /* mdw_dump.context_size bytes; NULL when status != LG_THREAD_OK */
 };
 
 struct mdw_module {
@@ -75,6 +75,10 @@ struct mdw_dump {
     const char *os_version;       /* "Linux 6.1.0 #1 SMP ... x86_64" */
     uint32_t os_major, os_minor, os_build; /* kernel release, "6.1.0-..." -> 6, 1, 0 */
     uint32_t cpu_count;
+    uint16_t cpu_arch;            /* MD_CPU_ARCHITECTURE_*; 0 = amd64 */
+    uint32_t context_size;        /* bytes of each thread's context; 0 = sizeof(struct md_context_amd64) */
+    /* amd64: cpuid's vendor, leaf 1 eax/edx, leaf 0x80000001 edx; arm64: cpu_version = MIDR, cpu_features =
+     * AT_HWCAP, the rest unused */
     uint32_t cpu_vendor[3], cpu_version, cpu_features, cpu_amd_features;
     /* threads; the crashing thread's context is also the Exception stream's */
     const struct mdw_thread *threads;

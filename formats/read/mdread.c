@@ -6,12 +6,15 @@
  * the file.
  */
 #include "mdread_int.h"
+#include "grow.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ---- helpers shared with the stream parsers ---- */
 
@@ -405,50 +408,54 @@ int mdr_open(struct mdr_dump *md, const uint8_t *buf, size_t len, char *err, siz
 /* Every offset in a minidump is a u32 rva: bytes past 4 GiB can never be referenced, so they are not read. */
 #define MDR_MAX_FILE ((uint64_t)UINT32_MAX + 1)
 
+int mdr_read_fd(int fd, uint8_t **buf, size_t *len, char *err, size_t errlen)
+{
+    size_t cap = 0;
+
+    *buf = NULL;
+    *len = 0;
+    while (*len < MDR_MAX_FILE) {
+        if (mdr_grow((void **)buf, &cap, *len + 1, 1, 1 << 16) < 0) {
+            free(*buf);
+            *buf = NULL;
+            snprintf(err, errlen, "out of memory reading the dump");
+            return MDR_NOMEM;
+        }
+        size_t want = cap - *len < MDR_MAX_FILE - *len ? cap - *len : (size_t)(MDR_MAX_FILE - *len);
+        ssize_t got = read(fd, *buf + *len, want);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            snprintf(err, errlen, "cannot read: %s", strerror(errno));
+            free(*buf);
+            *buf = NULL;
+            return MDR_IO;
+        }
+        if (got == 0)
+            break;
+        *len += (size_t)got;
+        /* Stop at once on something that is not a minidump (a device, a huge unrelated file). */
+        if (*len >= 4 && memcmp(*buf, "MDMP", 4) != 0)
+            break;
+    }
+    return MDR_OK;
+}
+
 int mdr_open_file(struct mdr_dump *md, const char *path, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    uint8_t *buf = NULL;
-    size_t len = 0, cap = 0;
-    int rc;
+    uint8_t *buf;
+    size_t len;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
 
     memset(md, 0, sizeof *md);
-    if (!f) {
+    if (fd < 0) {
         snprintf(err, errlen, "cannot open: %s", strerror(errno));
         return MDR_IO;
     }
-    while (len < MDR_MAX_FILE) {
-        size_t got, want;
-
-        if (len == cap) {
-            size_t ncap = cap ? cap * 2 : 1 << 16;
-            uint8_t *nbuf = realloc(buf, ncap);
-
-            if (!nbuf) {
-                free(buf);
-                fclose(f);
-                snprintf(err, errlen, "out of memory reading the file");
-                return MDR_NOMEM;
-            }
-            buf = nbuf;
-            cap = ncap;
-        }
-        want = cap - len < MDR_MAX_FILE - len ? cap - len : (size_t)(MDR_MAX_FILE - len);
-        got = fread(buf + len, 1, want, f);
-        len += got;
-        if (got == 0)
-            break;
-        /* Stop at once on something that is not a minidump (a device, a huge unrelated file). */
-        if (len >= 4 && memcmp(buf, "MDMP", 4) != 0)
-            break;
-    }
-    if (ferror(f)) {
-        snprintf(err, errlen, "cannot read: %s", strerror(errno));
-        free(buf);
-        fclose(f);
-        return MDR_IO;
-    }
-    fclose(f);
+    int rc = mdr_read_fd(fd, &buf, &len, err, errlen);
+    close(fd);
+    if (rc != MDR_OK)
+        return rc;
     rc = mdr_open(md, buf, len, err, errlen);
     md->owned = buf;
     return rc;

@@ -363,6 +363,9 @@ int mdr_open(struct mdr_dump *md, const uint8_t *buf, size_t len, char *err, siz
 
 /* Read the whole file at path, then mdr_open() it. MDR_IO with strerror in err when it cannot be read. */
 int mdr_open_file(struct mdr_dump *md, const char *path, char *err, size_t errlen);
+/* Read fd (a file, a pipe, a device) to its end into *buf (malloc'd, *len bytes), at most 4 GiB (past that no
+ * rva can point), stopping early when the first 4 bytes are not "MDMP". MDR_OK, MDR_IO or MDR_NOMEM. */
+int mdr_read_fd(int fd, uint8_t **buf, size_t *len, char *err, size_t errlen);
 
 void mdr_close(struct mdr_dump *md);
 

@@ -6,6 +6,7 @@
  */
 #define _FILE_OFFSET_BITS 64
 #include "watch_int.h"
+#include "../read/grow.h"
 #include "../json/json.h"
 
 #include <dirent.h>
@@ -50,14 +51,8 @@ static int is_minidump(int dfd, const char *name)
 
 static int add(struct spool_list *l, const char *name, int in_outbox, const struct stat *st)
 {
-    if (l->n == l->cap) {
-        size_t ncap = l->cap ? l->cap * 2 : 64;
-        struct spool_file *f = realloc(l->f, ncap * sizeof *f);
-        if (!f)
-            return -1;
-        l->f = f;
-        l->cap = ncap;
-    }
+    if (mdr_grow((void **)&l->f, &l->cap, l->n + 1, sizeof *l->f, 64) < 0)
+        return -1;
     struct spool_file *f = &l->f[l->n];
     f->name = strdup(name);
     if (!f->name)

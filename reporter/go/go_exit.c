@@ -100,5 +100,5 @@ void rep_go_end(int path)
     if (path == REP_PATH_GO_SIGNAL)
         rep_go_crash_bit_take();
     if (path == REP_PATH_GO_ABORT && rep_go_crash_bit_ours())
-        ss_sys(231 /* exit_group */, 2, 0, 0, 0, 0, 0); /* the runtime's own exit(2) of a panic */
+        ss_exit_group(2); /* the runtime's own exit(2) of a panic */
 }

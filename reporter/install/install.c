@@ -47,7 +47,8 @@ const char *lastgasp_strerror(int err)
 }
 
 /* libc sets its own restorer (__restore_rt) when we call sigaction(); the kernel hands it back in
- * the raw struct. The handler path needs it to install handlers with raw rt_sigaction. */
+ * the raw struct. The handler path needs it to install handlers with raw rt_sigaction. glibc and musl
+ * on aarch64 set none: the kernel returns through the vdso's __kernel_rt_sigreturn, and so do we. */
 static void learn_restorer_nasync(void)
 {
     struct sigaction sa, old;
@@ -56,8 +57,11 @@ static void learn_restorer_nasync(void)
     sa.sa_handler = SIG_IGN;
     if (sigaction(REP_CAPTURE_SIG, &sa, &old) != 0)
         return;
-    if (ss_sigaction_raw(REP_CAPTURE_SIG, 0, &k) == 0)
-        rep_g.restorer = k.restorer;
+    if (ss_sigaction_raw(REP_CAPTURE_SIG, 0, &k) == 0) {
+        rep_g.restorer_flag = k.flags & SA_RESTORER;
+        rep_g.restorer = rep_g.restorer_flag ? k.restorer : 0;
+        rep_g.restorer_known = !rep_g.restorer_flag || rep_g.restorer;
+    }
     sigaction(REP_CAPTURE_SIG, &old, 0);
 }
 

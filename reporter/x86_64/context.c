@@ -1,17 +1,40 @@
-/* x86_64/context.c — Linux ucontext to the minidump's AMD64 context; cpuid.
+/* x86_64/context.c — Linux ucontext to the minidump's AMD64 context; the context's self-contained copy; cpuid.
  *
- * RULES (compromised context): async-signal-safe, no libc; reads only the given ucontext copy.
+ * RULES (compromised context): async-signal-safe, no libc; reads only the given ucontext (and, in
+ * rep_copy_context, the FP state the kernel's frame holds next to it).
  */
 #include "../rep.h"
 
 #include <ucontext.h>
 
+/* Read-only constants: what the writer is told about this architecture. */
+const uint16_t rep_md_cpu_arch = MD_CPU_ARCHITECTURE_AMD64;
+const uint32_t rep_md_context_size = sizeof(struct md_context_amd64);
+
+/* glibc's ucontext_t keeps the FXSAVE image in __fpregs_mem; the kernel's frame keeps it elsewhere.
+ * Copy both and point the copy's fpregs at its own image. musl's ucontext_t has the same 512 bytes
+ * there, typed as unsigned long[64] (hence the cast). Handler path, any thread. */
+void rep_copy_context(ucontext_t *dst, const ucontext_t *src)
+{
+    ss_memcpy(dst, src, sizeof *dst);
+    /* The kernel puts the FP state just above the ucontext in the same signal frame, which it has
+     * just written: copy that directly. ss_memread would make the crashing thread and every captured
+     * thread call process_vm_readv, which a seccomp filter may kill them (or the process) for. */
+    uint64_t fp = (uint64_t)(uintptr_t)src->uc_mcontext.fpregs, at = (uint64_t)(uintptr_t)src;
+    if (fp > at && fp - at < (64u << 10))
+        ss_memcpy(&dst->__fpregs_mem, (const void *)(uintptr_t)fp, sizeof dst->__fpregs_mem);
+    else if (fp && ss_memread(&dst->__fpregs_mem, fp, sizeof dst->__fpregs_mem) < 0)
+        ss_memset(&dst->__fpregs_mem, 0, sizeof dst->__fpregs_mem);
+    dst->uc_mcontext.fpregs = (void *)&dst->__fpregs_mem;
+}
+
 uint64_t rep_context_pc(const ucontext_t *uc) { return (uint64_t)uc->uc_mcontext.gregs[REG_RIP]; }
 uint64_t rep_context_sp(const ucontext_t *uc) { return (uint64_t)uc->uc_mcontext.gregs[REG_RSP]; }
 uint64_t rep_context_fp(const ucontext_t *uc) { return (uint64_t)uc->uc_mcontext.gregs[REG_RBP]; }
 
-void rep_context_to_md(const ucontext_t *uc, struct md_context_amd64 *c)
+void rep_context_to_md(const ucontext_t *uc, void *out)
 {
+    struct md_context_amd64 *c = out;
     const greg_t *g = uc->uc_mcontext.gregs;
     ss_memset(c, 0, sizeof *c);
     c->context_flags = MD_CONTEXT_AMD64_FULL;

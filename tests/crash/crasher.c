@@ -85,13 +85,21 @@ NOINLINE void crash_divzero(void)
 NOINLINE void crash_illegal(void)
 {
     say("crash_illegal", 0);
+#if defined(__aarch64__)
+    __asm__ volatile("udf #0"); /* permanently undefined: SIGILL, ILL_ILLOPC */
+#else
     __asm__ volatile("ud2");
+#endif
 }
 
 NOINLINE void crash_trap(void)
 {
     say("crash_trap", 0);
+#if defined(__aarch64__)
+    __asm__ volatile("brk #0"); /* SIGTRAP, as int3 */
+#else
     __asm__ volatile("int3");
+#endif
 }
 
 NOINLINE void crash_sigbus(void)

@@ -85,7 +85,7 @@ def holds_secret(dump_path, secret=SECRET):
 
 
 def run_crasher(scenario, *, lastgasp=True, binary="crasher", tripwire=True, env=None, dump_dir=None,
-                kill_after_announce=None, stall_after_announce=None, timeout=60, tests=TESTS, lib=LIB):
+                kill_after_announce=None, stall_after_announce=None, timeout=60, tests=TESTS, lib=LIB, wrap=None):
     """Run `binary scenario` in a fresh directory with core dumps enabled.
 
     lastgasp: load it (LD_PRELOAD, except `crasher_linked`, which installs it itself from the env).
@@ -94,6 +94,8 @@ def run_crasher(scenario, *, lastgasp=True, binary="crasher", tripwire=True, env
     it announced itself, that is while its report runs.
     tests, lib: where the binaries and tripwire.so are, and the library to preload (the musl build's, for
     tests/crash/test_musl.py).
+    wrap: a function (argv, env) -> (argv, env) that runs the program through something else (qemu-user for
+    tests/crash/test_arm64.py), given the command line and environment the crasher would get.
     """
     work = Path(tempfile.mkdtemp(prefix="lastgasp-run-"))
     dumps = Path(dump_dir) if dump_dir else work / "dumps"
@@ -115,7 +117,10 @@ def run_crasher(scenario, *, lastgasp=True, binary="crasher", tripwire=True, env
     def limits():
         resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
 
-    p = subprocess.Popen([str(tests / binary), scenario], cwd=work, env=e, stdin=subprocess.DEVNULL,
+    argv = [str(tests / binary), scenario]
+    if wrap:
+        argv, e = wrap(argv, e)
+    p = subprocess.Popen(argv, cwd=work, env=e, stdin=subprocess.DEVNULL,
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, preexec_fn=limits)
     if kill_after_announce or stall_after_announce:
         line = ""

@@ -11,7 +11,9 @@
 #                   files' check), Bugsink 2.6.2 in a venv (a real crash server for the upload tests), musl-gcc
 #                   (make LIBC=musl), a Debian 11 tree made with debootstrap (glibc 2.31, the floor's load test),
 #                   libunwind (the reference of the unwinder's differential test, tests/unwind), groff and
-#                   man-db (build/lastgasp.1 rendered by test_cli)
+#                   man-db (build/lastgasp.1 rendered by test_cli), and the arm64 cross toolchain with qemu-user
+#                   (make ARCH=arm64 and its tests under qemu)
+#   ARCH=arm64 deps.sh build   also the arm64 cross toolchain (make ARCH=arm64 needs only it)
 # Downloaded tools go to $LASTGASP_TOOLS (default ~/.cache/lastgasp-tools), outside the tree.
 set -euo pipefail
 mode=${1:-test}
@@ -25,6 +27,10 @@ pkgs=(gcc make pkg-config libminizip-dev zlib1g-dev libcurl4-openssl-dev libdw-d
 [ "$mode" = test ] && pkgs+=(libunwind-dev)  # the reference unwinder of tests/unwind (never linked into the library)
 [ "$mode" = test ] && pkgs+=(groff-base man-db)  # the man page rendered and checked for warnings (test_cli)
 [ "$mode" = bench ] && pkgs+=(wrk)
+# make ARCH=arm64 (build/arm64/) and its tests, which run the arm64 programs under qemu-user on this machine
+if [ "$mode" = test ] || { [ "$mode" = build ] && [ "${ARCH:-}" = arm64 ]; }; then
+  pkgs+=(qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
+fi
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

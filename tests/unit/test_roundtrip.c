@@ -364,9 +364,83 @@ static void test_ranges(void)
     CHECK_EQ_U64(mdw_ranges_normalize(r, 0), 0);
 }
 
+/* An arm64 dump: the same model with arm64 contexts (what reporter/aarch64/context.c makes) is written with
+ * Breakpad's ARM64 layout and architecture, and the reader gives every register back by its name. */
+static void test_arm64_contexts(void)
+{
+    struct md_context_amd64 unused[2];
+    struct mdw_thread th[3];
+    struct lg_frame_record fr[3];
+    struct mdw_module mods[2];
+    struct mdw_range rg[4];
+    struct mdw_dump d = make_model(unused, th, fr, mods, rg);
+    struct md_context_arm64 ctx[2];
+    memset(ctx, 0, sizeof ctx);
+    for (int k = 0; k < 2; k++) {
+        ctx[k].context_flags = MD_CONTEXT_ARM64_OLD_FULL;
+        for (int i = 0; i < 31; i++)
+            ctx[k].iregs[i] = 0x1000u * (uint64_t)(k + 1) + (uint64_t)i;
+        ctx[k].cpsr = 0x60000000u;
+        ctx[k].fpsr = 0x10;
+        ctx[k].vregs[31][15] = 0xab;
+    }
+    ctx[0].iregs[MD_ARM64_REG_SP] = ADDR_A + 128;
+    ctx[0].iregs[MD_ARM64_REG_PC] = ADDR_CODE + 0x10;
+    ctx[1].iregs[MD_ARM64_REG_SP] = ADDR_B + 16;
+    ctx[1].iregs[MD_ARM64_REG_PC] = ADDR_CODE + 0x20;
+    th[0].context = &ctx[0];
+    th[1].context = &ctx[1];
+    d.cpu_arch = MD_CPU_ARCHITECTURE_ARM64;
+    d.context_size = sizeof(struct md_context_arm64);
+    d.cpu_version = 0x410fd0c0; /* a MIDR: Neoverse N1 */
+    d.cpu_features = 0xff;      /* AT_HWCAP */
+
+    struct membuf b = {malloc(1 << 20), 0, 1 << 20};
+    int64_t n = mdw_write(&d, sink_mem, &b);
+    CHECK(n > 0 && (size_t)n == b.len);
+    struct mdr_dump md;
+    char err[256];
+    CHECK(mdr_open(&md, b.p, b.len, err, sizeof err) == MDR_OK);
+    CHECK_MSG(md.nwarnings == 0, "warnings: %s", md.nwarnings ? md.warnings[0] : "");
+    CHECK(md.sysinfo.present && md.sysinfo.arch == MD_CPU_ARCHITECTURE_ARM64 && md.sysinfo.cpu_vendor[0] == 0);
+    /* The context is Breakpad's 796 bytes, flags and all, at the place the thread and the exception name. */
+    CHECK(md.exception.present && md.exception.ctx.arch == MDR_ARCH_ARM64);
+    CHECK(md.exception.ctx.context_flags == MD_CONTEXT_ARM64_OLD_FULL);
+    CHECK_EQ_U64(md.exception.ctx.nregs, 34);
+    CHECK_EQ_U64(mdr_context_pc(&md.exception.ctx), ADDR_CODE + 0x10);
+    CHECK_EQ_U64(mdr_context_sp(&md.exception.ctx), ADDR_A + 128);
+    CHECK_EQ_U64(md.exception.ctx.reg[MDR_ARM64_FP], 0x1000 + 29);
+    CHECK_EQ_U64(md.exception.ctx.reg[MDR_ARM64_LR], 0x1000 + 30);
+    CHECK_EQ_U64(md.exception.ctx.reg[MDR_ARM64_X0 + 28], 0x1000 + 28);
+    CHECK_EQ_U64(md.exception.ctx.reg[MDR_ARM64_CPSR], 0x60000000);
+    CHECK(strcmp(md.exception.ctx.reg_names[MDR_ARM64_X0 + 28], "x28") == 0 &&
+          strcmp(md.exception.ctx.reg_names[MDR_ARM64_CPSR], "cpsr") == 0);
+    CHECK_EQ_U64(md.nthreads, 2);
+    if (md.nthreads == 2) {
+        CHECK(md.threads[1].ctx.arch == MDR_ARCH_ARM64);
+        CHECK_EQ_U64(mdr_context_pc(&md.threads[1].ctx), ADDR_CODE + 0x20);
+        CHECK_EQ_U64(md.threads[1].ctx.reg[MDR_ARM64_X0 + 3], 0x2003);
+        CHECK(md.threads[0].stack && memcmp(md.threads[0].stack, g_stack_a, sizeof g_stack_a) == 0);
+    }
+    /* The raw bytes: 796 of them per context, v31's top byte where LLDB reads it (284 + 31 * 16 + 15). */
+    int found = 0;
+    for (size_t off = 0; off + sizeof ctx[0] <= b.len; off++) {
+        if (memcmp(b.p + off, &ctx[0], sizeof ctx[0]) == 0) {
+            found = 1;
+            CHECK(b.p[off + 284 + 31 * 16 + 15] == 0xab);
+            CHECK(b.p[off + 272] == 0 && b.p[off + 275] == 0x60); /* cpsr, little-endian */
+            break;
+        }
+    }
+    CHECK(found);
+    mdr_close(&md);
+    free(b.p);
+}
+
 int main(void)
 {
     test_roundtrip();
+    test_arm64_contexts();
     test_annotations_and_crash_text();
     test_ranges();
     return check_summary();

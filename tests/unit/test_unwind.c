@@ -15,6 +15,20 @@
 #include "../../reporter/rep.h"
 #include "check.h"
 
+/* The registers this test sets in a context, by architecture. */
+#if defined(__aarch64__)
+#define UC_PC(uc) (uc).uc_mcontext.pc
+#define UC_SP(uc) (uc).uc_mcontext.sp
+#define UC_FP(uc) (uc).uc_mcontext.regs[29]
+#define UC_LR(uc) (uc).uc_mcontext.regs[30]
+#define CALL_LEN 4 /* bl */
+#else
+#define UC_PC(uc) (uc).uc_mcontext.gregs[REG_RIP]
+#define UC_SP(uc) (uc).uc_mcontext.gregs[REG_RSP]
+#define UC_FP(uc) (uc).uc_mcontext.gregs[REG_RBP]
+#define CALL_LEN 5 /* call rel32 */
+#endif
+
 struct rep_state rep_g; /* normally install.c's; the walk reads only at_phdr from it */
 
 static struct mdw_module g_mods[REP_MAX_MODULES];
@@ -107,6 +121,47 @@ static void test_walk_through_own_code(void)
     CHECK(index_of(names, n, "__libc_start_main") > main_at);
 }
 
+#if defined(__aarch64__)
+/* Pointer authentication: pac_signed signs its return address (paciasp) before saving it, and its CFI says so
+ * with DW_CFA_AARCH64_negate_ra_state. The saved x30 then carries a signature in its top bits wherever the CPU
+ * has pointer authentication (qemu's default CPU has it, and Linux gives every process its keys): the walk
+ * must strip it to find pac_caller. */
+static const char *g_pac_names[64];
+static struct lg_frame_record g_pac_frames[64];
+static int g_pac_n;
+static uint64_t g_pac_saved_lr;
+
+__attribute__((noinline)) static void pac_bottom(void)
+{
+    ucontext_t uc;
+    getcontext(&uc);
+    g_pac_n = walk(&uc, g_pac_names, 64, g_pac_frames);
+}
+
+__attribute__((noinline, target("branch-protection=pac-ret"))) void pac_signed(void)
+{
+    /* the signed return address, as the prologue stored it in the frame record (x29 + 8) */
+    g_pac_saved_lr = ((uint64_t *)__builtin_frame_address(0))[1];
+    pac_bottom();
+    g_sink++;
+}
+
+__attribute__((noinline)) void pac_caller(void) { pac_signed(); g_sink++; }
+
+static void test_walk_through_signed_return_address(void)
+{
+    pac_caller();
+    int at = index_of(g_pac_names, g_pac_n, "pac_signed");
+    CHECK_MSG(at > 0 && at + 1 < g_pac_n && strcmp(g_pac_names[at + 1], "pac_caller") == 0,
+              "pac_signed at %d of %d, then %s", at, g_pac_n, at >= 0 && at + 1 < g_pac_n ? g_pac_names[at + 1] : "-");
+    CHECK(index_of(g_pac_names, g_pac_n, "main") > at);
+    /* The saved address was signed (else this test proves nothing): its top bits differ from the frame's pc. */
+    CHECK_MSG(at > 0 && at + 1 < g_pac_n && g_pac_saved_lr != g_pac_frames[at + 1].pc,
+              "saved lr %#llx is the plain return address: no pointer authentication here",
+              (unsigned long long)g_pac_saved_lr);
+}
+#endif
+
 /* A signal handler's context, walked through the kernel's signal frame is not needed: the walk
  * starts at the interrupted pc, as the crash handler's does. */
 static ucontext_t g_handler_uc;
@@ -152,6 +207,61 @@ static void test_walk_from_signal_context(void)
     CHECK(index_of(g_handler_names, g_handler_n, "raise_from_here") > k);
 }
 
+/* A walk from inside a signal handler (its own context, not the interrupted one) must climb through the
+ * kernel's signal frame: the handler returns into the signal trampoline (glibc's __restore_rt on x86_64; on
+ * aarch64 the vdso's __kernel_rt_sigreturn, or qemu-user's copy of it), whose frame holds the interrupted
+ * registers. The interrupted function then appears at its exact pc, and the walk goes on to main. */
+static const char *g_sf_names[64];
+static struct lg_frame_record g_sf_frames[64];
+static int g_sf_n;
+static uint64_t g_sf_interrupted_pc, g_sf_interrupted_sp;
+
+__attribute__((noinline)) static void in_handler_bottom(void)
+{
+    ucontext_t uc;
+    getcontext(&uc);
+    g_sf_n = walk(&uc, g_sf_names, 64, g_sf_frames);
+}
+
+static void on_usr2(int sig, siginfo_t *si, void *uc)
+{
+    (void)sig;
+    (void)si;
+    g_sf_interrupted_pc = (uint64_t)UC_PC(*(ucontext_t *)uc);
+    g_sf_interrupted_sp = (uint64_t)UC_SP(*(ucontext_t *)uc);
+    in_handler_bottom();
+    g_sink++;
+}
+
+__attribute__((noinline)) void raise_usr2_from_here(void) { raise(SIGUSR2); g_sink++; }
+
+static void test_walk_through_signal_frame(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_usr2;
+    sa.sa_flags = SA_SIGINFO;
+    sigaction(SIGUSR2, &sa, 0);
+    raise_usr2_from_here();
+    int handler = index_of(g_sf_names, g_sf_n, "on_usr2");
+    int raiser = index_of(g_sf_names, g_sf_n, "raise_usr2_from_here");
+    CHECK_MSG(index_of(g_sf_names, g_sf_n, "in_handler_bottom") == 0 && handler > 0 && raiser > handler + 1 &&
+                  index_of(g_sf_names, g_sf_n, "main") > raiser,
+              "in_handler_bottom at %d, on_usr2 %d, raise_usr2_from_here %d, main %d of %d",
+              index_of(g_sf_names, g_sf_n, "in_handler_bottom"), handler, raiser,
+              index_of(g_sf_names, g_sf_n, "main"), g_sf_n);
+    /* The frame after the trampoline's is the interrupted pc and sp themselves (inside raise), as the kernel
+     * handed them to the handler: only the signal frame holds them (a frame-pointer step from the trampoline
+     * would give the interrupted function's caller instead). */
+    int tramp = handler + 1;
+    CHECK_MSG(tramp + 1 < g_sf_n && g_sf_frames[tramp + 1].pc == g_sf_interrupted_pc &&
+                  g_sf_frames[tramp + 1].sp == g_sf_interrupted_sp,
+              "frame %d: pc %#llx sp %#llx, interrupted at pc %#llx sp %#llx", tramp + 1,
+              (unsigned long long)g_sf_frames[tramp + 1].pc, (unsigned long long)g_sf_frames[tramp + 1].sp,
+              (unsigned long long)g_sf_interrupted_pc, (unsigned long long)g_sf_interrupted_sp);
+    CHECK(raiser > 0 && g_sf_frames[raiser].trust == LG_TRUST_CFI);
+}
+
 /* Smashed frames: garbage everywhere above the leaf must end the walk, not fault or loop. */
 static void test_walk_garbage_stack(void)
 {
@@ -159,15 +269,19 @@ static void test_walk_garbage_stack(void)
     for (int i = 0; i < 512; i++)
         junk[i] = 0x4141414141414141ull ^ (uint64_t)i;
     ucontext_t uc = g_uc;
-    uc.uc_mcontext.gregs[REG_RSP] = (greg_t)(uintptr_t)&junk[256];
-    uc.uc_mcontext.gregs[REG_RBP] = (greg_t)(uintptr_t)&junk[300];
+    UC_SP(uc) = (uintptr_t)&junk[256];
+    UC_FP(uc) = (uintptr_t)&junk[300];
     const char *names[64];
     struct lg_frame_record fr[64];
     int n = walk(&uc, names, 64, fr);
     CHECK(n >= 1 && n < 64);
-    uc.uc_mcontext.gregs[REG_RIP] = 0; /* a call through a null pointer: pc outside every module */
-    uc.uc_mcontext.gregs[REG_RSP] = (greg_t)(uintptr_t)&junk[0];
-    junk[0] = (uint64_t)(uintptr_t)&raise_from_here + 5;
+    UC_PC(uc) = 0; /* a call through a null pointer: pc outside every module */
+    UC_SP(uc) = (uintptr_t)&junk[0];
+#if defined(__aarch64__)
+    UC_LR(uc) = (uintptr_t)&raise_from_here + CALL_LEN; /* blr left the return address in x30 */
+#else
+    junk[0] = (uint64_t)(uintptr_t)&raise_from_here + CALL_LEN; /* call pushed it */
+#endif
     n = walk(&uc, names, 64, fr);
     CHECK(n >= 2 && strcmp(names[1], "raise_from_here") == 0);
 }
@@ -195,13 +309,23 @@ static void test_walk_thread_ends(void)
 
 /* Code without unwind tables nor a frame pointer, as musl's libc is built: nocfi_leaf keeps a 40-byte frame
  * whose words at 0 and 16 hold a stale return address (after a call of another function, as a call that
- * returned leaves one), then calls the function it is given through a register. */
+ * returned leaves one), then calls the function it is given through a register. On aarch64 the frame is 48
+ * bytes, with the return address (x30, which the call through x0 replaces) saved at 40. */
+#if defined(__aarch64__)
+__asm__(".text\n"
+        ".globl nocfi_other\n.type nocfi_other,%function\nnocfi_other:\n  ret\n  bl nocfi_other\n"
+        "nocfi_stale_ret:\n  ret\n.size nocfi_other, .-nocfi_other\n"
+        ".globl nocfi_leaf\n.type nocfi_leaf,%function\nnocfi_leaf:\n  sub sp, sp, #48\n"
+        "  adr x9, nocfi_stale_ret\n  str x9, [sp]\n  str x9, [sp, #16]\n  str x30, [sp, #40]\n  blr x0\n"
+        "  ldr x30, [sp, #40]\n  add sp, sp, #48\n  ret\n.size nocfi_leaf, .-nocfi_leaf\n");
+#else
 __asm__(".text\n"
         ".globl nocfi_other\n.type nocfi_other,@function\nnocfi_other:\n  ret\n  call nocfi_other\n"
         "nocfi_stale_ret:\n  ret\n.size nocfi_other, .-nocfi_other\n"
         ".globl nocfi_leaf\n.type nocfi_leaf,@function\nnocfi_leaf:\n  sub $40, %rsp\n"
         "  lea nocfi_stale_ret(%rip), %rax\n  mov %rax, (%rsp)\n  mov %rax, 16(%rsp)\n  call *%rdi\n"
         "  add $40, %rsp\n  ret\n.size nocfi_leaf, .-nocfi_leaf\n");
+#endif
 void nocfi_leaf(void (*fn)(void));
 
 static const char *g_scan_names[32];
@@ -243,6 +367,10 @@ int main(void)
     ss_memread_init(0);
     test_walk_through_own_code();
     test_walk_from_signal_context();
+    test_walk_through_signal_frame();
+#if defined(__aarch64__)
+    test_walk_through_signed_return_address();
+#endif
     test_walk_garbage_stack();
     test_walk_thread_ends();
     test_walk_scan_out_of_code_without_tables();
