@@ -289,7 +289,7 @@ SIGSAFE_OBJ := $(filter $(B)/obj/sigsafe/%,$(SAFE_OBJ))
 unit-bins: $(U)/test_sigsafe $(U)/test_sigsafe_asan $(U)/test_mdread $(U)/test_render $(U)/test_roundtrip \
            $(U)/test_unwind $(U)/test_sha256 $(U)/test_go_reason $(U)/test_annotate $(U)/test_annotate_tsan \
            $(U)/test_render_html $(U)/test_pprof $(U)/test_buildid $(U)/test_json \
-           $(U)/test_watch_state
+           $(U)/test_watch_state $(U)/test_walk
 UNWIND_OBJ := $(addprefix $(B)/obj/reporter/,unwind.o unwind_cfi.o $(ARCH_DIR)/unwind.o $(ARCH_DIR)/unwind_cfi.o \
                 symbols.o modules.o) $(B)/obj/formats/minidump/buildid.o
 
@@ -320,6 +320,11 @@ $(U)/test_json: tests/unit/test_json.c $(JSON_SRC) $(HEADERS)
 $(U)/test_watch_state: tests/unit/test_watch_state.c formats/ship/spool.c $(JSON_SRC) $(HEADERS)
 	@mkdir -p $(U)
 	$(CC) $(CFLAGS_BASE) $(SAN) -o $@ $< formats/ship/spool.c $(JSON_SRC)
+
+# foreign dumps: every architecture's context and the tool's stack walk, through show and json
+$(U)/test_walk: tests/unit/test_walk.c $(READER_SRC) $(RENDER_SRC) $(HEADERS)
+	@mkdir -p $(U)
+	$(CC) $(CFLAGS_BASE) $(SAN) -o $@ $< $(READER_SRC) $(RENDER_SRC)
 
 # lastgasp html: escaping, what a missing value leaves out, grouping, the caps (and the page check the fuzzer uses)
 $(U)/test_render_html: tests/unit/test_render_html.c tests/unit/render_fixtures.h tests/unit/html_check.h \

@@ -1,6 +1,7 @@
-/* mdread.c — the reader's core: header, stream directory, bounds helpers, strings, CPU contexts.
+/* mdread.c — the reader's core: header, stream directory, bounds helpers, strings.
  *
- * Normal context (heap, stdio). The per-stream parsers live in mdread_streams.c, mdread_lg.c and mdread_go.c;
+ * Normal context (heap, stdio). The per-stream parsers live in mdread_streams.c, mdread_lg.c and mdread_go.c,
+ * the CPU contexts in mdread_context.c;
  * this file decides which bytes each of them sees, so every range the parsers get is already known to be in
  * the file.
  */
@@ -14,31 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-const char *const mdr_reg_names[MDR_NREGS] = {
-    "rip", "rsp", "rbp", "rax", "rbx", "rcx", "rdx", "rsi", "rdi",
-    "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "eflags",
-};
-
-const char *const mdr_reg_names_arm64[MDR_ARM64_NREGS] = {
-    "pc", "sp", "fp", "lr", "x0", "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x11", "x12",
-    "x13", "x14", "x15", "x16", "x17", "x18", "x19", "x20", "x21", "x22", "x23", "x24", "x25", "x26", "x27",
-    "x28", "cpsr",
-};
-
-uint64_t mdr_context_pc(const struct mdr_context *ctx)
-{
-    if (ctx->arch == MDR_ARCH_AMD64)
-        return ctx->reg[MDR_RIP];
-    return ctx->arch == MDR_ARCH_ARM64 ? ctx->reg[MDR_ARM64_PC] : 0;
-}
-
-uint64_t mdr_context_sp(const struct mdr_context *ctx)
-{
-    if (ctx->arch == MDR_ARCH_AMD64)
-        return ctx->reg[MDR_RSP];
-    return ctx->arch == MDR_ARCH_ARM64 ? ctx->reg[MDR_ARM64_SP] : 0;
-}
 
 /* ---- helpers shared with the stream parsers ---- */
 
@@ -197,106 +173,6 @@ char *mdr_string(struct mdr_reader *rd, uint32_t rva, const char *who)
     }
     out[o] = '\0';
     return out;
-}
-
-static void context_amd64(struct mdr_reader *rd, const uint8_t *p, struct mdr_context *ctx, const char *who)
-{
-    struct md_context_amd64 c;
-    uint64_t *r = ctx->reg;
-
-    memcpy(&c, p, sizeof c);
-    ctx->arch = MDR_ARCH_AMD64;
-    ctx->nregs = MDR_NREGS;
-    ctx->reg_names = mdr_reg_names;
-    ctx->context_flags = c.context_flags;
-    /* Breakpad rejects a context without the CPU-type bit; decoding it anyway keeps a pc that is usually
-     * right, and the warning says not to trust it blindly. */
-    if ((c.context_flags & 0x00100000u) == 0)
-        mdr_warn(rd, "%s: context_flags 0x%x lack the amd64 bit 0x100000; decoded as amd64 anyway", who,
-                    (unsigned)c.context_flags);
-    r[MDR_RIP] = c.rip, r[MDR_RSP] = c.rsp, r[MDR_RBP] = c.rbp;
-    r[MDR_RAX] = c.rax, r[MDR_RBX] = c.rbx, r[MDR_RCX] = c.rcx, r[MDR_RDX] = c.rdx;
-    r[MDR_RSI] = c.rsi, r[MDR_RDI] = c.rdi;
-    r[MDR_R8] = c.r8, r[MDR_R9] = c.r9, r[MDR_R10] = c.r10, r[MDR_R11] = c.r11;
-    r[MDR_R12] = c.r12, r[MDR_R13] = c.r13, r[MDR_R14] = c.r14, r[MDR_R15] = c.r15;
-    r[MDR_EFLAGS] = c.eflags;
-}
-
-/* Breakpad's MDRawContextARM64_Old, what Breakpad's Linux client and lastgasp write. */
-static void context_arm64(struct mdr_reader *rd, const uint8_t *p, struct mdr_context *ctx, const char *who)
-{
-    struct md_context_arm64 c;
-    uint64_t *r = ctx->reg;
-
-    memcpy(&c, p, sizeof c);
-    ctx->arch = MDR_ARCH_ARM64;
-    ctx->nregs = MDR_ARM64_NREGS;
-    ctx->reg_names = mdr_reg_names_arm64;
-    ctx->context_flags = (uint32_t)c.context_flags;
-    if ((c.context_flags & MD_CONTEXT_ARM64_OLD) == 0)
-        mdr_warn(rd, "%s: context_flags 0x%x lack the arm64 bit 0x80000000; decoded as arm64 anyway", who,
-                 (unsigned)c.context_flags);
-    r[MDR_ARM64_PC] = c.iregs[MD_ARM64_REG_PC];
-    r[MDR_ARM64_SP] = c.iregs[MD_ARM64_REG_SP];
-    r[MDR_ARM64_FP] = c.iregs[MD_ARM64_REG_FP];
-    r[MDR_ARM64_LR] = c.iregs[MD_ARM64_REG_LR];
-    for (int i = 0; i < 29; i++)
-        r[MDR_ARM64_X0 + i] = c.iregs[i];
-    r[MDR_ARM64_CPSR] = c.cpsr;
-}
-
-void mdr_read_context(struct mdr_reader *rd, const struct md_location *loc, struct mdr_context *ctx,
-                    const char *who)
-{
-    const struct mdr_sysinfo *si = &rd->md->sysinfo;
-    const uint8_t *p;
-    int amd64, arm64;
-
-    memset(ctx, 0, sizeof *ctx);
-    if (loc->data_size == 0)
-        return;
-    p = mdr_at(rd, loc->rva, loc->data_size);
-    if (!p) {
-        mdr_warn(rd, "%s: context at rva 0x%x size 0x%x passes end of file (size 0x%zx)", who,
-                    (unsigned)loc->rva, (unsigned)loc->data_size, rd->md->len);
-        return;
-    }
-    /* Without SystemInfo the size is the best witness: no other architecture's context is 1232 bytes, nor
-     * 796. */
-    amd64 = si->present ? si->arch == MD_CPU_ARCHITECTURE_AMD64
-                        : loc->data_size == sizeof(struct md_context_amd64);
-    arm64 = si->present ? si->arch == MD_CPU_ARCHITECTURE_ARM64
-                        : loc->data_size == sizeof(struct md_context_arm64);
-    if (arm64) {
-        if (loc->data_size < sizeof(struct md_context_arm64)) {
-            mdr_warn(rd, "%s: context size 0x%x is smaller than the arm64 context (0x%zx); not decoded", who,
-                     (unsigned)loc->data_size, sizeof(struct md_context_arm64));
-            return;
-        }
-        context_arm64(rd, p, ctx, who);
-        return;
-    }
-    if (!amd64) {
-        const char *name = si->present ? mdr_arch_name(si->arch) : NULL;
-
-        ctx->arch = MDR_ARCH_UNSUPPORTED;
-        if (!rd->arch_warned) {
-            rd->arch_warned = 1;
-            if (si->present)
-                mdr_warn(rd, "CPU context: unsupported architecture %s (0x%x); registers not decoded",
-                            name ? name : "unknown", (unsigned)si->arch);
-            else
-                mdr_warn(rd, "CPU context: unsupported architecture (no SystemInfo, context size 0x%x); "
-                            "registers not decoded", (unsigned)loc->data_size);
-        }
-        return;
-    }
-    if (loc->data_size < sizeof(struct md_context_amd64)) {
-        mdr_warn(rd, "%s: context size 0x%x is smaller than the amd64 context (0x%zx); not decoded", who,
-                    (unsigned)loc->data_size, sizeof(struct md_context_amd64));
-        return;
-    }
-    context_amd64(rd, p, ctx, who);
 }
 
 /* ---- the directory ---- */
@@ -517,6 +393,7 @@ int mdr_open(struct mdr_dump *md, const uint8_t *buf, size_t len, char *err, siz
         mdr_warn(&rd, "header version 0x%x is not 0x%x; reading anyway", (unsigned)h.version,
                     (unsigned)MD_VERSION);
     read_directory(&rd, &h);
+    mdr_index_code(&rd);
     pid_from_status(md);
     name_from_status(&rd);
     if (rd.nomem) {
@@ -611,6 +488,7 @@ void mdr_close(struct mdr_dump *md)
     free(md->crashpad.annotations);
     free(md->thread_order);
     free(md->module_order);
+    free(md->code);
     for (i = 0; i < md->nwarnings; i++)
         free(md->warnings[i]);
     free(md->warnings);

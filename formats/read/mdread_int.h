@@ -56,6 +56,9 @@ size_t mdr_list(struct mdr_reader *rd, const struct mdr_span *s, size_t entry_si
 void mdr_index_threads(struct mdr_reader *rd);
 void mdr_index_modules(struct mdr_reader *rd);
 
+/* The stack walk's tables (md->code, md->module_mask), built once every stream is read (mdread_walk.c). */
+void mdr_index_code(struct mdr_reader *rd);
+
 /* Indexes 0..n-1 sorted by key(md, i), ties by index. NULL when n == 0 or memory ran out. */
 size_t *mdr_sorted_order(struct mdr_reader *rd, size_t n, uint64_t (*key)(const struct mdr_dump *, size_t));
 

@@ -48,7 +48,7 @@ const char *mdr_arch_name(uint16_t arch)
     case 5: return "arm";
     case 6: return "ia64";
     case 9: return "amd64";
-    case 12: return "arm64-windows";
+    case 12: return "arm64"; /* PROCESSOR_ARCHITECTURE_ARM64: Crashpad writes it on Linux too */
     case 0x8003: return "arm64";
     case 0x8005: return "mips64";
     case 0x8006: return "riscv";
