@@ -13,6 +13,7 @@
 #        LIBC=musl tests/check_symbols.sh   (a) to (c) for the musl build in build/musl/ (make LIBC=musl)
 #        ARCH=arm64 tests/check_symbols.sh  (a) to (c) for the arm64 build in build/arm64/ (make ARCH=arm64),
 #                                           read with aarch64-linux-gnu-nm, against the same allow-list
+#        B=build/clang tests/check_symbols.sh   (a) to (c) for another build dir (make CC=clang B=build/clang)
 #        tests/check_symbols.sh --selftest  show that each check can fail, on small objects built in a temp dir
 # Exit status 0 when every check passes; otherwise 1, with every offending object and symbol named.
 set -euo pipefail
@@ -20,7 +21,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 LIBC=${LIBC:-glibc}
 ARCH=${ARCH:-amd64}
-B=build
+B=${B:-build}
 NM=nm
 [[ $LIBC == musl ]] && B=build/musl
 if [[ $ARCH == arm64 ]]; then
@@ -33,7 +34,7 @@ EXPORTS=(lastgasp_install lastgasp_install_from_env lastgasp_set_annotation last
 
 # make_var NAME: the value of a Makefile variable, without editing the Makefile ("" if make cannot say).
 make_var() {
-    printf 'print-var:\n\t@echo $(%s)\n' "$1" | make -s --no-print-directory LIBC="$LIBC" ARCH="$ARCH" -f Makefile -f - print-var 2>/dev/null ||
+    printf 'print-var:\n\t@echo $(%s)\n' "$1" | make -s --no-print-directory LIBC="$LIBC" ARCH="$ARCH" B="$B" -f Makefile -f - print-var 2>/dev/null ||
         true
 }
 
@@ -344,7 +345,7 @@ main() {
     check_exports "$B/liblastgasp.so" "${EXPORTS[@]}" || status=1
     echo "(c) BIND_NOW"
     check_bind_now "$B/liblastgasp.so" || status=1
-    if [[ $LIBC != musl && $ARCH == amd64 ]]; then
+    if [[ $LIBC != musl && $ARCH == amd64 && $B == build ]]; then
         echo "(d) goshim's handler unit, built as go build builds it"
         check_goshim || status=1
     fi
