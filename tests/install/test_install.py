@@ -275,10 +275,11 @@ PACKAGER = {
 }
 
 
-def test_packager_flags_are_honoured_and_cannot_undo_the_handlers_flags():
-    b = "build/packager-flags"
+def test_packager_flags_are_honoured_and_cannot_undo_the_handlers_flags(tmp_path):
+    # A fresh build directory every time: make does not rebuild an object whose flags changed.
+    build = tmp_path / "build"
+    b = str(build)
     make(f"B={b}", "all", *[f"{k}={v}" for k, v in PACKAGER.items()])
-    build = ROOT / b
 
     # Honoured: the stack protector in the library (its install-time code), _FORTIFY_SOURCE in the library and the
     # tool, the run path on both links. (The linked files, not the objects: nm lists an LTO object's IR symbols.)
