@@ -93,7 +93,7 @@ def needed(binary):
 
 
 def run_dies(cmd, env=None):
-    """Run cmd to its death; returns (returncode, stderr)."""
+    """Run cmd to its death, without lastgasp's variables of the environment; returns (returncode, pid, stderr)."""
     base = {k: v for k, v in os.environ.items() if not k.startswith("LASTGASP_") and k != "LD_PRELOAD"}
     p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                          env={**base, **(env or {})})
