@@ -171,9 +171,9 @@ $(B)/lastgasp: $(READER_OBJ) $(BUNDLE_OBJ) $(SHIP_OBJ) $(DEBUGINFO_OBJ) $(PPROF_
 # ---- make install, make uninstall ----
 # GNU conventions: PREFIX, each directory overridable on its own (LIBDIR=/usr/lib/x86_64-linux-gnu), DESTDIR for
 # a staging tree. The library under its versioned name with the SONAME link and the development link, the static
-# library, the header, lastgasp.pc (its version the header's), the tool and its man page (when the build made
-# one); LIBC=musl installs the musl library, the header and lastgasp.pc. uninstall removes these files, and
-# leaves the directories, which other packages may share.
+# library, the header, lastgasp.pc (its version the header's), the tool and its man page; LIBC=musl installs the
+# musl library, the header and lastgasp.pc. uninstall removes these files, and leaves the directories, which other
+# packages may share.
 PREFIX = /usr/local
 BINDIR = $(PREFIX)/bin
 LIBDIR = $(PREFIX)/lib
@@ -197,8 +197,8 @@ install: all
 ifneq ($(LIBC),musl)
 	$(INSTALL) -d "$(DESTDIR)$(BINDIR)"
 	$(INSTALL) -m 755 $(B)/lastgasp "$(DESTDIR)$(BINDIR)"
-	if [ -f $(B)/lastgasp.1 ]; then \
-	    $(INSTALL) -d "$(DESTDIR)$(MANDIR)/man1" && $(INSTALL) -m 644 $(B)/lastgasp.1 "$(DESTDIR)$(MANDIR)/man1"; fi
+	$(INSTALL) -d "$(DESTDIR)$(MANDIR)/man1"
+	$(INSTALL) -m 644 $(B)/lastgasp.1 "$(DESTDIR)$(MANDIR)/man1"
 endif
 
 uninstall:
