@@ -30,6 +30,16 @@ echo "== arm64 (make ARCH=arm64): its promise checks; its crash matrix and unit 
 make -s arm64-test-bins
 ARCH=arm64 bash tests/check_symbols.sh
 
+echo "== clang: the library, the tool and the unit tests built with clang into build/clang/ (make CC=clang), the"
+echo "   unit tests run, the symbol and glibc floor checks on its objects (its library and tool: tests/install)"
+make -s CC=clang B=build/clang all unit-bins
+for t in $(find build/clang/tests/unit -type f -name 'test_*' -perm -u+x | sort); do
+  echo "-- $t"
+  timeout 300 "$t"
+done
+B=build/clang bash tests/check_symbols.sh
+bash tests/check_glibc_floor.sh build/clang/liblastgasp.so
+
 echo "== fuzzing the reader for ${FUZZ_SECONDS:-30}s"
 bash tests/fuzz/run.sh "${FUZZ_SECONDS:-30}"
 
@@ -51,5 +61,6 @@ echo "   Go dumps against the Go runtime's own traceback of the same crash; html
 echo "   (screenshots in build/test-artifacts/); upload and watch against Bugsink on loopback; deploy files;"
 echo "   the hardening suite (hostile environments, each with and without lastgasp); the C matrix and Go"
 echo "   programs on musl (test_musl); the glibc library on glibc 2.31 in a Debian 11 tree (test_glibc_floor);"
-echo "   the C matrix on arm64 under qemu-user, with the arm64 unit tests (test_arm64)"
-python3 -m pytest -q -p no:cacheprovider tests/crash tests/hardening tests/go tests/html tests/deploy
+echo "   the C matrix on arm64 under qemu-user, with the arm64 unit tests (test_arm64);"
+echo "   make install into a staging tree, the gcc and clang builds, and the README's example built against it"
+python3 -m pytest -q -p no:cacheprovider tests/crash tests/hardening tests/go tests/html tests/deploy tests/install
