@@ -330,7 +330,8 @@ ifeq ($(ARCH),arm64)
 # The arm64 suite's programs (tests/crash/test_arm64.py, run under qemu-user), into build/arm64/tests/: the C
 # crasher, linked and preloaded, the tripwire, and the unit tests that exercise the architecture's code
 # (sigsafe/aarch64/, reporter/aarch64/ and the CFI walk), on the shipped handler objects.
-arm64-test-bins: $(T)/crasher $(T)/crasher_linked $(T)/tripwire.so $(T)/unit/test_sigsafe $(T)/unit/test_unwind
+arm64-test-bins: $(T)/crasher $(T)/crasher_linked $(T)/tripwire.so $(T)/unit/test_unwind \
+                 $(patsubst tests/unit/%.c,$(T)/unit/%,$(wildcard tests/unit/sigsafe/test_*.c))
 else
 arm64-test-bins:
 	$(MAKE) ARCH=arm64 all arm64-test-bins
@@ -344,24 +345,30 @@ $(T)/hardening/%: tests/hardening/%.c
 	$(CC) $(CRASHER_CFLAGS) -o $@ $< -lpthread -ldl
 
 # ---- unit tests: the shipped handler objects themselves, and sanitized builds from source ----
+# Found by folder (make check runs them all; tests/one.sh runs one file's): tests/unit/test_X.c is
+# build/tests/unit/test_X, linked as its rule below says; tests/unit/sigsafe/test_X.c tests sigsafe/X.c (test_jmp.c
+# the architecture's jmp.S) and links the shipped sigsafe objects, and test_X_asan is the same test with the
+# sigsafe sources built from source under ASan and UBSan.
 U := $(T)/unit
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 SIGSAFE_OBJ := $(filter $(B)/obj/sigsafe/%,$(SAFE_OBJ))
-unit-bins: $(U)/test_sigsafe $(U)/test_sigsafe_asan $(U)/test_mdread $(U)/test_render $(U)/test_roundtrip \
-           $(U)/test_unwind $(U)/test_sha256 $(U)/test_go_reason $(U)/test_annotate $(U)/test_annotate_tsan \
-           $(U)/test_render_html $(U)/test_pprof $(U)/test_buildid $(U)/test_json \
-           $(U)/test_watch_state $(U)/test_walk
+SIGSAFE_SRC := $(filter sigsafe/%,$(SAFE_SRC) $(SAFE_ASM))
+UNIT_SIGSAFE := $(patsubst tests/unit/%.c,$(U)/%,$(sort $(wildcard tests/unit/sigsafe/test_*.c)))
+UNIT_BINS := $(patsubst tests/unit/%.c,$(U)/%,$(sort $(wildcard tests/unit/test_*.c))) $(U)/test_annotate_tsan \
+             $(UNIT_SIGSAFE) $(UNIT_SIGSAFE:%=%_asan)
+unit-bins: $(UNIT_BINS)
 UNWIND_OBJ := $(addprefix $(B)/obj/reporter/,unwind.o unwind_cfi.o $(ARCH_DIR)/unwind.o $(ARCH_DIR)/unwind_cfi.o \
                 symbols.o modules.o) $(B)/obj/formats/minidump/buildid.o
 
-$(U)/test_sigsafe: tests/unit/test_sigsafe.c tests/unit/check.h $(SIGSAFE_OBJ) $(HEADERS)
-	@mkdir -p $(U)
+$(U)/sigsafe/test_%: tests/unit/sigsafe/test_%.c tests/unit/check.h tests/unit/sigsafe/sstest.h $(SIGSAFE_OBJ) \
+                     $(HEADERS)
+	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) -o $@ $< $(SIGSAFE_OBJ) -lpthread
 
-$(U)/test_sigsafe_asan: tests/unit/test_sigsafe.c tests/unit/check.h $(wildcard sigsafe/*.c) sigsafe/x86_64/jmp.S $(HEADERS)
-	@mkdir -p $(U)
-	$(CC) $(filter-out -O2,$(CFLAGS_SAFE)) -O1 $(SAN) -o $@ tests/unit/test_sigsafe.c $(wildcard sigsafe/*.c) \
-	    sigsafe/x86_64/jmp.S -lpthread
+$(U)/sigsafe/test_%_asan: tests/unit/sigsafe/test_%.c tests/unit/check.h tests/unit/sigsafe/sstest.h $(SIGSAFE_SRC) \
+                          $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -O2,$(CFLAGS_SAFE)) -O1 $(SAN) -o $@ $< $(SIGSAFE_SRC) -lpthread
 
 $(U)/test_mdread: tests/unit/test_mdread.c $(READER_SRC) $(HEADERS)
 	@mkdir -p $(U)
