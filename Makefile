@@ -6,6 +6,8 @@
 #   make install [PREFIX=/usr/local] [DESTDIR=]   and make uninstall (README.md, "Install"); CC=clang works
 #   make demo   crash a sample program with the library loaded and render the dump
 #   make test   every test (installs what it needs first: see tests/tools/deps.sh)
+#   make check  the fast loop: unit tests and the symbol check, seconds, no network (tests/check.sh)
+#   make test-one TEST=tests/crash/test_collect.py   one test file (C or pytest), built first (tests/one.sh)
 #   make bench  benchmarks (tests/bench/), results to stdout
 #   make fuzz   the reader's fuzzer for FUZZ_SECONDS (default 600)
 #   make unwind-test  the unwinder against libunwind (tests/unwind/README.md; libunwind-dev from deps.sh test)
@@ -488,6 +490,12 @@ demo:
 test:
 	bash tests/run.sh
 
+check:
+	bash tests/check.sh
+
+test-one:
+	bash tests/one.sh $(TEST)
+
 bench:
 	bash tests/tools/deps.sh build
 	$(MAKE) -s all
@@ -507,4 +515,4 @@ clean:
 	rm -rf $(B)
 
 .PHONY: goshim-unity all install uninstall deps test-bins musl-test-bins arm64-test-bins hardening-bins san unit-bins \
-        unwind-bins unwind-test demo test bench fuzz clean
+        unwind-bins unwind-test demo test check test-one bench fuzz clean

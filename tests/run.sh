@@ -4,21 +4,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tests/tools/deps.sh test
-make -s all test-bins unit-bins
+make -s all test-bins
 
-echo "== unit tests"
-for t in build/tests/unit/test_*; do
-  echo "-- $t"
-  timeout 300 "$t"
-done
+# make check: the unit tests (found by folder), the symbol check, goshim's units.
+bash tests/check.sh
 
 echo "== the unwinder against libunwind: the same frames on a generated chain, 4 build variants (tests/unwind)"
 make -s unwind-bins
 bash tests/unwind/run.sh
-
-echo "== promise checks (handler symbols, exports, bind-now; goshim's units derived from the Makefile's folders)"
-bash tests/check_symbols.sh
-bash tests/goshim_unity.sh --check
 
 echo "== the glibc floor (no symbol version above GLIBC_2.17); the musl build (make LIBC=musl) and its promise checks"
 bash tests/check_glibc_floor.sh
