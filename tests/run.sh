@@ -56,4 +56,5 @@ echo "   the hardening suite (hostile environments, each with and without lastga
 echo "   programs on musl (test_musl); the glibc library on glibc 2.31 in a Debian 11 tree (test_glibc_floor);"
 echo "   the C matrix on arm64 under qemu-user, with the arm64 unit tests (test_arm64);"
 echo "   make install into a staging tree, the gcc and clang builds, and the README's example built against it"
-python3 -m pytest -q -p no:cacheprovider tests/crash tests/hardening tests/go tests/html tests/deploy tests/install
+python3 -m pytest -q -p no:cacheprovider tests/crash tests/ship tests/hardening tests/go tests/html tests/deploy \
+    tests/install

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-import readers as R
-import test_crash_matrix as M
+from pylib import readers as R
+from pylib import scenarios as S
 
 ARM = R.ROOT / "build/arm64"
 AT = ARM / "tests"
@@ -39,7 +39,7 @@ LIMITS = {
     "memread_denied_at_install": (("exit", 98), "qemu-user installs no seccomp filter"),
     "memread_denied_at_crash": (("exit", 98), "qemu-user installs no seccomp filter"),
 }
-SCENARIOS = {k: v for k, v in M.SCENARIOS.items() if k not in LIMITS}
+SCENARIOS = {k: v for k, v in S.SCENARIOS.items() if k not in LIMITS}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -147,7 +147,7 @@ def test_arm64_scenario(scenario):
 def test_arm64_limit(scenario):
     """A scenario that qemu-user cannot reproduce, or arm64 does not have, ends as LIMITS says, with lastgasp as
     without, and leaves no dump: a change there (a qemu with seccomp, say) fails here and must be looked at."""
-    binary, _, _, extra = M.SCENARIOS[scenario]
+    binary, _, _, extra = S.SCENARIOS[scenario]
     death, why = LIMITS[scenario]
     without = run(scenario, lastgasp=False, binary=binary)
     with_lg = run(scenario, binary=binary, tripwire=extra.get("tripwire", True))
