@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-import readers as R
+from pylib import readers as R
 
 HERE = Path(__file__).resolve().parent
 README = R.ROOT / "formats" / "README.md"
