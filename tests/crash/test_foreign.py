@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-import readers as R
+from pylib import readers as R
 
 PROG = R.TESTS / "foreign_breakpad"
 BREAKPAD_OUT = R.BUILD / "bench/breakpad"
