@@ -1,5 +1,7 @@
-/* mdread_int.h — internals shared by the reader's files (mdread.c, mdread_streams.c, mdread_lg.c, mdread_go.c,
- * mdread_crashpad.c).
+/* mdread_int.h — internals shared by the reader's files: mdread.c (header, directory, dispatch) calls the
+ * stream parsers (mdread_streams.c, mdread_lg.c, mdread_go.c, mdread_crashpad.c, mdread_context.c), which read
+ * through the leaves mdread_span.c (bounded reads, strings, warnings) and mdread_names.c; mdread_lookup.c
+ * builds the indexes, mdread_walk.c the tool's stack walk for dumps of other writers.
  *
  * Invariant for every function here: a pointer into the file is formed only after mdr_at() (or a span
  * derived from it) has proved that the whole range lies inside the buffer. Sizes from the file are u32;
