@@ -3,8 +3,11 @@
 #               `bash tests/tools/deps.sh build` installs them; demo, test, bench and fuzz do it first)
 #   make LIBC=musl  build/musl/liblastgasp.so and .a for musl (Alpine) with Debian's musl-gcc (package musl-tools)
 #   make ARCH=arm64 build/arm64/liblastgasp.so and .a for linux/arm64 with Debian's aarch64-linux-gnu-gcc
+#   make install [PREFIX=/usr/local] [DESTDIR=]   and make uninstall (README.md, "Install"); CC=clang works
 #   make demo   crash a sample program with the library loaded and render the dump
 #   make test   every test (installs what it needs first: see tests/tools/deps.sh)
+#   make check  the fast loop: unit tests and the symbol check, seconds, no network (tests/check.sh)
+#   make test-one TEST=tests/crash/test_collect.py   one test file (C or pytest), built first (tests/one.sh)
 #   make bench  benchmarks (tests/bench/), results to stdout
 #   make fuzz   the reader's fuzzer for FUZZ_SECONDS (default 600)
 #   make unwind-test  the unwinder against libunwind (tests/unwind/README.md; libunwind-dev from deps.sh test)
@@ -30,7 +33,16 @@ CC := aarch64-linux-gnu-gcc
 B := build/arm64
 ARCH_DIR := aarch64
 endif
-CFLAGS_BASE := -I. -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -fno-omit-frame-pointer -fPIC
+# A packager's CC, CPPFLAGS, CFLAGS and LDFLAGS are honoured (GNU conventions), in this order on every compile:
+#   -I. and the project's defaults (-O2 -g and the warnings): a packager's flags, which come after, override them
+#   $(CPPFLAGS) $(CFLAGS)
+#   the flags the code needs (C11, the .so's -fPIC, frame pointers; on the handler path, CFLAGS_SAFE's below):
+#   last, so that no packager's flag (-fstack-protector-strong, -fbuiltin, -flto, -fomit-frame-pointer) undoes them
+# and $(CFLAGS) $(LDFLAGS) before the required link flags (-z now) on every link. The tests build with them too.
+# Flags only GCC has are given when the compiler takes them (cc_flag), so that `make CC=clang` builds everything.
+cc_flag = $(shell $(CC) -Werror $(1) -x c -c /dev/null -o /dev/null >/dev/null 2>&1 && echo $(1))
+CFLAGS_BASE := -I. -O2 -g -Wall -Wextra -Werror $(CPPFLAGS) $(CFLAGS) -std=c11 -D_GNU_SOURCE \
+               -fno-omit-frame-pointer -fPIC
 ifeq ($(ARCH),arm64)
 # gcc's default on aarch64 turns each atomic into a call to a libgcc helper (__aarch64_cas4_acq_rel, ...)
 # that picks LSE or LL/SC at run time: inline instructions instead keep the handler objects free of calls
@@ -47,9 +59,11 @@ CFLAGS_BASE += -isystem $(B)/kinc
 LIB_LDFLAGS := -Wl,--build-id -Wl,--eh-frame-hdr
 endif
 # Handler-path code: the compiler must not turn loops into libc calls, nor add stack-protector
-# calls; tests/check_symbols.sh proves the objects call nothing outside the allow-list.
-CFLAGS_SAFE := $(CFLAGS_BASE) -fvisibility=hidden -fno-builtin -fno-tree-loop-distribute-patterns \
-               -fno-stack-protector -fno-exceptions
+# calls; tests/check_symbols.sh proves the objects call nothing outside the allow-list. Clang has no
+# -fno-tree-loop-distribute-patterns: its -fno-builtin alone keeps loops from becoming memset/memcpy calls.
+# -fno-lto: the objects the symbol check reads are the code that ships, not bytecode a link recompiles.
+CFLAGS_SAFE := $(CFLAGS_BASE) -fvisibility=hidden -fno-builtin $(call cc_flag,-fno-tree-loop-distribute-patterns) \
+               -fno-stack-protector -fno-exceptions -fno-lto
 CFLAGS_LIB := $(CFLAGS_BASE) -fvisibility=hidden
 
 # The folder decides how a file is built (one folder, one contract), so no source list is kept by hand: goshim's
@@ -124,7 +138,7 @@ $(B)/obj/%.o: %.c $(HEADERS) $(MUSL_KINC)
 
 $(B)/obj/%.o: %.S
 	@mkdir -p $(dir $@)
-	$(CC) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(INSTALL_OBJ) $(PRELOAD_OBJ) $(FLOOR_OBJ): $(B)/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -135,16 +149,65 @@ $(B)/host/%.o: %.c $(HEADERS)
 	$(CC) $(CFLAGS_BASE) -c $< -o $@
 
 # -z now: every symbol is bound at load time, so the handler never enters the lazy binder.
-$(B)/liblastgasp.so: $(SAFE_OBJ) $(INSTALL_OBJ) $(PRELOAD_OBJ) $(FLOOR_OBJ) reporter/exports.map
-	$(CC) -shared -Wl,-z,now -Wl,-z,relro -Wl,--version-script=reporter/exports.map $(LIB_LDFLAGS) -o $@ \
+# The shared library is built under its full version's name with its SONAME, the major version's, beside the two
+# links an installed library has (liblastgasp.so, which LD_PRELOAD and the tests name, and the SONAME), so
+# build/ looks as the installed library does. The version is the header's (LASTGASP_VERSION), read, never copied.
+LIB_VERSION := $(shell sed -n 's/^\#define LASTGASP_VERSION "\([0-9.]*\)"$$/\1/p' reporter/lastgasp.h)
+LIB_SONAME := liblastgasp.so.$(firstword $(subst ., ,$(LIB_VERSION)))
+$(B)/liblastgasp.so.$(LIB_VERSION): $(SAFE_OBJ) $(INSTALL_OBJ) $(PRELOAD_OBJ) $(FLOOR_OBJ) reporter/exports.map
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-z,now -Wl,-z,relro -Wl,--version-script=reporter/exports.map \
+	    -Wl,-soname,$(LIB_SONAME) $(LIB_LDFLAGS) -o $@ \
 	    $(SAFE_OBJ) $(INSTALL_OBJ) $(PRELOAD_OBJ) $(FLOOR_OBJ) -ldl -lpthread $(FLOOR_LIBS)
+$(B)/$(LIB_SONAME): $(B)/liblastgasp.so.$(LIB_VERSION)
+	ln -sfn $(notdir $<) $@
+$(B)/liblastgasp.so: $(B)/$(LIB_SONAME)
+	ln -sfn $(notdir $<) $@
 
 $(B)/liblastgasp.a: $(SAFE_OBJ) $(INSTALL_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
 $(B)/lastgasp: $(READER_OBJ) $(BUNDLE_OBJ) $(SHIP_OBJ) $(DEBUGINFO_OBJ) $(PPROF_OBJ) $(CLI_SRC:%.c=$(B)/host/%.o)
-	$(CC) -o $@ $^ $(MINIZIP_LIBS) $(CURL_LIBS) $(DW_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(MINIZIP_LIBS) $(CURL_LIBS) $(DW_LIBS)
+
+# ---- make install, make uninstall ----
+# GNU conventions: PREFIX, each directory overridable on its own (LIBDIR=/usr/lib/x86_64-linux-gnu), DESTDIR for
+# a staging tree. The library under its versioned name with the SONAME link and the development link, the static
+# library, the header, lastgasp.pc (its version the header's), the tool and its man page; LIBC=musl installs the
+# musl library, the header and lastgasp.pc. uninstall removes these files, and leaves the directories, which other
+# packages may share.
+PREFIX = /usr/local
+BINDIR = $(PREFIX)/bin
+LIBDIR = $(PREFIX)/lib
+INCLUDEDIR = $(PREFIX)/include
+MANDIR = $(PREFIX)/share/man
+PKGCONFIGDIR = $(LIBDIR)/pkgconfig
+INSTALL = install
+ifeq ($(LIB_VERSION),)
+$(error no LASTGASP_VERSION "MAJOR.MINOR.PATCH" in reporter/lastgasp.h: the library's file name and SONAME come from it)
+endif
+
+install: all
+	$(INSTALL) -d "$(DESTDIR)$(LIBDIR)" "$(DESTDIR)$(INCLUDEDIR)" "$(DESTDIR)$(PKGCONFIGDIR)"
+	$(INSTALL) -m 644 $(B)/liblastgasp.so.$(LIB_VERSION) $(B)/liblastgasp.a "$(DESTDIR)$(LIBDIR)"
+	ln -sfn liblastgasp.so.$(LIB_VERSION) "$(DESTDIR)$(LIBDIR)/$(LIB_SONAME)"
+	ln -sfn $(LIB_SONAME) "$(DESTDIR)$(LIBDIR)/liblastgasp.so"
+	$(INSTALL) -m 644 reporter/lastgasp.h "$(DESTDIR)$(INCLUDEDIR)"
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+	    -e 's|@VERSION@|$(LIB_VERSION)|' reporter/lastgasp.pc.in >$(B)/lastgasp.pc
+	$(INSTALL) -m 644 $(B)/lastgasp.pc "$(DESTDIR)$(PKGCONFIGDIR)"
+ifneq ($(LIBC),musl)
+	$(INSTALL) -d "$(DESTDIR)$(BINDIR)"
+	$(INSTALL) -m 755 $(B)/lastgasp "$(DESTDIR)$(BINDIR)"
+	$(INSTALL) -d "$(DESTDIR)$(MANDIR)/man1"
+	$(INSTALL) -m 644 $(B)/lastgasp.1 "$(DESTDIR)$(MANDIR)/man1"
+endif
+
+uninstall:
+	rm -f "$(DESTDIR)$(LIBDIR)/liblastgasp.so.$(LIB_VERSION)" "$(DESTDIR)$(LIBDIR)/$(LIB_SONAME)" \
+	    "$(DESTDIR)$(LIBDIR)/liblastgasp.so" "$(DESTDIR)$(LIBDIR)/liblastgasp.a" \
+	    "$(DESTDIR)$(INCLUDEDIR)/lastgasp.h" "$(DESTDIR)$(PKGCONFIGDIR)/lastgasp.pc" \
+	    "$(DESTDIR)$(BINDIR)/lastgasp" "$(DESTDIR)$(MANDIR)/man1/lastgasp.1"
 
 # The man page, printed from the help table that --help prints (formats/cli/help.c) by a build-time program.
 $(B)/host/mkman: formats/cli/man/mkman.c formats/cli/help.c $(HEADERS)
@@ -269,7 +332,8 @@ ifeq ($(ARCH),arm64)
 # The arm64 suite's programs (tests/crash/test_arm64.py, run under qemu-user), into build/arm64/tests/: the C
 # crasher, linked and preloaded, the tripwire, and the unit tests that exercise the architecture's code
 # (sigsafe/aarch64/, reporter/aarch64/ and the CFI walk), on the shipped handler objects.
-arm64-test-bins: $(T)/crasher $(T)/crasher_linked $(T)/tripwire.so $(T)/unit/test_sigsafe $(T)/unit/test_unwind
+arm64-test-bins: $(T)/crasher $(T)/crasher_linked $(T)/tripwire.so $(T)/unit/test_unwind \
+                 $(patsubst tests/unit/%.c,$(T)/unit/%,$(wildcard tests/unit/sigsafe/test_*.c))
 else
 arm64-test-bins:
 	$(MAKE) ARCH=arm64 all arm64-test-bins
@@ -283,24 +347,30 @@ $(T)/hardening/%: tests/hardening/%.c
 	$(CC) $(CRASHER_CFLAGS) -o $@ $< -lpthread -ldl
 
 # ---- unit tests: the shipped handler objects themselves, and sanitized builds from source ----
+# Found by folder (make check runs them all; tests/one.sh runs one file's): tests/unit/test_X.c is
+# build/tests/unit/test_X, linked as its rule below says; tests/unit/sigsafe/test_X.c tests sigsafe/X.c (test_jmp.c
+# the architecture's jmp.S) and links the shipped sigsafe objects, and test_X_asan is the same test with the
+# sigsafe sources built from source under ASan and UBSan.
 U := $(T)/unit
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 SIGSAFE_OBJ := $(filter $(B)/obj/sigsafe/%,$(SAFE_OBJ))
-unit-bins: $(U)/test_sigsafe $(U)/test_sigsafe_asan $(U)/test_mdread $(U)/test_render $(U)/test_roundtrip \
-           $(U)/test_unwind $(U)/test_sha256 $(U)/test_go_reason $(U)/test_annotate $(U)/test_annotate_tsan \
-           $(U)/test_render_html $(U)/test_pprof $(U)/test_buildid $(U)/test_json \
-           $(U)/test_watch_state
+SIGSAFE_SRC := $(filter sigsafe/%,$(SAFE_SRC) $(SAFE_ASM))
+UNIT_SIGSAFE := $(patsubst tests/unit/%.c,$(U)/%,$(sort $(wildcard tests/unit/sigsafe/test_*.c)))
+UNIT_BINS := $(patsubst tests/unit/%.c,$(U)/%,$(sort $(wildcard tests/unit/test_*.c))) $(U)/test_annotate_tsan \
+             $(UNIT_SIGSAFE) $(UNIT_SIGSAFE:%=%_asan)
+unit-bins: $(UNIT_BINS)
 UNWIND_OBJ := $(addprefix $(B)/obj/reporter/,unwind.o unwind_cfi.o $(ARCH_DIR)/unwind.o $(ARCH_DIR)/unwind_cfi.o \
                 symbols.o modules.o) $(B)/obj/formats/minidump/buildid.o
 
-$(U)/test_sigsafe: tests/unit/test_sigsafe.c tests/unit/check.h $(SIGSAFE_OBJ) $(HEADERS)
-	@mkdir -p $(U)
+$(U)/sigsafe/test_%: tests/unit/sigsafe/test_%.c tests/unit/check.h tests/unit/sigsafe/sstest.h $(SIGSAFE_OBJ) \
+                     $(HEADERS)
+	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) -o $@ $< $(SIGSAFE_OBJ) -lpthread
 
-$(U)/test_sigsafe_asan: tests/unit/test_sigsafe.c tests/unit/check.h $(wildcard sigsafe/*.c) sigsafe/x86_64/jmp.S $(HEADERS)
-	@mkdir -p $(U)
-	$(CC) $(filter-out -O2,$(CFLAGS_SAFE)) -O1 $(SAN) -o $@ tests/unit/test_sigsafe.c $(wildcard sigsafe/*.c) \
-	    sigsafe/x86_64/jmp.S -lpthread
+$(U)/sigsafe/test_%_asan: tests/unit/sigsafe/test_%.c tests/unit/check.h tests/unit/sigsafe/sstest.h $(SIGSAFE_SRC) \
+                          $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -O2,$(CFLAGS_SAFE)) -O1 $(SAN) -o $@ $< $(SIGSAFE_SRC) -lpthread
 
 $(U)/test_mdread: tests/unit/test_mdread.c $(READER_SRC) $(HEADERS)
 	@mkdir -p $(U)
@@ -320,6 +390,11 @@ $(U)/test_json: tests/unit/test_json.c $(JSON_SRC) $(HEADERS)
 $(U)/test_watch_state: tests/unit/test_watch_state.c formats/ship/spool.c $(JSON_SRC) $(HEADERS)
 	@mkdir -p $(U)
 	$(CC) $(CFLAGS_BASE) $(SAN) -o $@ $< formats/ship/spool.c $(JSON_SRC)
+
+# foreign dumps: every architecture's context and the tool's stack walk, through show and json
+$(U)/test_walk: tests/unit/test_walk.c $(READER_SRC) $(RENDER_SRC) $(HEADERS)
+	@mkdir -p $(U)
+	$(CC) $(CFLAGS_BASE) $(SAN) -o $@ $< $(READER_SRC) $(RENDER_SRC)
 
 # lastgasp html: escaping, what a missing value leaves out, grouping, the caps (and the page check the fuzzer uses)
 $(U)/test_render_html: tests/unit/test_render_html.c tests/unit/render_fixtures.h tests/unit/html_check.h \
@@ -366,10 +441,12 @@ $(U)/test_annotate: tests/unit/test_annotate.c $(ANNOTATE_OBJ) $(SIGSAFE_OBJ) $(
 	$(CC) $(CFLAGS_BASE) -o $@ $< $(ANNOTATE_OBJ) $(SIGSAFE_OBJ) $(READER_SRC) -lpthread
 
 # -Wno-tsan: TSan does not model atomic_thread_fence; every access it must judge is an atomic or under the lock.
+# (GCC's warning; clang has none, and GCC accepts any -Wno-X, so the probe asks for -Wtsan.)
+NO_TSAN_WARNING := $(if $(call cc_flag,-Wtsan),-Wno-tsan)
 $(U)/test_annotate_tsan: tests/unit/test_annotate.c reporter/install/annotate.c reporter/annotate_read.c formats/minidump/mdwrite.c \
                          $(wildcard sigsafe/*.c) $(READER_SRC) $(HEADERS)
 	@mkdir -p $(U)
-	$(CC) $(filter-out -O2,$(CFLAGS_BASE)) -O1 -fsanitize=thread -Wno-tsan -o $@ $< reporter/install/annotate.c \
+	$(CC) $(filter-out -O2,$(CFLAGS_BASE)) -O1 -fsanitize=thread $(NO_TSAN_WARNING) -o $@ $< reporter/install/annotate.c \
 	    reporter/annotate_read.c formats/minidump/mdwrite.c $(wildcard sigsafe/*.c) sigsafe/x86_64/jmp.S $(READER_SRC) -lpthread
 
 # The unwinder against libunwind (tests/unwind/README.md): one program per build variant of the generated chain,
@@ -413,6 +490,12 @@ demo:
 test:
 	bash tests/run.sh
 
+check:
+	bash tests/check.sh
+
+test-one:
+	bash tests/one.sh $(TEST)
+
 bench:
 	bash tests/tools/deps.sh build
 	$(MAKE) -s all
@@ -431,5 +514,5 @@ goshim-unity:
 clean:
 	rm -rf $(B)
 
-.PHONY: goshim-unity all deps test-bins musl-test-bins arm64-test-bins hardening-bins san unit-bins unwind-bins \
-        unwind-test demo test bench fuzz clean
+.PHONY: goshim-unity all install uninstall deps test-bins musl-test-bins arm64-test-bins hardening-bins san unit-bins \
+        unwind-bins unwind-test demo test check test-one bench fuzz clean

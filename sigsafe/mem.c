@@ -2,7 +2,7 @@
  *
  * RULES: async-signal-safe, no libc. Built with -fno-builtin and -fno-tree-loop-distribute-patterns
  * so the compiler cannot turn these loops back into calls to memcpy/memset (the nm check proves it).
- * Each returns exactly what its libc namesake returns (tests/unit/test_sigsafe.c compares them).
+ * Each returns exactly what its libc namesake returns (tests/unit/sigsafe/test_mem.c compares them).
  */
 #include "sigsafe.h"
 

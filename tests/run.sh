@@ -4,21 +4,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tests/tools/deps.sh test
-make -s all test-bins unit-bins
+make -s all test-bins
 
-echo "== unit tests"
-for t in build/tests/unit/test_*; do
-  echo "-- $t"
-  timeout 300 "$t"
-done
+# make check: the unit tests (found by folder), the symbol check, goshim's units.
+bash tests/check.sh
 
 echo "== the unwinder against libunwind: the same frames on a generated chain, 4 build variants (tests/unwind)"
 make -s unwind-bins
 bash tests/unwind/run.sh
-
-echo "== promise checks (handler symbols, exports, bind-now; goshim's units derived from the Makefile's folders)"
-bash tests/check_symbols.sh
-bash tests/goshim_unity.sh --check
 
 echo "== the glibc floor (no symbol version above GLIBC_2.17); the musl build (make LIBC=musl) and its promise checks"
 bash tests/check_glibc_floor.sh
@@ -29,6 +22,16 @@ LIBC=musl bash tests/check_symbols.sh
 echo "== arm64 (make ARCH=arm64): its promise checks; its crash matrix and unit tests run under qemu-user (test_arm64)"
 make -s arm64-test-bins
 ARCH=arm64 bash tests/check_symbols.sh
+
+echo "== clang: the library, the tool and the unit tests built with clang into build/clang/ (make CC=clang), the"
+echo "   unit tests run, the symbol and glibc floor checks on its objects (its library and tool: tests/install)"
+make -s CC=clang B=build/clang all unit-bins
+for t in $(find build/clang/tests/unit -type f -name 'test_*' -perm -u+x | sort); do
+  echo "-- $t"
+  timeout 300 "$t"
+done
+B=build/clang bash tests/check_symbols.sh
+bash tests/check_glibc_floor.sh build/clang/liblastgasp.so
 
 echo "== fuzzing the reader for ${FUZZ_SECONDS:-30}s"
 bash tests/fuzz/run.sh "${FUZZ_SECONDS:-30}"
@@ -51,5 +54,7 @@ echo "   Go dumps against the Go runtime's own traceback of the same crash; html
 echo "   (screenshots in build/test-artifacts/); upload and watch against Bugsink on loopback; deploy files;"
 echo "   the hardening suite (hostile environments, each with and without lastgasp); the C matrix and Go"
 echo "   programs on musl (test_musl); the glibc library on glibc 2.31 in a Debian 11 tree (test_glibc_floor);"
-echo "   the C matrix on arm64 under qemu-user, with the arm64 unit tests (test_arm64)"
-python3 -m pytest -q -p no:cacheprovider tests/crash tests/hardening tests/go tests/html tests/deploy
+echo "   the C matrix on arm64 under qemu-user, with the arm64 unit tests (test_arm64);"
+echo "   make install into a staging tree, the gcc and clang builds, and the README's example built against it"
+python3 -m pytest -q -p no:cacheprovider tests/crash tests/ship tests/hardening tests/go tests/html tests/deploy \
+    tests/install

@@ -144,6 +144,60 @@ struct md_thread_name {
     uint64_t rva_of_thread_name;
 };
 
+/* Contexts of the other architectures minidumps carry on Linux, which only the tool reads (dumps from other
+ * writers). Layouts and flags from Breakpad's minidump_cpu_*.h, checked against rust-minidump's format.rs. The
+ * CPU-type bits of context_flags are those under 0xffffff00 (Breakpad's MD_CONTEXT_CPU_MASK). */
+#define MD_CPU_ARCHITECTURE_X86 0
+#define MD_CPU_ARCHITECTURE_ARM 5
+#define MD_CPU_ARCHITECTURE_ARM64_MS 12 /* PROCESSOR_ARCHITECTURE_ARM64: Crashpad's and Windows' value */
+#define MD_CONTEXT_CPU_MASK 0xffffff00u
+#define MD_CONTEXT_X86 0x00010000u
+#define MD_CONTEXT_ARM 0x40000000u
+#define MD_CONTEXT_ARM64 0x00400000u   /* the current (Microsoft) arm64 layout, md_context_arm64_ms */
+
+/* 32-bit x86 (Breakpad MDRawContextX86, WinNT.h's CONTEXT): 716 bytes. */
+struct md_context_x86 {
+    uint32_t context_flags;
+    uint32_t dr0, dr1, dr2, dr3, dr6, dr7;
+    uint8_t float_save[112]; /* control/status/tag words, error and data pointers, 80 bytes of x87 registers, cr0 */
+    uint32_t gs, fs, es, ds;
+    uint32_t edi, esi, ebx, edx, ecx, eax;
+    uint32_t ebp, eip, cs, eflags, esp, ss;
+    uint8_t extended_registers[512];
+};
+
+/* 32-bit arm (Breakpad MDRawContextARM): 368 bytes. r11 is the frame pointer of ARM code (r7 of Thumb). */
+#define MD_ARM_REG_FP 11
+#define MD_ARM_REG_SP 13
+#define MD_ARM_REG_LR 14
+#define MD_ARM_REG_PC 15
+
+struct md_context_arm {
+    uint32_t context_flags;
+    uint32_t iregs[16];    /* r0-r12, sp, lr, pc */
+    uint32_t cpsr;
+    uint64_t fpscr;
+    uint64_t fpregs[32];   /* d0-d31 */
+    uint32_t fpextra[8];
+};
+
+/* arm64, the current layout (Breakpad MDRawContextARM64, rust-minidump CONTEXT_ARM64, Windows' ARM64 CONTEXT):
+ * what Crashpad writes, with SystemInfo architecture 12. 912 bytes. */
+struct md_context_arm64_ms {
+    uint32_t context_flags;
+    uint32_t cpsr;
+    uint64_t iregs[31];    /* x0-x28, x29 (fp), x30 (lr) */
+    uint64_t sp;
+    uint64_t pc;
+    uint8_t vregs[32][16];
+    uint32_t fpcr;
+    uint32_t fpsr;
+    uint32_t bcr[8];
+    uint64_t bvr[8];
+    uint32_t wcr[2];
+    uint64_t wvr[2];
+};
+
 /* x86_64 CPU context (Breakpad MDRawContextAMD64). */
 struct md_context_amd64 {
     uint64_t p_home[6];
@@ -336,6 +390,10 @@ const char *md_signal_name(uint32_t signo);
 const char *md_si_code_name(uint32_t signo, int32_t code);
 
 
+_Static_assert(sizeof(struct md_context_x86) == 716, "md_context_x86");
+_Static_assert(sizeof(struct md_context_arm) == 368, "md_context_arm");
+_Static_assert(sizeof(struct md_context_arm64_ms) == 912, "md_context_arm64_ms");
+_Static_assert(__builtin_offsetof(struct md_context_arm64_ms, pc) == 264, "md_context_arm64_ms pc");
 _Static_assert(sizeof(struct md_crashpad_info) == 52, "md_crashpad_info");
 _Static_assert(sizeof(struct md_simple_string_dictionary_entry) == 8, "md_simple_string_dictionary_entry");
 _Static_assert(sizeof(struct lg_go_header) == 64, "lg_go_header");

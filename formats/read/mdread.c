@@ -1,6 +1,7 @@
-/* mdread.c — the reader's core: header, stream directory, bounds helpers, strings, CPU contexts.
+/* mdread.c — the reader's core: header, stream directory, then each stream to its parser (mdread_*.c).
  *
- * Normal context (heap, stdio). The per-stream parsers live in mdread_streams.c, mdread_lg.c and mdread_go.c;
+ * Normal context (heap, stdio). The per-stream parsers live in mdread_streams.c, mdread_lg.c and mdread_go.c,
+ * the CPU contexts in mdread_context.c;
  * this file decides which bytes each of them sees, so every range the parsers get is already known to be in
  * the file.
  */
@@ -9,295 +10,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-const char *const mdr_reg_names[MDR_NREGS] = {
-    "rip", "rsp", "rbp", "rax", "rbx", "rcx", "rdx", "rsi", "rdi",
-    "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "eflags",
-};
-
-const char *const mdr_reg_names_arm64[MDR_ARM64_NREGS] = {
-    "pc", "sp", "fp", "lr", "x0", "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x11", "x12",
-    "x13", "x14", "x15", "x16", "x17", "x18", "x19", "x20", "x21", "x22", "x23", "x24", "x25", "x26", "x27",
-    "x28", "cpsr",
-};
-
-uint64_t mdr_context_pc(const struct mdr_context *ctx)
-{
-    if (ctx->arch == MDR_ARCH_AMD64)
-        return ctx->reg[MDR_RIP];
-    return ctx->arch == MDR_ARCH_ARM64 ? ctx->reg[MDR_ARM64_PC] : 0;
-}
-
-uint64_t mdr_context_sp(const struct mdr_context *ctx)
-{
-    if (ctx->arch == MDR_ARCH_AMD64)
-        return ctx->reg[MDR_RSP];
-    return ctx->arch == MDR_ARCH_ARM64 ? ctx->reg[MDR_ARM64_SP] : 0;
-}
-
-/* ---- helpers shared with the stream parsers ---- */
-
-void mdr_warn(struct mdr_reader *rd, const char *fmt, ...)
-{
-    struct mdr_dump *md = rd->md;
-    char line[512];
-    va_list ap;
-
-    if (md->nwarnings >= MDR_MAX_WARNINGS) {
-        md->warnings_dropped++;
-        return;
-    }
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    if (!md->warnings) {
-        md->warnings = calloc(MDR_MAX_WARNINGS, sizeof *md->warnings);
-        if (!md->warnings) {
-            md->warnings_dropped++;
-            return;
-        }
-    }
-    md->warnings[md->nwarnings] = strdup(line);
-    if (md->warnings[md->nwarnings])
-        md->nwarnings++;
-    else
-        md->warnings_dropped++;
-}
-
-const uint8_t *mdr_at(const struct mdr_reader *rd, uint64_t off, uint64_t n)
-{
-    uint64_t len = rd->md->len;
-
-    if (off > len || n > len - off)
-        return NULL;
-    return rd->md->buf + off;
-}
-
-void *mdr_calloc(struct mdr_reader *rd, size_t count, size_t size)
-{
-    void *p;
-
-    if (count == 0)
-        return NULL;
-    p = calloc(count, size);
-    if (!p)
-        rd->nomem = 1;
-    return p;
-}
-
-const char *mdr_type_label(uint32_t type, char *buf, size_t buflen)
-{
-    const char *name = mdr_stream_name(type);
-
-    if (type < 0x10000)
-        snprintf(buf, buflen, "%u (%s)", (unsigned)type, name ? name : "unknown");
-    else
-        snprintf(buf, buflen, "0x%x (%s)", (unsigned)type, name ? name : "unknown");
-    return buf;
-}
-
-size_t mdr_list(struct mdr_reader *rd, const struct mdr_span *s, size_t entry_size, size_t *first)
-{
-    char label[64];
-    uint32_t count;
-    size_t fit;
-
-    *first = 4;
-    mdr_type_label(s->type, label, sizeof label);
-    if (s->n < 4) {
-        mdr_warn(rd, "stream %s is 0x%zx bytes, too short for its entry count", label, s->n);
-        return 0;
-    }
-    memcpy(&count, s->p, 4);
-    /* Some producers align the entries to 8 bytes, leaving 4 bytes of padding after the count; accept that
-     * only when the sizes say so exactly, as Breakpad's processor does. */
-    if (s->n == 8 + (uint64_t)count * entry_size)
-        *first = 8;
-    fit = (s->n - *first) / entry_size;
-    if (count <= fit)
-        return count;
-    mdr_warn(rd, "stream %s: count %u needs 0x%llx bytes, stream has 0x%zx; reading %zu", label,
-                (unsigned)count, (unsigned long long)(*first + (uint64_t)count * entry_size), s->n, fit);
-    return fit;
-}
-
-/* Append code point cp as UTF-8; the caller sized out for 4 bytes per code point. */
-static size_t put_utf8(char *out, uint32_t cp)
-{
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (char)(0xc0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3f));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xe0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        out[2] = (char)(0x80 | (cp & 0x3f));
-        return 3;
-    }
-    out[0] = (char)(0xf0 | (cp >> 18));
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-    out[3] = (char)(0x80 | (cp & 0x3f));
-    return 4;
-}
-
-char *mdr_string(struct mdr_reader *rd, uint32_t rva, const char *who)
-{
-    const uint8_t *p = mdr_at(rd, rva, 4);
-    uint32_t bytes;
-    size_t units, i, o = 0;
-    char *out;
-
-    if (!p) {
-        mdr_warn(rd, "%s: string at rva 0x%x passes end of file (size 0x%zx)", who, (unsigned)rva,
-                    rd->md->len);
-        return NULL;
-    }
-    memcpy(&bytes, p, 4);
-    if (bytes & 1)
-        mdr_warn(rd, "%s: string at rva 0x%x has odd byte length 0x%x; last byte ignored", who,
-                    (unsigned)rva, (unsigned)bytes);
-    p = mdr_at(rd, (uint64_t)rva + 4, bytes & ~1u);
-    if (!p) {
-        mdr_warn(rd, "%s: string at rva 0x%x length 0x%x passes end of file (size 0x%zx)", who,
-                    (unsigned)rva, (unsigned)bytes, rd->md->len);
-        return NULL;
-    }
-    units = bytes / 2;
-    /* 3 bytes per unit covers everything: a surrogate pair is 2 units and 4 bytes. */
-    out = mdr_calloc(rd, units * 3 + 1, 1);
-    if (!out)
-        return NULL;
-    for (i = 0; i < units; i++) {
-        uint32_t u = (uint32_t)p[2 * i] | (uint32_t)p[2 * i + 1] << 8;
-
-        if (u >= 0xd800 && u <= 0xdbff && i + 1 < units) {
-            uint32_t lo = (uint32_t)p[2 * i + 2] | (uint32_t)p[2 * i + 3] << 8;
-
-            if (lo >= 0xdc00 && lo <= 0xdfff) {
-                o += put_utf8(out + o, 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00));
-                i++;
-                continue;
-            }
-        }
-        /* Unpaired surrogates are not characters; an embedded NUL would silently cut the C string. */
-        if ((u >= 0xd800 && u <= 0xdfff) || u == 0)
-            u = 0xfffd;
-        o += put_utf8(out + o, u);
-    }
-    out[o] = '\0';
-    return out;
-}
-
-static void context_amd64(struct mdr_reader *rd, const uint8_t *p, struct mdr_context *ctx, const char *who)
-{
-    struct md_context_amd64 c;
-    uint64_t *r = ctx->reg;
-
-    memcpy(&c, p, sizeof c);
-    ctx->arch = MDR_ARCH_AMD64;
-    ctx->nregs = MDR_NREGS;
-    ctx->reg_names = mdr_reg_names;
-    ctx->context_flags = c.context_flags;
-    /* Breakpad rejects a context without the CPU-type bit; decoding it anyway keeps a pc that is usually
-     * right, and the warning says not to trust it blindly. */
-    if ((c.context_flags & 0x00100000u) == 0)
-        mdr_warn(rd, "%s: context_flags 0x%x lack the amd64 bit 0x100000; decoded as amd64 anyway", who,
-                    (unsigned)c.context_flags);
-    r[MDR_RIP] = c.rip, r[MDR_RSP] = c.rsp, r[MDR_RBP] = c.rbp;
-    r[MDR_RAX] = c.rax, r[MDR_RBX] = c.rbx, r[MDR_RCX] = c.rcx, r[MDR_RDX] = c.rdx;
-    r[MDR_RSI] = c.rsi, r[MDR_RDI] = c.rdi;
-    r[MDR_R8] = c.r8, r[MDR_R9] = c.r9, r[MDR_R10] = c.r10, r[MDR_R11] = c.r11;
-    r[MDR_R12] = c.r12, r[MDR_R13] = c.r13, r[MDR_R14] = c.r14, r[MDR_R15] = c.r15;
-    r[MDR_EFLAGS] = c.eflags;
-}
-
-/* Breakpad's MDRawContextARM64_Old, what Breakpad's Linux client and lastgasp write. */
-static void context_arm64(struct mdr_reader *rd, const uint8_t *p, struct mdr_context *ctx, const char *who)
-{
-    struct md_context_arm64 c;
-    uint64_t *r = ctx->reg;
-
-    memcpy(&c, p, sizeof c);
-    ctx->arch = MDR_ARCH_ARM64;
-    ctx->nregs = MDR_ARM64_NREGS;
-    ctx->reg_names = mdr_reg_names_arm64;
-    ctx->context_flags = (uint32_t)c.context_flags;
-    if ((c.context_flags & MD_CONTEXT_ARM64_OLD) == 0)
-        mdr_warn(rd, "%s: context_flags 0x%x lack the arm64 bit 0x80000000; decoded as arm64 anyway", who,
-                 (unsigned)c.context_flags);
-    r[MDR_ARM64_PC] = c.iregs[MD_ARM64_REG_PC];
-    r[MDR_ARM64_SP] = c.iregs[MD_ARM64_REG_SP];
-    r[MDR_ARM64_FP] = c.iregs[MD_ARM64_REG_FP];
-    r[MDR_ARM64_LR] = c.iregs[MD_ARM64_REG_LR];
-    for (int i = 0; i < 29; i++)
-        r[MDR_ARM64_X0 + i] = c.iregs[i];
-    r[MDR_ARM64_CPSR] = c.cpsr;
-}
-
-void mdr_read_context(struct mdr_reader *rd, const struct md_location *loc, struct mdr_context *ctx,
-                    const char *who)
-{
-    const struct mdr_sysinfo *si = &rd->md->sysinfo;
-    const uint8_t *p;
-    int amd64, arm64;
-
-    memset(ctx, 0, sizeof *ctx);
-    if (loc->data_size == 0)
-        return;
-    p = mdr_at(rd, loc->rva, loc->data_size);
-    if (!p) {
-        mdr_warn(rd, "%s: context at rva 0x%x size 0x%x passes end of file (size 0x%zx)", who,
-                    (unsigned)loc->rva, (unsigned)loc->data_size, rd->md->len);
-        return;
-    }
-    /* Without SystemInfo the size is the best witness: no other architecture's context is 1232 bytes, nor
-     * 796. */
-    amd64 = si->present ? si->arch == MD_CPU_ARCHITECTURE_AMD64
-                        : loc->data_size == sizeof(struct md_context_amd64);
-    arm64 = si->present ? si->arch == MD_CPU_ARCHITECTURE_ARM64
-                        : loc->data_size == sizeof(struct md_context_arm64);
-    if (arm64) {
-        if (loc->data_size < sizeof(struct md_context_arm64)) {
-            mdr_warn(rd, "%s: context size 0x%x is smaller than the arm64 context (0x%zx); not decoded", who,
-                     (unsigned)loc->data_size, sizeof(struct md_context_arm64));
-            return;
-        }
-        context_arm64(rd, p, ctx, who);
-        return;
-    }
-    if (!amd64) {
-        const char *name = si->present ? mdr_arch_name(si->arch) : NULL;
-
-        ctx->arch = MDR_ARCH_UNSUPPORTED;
-        if (!rd->arch_warned) {
-            rd->arch_warned = 1;
-            if (si->present)
-                mdr_warn(rd, "CPU context: unsupported architecture %s (0x%x); registers not decoded",
-                            name ? name : "unknown", (unsigned)si->arch);
-            else
-                mdr_warn(rd, "CPU context: unsupported architecture (no SystemInfo, context size 0x%x); "
-                            "registers not decoded", (unsigned)loc->data_size);
-        }
-        return;
-    }
-    if (loc->data_size < sizeof(struct md_context_amd64)) {
-        mdr_warn(rd, "%s: context size 0x%x is smaller than the amd64 context (0x%zx); not decoded", who,
-                    (unsigned)loc->data_size, sizeof(struct md_context_amd64));
-        return;
-    }
-    context_amd64(rd, p, ctx, who);
-}
 
 /* ---- the directory ---- */
 
@@ -517,6 +233,7 @@ int mdr_open(struct mdr_dump *md, const uint8_t *buf, size_t len, char *err, siz
         mdr_warn(&rd, "header version 0x%x is not 0x%x; reading anyway", (unsigned)h.version,
                     (unsigned)MD_VERSION);
     read_directory(&rd, &h);
+    mdr_index_code(&rd);
     pid_from_status(md);
     name_from_status(&rd);
     if (rd.nomem) {
@@ -611,6 +328,7 @@ void mdr_close(struct mdr_dump *md)
     free(md->crashpad.annotations);
     free(md->thread_order);
     free(md->module_order);
+    free(md->code);
     for (i = 0; i < md->nwarnings; i++)
         free(md->warnings[i]);
     free(md->warnings);

@@ -32,6 +32,8 @@ enum mdr_arch {
     MDR_ARCH_AMD64,       /* decoded into reg[] (enum mdr_reg) */
     MDR_ARCH_UNSUPPORTED, /* present, but not a layout this reader decodes */
     MDR_ARCH_ARM64,       /* decoded into reg[] (enum mdr_reg_arm64) */
+    MDR_ARCH_X86,         /* decoded into reg[] (enum mdr_reg_x86) */
+    MDR_ARCH_ARM,         /* 32-bit; decoded into reg[] (enum mdr_reg_arm) */
 };
 
 /* Register slots of an amd64 context, in the order printed by reports. */
@@ -67,6 +69,31 @@ struct mdr_context {
 /* The pc and sp of a decoded context (0 when it is not decoded). */
 uint64_t mdr_context_pc(const struct mdr_context *ctx);
 uint64_t mdr_context_sp(const struct mdr_context *ctx);
+
+/* The other architectures of Linux minidumps (dumps of other writers; formats/read/mdread_context.c), in the
+ * order printed by reports. The arm64 slots above serve both arm64 layouts (Breakpad's 796-byte one and the
+ * 912-byte MD_CONTEXT_ARM64 one Crashpad writes). */
+enum mdr_reg_x86 {
+    MDR_X86_EIP, MDR_X86_ESP, MDR_X86_EBP, MDR_X86_EAX, MDR_X86_EBX, MDR_X86_ECX, MDR_X86_EDX, MDR_X86_ESI,
+    MDR_X86_EDI, MDR_X86_EFLAGS,
+    MDR_X86_NREGS
+};
+
+/* pc, sp, lr, then r0-r12 (r11 is the frame pointer of ARM code, r7 of Thumb code), cpsr. */
+enum mdr_reg_arm {
+    MDR_ARM_PC, MDR_ARM_SP, MDR_ARM_LR, MDR_ARM_R0,
+    MDR_ARM_CPSR = MDR_ARM_R0 + 13,
+    MDR_ARM_NREGS
+};
+
+extern const char *const mdr_reg_names_x86[MDR_X86_NREGS];
+extern const char *const mdr_reg_names_arm[MDR_ARM_NREGS];
+
+/* The frame pointer (rbp, ebp, r11, x29) and link register (arm, arm64; 0 elsewhere) of a decoded context; the
+ * bytes of a pointer (8, or 4 for x86 and arm; 0 when not decoded). */
+uint64_t mdr_context_fp(const struct mdr_context *ctx);
+uint64_t mdr_context_lr(const struct mdr_context *ctx);
+unsigned mdr_context_word(const struct mdr_context *ctx);
 
 /* Raw bytes of a stream; data == NULL when the stream is absent. */
 struct mdr_bytes {
@@ -129,6 +156,10 @@ struct mdr_module {
     const char *debug_path;   /* the file read, or NULL */
     const char *debug_url;    /* the debuginfod server that answered, or NULL */
     const char *debug_note;   /* why there is none ("none"), or NULL */
+};
+
+struct mdr_range {
+    uint64_t start, end;      /* [start, end) */
 };
 
 struct mdr_memory {
@@ -289,7 +320,41 @@ struct mdr_dump {
     size_t *thread_order;     /* indexes into threads[], sorted by tid (then index: the first one wins) */
     size_t *module_order;     /* indexes into modules[], sorted by base */
     int modules_overlap;      /* some modules overlap: mdr_module_at() then scans them all */
+    /* For the stack walk (mdread_walk.c): the executable mappings of LinuxMaps, sorted by start (none when the
+     * dump has no maps), and the smallest all-ones mask that covers every module (arm64 pointer signing). */
+    struct mdr_range *code;
+    size_t ncode;
+    uint64_t module_mask;
 };
+
+/* ---- the tool's stack walk of a thread without lastgasp frames (mdread_walk.c) ----
+ * From a decoded context and the thread's own stack memory only (its ThreadList stack bytes): the context
+ * frame, then the frame-pointer chain (rbp, ebp, r11, x29; on arm and arm64 the link register is the first
+ * return address), each link checked (aligned, inside the stack memory, above the previous one, a return address
+ * inside a module's executable mapping), and where the chain breaks a bounded scan upwards for a word that is
+ * such a return address, as Breakpad's stack scan. No CFI: the tool does not have the modules' files. */
+#define MDR_WALK_MAX_FRAMES 64    /* as the writer's 64 frames a thread */
+#define MDR_WALK_SCAN_WORDS 40    /* words one scan step looks at (Breakpad's kRASearchWords); 4x after the
+                                   * context frame, as Breakpad */
+
+struct mdr_walk_frame {
+    uint64_t pc;              /* the context's pc, then return addresses */
+    uint64_t sp;              /* the frame's stack pointer as the walk found it */
+    uint8_t trust;            /* LG_TRUST_CONTEXT, LG_TRUST_FP or LG_TRUST_SCAN */
+};
+
+/* Frames of one thread, innermost first, into out[0..max): how many (0 when ctx is not decoded). t may be
+ * NULL (a thread missing from the ThreadList): then no memory, so the context frame and, on arm, the lr.
+ * budget, when not NULL, is how many stack words the walk may still read, decreased by those it reads: one
+ * thread reads at most about MDR_WALK_MAX_FRAMES x 4 x MDR_WALK_SCAN_WORDS words, but a hostile dump can point
+ * many threads at the same stack bytes, so a caller walking every thread bounds the whole (render_view.c
+ * gives a dump MDR_WALK_DUMP_WORDS). */
+#define MDR_WALK_DUMP_WORDS (1u << 22)
+size_t mdr_walk(const struct mdr_dump *md, const struct mdr_thread *t, const struct mdr_context *ctx,
+                struct mdr_walk_frame *out, size_t max, size_t *budget);
+
+/* 1 when addr lies in a module and, when the dump has LinuxMaps, in an executable mapping. */
+int mdr_is_code(const struct mdr_dump *md, uint64_t addr);
 
 /* Parse buf[0..len). Returns MDR_OK when the header is a minidump header (the model then holds whatever
  * could be read, and err holds the first warning or ""), else a negative enum mdr_result with the reason in

@@ -1,5 +1,7 @@
-/* mdread_int.h — internals shared by the reader's files (mdread.c, mdread_streams.c, mdread_lg.c, mdread_go.c,
- * mdread_crashpad.c).
+/* mdread_int.h — internals shared by the reader's files: mdread.c (header, directory, dispatch) calls the
+ * stream parsers (mdread_streams.c, mdread_lg.c, mdread_go.c, mdread_crashpad.c, mdread_context.c), which read
+ * through the leaves mdread_span.c (bounded reads, strings, warnings) and mdread_names.c; mdread_lookup.c
+ * builds the indexes, mdread_walk.c the tool's stack walk for dumps of other writers.
  *
  * Invariant for every function here: a pointer into the file is formed only after mdr_at() (or a span
  * derived from it) has proved that the whole range lies inside the buffer. Sizes from the file are u32;
@@ -55,6 +57,9 @@ size_t mdr_list(struct mdr_reader *rd, const struct mdr_span *s, size_t entry_si
 /* Sorted lookup indexes (md->thread_order, md->module_order), built once the list is read. */
 void mdr_index_threads(struct mdr_reader *rd);
 void mdr_index_modules(struct mdr_reader *rd);
+
+/* The stack walk's tables (md->code, md->module_mask), built once every stream is read (mdread_walk.c). */
+void mdr_index_code(struct mdr_reader *rd);
 
 /* Indexes 0..n-1 sorted by key(md, i), ties by index. NULL when n == 0 or memory ran out. */
 size_t *mdr_sorted_order(struct mdr_reader *rd, size_t n, uint64_t (*key)(const struct mdr_dump *, size_t));

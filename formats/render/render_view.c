@@ -1,22 +1,38 @@
 /* render_view.c — the merged view of a parsed dump that both renderers print (struct render_report).
  *
  * Normal context. Sources, best first: the lastgasp stream (signal, threads, symbolized frames), then the
- * standard streams (Exception, MiscInfo, ThreadList contexts: one pc per thread), so that a dump written by
- * another producer (Breakpad, Crashpad) still renders. Memory is bounded by the input: the reader guarantees
- * that lastgasp thread frame ranges are disjoint, so the frame pool never exceeds frames + threads.
+ * standard streams (Exception, MiscInfo, ThreadList contexts and stack memory, walked by the reader's
+ * mdr_walk()), so that a dump written by another producer (Breakpad, Crashpad) still renders. Memory is bounded
+ * by the input: the reader guarantees that lastgasp thread frame ranges are disjoint, and a walk gives at most
+ * MDR_WALK_MAX_FRAMES frames a thread; time too: all the walks of one report read at most MDR_WALK_DUMP_WORDS
+ * stack words (a hostile dump may point every thread at the same stack), then threads get their context frame.
  */
 #include "render.h"
 #include "../minidump/minidump.h"
 
+#include "../read/grow.h"
+
 #include <stdlib.h>
 #include <string.h>
 
+/* The frame pool grows while threads are added, so threads keep the index of their first frame
+ * (first[thread]) and get their pointers once the pool is complete. */
 struct builder {
     struct render_report *r;
     const struct mdr_dump *md;
     size_t npool, pool_cap;
+    size_t *first;          /* per thread of r->threads: index of its first frame in the pool */
+    size_t walk_words;      /* stack words the walks of this report may still read */
     unsigned char *md_used; /* ThreadList entries already shown through a lastgasp thread record */
 };
+
+/* Room for n more frames in the pool; 0, or -1 when memory ran out. */
+static int reserve(struct builder *b, size_t n)
+{
+    if (n > SIZE_MAX - b->npool)
+        return -1;
+    return mdr_grow((void **)&b->r->frame_pool, &b->pool_cap, b->npool + n, sizeof *b->r->frame_pool, 256);
+}
 
 const char *render_path_basename(const char *path)
 {
@@ -72,30 +88,40 @@ static const struct mdr_context *thread_ctx(const struct mdr_dump *md, uint32_t 
     return NULL;
 }
 
-/* The one frame a context gives: its pc. */
-static void context_frame(struct builder *b, struct render_thread *t)
+/* The frames a context gives: its pc, then what the reader's walk finds in the thread's stack memory (mt; NULL
+ * when the thread is not in the ThreadList). */
+static int context_frames(struct builder *b, struct render_thread *t, const struct mdr_thread *mt)
 {
-    struct render_frame *f;
+    struct mdr_walk_frame wf[MDR_WALK_MAX_FRAMES];
+    size_t n;
 
     if (!t->ctx) {
         t->no_frames_why = "no CPU context in the dump";
-        return;
+        return 0;
     }
     if (!t->ctx->nregs) {
         t->no_frames_why = "CPU context of an unsupported architecture";
-        return;
+        return 0;
     }
-    if (b->npool >= b->pool_cap)
-        return;
-    f = &b->r->frame_pool[b->npool++];
-    f->pc = mdr_context_pc(t->ctx);
-    f->trust = "context";
-    set_module(f, mdr_module_at(b->md, f->pc));
-    t->frames = f;
-    t->nframes = 1;
+    n = mdr_walk(b->md, mt, t->ctx, wf, MDR_WALK_MAX_FRAMES, &b->walk_words);
+    if (reserve(b, n) != 0)
+        return -1;
+    b->first[t - b->r->threads] = b->npool;
+    for (size_t i = 0; i < n; i++) {
+        struct render_frame *f = &b->r->frame_pool[b->npool++];
+        /* A return address may be one past the end of its caller's module: look up the call instead. */
+        uint64_t where = i > 0 && wf[i].pc > 0 ? wf[i].pc - 1 : wf[i].pc;
+
+        memset(f, 0, sizeof *f);
+        f->pc = wf[i].pc;
+        f->trust = trust_name(wf[i].trust);
+        set_module(f, mdr_module_at(b->md, where));
+    }
+    t->nframes = n;
+    return 0;
 }
 
-static void add_lg_thread(struct builder *b, const struct mdr_lg_thread *lt)
+static int add_lg_thread(struct builder *b, const struct mdr_lg_thread *lt)
 {
     const struct mdr_dump *md = b->md;
     struct render_thread *t = &b->r->threads[b->r->nthreads++];
@@ -109,25 +135,27 @@ static void add_lg_thread(struct builder *b, const struct mdr_lg_thread *lt)
     t->status = status_name(lt->status);
     t->ctx = thread_ctx(md, lt->tid, t->crashed, mt);
     if (lt->frame_count == 0) {
-        context_frame(b, t);
+        if (context_frames(b, t, mt) != 0)
+            return -1;
         if (t->nframes == 0 && lt->status == LG_THREAD_NO_ANSWER)
             t->no_frames_why = "did not answer the capture signal in time";
         else if (t->nframes == 0 && lt->status == LG_THREAD_GONE)
             t->no_frames_why = "exited before it could be captured";
-        return;
+        return 0;
     }
-    /* The reader clamps frame ranges into frames[] and makes them disjoint: these bounds only guard models
-     * built by other means. */
-    if (lt->frame_count > b->pool_cap - b->npool ||
-        (uint64_t)lt->first_frame + lt->frame_count > md->lg.nframes)
-        return;
-    t->frames = &b->r->frame_pool[b->npool];
+    /* The reader clamps frame ranges into frames[]: this bound only guards models built by other means. */
+    if ((uint64_t)lt->first_frame + lt->frame_count > md->lg.nframes)
+        return 0;
+    if (reserve(b, lt->frame_count) != 0)
+        return -1;
+    b->first[t - b->r->threads] = b->npool;
     for (uint32_t i = 0; i < lt->frame_count; i++) {
         const struct mdr_lg_frame *lf = &md->lg.frames[lt->first_frame + i];
         struct render_frame *f = &b->r->frame_pool[b->npool++];
         /* A return address may be one past the end of its caller's module: look up the call instead. */
         uint64_t where = i > 0 && lf->pc > 0 ? lf->pc - 1 : lf->pc;
 
+        memset(f, 0, sizeof *f);
         f->pc = lf->pc;
         f->function = lf->symbol;
         f->has_offset = lf->symbol != NULL && !lf->inlined;
@@ -140,9 +168,10 @@ static void add_lg_thread(struct builder *b, const struct mdr_lg_thread *lt)
                                                       : mdr_module_at(md, where));
     }
     t->nframes = lt->frame_count;
+    return 0;
 }
 
-static void add_md_thread(struct builder *b, const struct mdr_thread *mt)
+static int add_md_thread(struct builder *b, const struct mdr_thread *mt)
 {
     struct render_report *r = b->r;
     struct render_thread *t = &r->threads[r->nthreads++];
@@ -151,7 +180,7 @@ static void add_md_thread(struct builder *b, const struct mdr_thread *mt)
     t->name = mt->name;
     t->crashed = r->has_crashing_tid && r->crashing_tid == mt->tid;
     t->ctx = thread_ctx(b->md, mt->tid, t->crashed, mt);
-    context_frame(b, t);
+    return context_frames(b, t, mt);
 }
 
 static void signal_info(struct render_report *r, const struct mdr_dump *md)
@@ -206,23 +235,23 @@ static int crashed_first(struct render_report *r)
 
 int render_report_build(struct render_report *r, const struct mdr_dump *md)
 {
-    struct builder b = { .r = r, .md = md };
+    struct builder b = { .r = r, .md = md, .walk_words = MDR_WALK_DUMP_WORDS };
     const struct mdr_exception *e = &md->exception;
     size_t max_threads = md->lg.nthreads + md->nthreads + 1;
 
     memset(r, 0, sizeof *r);
     signal_info(r, md);
     r->threads = calloc(max_threads, sizeof *r->threads);
-    b.pool_cap = md->lg.nframes + max_threads;
-    r->frame_pool = calloc(b.pool_cap, sizeof *r->frame_pool);
+    b.first = calloc(max_threads, sizeof *b.first);
     b.md_used = calloc(md->nthreads + 1, 1);
-    if (!r->threads || !r->frame_pool || !b.md_used)
+    if (!r->threads || !b.first || !b.md_used || reserve(&b, md->lg.nframes + 1) != 0)
         goto nomem;
     for (size_t i = 0; i < md->lg.nthreads; i++)
-        add_lg_thread(&b, &md->lg.threads[i]);
+        if (add_lg_thread(&b, &md->lg.threads[i]) != 0)
+            goto nomem;
     for (size_t i = 0; i < md->nthreads; i++)
-        if (!b.md_used[i])
-            add_md_thread(&b, &md->threads[i]);
+        if (!b.md_used[i] && add_md_thread(&b, &md->threads[i]) != 0)
+            goto nomem;
     /* A dump whose ThreadList lacks the crashing thread still has its registers in the Exception stream. */
     if (!md->lg.present && e->present && !mdr_thread_by_tid(md, e->tid)) {
         struct render_thread *t = &r->threads[r->nthreads++];
@@ -230,14 +259,21 @@ int render_report_build(struct render_report *r, const struct mdr_dump *md)
         t->tid = e->tid;
         t->crashed = 1;
         t->ctx = e->ctx.arch != MDR_ARCH_NONE ? &e->ctx : NULL;
-        context_frame(&b, t);
+        if (context_frames(&b, t, NULL) != 0)
+            goto nomem;
     }
+    for (size_t i = 0; i < r->nthreads; i++)
+        if (r->threads[i].nframes)
+            r->threads[i].frames = &r->frame_pool[b.first[i]];
     free(b.md_used);
+    free(b.first);
     b.md_used = NULL;
+    b.first = NULL;
     if (crashed_first(r) == 0)
         return 0;
 nomem:
     free(b.md_used);
+    free(b.first);
     render_report_free(r);
     return -1;
 }

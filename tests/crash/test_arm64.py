@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-import readers as R
-import test_crash_matrix as M
+from pylib import readers as R
+from pylib import scenarios as S
 
 ARM = R.ROOT / "build/arm64"
 AT = ARM / "tests"
@@ -39,7 +39,7 @@ LIMITS = {
     "memread_denied_at_install": (("exit", 98), "qemu-user installs no seccomp filter"),
     "memread_denied_at_crash": (("exit", 98), "qemu-user installs no seccomp filter"),
 }
-SCENARIOS = {k: v for k, v in M.SCENARIOS.items() if k not in LIMITS}
+SCENARIOS = {k: v for k, v in S.SCENARIOS.items() if k not in LIMITS}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -101,7 +101,7 @@ def check_arm64_readers(dump, binary, sig, announced, check_addr):
 
 def test_arm64_artifacts_are_arm64():
     """What make ARCH=arm64 builds is aarch64 code: the library, the archive's objects and the test programs."""
-    for path in (ALIB, AT / "crasher", AT / "crasher_linked", AT / "tripwire.so", AT / "unit/test_sigsafe"):
+    for path in (ALIB, AT / "crasher", AT / "crasher_linked", AT / "tripwire.so", AT / "unit/sigsafe/test_jmp"):
         out = subprocess.run(["readelf", "-h", str(path)], capture_output=True, text=True, check=True).stdout
         assert "AArch64" in out, (path, out)
     members = subprocess.run(["ar", "t", str(ARM / "liblastgasp.a")], capture_output=True, text=True,
@@ -147,7 +147,7 @@ def test_arm64_scenario(scenario):
 def test_arm64_limit(scenario):
     """A scenario that qemu-user cannot reproduce, or arm64 does not have, ends as LIMITS says, with lastgasp as
     without, and leaves no dump: a change there (a qemu with seccomp, say) fails here and must be looked at."""
-    binary, _, _, extra = M.SCENARIOS[scenario]
+    binary, _, _, extra = S.SCENARIOS[scenario]
     death, why = LIMITS[scenario]
     without = run(scenario, lastgasp=False, binary=binary)
     with_lg = run(scenario, binary=binary, tripwire=extra.get("tripwire", True))
@@ -178,7 +178,11 @@ def test_arm64_dump_under_qemu_says_what_qemu_took():
         R.cleanup(r)
 
 
-@pytest.mark.parametrize("test", ["test_sigsafe", "test_unwind"])
+# One sigsafe test per sigsafe source (tests/unit/sigsafe/, found by folder as make finds them), and the walk.
+SIGSAFE_UNITS = sorted("sigsafe/" + p.stem for p in (R.ROOT / "tests/unit/sigsafe").glob("test_*.c"))
+
+
+@pytest.mark.parametrize("test", SIGSAFE_UNITS + ["test_unwind"])
 def test_arm64_unit_under_qemu(test):
     """The unit tests of the architecture's code (sigsafe/aarch64/, the CFI walk with reporter/aarch64/), built for
     arm64 on the shipped handler objects and run under qemu; qemu's limits are asserted inside (LASTGASP_TEST_QEMU)."""

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-import readers as R
+from pylib import readers as R
 
 SUBCOMMANDS = ["show", "json", "html", "collect", "upload", "watch", "pprof"]
 MAN = R.BUILD / "lastgasp.1"

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-import readers as R
+from pylib import readers as R
 
 SCENARIOS = ["null_write", "abort", "divzero", "thread_null"]
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-import readers as R
+from pylib import readers as R
 from test_module_id import PROGS, build_go, crash
 
 C_SRC = r"""

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-import readers as R
+from pylib import readers as R
 
 TREE = R.TOOLS / "bullseye"
 SCENARIOS = {"null_write": signal.SIGSEGV, "thread_null": signal.SIGSEGV, "abort": signal.SIGABRT,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-import readers as R
+from pylib import readers as R
 
 PROGS = Path(__file__).resolve().parent / "progs"
 C_SRC = "#include <stdio.h>\nint *volatile p;\nint main(void) { puts(\"x\"); return *p; }\n"

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-import readers as R
-import test_crash_matrix as M
+from pylib import readers as R
+from pylib import scenarios as S
 
 MUSL = R.ROOT / "build/musl"
 MT = MUSL / "tests"
@@ -32,7 +32,7 @@ GLIBC_ONLY = {"malloc_lock": "holds glibc's arena lock through malloc_stats(); m
 # rust-minidump's plain scan takes stale return addresses there (its first crasher frame is not the crashing
 # function: a limit of that reader on musl, asserted below so that a change shows).
 IN_MUSL_LIBC = {"abort", "assert", "sigsys"}
-SCENARIOS = {k: v for k, v in M.SCENARIOS.items() if k not in GLIBC_ONLY}
+SCENARIOS = {k: v for k, v in S.SCENARIOS.items() if k not in GLIBC_ONLY}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -93,7 +93,7 @@ def test_musl_scenario(scenario):
     without = R.run_crasher(scenario, lastgasp=False, binary=binary, tests=MT, lib=MLIB)
     with_lg = R.run_crasher(scenario, binary=binary, tripwire=extra.get("tripwire", True), tests=MT, lib=MLIB)
     try:
-        M.check_same_death(without, with_lg)
+        S.check_same_death(without, with_lg)
         assert with_lg.death == ("signal", sig), with_lg.stderr
         assert len(with_lg.dumps) == 1, f"{len(with_lg.dumps)} dumps; stderr:\n{with_lg.stderr}"
         ann = with_lg.announced()

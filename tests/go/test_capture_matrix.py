@@ -12,7 +12,6 @@ each Go toolchain of GO_MATRIX_VERSIONS and each build mode. Each run asserts:
 No GOTRACEBACK is set anywhere: catching panics without it is part of what is tested.
 """
 import difflib
-import importlib.util
 import json
 import os
 import re
@@ -27,17 +26,13 @@ from pathlib import Path
 
 import pytest
 
+from pylib import go_traceback as gotb
+from pylib import readers
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 LIB = ROOT / "build/liblastgasp.so"
 CLI = ROOT / "build/lastgasp"
-
-_spec = importlib.util.spec_from_file_location("go_traceback", HERE / "traceback.py")
-gotb = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(gotb)
-_spec = importlib.util.spec_from_file_location("crash_readers", ROOT / "tests/crash/readers.py")
-readers = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(readers)
 
 CGO_CFLAGS = subprocess.run(["bash", str(ROOT / "tests/go/cgo_cflags.sh")], capture_output=True, text=True,
                             check=True).stdout.strip()

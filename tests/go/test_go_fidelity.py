@@ -14,7 +14,6 @@ At the default level (single) or at all, the runtime prints fewer goroutines or 
 frames; the dump is the same. GOTRACEBACK=crash (the user's crash bit, death by SIGABRT) is
 tests/go/test_traceback.py's level and a row of the capture matrix.
 """
-import importlib.util
 import json
 import os
 import re
@@ -27,21 +26,13 @@ from pathlib import Path
 
 import pytest
 
+from pylib import go_fidelity as fidelity
+from pylib import go_traceback as gotb
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 LIB = ROOT / "build/liblastgasp.so"
 CLI = ROOT / "build/lastgasp"
-
-
-def _load(name, path):
-    spec = importlib.util.spec_from_file_location(name, path)  # "traceback" would shadow the stdlib
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-gotb = _load("go_traceback", HERE / "traceback.py")
-fidelity = _load("go_fidelity", HERE / "fidelity.py")
 
 VERSIONS = os.environ.get("GO_FIDELITY_VERSIONS", "local go1.22.12").split()
 MODES = {

@@ -1,4 +1,4 @@
-"""The ground truth of the Go fidelity tests: Go's own crash traceback, parsed by traceback.py.
+"""The ground truth of the Go fidelity tests: Go's own crash traceback, parsed by pylib/go_traceback.py.
 
 Builds every program of corpus/ with the installed Go (1.26 here) and with Go 1.22
 (GOTOOLCHAIN=go1.22.12, fetched once through the module proxy), runs each with
@@ -14,7 +14,6 @@ Environment: GO_TRACEBACK_VERSIONS (default "local go1.22.12") lists the toolcha
 GOTOOLCHAIN values; a toolchain that cannot be had is skipped, with the reason.
 """
 
-import importlib.util
 import os
 import re
 import shutil
@@ -25,13 +24,10 @@ import tempfile
 
 import pytest
 
+from pylib import go_traceback as tb
+
 HERE = os.path.dirname(os.path.realpath(__file__))
 CORPUS = os.path.join(HERE, "corpus")
-
-# "traceback" is also a standard module (already imported by pytest): load ours by path.
-_spec = importlib.util.spec_from_file_location("go_traceback", os.path.join(HERE, "traceback.py"))
-tb = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(tb)
 
 VERSIONS = os.environ.get("GO_TRACEBACK_VERSIONS", "local go1.22.12").split()
 # sigquit runs until the test stops it with SIGQUIT (test_go_fidelity.test_sigquit_is_the_runtimes).

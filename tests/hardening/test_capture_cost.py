@@ -18,7 +18,7 @@ import subprocess
 
 import pytest
 
-from harness import BIN, CLI, both, cleanup, run, same_death
+from pylib.harness import BIN, CLI, both, cleanup, run, same_death
 
 FEW, MANY = 4, 68
 # System calls the report may make for each additional parked thread, both sides counted: the reporter, and

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-import harness as H
+from pylib import harness as H
 
 SEGV = ("signal", 11)
 

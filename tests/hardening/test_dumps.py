@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import BIN, CLI, LIB, both, cleanup, cores_observable, run, same_death
+from pylib.harness import BIN, CLI, LIB, both, cleanup, cores_observable, run, same_death
 
 DUMPS = BIN / "dumps"
 NOLINKFS = Path(__file__).resolve().parent / "nolinkfs.py"

@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-import harness as H
+from pylib import harness as H
 
 SIGSEGV, SIGABRT, SIGSYS = 11, 6, 31
 HANG = 12  # seconds: a hang detector, not a budget (the promise is 5 s)

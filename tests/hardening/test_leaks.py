@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-import harness as H
-import readers as R
+from pylib import harness as H
+from pylib import readers as R
 
 SEGV = ("signal", 11)
 

@@ -25,8 +25,8 @@ from pathlib import Path
 
 import pytest
 
-import readers as R
-import test_crash_matrix as M
+from pylib import readers as R
+from pylib import scenarios as S
 
 SAN = Path(os.environ.get("LASTGASP_SAN_DIR") or R.BUILD / "san").resolve()
 ASAN_HANDS_OFF = ("detect_leaks=0:disable_coredump=0:handle_segv=0:handle_sigbus=0:handle_sigfpe=0:handle_sigill=0:"
@@ -45,7 +45,7 @@ def sanitized_run(kind, scenario, asan_options=ASAN_HANDS_OFF):
     """The scenario with the `kind` build of lastgasp; returns the readers.Run and the code that ran (the .so,
     or the linked executable). No tripwire: the crash matrix runs it; here it would hide the sanitizer's report,
     which allocates (UBSan's does), behind a TRIPWIRE line."""
-    binary = M.SCENARIOS[scenario][0]
+    binary = S.SCENARIOS[scenario][0]
     env = {"UBSAN_OPTIONS": UBSAN_OPTIONS, "ASAN_OPTIONS": asan_options}
     if binary == "crasher_linked":
         exe = SAN / f"crasher_linked-{kind}"
@@ -62,16 +62,16 @@ _without = {}
 def without(scenario):
     """The scenario's death without lastgasp (and without any sanitizer), once per scenario."""
     if scenario not in _without:
-        run = R.run_crasher(scenario, lastgasp=False, binary=M.SCENARIOS[scenario][0])
+        run = R.run_crasher(scenario, lastgasp=False, binary=S.SCENARIOS[scenario][0])
         _without[scenario] = (run.death, bool(run.cores))
         R.cleanup(run)
     return _without[scenario]
 
 
 @pytest.mark.parametrize("kind", ["ubsan", "asan"])
-@pytest.mark.parametrize("scenario", sorted(M.SCENARIOS))
+@pytest.mark.parametrize("scenario", sorted(S.SCENARIOS))
 def test_sanitized_handler(kind, scenario):
-    sig = M.SCENARIOS[scenario][1]
+    sig = S.SCENARIOS[scenario][1]
     death, core = without(scenario)
     run, code = sanitized_run(kind, scenario)
     try:

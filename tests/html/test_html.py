@@ -1,6 +1,6 @@
 """`lastgasp html` in a real browser: real dumps (the crasher, Go programs, a bundle made by `collect`) rendered
-to a page, loaded in headless Chromium over the DevTools protocol (browser.py), and checked as a person would
-read them: the page loads with no console error (CSP violations count), fetches nothing, shows the crash
+to a page, loaded in headless Chromium over the DevTools protocol (pylib/browser.py), and checked as a person
+would read them: the page loads with no console error (CSP violations count), fetches nothing, shows the crash
 and the crashing function, keeps ten thousand goroutines to a few lines, and shows hostile strings from the
 dump as text. Every page's screenshot is kept under build/test-artifacts/ (the path is printed: pytest -s).
 """
@@ -8,18 +8,15 @@ import html.parser
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parents[1]
-sys.path.insert(0, str(ROOT / "tests/crash"))
-sys.path.insert(0, str(HERE))
-import browser as B  # noqa: E402
-import readers as R  # noqa: E402
+from pylib import browser as B
+from pylib import readers as R
+
+ROOT = Path(__file__).resolve().parents[2]
 
 ARTIFACTS = ROOT / "build/test-artifacts"
 GO_CORPUS = ROOT / "tests/go/corpus"

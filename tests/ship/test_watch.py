@@ -16,7 +16,7 @@ import time
 import zipfile
 from pathlib import Path
 
-import readers as R
+from pylib import readers as R
 from bugsink import free_port
 from crashserver import CrashServer
 

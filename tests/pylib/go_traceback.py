@@ -1,4 +1,4 @@
-"""traceback.py — parse the Go runtime's crash output (stderr), the ground truth of the Go fidelity tests.
+"""go_traceback.py — parse the Go runtime's crash output (stderr), the ground truth of the Go fidelity tests.
 
 What the runtime prints when a Go program dies, read from runtime/panic.go, runtime/traceback.go and
 runtime/signal_unix.go of Go 1.22 to 1.27 and checked on real output of those versions
@@ -44,10 +44,9 @@ parse(text) returns the whole picture as a dict; parse_goroutines(text) the list
 Values are what the runtime printed, exactly (function names as printed, file paths as printed,
 line numbers as ints); nothing is guessed. Extra keys are documented where they are made.
 
-Command line: python3 traceback.py [FILE]  prints parse() of FILE (or stdin) as JSON.
+Command line: python3 tests/pylib/go_traceback.py [FILE]  prints parse() of FILE (or stdin) as JSON.
 
-"traceback" is also the name of a standard Python module, which pytest and others import first:
-load this file by path (importlib.util.spec_from_file_location), as test_traceback.py does.
+Named go_traceback, not traceback, which is a standard Python module: `from pylib import go_traceback`.
 """
 
 import json

@@ -1,4 +1,4 @@
-"""fidelity.py — compare a dump's goroutines with the Go runtime's own traceback of the same crash.
+"""go_fidelity.py — compare a dump's goroutines with the Go runtime's own traceback of the same crash.
 
 The crash program runs with lastgasp preloaded and GOTRACEBACK=system (every goroutine, every frame),
 so in one process the runtime prints its traceback (stderr) and lastgasp writes its dump. For every

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-import readers as R
+from pylib import readers as R
 from bugsink import Bugsink
 
 # One project per test that counts events, so that counts are exact.

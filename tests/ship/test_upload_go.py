@@ -2,7 +2,7 @@
 stream to a Sentry-style server as the server's own event (a Sentry envelope: the event, the dump as a plain
 attachment), and everything else as before (the minidump upload).
 
-Against the real Bugsink (tests/crash/bugsink.py): each issue's title is the first line the Go runtime itself
+Against the real Bugsink (tests/ship/bugsink.py): each issue's title is the first line the Go runtime itself
 printed on stderr for that crash; the stack is the crashing goroutine's Go functions with file:line (the line
 found by its marker in the source); grouping follows the crash site (the same panic twice is one issue, two nil
 dereferences at two sites are two issues although their messages are equal, a panic whose value varies stays one
@@ -22,13 +22,13 @@ from pathlib import Path
 
 import pytest
 
-import readers as R
+from pylib import readers as R
 from bugsink import VENV
 from crashserver import CrashServer
 
 HERE = Path(__file__).resolve().parent
-GOPANIC = HERE / "gopanic"
-CGO_SRC = HERE / "cgo" / "main.go"
+GOPANIC = HERE.parent / "crash" / "gopanic"
+CGO_SRC = HERE.parent / "crash" / "cgo" / "main.go"
 RECORD = R.TESTS / "bugsink-go-events.txt"
 # run -> the program's arguments ("value 2" panics with a quote, a backslash and UTF-8 in its message)
 RUNS = {"nil_a": ["nil_a"], "nil_a#2": ["nil_a"], "nil_b": ["nil_b"], "index": ["index"], "value 1": ["value", "1"],

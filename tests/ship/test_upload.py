@@ -1,4 +1,4 @@
-"""`lastgasp upload`, on real dumps: against a real crash server (Bugsink on 127.0.0.1, tests/crash/bugsink.py),
+"""`lastgasp upload`, on real dumps: against a real crash server (Bugsink on 127.0.0.1, tests/ship/bugsink.py),
 which must show each crash as an event with its crash reason and, once it has the crasher's debug file, the
 crashing function; and against a minimal collector of our own (crashserver.py) for what only the wire shows:
 the multipart framing, the fields, gzip, the DSN's endpoint, retries, Retry-After, exit statuses.
@@ -10,7 +10,7 @@ import subprocess
 import time
 import zipfile
 
-import readers as R
+from pylib import readers as R
 from crashserver import CrashServer
 
 # What the crasher's "annotations" scenario leaves set (test_crash_matrix.ANNOTATIONS).

@@ -25,7 +25,7 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-import readers as R
+from pylib import readers as R
 
 VENV = R.TOOLS / "bugsink-venv"
 START_TIMEOUT = 90

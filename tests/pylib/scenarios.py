@@ -1,0 +1,39 @@
+"""The C crasher's scenarios (tests/crash/crasher.c) and how the crash matrix judges a death: shared by the
+matrix (tests/crash/test_crash_matrix.py) and the suites that rerun its scenarios elsewhere (test_musl.py on
+musl, tests/hardening/test_sanitizers.py under sanitizers)."""
+import signal
+
+from pylib import readers as R
+
+SEGV, ABRT, FPE, ILL, TRAP, SYS, BUS = (signal.SIGSEGV, signal.SIGABRT, signal.SIGFPE, signal.SIGILL,
+                                        signal.SIGTRAP, signal.SIGSYS, signal.SIGBUS)
+
+# scenario: (binary, signal, check the announced fault address?, extra)
+SCENARIOS = {
+    "null_write": ("crasher", SEGV, True, {}),
+    "thread_null": ("crasher", SEGV, True, {}),
+    "abort": ("crasher", ABRT, False, {}),
+    # __assert_fail formats its message with malloc before abort(): no tripwire for this one.
+    "assert": ("crasher", ABRT, False, {"tripwire": False}),
+    "divzero": ("crasher", FPE, False, {}),
+    "illegal": ("crasher", ILL, False, {}),
+    "trap": ("crasher", TRAP, False, {}),
+    "sigsys": ("crasher", SYS, False, {}),
+    "sigbus": ("crasher", BUS, True, {}),
+    "overflow_main": ("crasher", SEGV, False, {}),
+    "overflow_thread": ("crasher", SEGV, False, {}),
+    "malloc_lock": ("crasher", SEGV, True, {}),
+    "smashed_frames": ("crasher", SEGV, True, {}),
+    "user_handler": ("crasher_linked", SEGV, True, {}),
+    "memread_denied_at_install": ("crasher_linked", SEGV, True, {"tripwire": False}),
+    "memread_denied_at_crash": ("crasher", SEGV, True, {}),
+    "threads500": ("crasher", SEGV, True, {}),
+    "annotations": ("crasher", SEGV, True, {}),
+}
+
+
+def check_same_death(without, with_lg):
+    assert with_lg.death == without.death, f"death changed: {without.death} -> {with_lg.death}\n{with_lg.stderr}"
+    if R.cores_observable():
+        assert bool(with_lg.cores) == bool(without.cores), "core file presence changed"
+    assert "TRIPWIRE:" not in with_lg.stderr, with_lg.stderr
