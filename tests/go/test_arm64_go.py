@@ -27,6 +27,10 @@ from pathlib import Path
 
 import pytest
 
+from pylib import go_fidelity as fidelity
+from pylib import go_traceback as gotb
+from pylib import readers as R
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 ALIB = ROOT / "build/arm64/liblastgasp.so"
@@ -41,10 +45,8 @@ def _load(name, path):
     return mod
 
 
-R = _load("crash_readers_arm64", ROOT / "tests/crash/readers.py")
+# The capture matrix's normalization of the runtime's report (a test module, loaded by path).
 matrix = _load("capture_matrix_arm64", HERE / "test_capture_matrix.py")
-gotb = _load("go_traceback_arm64", HERE / "traceback.py")
-fidelity = _load("go_fidelity_arm64", HERE / "fidelity.py")
 
 # program: (the signal lastgasp reports, the first frame of the crashing thread inside the program, or None
 # when that is the runtime's raise, which only a Go-aware reader names).
