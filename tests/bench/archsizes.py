@@ -10,7 +10,7 @@ For each architecture, the C crasher (tests/crash/crasher.c) preloaded with last
                        delivery (qemu-aarch64 -strace). qemu runs no helper task, has no process_vm_readv
                        (memory is read through /proc/self/mem, one pread each) and no vDSO clock (each
                        clock_gettime is a call): the arm64 count is qemu's, larger than a kernel's would be
-And for Go on amd64, bytes per goroutine: (dump with 1000 parked goroutines - dump with none) / 1000 (gocrash).
+And for Go on both, bytes per goroutine: (dump with 1000 parked goroutines - dump with none) / 1000 (gocrash).
 Each figure is the median of RUNS runs (sizes vary with what the threads were doing when stopped).
 """
 import json
@@ -82,21 +82,34 @@ def count_after_fault(text):
                and re.search(r"\b[a-z_0-9]+\(", l))
 
 
-def go_per_goroutine():
-    prog, lib = ROOT / "build/tests/gocrash", ARCHES["amd64"][0]
+def go_per_goroutine(arch):
+    """Bytes per parked goroutine: gocrash with 1000 goroutines minus with none, over 1000 (the arm64 build is
+    cross-compiled here, as tests/go/test_arm64_go.py builds its programs)."""
+    lib, _, qemu = ARCHES[arch]
+    if arch == "amd64":
+        prog = ROOT / "build/tests/gocrash"
+    else:
+        prog = ROOT / "build/arm64/tests/gocrash"
+        env = dict(os.environ, CGO_ENABLED="1", GOARCH="arm64", CC="aarch64-linux-gnu-gcc")
+        subprocess.run(["go", "build", "-o", str(prog), "."], cwd=ROOT / "tests/bench/gocrash", env=env, check=True)
     sizes = {}
     for n in (0, 1000):
         runs = []
         for _ in range(RUNS):
             with tempfile.TemporaryDirectory() as d:
                 env = {k: v for k, v in os.environ.items() if not k.startswith(("LASTGASP_", "LD_PRELOAD"))}
-                env.update(LD_PRELOAD=str(lib), LASTGASP_DIR=d, LASTGASP_QUIET="1")
+                if qemu:
+                    argv = qemu + ["-E", f"LD_PRELOAD={lib}", "-E", f"LASTGASP_DIR={d}", "-E", "LASTGASP_QUIET=1"]
+                else:
+                    argv = []
+                    env.update(LD_PRELOAD=str(lib), LASTGASP_DIR=d, LASTGASP_QUIET="1")
                 r, w = os.pipe()
-                subprocess.run([str(prog), str(n), "0", str(w)], env=env, cwd=d, pass_fds=(w,),
+                subprocess.run(argv + [str(prog), str(n), "0", str(w)], env=env, cwd=d, pass_fds=(w,),
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300)
                 os.close(w)
                 os.close(r)
                 runs.append(sum(f.stat().st_size for f in Path(d).glob("*.dmp")))
+        assert all(runs), (arch, n, runs)
         sizes[n] = statistics.median(runs)
     return (sizes[1000] - sizes[0]) / 1000
 
@@ -112,8 +125,8 @@ def main():
         calls = statistics.median(amd64_calls_per_crash() for _ in range(RUNS)) if arch == "amd64" else \
             statistics.median(x[2] for x in one)
         print(f"{arch:>6} {b1 / 1024:>12.1f}K {(bn - b1) / (tn - t1):>13.0f} {calls:>15.0f}")
-    print(f"Go, amd64: {go_per_goroutine():.0f} bytes per parked goroutine (gocrash, 0 and 1000 goroutines)")
-    print("Go, arm64: not measured (Go on arm64 is not supported yet: README)")
+    for arch in ARCHES:
+        print(f"Go, {arch}: {go_per_goroutine(arch):.0f} bytes per parked goroutine (gocrash, 0 and 1000)")
 
 
 if __name__ == "__main__":
