@@ -163,6 +163,12 @@ void rep_on_fatal_signal(int sig, siginfo_t *si, void *ucv)
     rep_c.tid = tid;
     ss_memcpy(&rep_c.si, si, sizeof rep_c.si);
     rep_copy_context(&rep_c.uc, uc);
+    /* Every signal blocked before the pivot, not after it: a signal delivered while this thread runs on the
+     * private stack, which is not its alternate stack, is framed at the top of the alternate stack, over this
+     * frame and the first signal's (the Go runtime's preemption signal did exactly that, and the process died
+     * of SIGSEGV after a complete report). rep_report_isolated and the exit path rely on the saved mask. */
+    uint64_t all = ~0ull;
+    ss_sigprocmask(SIG_SETMASK, &all, &rep_c.entry_mask);
     ss_call_on_stack(on_private_stack, 0, rep_g.stack + 4096 + REP_HANDLER_STACK);
     ss_sigprocmask(SIG_SETMASK, &rep_c.entry_mask, 0); /* on the first stack again: see rep_report_isolated */
     /* A Go panic that reached us only through our crash bit ends here, as soon as the report is written, as

@@ -113,12 +113,12 @@ static void iso_say(const char *msg)
         ss_tgkill((int)pid, (int)pid, SIGKILL);
 }
 
-/* Handler path, crashing thread, on the private stack. Runs the report in the helper, or here when no
- * helper can be made, and returns when it is over, with every signal blocked (see the end). */
+/* Handler path, crashing thread, on the private stack, entered with every signal blocked (the handler blocks
+ * them before the pivot and keeps the entry mask in rep_c.entry_mask). Runs the report in the helper, or here
+ * when no helper can be made, and returns when it is over, with every signal blocked (see the end). */
 void rep_report_isolated(void)
 {
     uint64_t all = ~0ull;
-    ss_sigprocmask(SIG_SETMASK, &all, &rep_c.entry_mask);
     rep_pick_signals();
     rep_c.report_pid = rep_c.pid;
     uint8_t *top = rep_g.stack + 4096 + REP_HANDLER_STACK - REP_CRASHER_STACK - REP_MESSENGER_STACK;

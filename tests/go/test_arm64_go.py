@@ -103,11 +103,6 @@ def run(prog, lastgasp=True, level=None, mode="default", version="local"):
         argv += ["-E", f"LD_PRELOAD={ALIB}"]
     if level:
         env["GOTRACEBACK"] = level
-    # Open bug, qemu-user only so far: with async preemption on, a preloaded panic dies of SIGSEGV after its
-    # dump is complete in about 1 run in 12-40 (a SIGURG frame written over the handler's live frames at the top
-    # of the alternate stack; README "What it does not do (yet)"). Off for both runs, with and without lastgasp,
-    # so the comparison stays like for like and the suite is not a coin toss; remove once the cause is fixed.
-    env["GODEBUG"] = "asyncpreemptoff=1"
     p = subprocess.run([*argv, str(build(prog, mode, version))], cwd=work, env=env, stdin=subprocess.DEVNULL,
                        capture_output=True, text=True, timeout=180)
     return Run(p, sorted(work.glob("*.dmp")), work)
