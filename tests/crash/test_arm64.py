@@ -77,26 +77,8 @@ def check_same_death(without, with_lg):
 
 
 def check_arm64_readers(dump, binary, sig, announced, check_addr):
-    """The four readers agree with what the crasher announced (test_crash_matrix.check_readers, with the arm64
-    binary for LLDB and the symbol files dump_syms makes of the arm64 modules)."""
-    symdir = R.symbols_dir(dump)
-    views = {
-        "lastgasp": R.read_lastgasp(dump),
-        "breakpad": R.read_breakpad(dump, symdir),
-        "rust-minidump": R.read_rust(dump, symdir),
-        "lldb": R.read_lldb(dump, AT / binary),
-    }
-    for name, v in views.items():
-        assert v["signal"] == sig.name, f"{name} says {v['signal']}, expected {sig.name}"
-        if announced["tid"] is not None and v["crashing_tid"] is not None:
-            assert v["crashing_tid"] == announced["tid"], f"{name}: crashing thread {v['crashing_tid']}"
-        if check_addr and v["address"] is not None:
-            assert v["address"] == announced["addr"], f"{name}: address {v['address']:#x} != {announced['addr']:#x}"
-        top = R.first_in_module(v, binary)
-        assert top == announced["function"], f"{name}: first {binary} frame is {top}; frames {v['frames'][:8]}"
-    assert views["lastgasp"]["crashing_tid"] and views["rust-minidump"]["crashing_tid"]
-    assert views["lldb"]["crashing_tid"] == views["lastgasp"]["crashing_tid"]
-    return views
+    """The four readers agree with what the crasher announced (the arm64 binary for LLDB)."""
+    return R.check_readers(dump, binary, sig, announced, check_addr, AT)
 
 
 def test_arm64_artifacts_are_arm64():

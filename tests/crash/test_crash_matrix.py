@@ -52,25 +52,7 @@ ANNOTATIONS = {"build": "5678", "user": "caf\u00e9", "long": "x" * 1023, "bytes"
 
 def check_readers(dump, binary, sig, announced, check_addr):
     """All four readers agree with what the crasher announced."""
-    symdir = R.symbols_dir(dump)
-    views = {
-        "lastgasp": R.read_lastgasp(dump),
-        "breakpad": R.read_breakpad(dump, symdir),
-        "rust-minidump": R.read_rust(dump, symdir),
-        "lldb": R.read_lldb(dump, R.TESTS / binary),
-    }
-    for name, v in views.items():
-        assert v["signal"] == sig.name, f"{name} says {v['signal']}, expected {sig.name}"
-        if announced["tid"] is not None and v["crashing_tid"] is not None:
-            assert v["crashing_tid"] == announced["tid"], f"{name}: crashing thread {v['crashing_tid']}"
-        if check_addr and v["address"] is not None:
-            assert v["address"] == announced["addr"], f"{name}: address {v['address']:#x} != {announced['addr']:#x}"
-        top = R.first_in_module(v, binary)
-        assert top == announced["function"], f"{name}: first {binary} frame is {top}; frames {v['frames'][:8]}"
-    # Readers that report the crashing tid must all have one.
-    assert views["lastgasp"]["crashing_tid"] and views["rust-minidump"]["crashing_tid"]
-    assert views["lldb"]["crashing_tid"] == views["lastgasp"]["crashing_tid"]
-    return views
+    return R.check_readers(dump, binary, sig, announced, check_addr, R.TESTS)
 
 
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))

@@ -280,3 +280,27 @@ def first_in_module(view, module):
         if m and os.path.basename(m) == module:
             return f
     return None
+
+
+def check_readers(dump, binary, sig, announced, check_addr, bin_dir):
+    """All four readers agree with what the crasher announced: signal, crashing thread, address (check_addr) and
+    the first frame in binary; bin_dir holds binary for LLDB (build/tests, or the arm64 build's)."""
+    symdir = symbols_dir(dump)
+    views = {
+        "lastgasp": read_lastgasp(dump),
+        "breakpad": read_breakpad(dump, symdir),
+        "rust-minidump": read_rust(dump, symdir),
+        "lldb": read_lldb(dump, Path(bin_dir) / binary),
+    }
+    for name, v in views.items():
+        assert v["signal"] == sig.name, f"{name} says {v['signal']}, expected {sig.name}"
+        if announced["tid"] is not None and v["crashing_tid"] is not None:
+            assert v["crashing_tid"] == announced["tid"], f"{name}: crashing thread {v['crashing_tid']}"
+        if check_addr and v["address"] is not None:
+            assert v["address"] == announced["addr"], f"{name}: address {v['address']:#x} != {announced['addr']:#x}"
+        top = first_in_module(v, binary)
+        assert top == announced["function"], f"{name}: first {binary} frame is {top}; frames {v['frames'][:8]}"
+    # Readers that report the crashing tid must all have one.
+    assert views["lastgasp"]["crashing_tid"] and views["rust-minidump"]["crashing_tid"]
+    assert views["lldb"]["crashing_tid"] == views["lastgasp"]["crashing_tid"]
+    return views
