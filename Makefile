@@ -78,8 +78,9 @@ CFLAGS_LIB := $(CFLAGS_BASE) -fvisibility=hidden
 SAFE_SRC := $(sort $(wildcard sigsafe/*.c reporter/*.c reporter/go/*.c formats/minidump/*.c reporter/$(ARCH_DIR)/*.c))
 SAFE_ASM := $(sort $(wildcard sigsafe/$(ARCH_DIR)/*.S))
 INSTALL_SRC := $(sort $(wildcard reporter/install/*.c))
-# The tool shares the handler's constant knowledge of the format: signal names and the build-id note walk.
-MD_SHARED_SRC := formats/minidump/signames.c formats/minidump/buildid.c
+# The tool shares the handler's constant knowledge of the format (signal names, the build-id note walk): all of
+# formats/minidump/ but the writer, which needs sigsafe/.
+MD_SHARED_SRC := $(filter-out %/mdwrite.c,$(sort $(wildcard formats/minidump/*.c)))
 READER_SRC := $(sort $(wildcard formats/read/*.c)) $(MD_SHARED_SRC)
 # The renderers, with the JSON writer and reader every JSON document of the tool goes through (formats/json/).
 RENDER_SRC := $(sort $(wildcard formats/render/*.c formats/json/*.c))
