@@ -57,14 +57,6 @@ int go_pcln_find_methods_nasync(struct go_pcln *t, char *version, size_t version
 #define GO_BUILDINFO_MAGIC "\xff Go buildinf:"
 #define GO_BUILDINFO_HDR 32u
 
-/* Segments the read-only Go tables (pcHeader, pclntab, go:func.*) must not be in. GNU ld on aarch64 puts
- * .rodata and .gopclntab in the R+X text segment (no separate read-only segment), so there they may be in an
- * executable one: the field-by-field checks of the moduledata still hold them to one segment. */
-#if defined(__aarch64__)
-#define RODATA_REFUSE 0u
-#else
-#define RODATA_REFUSE PF_X
-#endif
 #define GO_MAX_FUNCS (1u << 24)    /* sanity bound on nfunc */
 
 enum {
@@ -88,6 +80,11 @@ struct exe {
     const char *shstr;
     uint64_t shstr_size;
     uint64_t bias;           /* runtime address = link-time address + bias */
+    /* Segment flags the read-only Go tables (pcHeader, pclntab, go:func.*) may not have: PF_X when the file has
+     * a read-only data segment of its own (Go's linker; GNU ld with -z separate-code, its x86 default), 0 when
+     * .rodata shares the R+X text segment (GNU ld on aarch64, or -z noseparate-code anywhere). The
+     * field-by-field checks of the moduledata still hold the tables to one segment. */
+    uint32_t rodata_refuse;
     int minor;               /* the Go version's minor number: 22 for go1.22.12 */
 };
 
@@ -212,6 +209,10 @@ static int open_exe(struct exe *x, char *why, size_t why_len)
         return -1;
     }
     x->bias = at_phdr - phdr_vaddr;
+    x->rodata_refuse = 0;
+    for (int i = 0; i < eh->e_phnum; i++)
+        if (x->ph[i].p_type == PT_LOAD && (x->ph[i].p_flags & (PF_R | PF_W | PF_X)) == PF_R)
+            x->rodata_refuse = PF_X;
     size_t phsize = (size_t)eh->e_phnum * sizeof(Elf64_Phdr);
     if (!readable(x, at_phdr, phsize) || memcmp((const void *)(uintptr_t)at_phdr, x->ph, phsize) != 0) {
         say(why, why_len, "/proc/self/exe is not the running image (started through the dynamic loader?)");
@@ -365,7 +366,7 @@ static int read_version(struct exe *x, char *version, size_t version_len, char *
  * tables it names. 0 or -1. */
 static int check_pcheader(const struct exe *x, uint64_t h)
 {
-    int seg = segment_of(x, h, GO_PCHEADER_SIZE, 0, RODATA_REFUSE, 1);
+    int seg = segment_of(x, h, GO_PCHEADER_SIZE, 0, x->rodata_refuse, 1);
     if (seg < 0)
         return -1;
     const uint8_t *p = (const uint8_t *)(uintptr_t)h;
@@ -379,7 +380,7 @@ static int check_pcheader(const struct exe *x, uint64_t h)
     static const int offs[] = {PH_FUNCNAME, PH_CU, PH_FILETAB, PH_PCTAB, PH_PCLN};
     for (size_t i = 0; i < sizeof offs / sizeof offs[0]; i++) {
         uint64_t o = rd64(h + (uint64_t)offs[i]);
-        if (o <= prev || segment_of(x, h + o, 1, 0, RODATA_REFUSE, 1) != seg)
+        if (o <= prev || segment_of(x, h + o, 1, 0, x->rodata_refuse, 1) != seg)
             return -1;
         prev = o;
     }
@@ -393,7 +394,7 @@ static int check_slice(const struct exe *x, uint64_t addr, uint64_t want_ptr, ui
     uint64_t p = rd64(addr), len = rd64(addr + 8), cap = rd64(addr + 16);
     if ((want_ptr && p != want_ptr) || len > cap || len > (1ull << 40) / elem)
         return -1;
-    if (len && segment_of(x, p, len * elem, 0, RODATA_REFUSE, 1) != seg)
+    if (len && segment_of(x, p, len * elem, 0, x->rodata_refuse, 1) != seg)
         return -1;
     *ptr = p;
     *bytes = len * elem;
@@ -410,7 +411,7 @@ static int check_moduledata(const struct exe *x, uint64_t m, struct go_pcln *t, 
     uint64_t h = rd64(m + MD_PCHEADER);
     if (check_pcheader(x, h) != 0)
         return *bad = "its pcHeader is not a valid go1.20+ pcHeader", -1;
-    int seg = segment_of(x, h, GO_PCHEADER_SIZE, 0, RODATA_REFUSE, 1);
+    int seg = segment_of(x, h, GO_PCHEADER_SIZE, 0, x->rodata_refuse, 1);
     uint64_t ftab_ptr, ftab_bytes;
     if (check_slice(x, m + MD_FUNCNAMETAB, h + rd64(h + PH_FUNCNAME), 1, seg, &c.funcnametab, &c.funcnametab_len) ||
         check_slice(x, m + MD_CUTAB, h + rd64(h + PH_CU), 4, seg, &c.cutab, &c.cutab_len) ||
@@ -454,7 +455,7 @@ static int check_moduledata(const struct exe *x, uint64_t m, struct go_pcln *t, 
     /* go:func.*, where funcdata (the inline trees) live: bounded by its section, else (1.26+) by
      * epclntab, else by its segment. */
     c.gofunc = rd64(m + (x->minor >= 27 ? MD_GOFUNC_127 : MD_GOFUNC));
-    int gseg = segment_of(x, c.gofunc, 1, 0, RODATA_REFUSE, 1);
+    int gseg = segment_of(x, c.gofunc, 1, 0, x->rodata_refuse, 1);
     if (gseg < 0)
         return *bad = "gofunc is not in a read-only-data segment", -1;
     const Elf64_Phdr *gp = &x->ph[gseg];
@@ -501,7 +502,7 @@ static uint64_t scan_for_pcheader(const struct exe *x, struct go_pcln *t, const 
 {
     for (int i = 0; i < x->eh->e_phnum; i++) {
         const Elf64_Phdr *p = &x->ph[i];
-        if (p->p_type != PT_LOAD || (p->p_flags & RODATA_REFUSE) || !(p->p_flags & PF_R))
+        if (p->p_type != PT_LOAD || (p->p_flags & x->rodata_refuse) || !(p->p_flags & PF_R))
             continue;
         uint64_t start = (p->p_vaddr + x->bias + 7) & ~7ull, end = p->p_vaddr + x->bias + p->p_filesz;
         for (uint64_t a = start; a + GO_PCHEADER_SIZE <= end; a += 8) {
