@@ -2,7 +2,7 @@
 #   make        build/liblastgasp.so, build/liblastgasp.a, build/lastgasp (the tool needs minizip and zlib:
 #               `bash tests/tools/deps.sh build` installs them; demo, test, bench and fuzz do it first)
 #   make LIBC=musl  build/musl/liblastgasp.so and .a for musl (Alpine) with Debian's musl-gcc (package musl-tools)
-#   make ARCH=arm64 build/arm64/liblastgasp.so and .a for linux/arm64 with Debian's aarch64-linux-gnu-gcc
+#   make ARCH=arm64 build/arm64/liblastgasp.so, .a and the tool for linux/arm64 with Debian's aarch64-linux-gnu-gcc
 #   make install [PREFIX=/usr/local] [DESTDIR=]   and make uninstall (README.md, "Install"); CC=clang works
 #   make demo   crash a sample program with the library loaded and render the dump
 #   make test   every test (installs what it needs first: see tests/tools/deps.sh)
@@ -22,16 +22,23 @@ ifeq ($(LIBC),musl)
 CC := musl-gcc
 B := build/musl
 endif
-# make ARCH=arm64: the library (liblastgasp.so, liblastgasp.a) cross-built with Debian's aarch64-linux-gnu-gcc
-# (packages gcc-aarch64-linux-gnu, libc6-dev-arm64-cross: `ARCH=arm64 deps.sh build`) into build/arm64/. The tool
-# is not built there: the amd64 tool reads arm64 dumps. ARCH_DIR names the folders of the architecture's own
-# sources (sigsafe/<ARCH_DIR>/, reporter/<ARCH_DIR>/). Plain make is unchanged.
+# make ARCH=arm64: the library (liblastgasp.so, liblastgasp.a) and the tool cross-built with Debian's
+# aarch64-linux-gnu-gcc (packages gcc-aarch64-linux-gnu, libc6-dev-arm64-cross) into build/arm64/. The tool links
+# Debian's arm64 minizip, zlib, libcurl and libdw from a tree of their own (tests/tools/arm64_sysroot.sh; both made
+# by `ARCH=arm64 deps.sh build`). ARCH_DIR names the folders of the architecture's own sources (sigsafe/<ARCH_DIR>/,
+# reporter/<ARCH_DIR>/). Plain make is unchanged.
 ARCH ?= amd64
 ARCH_DIR := x86_64
+HOST_CC = $(CC)
 ifeq ($(ARCH),arm64)
 CC := aarch64-linux-gnu-gcc
+HOST_CC := gcc
 B := build/arm64
 ARCH_DIR := aarch64
+LASTGASP_TOOLS ?= $(HOME)/.cache/lastgasp-tools
+ARM64_SYSROOT ?= $(LASTGASP_TOOLS)/arm64-sysroot
+TOOL_SYSROOT := --sysroot=$(ARM64_SYSROOT)
+TOOL_SYSROOT_READY := $(ARM64_SYSROOT)/.ready
 endif
 # A packager's CC, CPPFLAGS, CFLAGS and LDFLAGS are honoured (GNU conventions), in this order on every compile:
 #   -I. and the project's defaults (-O2 -g and the warnings): a packager's flags, which come after, override them
@@ -120,7 +127,7 @@ DEBUGINFO_OBJ := $(DEBUGINFO_SRC:%.c=$(B)/host/%.o)
 PPROF_OBJ := $(PPROF_SRC:%.c=$(B)/host/%.o)
 HEADERS := $(wildcard sigsafe/*.h sigsafe/*/*.h formats/*/*.h reporter/*.h reporter/*/*.h)
 
-ifneq ($(LIBC)$(ARCH),glibcamd64)
+ifeq ($(LIBC),musl)
 all: $(B)/liblastgasp.so $(B)/liblastgasp.a
 else
 all: $(B)/liblastgasp.so $(B)/liblastgasp.a $(B)/lastgasp $(B)/lastgasp.1
@@ -145,9 +152,9 @@ $(INSTALL_OBJ) $(PRELOAD_OBJ) $(FLOOR_OBJ): $(B)/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_LIB) -c $< -o $@
 
-$(B)/host/%.o: %.c $(HEADERS)
+$(B)/host/%.o: %.c $(HEADERS) $(TOOL_SYSROOT_READY)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) -c $< -o $@
+	$(CC) $(CFLAGS_BASE) $(TOOL_SYSROOT) -c $< -o $@
 
 # -z now: every symbol is bound at load time, so the handler never enters the lazy binder.
 # The shared library is built under its full version's name with its SONAME, the major version's, beside the two
@@ -164,12 +171,18 @@ $(B)/$(LIB_SONAME): $(B)/liblastgasp.so.$(LIB_VERSION)
 $(B)/liblastgasp.so: $(B)/$(LIB_SONAME)
 	ln -sfn $(notdir $<) $@
 
+ifeq ($(ARCH),arm64)
+$(TOOL_SYSROOT_READY):
+	@echo "make ARCH=arm64: the tool links Debian's arm64 libraries, which are not in $(ARM64_SYSROOT):" \
+	    "run ARCH=arm64 bash tests/tools/deps.sh build" >&2; exit 1
+endif
+
 $(B)/liblastgasp.a: $(SAFE_OBJ) $(INSTALL_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
 $(B)/lastgasp: $(READER_OBJ) $(BUNDLE_OBJ) $(SHIP_OBJ) $(DEBUGINFO_OBJ) $(PPROF_OBJ) $(CLI_SRC:%.c=$(B)/host/%.o)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(MINIZIP_LIBS) $(CURL_LIBS) $(DW_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) $(TOOL_SYSROOT) -o $@ $^ $(MINIZIP_LIBS) $(CURL_LIBS) $(DW_LIBS)
 
 # ---- make install, make uninstall ----
 # GNU conventions: PREFIX, each directory overridable on its own (LIBDIR=/usr/lib/x86_64-linux-gnu), DESTDIR for
@@ -210,10 +223,11 @@ uninstall:
 	    "$(DESTDIR)$(INCLUDEDIR)/lastgasp.h" "$(DESTDIR)$(PKGCONFIGDIR)/lastgasp.pc" \
 	    "$(DESTDIR)$(BINDIR)/lastgasp" "$(DESTDIR)$(MANDIR)/man1/lastgasp.1"
 
-# The man page, printed from the help table that --help prints (formats/cli/help.c) by a build-time program.
+# The man page, printed from the help table that --help prints (formats/cli/help.c) by a build-time program, which
+# runs here: built for this machine when the rest is cross-built.
 $(B)/host/mkman: formats/cli/man/mkman.c formats/cli/help.c $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) -o $@ formats/cli/man/mkman.c formats/cli/help.c
+	$(HOST_CC) $(filter-out -mno-outline-atomics,$(CFLAGS_BASE)) -o $@ formats/cli/man/mkman.c formats/cli/help.c
 
 $(B)/lastgasp.1: $(B)/host/mkman
 	$< > $@.tmp && mv $@.tmp $@

@@ -13,7 +13,8 @@
 #                   libunwind (the reference of the unwinder's differential test, tests/unwind), groff and
 #                   man-db (build/lastgasp.1 rendered by test_cli), and the arm64 cross toolchain with qemu-user
 #                   (make ARCH=arm64 and its tests under qemu)
-#   ARCH=arm64 deps.sh build   also the arm64 cross toolchain (make ARCH=arm64 needs only it)
+#   ARCH=arm64 deps.sh build   also the arm64 cross toolchain and Debian's arm64 libraries for the tool
+#                   (tests/tools/arm64_sysroot.sh; `test` makes them too)
 # Downloaded tools go to $LASTGASP_TOOLS (default ~/.cache/lastgasp-tools), outside the tree.
 set -euo pipefail
 mode=${1:-test}
@@ -44,6 +45,12 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "deps: missing Debian packages; as root run: apt-get install -y ${missing[*]}" >&2
     exit 1
   fi
+fi
+# make ARCH=arm64's tool links Debian's arm64 libraries, and the arm64 tests run against them and the arm64
+# libunwind and musl: a tree of their own, beside the machine's packages (arm64_sysroot.sh says why).
+if [ "$mode" = test ] || { [ "$mode" = build ] && [ "${ARCH:-}" = arm64 ]; }; then
+  if [ ! -e "$TOOLS/arm64-sysroot/.ready" ]; then echo "deps: Debian's arm64 libraries into $TOOLS/arm64-sysroot"; fi
+  bash "$(dirname "$0")/arm64_sysroot.sh" "$TOOLS/arm64-sysroot"
 fi
 [ "$mode" = build ] && exit 0
 
