@@ -147,6 +147,7 @@ static void test_stuck_writer(void)
 
 #define WRITERS 3
 static volatile int g_stop;
+static long g_writes; /* the writers' total, so that the reader runs until they have really run */
 
 /* Writer w's values: its letter repeated, the length a function of the letter; so a copy holding bytes of
  * two different writes cannot look whole. */
@@ -164,6 +165,7 @@ static void *writer_main(void *arg)
         value[n] = 0;
         /* Now and then the key goes away and comes back, so slots also change from used to free. */
         lastgasp_set_annotation(key, i % 97 == 0 ? NULL : value);
+        __atomic_fetch_add(&g_writes, 1, __ATOMIC_RELAXED);
     }
     return NULL;
 }
@@ -177,7 +179,13 @@ static void test_concurrent_writers(void)
     g_stop = 0;
     for (int w = 0; w < WRITERS; w++)
         pthread_create(&t[w], NULL, writer_main, (void *)(intptr_t)w);
-    for (int round = 0; round < 20000; round++) {
+    /* Until both sides have done enough, not for a fixed count of rounds: on a loaded machine the writers may not
+     * run at all during a fixed count. The round cap only ends a reader the writers starve (then the check below
+     * fails). */
+    for (long round = 0; round < 20000 || seen <= 2000 || __atomic_load_n(&g_writes, __ATOMIC_RELAXED) < 20000;
+         round++) {
+        if (round == 20000000)
+            break;
         uint32_t skipped, n = snapshot(&skipped);
         skipped_total += skipped;
         for (uint32_t i = 0; i < n; i++) {
