@@ -54,7 +54,8 @@ echo "   Go dumps against the Go runtime's own traceback of the same crash; html
 echo "   (screenshots in build/test-artifacts/); upload and watch against Bugsink on loopback; deploy files;"
 echo "   the hardening suite (hostile environments, each with and without lastgasp); the C matrix and Go"
 echo "   programs on musl (test_musl); the glibc library on glibc 2.31 in a Debian 11 tree (test_glibc_floor);"
-echo "   the C matrix on arm64 under qemu-user, with the arm64 unit tests (test_arm64);"
+echo "   the C matrix on arm64 under qemu-user, with the arm64 unit tests (test_arm64), and again with two Go"
+echo "   programs on a real arm64 kernel booted in qemu-system (test_arm64_kernel);"
 echo "   make install into a staging tree, the gcc and clang builds, and the README's example built against it"
 python3 -m pytest -q -p no:cacheprovider tests/crash tests/ship tests/hardening tests/go tests/html tests/deploy \
     tests/install

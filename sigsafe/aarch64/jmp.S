@@ -66,8 +66,9 @@ ss_call_on_stack:
     ret
     .size ss_call_on_stack, .-ss_call_on_stack
 
-/* ss_clone_run(flags, stack_top, tid_word, fn, arg): clone(flags, stack_top, tid_word, tid_word, 0)
- * (arm64 takes the generic order: flags, stack, parent_tid, child_tid, tls); the child calls fn(arg)
+/* ss_clone_run(flags, stack_top, tid_word, fn, arg): clone(flags, stack_top, tid_word, 0, tid_word)
+ * (arm64's order is flags, stack, parent_tid, tls, child_tid: the kernel's CLONE_BACKWARDS, as glibc's
+ * and musl's clone pass it, not x86_64's); the child calls fn(arg)
  * on stack_top and then exits (that one task: SYS_exit, not exit_group). Returns the child's id, or
  * -errno, in the parent. fn and arg travel on the child's new stack, which the parent must not touch
  * until the child is gone; x29 and x30 are zeroed so that a walk of the child ends there. */
@@ -78,8 +79,8 @@ ss_clone_run:
     and x1, x1, #~15
     sub x1, x1, #16
     stp x3, x4, [x1]
-    mov x3, x2
-    mov x4, #0
+    mov x4, x2
+    mov x3, #0
     mov x8, #220            /* SYS_clone */
     svc #0
     cbnz x0, 1f

@@ -157,15 +157,17 @@ _symdir = None
 _symbolized = set()
 
 
-def symbols_dir(dump=None):
+def symbols_dir(dump=None, root=None):
     """A Breakpad symbol tree made with dump_syms: the crasher binaries, and every module of
-    `dump` (libc too: without its CFI, Breakpad falls back to stack scanning past libc frames)."""
+    `dump` (libc too: without its CFI, Breakpad falls back to stack scanning past libc frames). root: a folder
+    that holds the files of the machine that wrote the dump at their paths (another machine's dumps)."""
     global _symdir
     if not _symdir:
         _symdir = Path(tempfile.mkdtemp(prefix="lastgasp-syms-"))
-    paths = [str(TESTS / "crasher"), str(TESTS / "crasher_linked")]
+    paths = [] if root else [str(TESTS / "crasher"), str(TESTS / "crasher_linked")]
     if dump:
-        paths += [m["path"] for m in read_lastgasp(dump)["json"]["modules"]]
+        mods = [m["path"] for m in read_lastgasp(dump)["json"]["modules"]]
+        paths += [str(Path(root) / p.lstrip("/")) if root and p.startswith("/") else p for p in mods]
     for path in paths:
         if path in _symbolized or not path.startswith("/") or not os.path.exists(path):
             continue
@@ -259,9 +261,15 @@ def read_breakpad_annotations(dump):
     return _crashpad_annotations(p.stdout)
 
 
-def read_lldb(dump, binary):
-    p = subprocess.run(["lldb", "--no-lldbinit", "-b", "-c", str(dump), str(binary), "-o", "thread list", "-o", "bt"],
-                       capture_output=True, text=True, timeout=180)
+def read_lldb(dump, binary, root=None):
+    """root: as symbols_dir's; LLDB looks for the dump's modules in root's folders of their paths."""
+    search = []
+    if root:
+        dirs = sorted({str(Path(root) / os.path.dirname(m["path"]).lstrip("/"))
+                       for m in read_lastgasp(dump)["json"]["modules"] if m["path"].startswith("/")})
+        search = ["-O", "settings set target.exec-search-paths " + " ".join(dirs)]
+    p = subprocess.run(["lldb", "--no-lldbinit", "-b", *search, "-c", str(dump), str(binary), "-o", "thread list",
+                        "-o", "bt"], capture_output=True, text=True, timeout=180)
     out = p.stdout
     assert "error:" not in out.split("(lldb) thread list")[0], f"lldb could not load the dump:\n{out[:3000]}"
     m = re.search(r"^\* thread #\d+: tid = (\d+).*stop reason = signal (SIG\w+)", out, re.M)
@@ -282,15 +290,16 @@ def first_in_module(view, module):
     return None
 
 
-def check_readers(dump, binary, sig, announced, check_addr, bin_dir):
+def check_readers(dump, binary, sig, announced, check_addr, bin_dir, root=None):
     """All four readers agree with what the crasher announced: signal, crashing thread, address (check_addr) and
-    the first frame in binary; bin_dir holds binary for LLDB (build/tests, or the arm64 build's)."""
-    symdir = symbols_dir(dump)
+    the first frame in binary; bin_dir holds binary for LLDB (build/tests, or the arm64 build's); root, the files
+    of the machine that wrote the dump, for Breakpad's symbols (symbols_dir)."""
+    symdir = symbols_dir(dump, root)
     views = {
         "lastgasp": read_lastgasp(dump),
         "breakpad": read_breakpad(dump, symdir),
         "rust-minidump": read_rust(dump, symdir),
-        "lldb": read_lldb(dump, Path(bin_dir) / binary),
+        "lldb": read_lldb(dump, Path(bin_dir) / binary, root),
     }
     for name, v in views.items():
         assert v["signal"] == sig.name, f"{name} says {v['signal']}, expected {sig.name}"

@@ -32,6 +32,7 @@ pkgs=(gcc make pkg-config libminizip-dev zlib1g-dev libcurl4-openssl-dev libdw-d
 if [ "$mode" = test ] || { [ "$mode" = build ] && [ "${ARCH:-}" = arm64 ]; }; then
   pkgs+=(qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
 fi
+[ "$mode" = test ] && pkgs+=(qemu-system-arm cpio)  # an arm64 machine with a real kernel (test_arm64_kernel)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
