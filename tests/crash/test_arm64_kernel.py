@@ -13,9 +13,9 @@ linked), and must:
     helper task (its notes say nothing of a failed clone), with the program's own thread names, and every
     thread's registers (the capture signal answered).
 
-The arm64 unit tests run there too (ss_clone_run with the helper's flags among them), and two Go corpus programs
-(a panic, a fault in C through cgo): exit 2 and the runtime's own report with lastgasp as without, and every
-goroutine of the runtime's traceback in the dump.
+The arm64 unit tests run there too (ss_clone_run with the helper's flags among them), and Go programs both ways in
+(preloaded: a panic, a fault in C through cgo; goshim: a fault in C): exit 2 and the runtime's own report with
+lastgasp as without, and every goroutine of the runtime's traceback in the dump.
 """
 import importlib.util
 import os
@@ -35,8 +35,11 @@ from pylib import scenarios as S
 ROOT = R.ROOT
 ARM = ROOT / "build/arm64"
 AT = ARM / "tests"
-GO_CORPUS = ROOT / "tests/go/corpus"
-GO_PROGRAMS = ("panicstring", "cgofault")
+# Go programs, both ways in: name: (package folder, arguments, way in). Preloaded: a corpus program (a panic, a
+# fault in C through cgo), without and with the library; goshim: tests/go/matrix without and with -tags goshim.
+GO_PROGRAMS = {"panicstring": (ROOT / "tests/go/corpus/panicstring", [], "preload"),
+               "cgofault": (ROOT / "tests/go/corpus/cgofault", [], "preload"),
+               "goshim-cfault": (ROOT / "tests/go/matrix", ["cfault"], "goshim")}
 
 # The architecture's limit (test_arm64.py says why): the division returns and main exits 99, with lastgasp as
 # without. The seccomp scenarios, limits under qemu-user, run here.
@@ -62,9 +65,9 @@ def _load(name, path):
 matrix = _load("capture_matrix_arm64_kernel", ROOT / "tests/go/test_capture_matrix.py")
 
 
-def _go_build(prog, out):
+def _go_build(folder, out, tags=()):
     env = dict(os.environ, CGO_ENABLED="1", GOARCH="arm64", CC="aarch64-linux-gnu-gcc")
-    p = subprocess.run(["go", "build", "-o", str(out), "./" + prog], cwd=GO_CORPUS, env=env, capture_output=True,
+    p = subprocess.run(["go", "build", *tags, "-o", str(out), "."], cwd=folder, env=env, capture_output=True,
                        text=True, timeout=900)
     assert p.returncode == 0, p.stderr[-3000:]
 
@@ -100,15 +103,19 @@ def vm():
         files[f"/lg/unit/{unit}"] = AT / "unit" / unit
         runs.append((f"unit-{unit.replace('/', '-')}", ["/bin/sh", "-c", f"exec /lg/unit/{unit} 1>&2"],
                      {"PATH": "/bin"}))
-    for prog in GO_PROGRAMS:
-        _go_build(prog, work / prog)
+    for prog, (folder, args, way) in GO_PROGRAMS.items():
+        _go_build(folder, work / prog)
         files[f"/lg/{prog}"] = work / prog
-        runs.append((f"{prog}-without", [f"/lg/{prog}"], {"PATH": "/bin"}))
-        runs.append((f"{prog}-with", [f"/lg/{prog}"], {"PATH": "/bin", "LASTGASP_DIR": "dumps",
-                                                        "LD_PRELOAD": "/lg/liblastgasp.so"}))
-        runs.append((f"{prog}-system", [f"/lg/{prog}"], {"PATH": "/bin", "LASTGASP_DIR": "dumps",
-                                                          "LD_PRELOAD": "/lg/liblastgasp.so",
-                                                          "GOTRACEBACK": "system"}))
+        runs.append((f"{prog}-without", [f"/lg/{prog}", *args], {"PATH": "/bin"}))
+        if way == "goshim":
+            _go_build(folder, work / f"{prog}-goshim", ["-tags", "goshim"])
+            files[f"/lg/{prog}-goshim"] = work / f"{prog}-goshim"
+            argv, env = [f"/lg/{prog}-goshim", *args], {"PATH": "/bin", "LASTGASP_DIR": "dumps"}
+        else:
+            argv, env = [f"/lg/{prog}", *args], {"PATH": "/bin", "LASTGASP_DIR": "dumps",
+                                                  "LD_PRELOAD": "/lg/liblastgasp.so"}
+        runs.append((f"{prog}-with", argv, env))
+        runs.append((f"{prog}-system", argv, dict(env, GOTRACEBACK="system")))
     kernel, results = armvm.boot(runs, files, work)
     assert kernel and "aarch64" in kernel, f"the machine did not start: {work / 'console.txt'}"
     missing = [name for name, _, _ in runs if name not in results]
@@ -182,7 +189,7 @@ def test_arm64_kernel_unit(vm, unit):
     assert r.death == ("exit", 0) and " 0 failed" in r.stderr, r.stderr[-3000:]
 
 
-@pytest.mark.parametrize("prog", GO_PROGRAMS)
+@pytest.mark.parametrize("prog", sorted(GO_PROGRAMS))
 def test_arm64_kernel_go(vm, prog):
     """The runtime's own death with lastgasp as without (test_capture_matrix's normalization), and at
     GOTRACEBACK=system every goroutine the runtime printed in the dump (test_go_fidelity's comparison)."""
