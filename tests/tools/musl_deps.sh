@@ -88,6 +88,12 @@ mkdir -p "$dir/include/minizip"
 cp "$apt/b/minizip"/{ioapi,zip,unzip,crypt}.h "$dir/include/minizip/"
 
 unpack mbedtls
+# mbedTLS 2.28 draws entropy from getrandom(2) on Linux with glibc only, and from /dev/urandom elsewhere: musl
+# has the system call too, and a static tool may run where there is no /dev (an empty chroot). Any Linux libc,
+# then (upstream's test is the libc's, not the kernel's).
+ep=$apt/b/mbedtls/library/entropy_poll.c
+sed -i 's/^#if ((defined(__linux__) && defined(__GLIBC__)) || defined(__midipix__))$/#if defined(__linux__) || defined(__midipix__)/' "$ep"
+grep -q '^#if defined(__linux__) || defined(__midipix__)$' "$ep" || { echo "musl_deps: $ep: getrandom test not found" >&2; exit 1; }
 make -C "$apt/b/mbedtls/library" -j"$jobs" CC="$CC" CFLAGS="$CFLAGS" static >>"$log" 2>&1 || fail mbedtls
 cp -r "$apt/b/mbedtls/include/mbedtls" "$apt/b/mbedtls/include/psa" "$dir/include/"
 cp "$apt/b/mbedtls"/library/libmbed{tls,x509,crypto}.a "$dir/lib/"
