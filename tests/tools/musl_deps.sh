@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # musl_deps.sh DIR — the libraries of the musl tool (make LIBC=musl: build/musl/lastgasp, a static binary), built
-# from source with musl-gcc into DIR/{include,lib}: zlib, minizip (zlib's contrib/minizip, which is what Debian's
-# libminizip is built from), mbedTLS, and libcurl on mbedTLS with http and https only. No musl build of them
-# exists in Debian, and Debian's registry is the only one reachable for them here: the sources are Debian's
-# (a private apt state with deb-src lines, as arm64_sysroot.sh does for binaries; nothing is installed on the
-# machine), and `apt-get source --download-only` checks each file against the Sources index, whose hash the
-# signed Release holds. The upstream tarballs are built without Debian's patches (packaging, not code, for what
-# is used here). Idempotent: DIR/.ready holds this script's hash and the source versions it was made from; a
-# changed script remakes the tree, and MUSL_DEPS_REFRESH=1 looks for newer sources (a security update).
-#
+# from source with musl-gcc into DIR/{include,lib}: zlib, minizip, mbedTLS, and libcurl on mbedTLS with http and
+# https only. No musl build of them exists in Debian, and Debian's registry is the only one reachable for them
+# here: the sources are Debian's (a private apt state with deb-src lines, as arm64_sysroot.sh does for binaries;
+# nothing is installed on the machine), and `apt-get source --download-only` checks each file against the
+# Sources index, whose hash the signed Release holds. Each is built as Debian builds it, upstream's tarball with
+# Debian's patches (its security fixes), by the upstream build, with the musl tool's options.
+# minizip: Debian's libminizip is not built from zlib's tree but from the source package minizip (an older
+# snapshot of zlib's contrib/minizip, 1.1, with Debian's fixes, CVE-2023-45853 among them): so is this one.
+# TLS: mbedTLS, not OpenSSL: its library builds in ~10 s of CPU here, OpenSSL 3.0's in minutes (README.md).
 # libcurl finds certificates where Debian and Alpine both keep them (/etc/ssl/certs/ca-certificates.crt, and
 # the hashed directory /etc/ssl/certs), which is also where curl-config --ca says Debian's libcurl looks.
+# Idempotent: DIR/.ready holds this script's hash and the source versions it was made from; a changed script
+# remakes the tree, and MUSL_DEPS_REFRESH=1 looks for newer sources (a security update).
 set -euo pipefail
 dir=${1:?usage: musl_deps.sh DIR}
 src_pkgs=(zlib minizip mbedtls curl)
@@ -79,8 +81,7 @@ unpack() {
 unpack zlib
 (cd "$apt/b/zlib" && ./configure --static --prefix="$dir" && make -j"$jobs" libz.a && make install) >>"$log" 2>&1 ||
   fail zlib
-# Debian's libminizip comes from the source package minizip (zlib's contrib/minizip 1.1, with Debian's fixes,
-# CVE-2023-45853 among them), not from zlib's own tree: the same here. The three files the tool's bundles use.
+# The three files of minizip that the tool's bundles use.
 unpack minizip
 (cd "$apt/b/minizip" && for f in ioapi zip unzip; do $CC $CFLAGS -I"$dir/include" -c $f.c -o $f.o || exit 1; done &&
    ar rcs "$dir/lib/libminizip.a" ioapi.o zip.o unzip.o) >>"$log" 2>&1 || fail minizip
