@@ -1,5 +1,6 @@
 """The static musl tool (`make LIBC=musl`: build/musl/lastgasp) against the glibc tool (build/lastgasp), on the
-same dumps (a C crash of the crasher and a Go crash of the cgo program, written by the glibc library).
+same dumps: a C crash of the crasher and a Go crash of the cgo program, written by the glibc library, and a C
+crash of the crasher built with musl-gcc, written by the musl library (the Alpine case).
 
   - it is one static file: no program interpreter, no dynamic section (so no DT_NEEDED), and it runs in an empty
     chroot holding nothing but itself and a dump;
@@ -44,18 +45,21 @@ NO_DEBUGINFOD = {k: v for k, v in os.environ.items() if not k.startswith(("LASTG
 @pytest.fixture(scope="module", autouse=True)
 def tools():
     """Both tools and the glibc test programs (make is a no-op when they are up to date)."""
-    for args in (["LIBC=musl", "all"], ["all", "test-bins"]):
+    for args in (["LIBC=musl", "all", "musl-test-bins"], ["all", "test-bins"]):
         p = subprocess.run(["make", "-s", *args], cwd=R.ROOT, capture_output=True, text=True, timeout=900)
         assert p.returncode == 0, p.stdout + p.stderr
 
 
 @pytest.fixture(scope="module")
 def dumps(tmp_path_factory):
-    """{'c': a dump of the crasher's null_write, 'go': one of the cgo program}, written by the glibc library."""
+    """{'c': a dump of the crasher's null_write, 'go': one of the cgo program}, written by the glibc library, and
+    'musl_c': the musl crasher's null_write, written by the musl library."""
     d = tmp_path_factory.mktemp("musl-tool-dumps")
     out = {}
-    for key, scenario, binary in (("c", "null_write", "crasher"), ("go", "-", "cgocrash")):
-        run = R.run_crasher(scenario, binary=binary, tripwire=binary == "crasher")
+    musl = {"tests": R.ROOT / "build/musl/tests", "lib": R.ROOT / "build/musl/liblastgasp.so"}
+    for key, scenario, binary, where in (("c", "null_write", "crasher", {}), ("go", "-", "cgocrash", {}),
+                                         ("musl_c", "null_write", "crasher", musl)):
+        run = R.run_crasher(scenario, binary=binary, tripwire=binary == "crasher", **where)
         try:
             assert len(run.dumps) == 1, run.stderr
             out[key] = Path(shutil.copy2(run.dumps[0], d / f"{key}.dmp"))
@@ -98,7 +102,7 @@ def test_runs_in_an_empty_chroot(tmp_path, dumps):
     assert "SIGSEGV" in p.stdout and f"lines: none: {NOT_IN_BUILD}" in p.stdout, p.stdout
 
 
-@pytest.mark.parametrize("key", ["c", "go"])
+@pytest.mark.parametrize("key", ["c", "go", "musl_c"])
 def test_output_as_written_is_the_glibc_tools(dumps, key):
     """LASTGASP_DEBUGINFO=off: show, json and html are the glibc tool's, byte for byte."""
     for cmd in ("show", "json", "html"):
@@ -107,7 +111,7 @@ def test_output_as_written_is_the_glibc_tools(dumps, key):
         assert (musl.stdout, musl.stderr) == (glibc.stdout, glibc.stderr), cmd
 
 
-@pytest.mark.parametrize("key", ["c", "go"])
+@pytest.mark.parametrize("key", ["c", "go", "musl_c"])
 def test_only_difference_is_the_dwarf_part(dumps, key):
     """The debug-info pass on (the default): the musl tool's output is the glibc tool's without DWARF, plus
     "none: not in this build" on every module, and nothing else; the glibc tool's own pass does add file:line
@@ -165,15 +169,16 @@ def test_collect_bundle_read_by_the_glibc_tool(tmp_path, dumps):
     src.mkdir()
     for d in dumps.values():
         shutil.copy2(d, src)
+    names = sorted(d.name for d in dumps.values())
     bundle = tmp_path / "b.zip"
     tool(MUSL_CLI, "collect", "-o", bundle, src)
     with zipfile.ZipFile(bundle) as z:
         assert z.testzip() is None
-        assert sorted(z.namelist()) == ["c.dmp", "go.dmp", "manifest.json"]
+        assert sorted(z.namelist()) == sorted(names + ["manifest.json"])
     listing = json.loads(tool(GLIBC_CLI, "json", bundle, debuginfo="off").stdout)
-    assert sorted(d["name"] for d in listing["dumps"]) == ["c.dmp", "go.dmp"]
+    assert sorted(d["name"] for d in listing["dumps"]) == names
     assert all(d["error"] is None for d in listing["dumps"]), listing["dumps"]
-    for name in ("c.dmp", "go.dmp"):
+    for name in names:
         inside = tool(GLIBC_CLI, "json", f"{bundle}:{name}", debuginfo="off").stdout
         assert json.loads(inside) == json.loads(tool(GLIBC_CLI, "json", src / name, debuginfo="off").stdout)
 
