@@ -12,6 +12,7 @@ crash of the crasher built with musl-gcc, written by the musl library (the Alpin
     asks for what this build lacks, is refused with one line and exit 1;
   - pprof writes the same profile;
   - collect's bundle is read back by the glibc tool, every dump as the dump itself reads;
+  - watch ships a dump that appears in its directory, and SIGTERM ends it with exit 0;
   - upload reaches the suites' local crash server (tests/ship/crashserver.py) over http, and over https with a
     certificate the test makes: the tool, in a chroot whose /etc/ssl/certs/ca-certificates.crt (the path libcurl
     is configured with, which Alpine and Debian share) is the test's CA, sends the dump; with another CA there,
@@ -22,9 +23,11 @@ import gzip
 import json
 import os
 import shutil
+import signal
 import ssl
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -190,6 +193,34 @@ def test_upload_over_http(dumps):
         assert "uploaded (HTTP 200" in p.stdout, p.stdout
     (req,) = server.requests
     assert req["files"]["upload_file_minidump"][2] == dumps["c"].read_bytes()
+
+
+def test_watch_ships_a_new_dump(tmp_path, dumps):
+    """`watch DIR --upload URL`, the sidecar's job: a dump that appears in DIR arrives at the server and leaves
+    DIR; SIGTERM ends the tool with exit 0 (inotify, the timers and the signal handling of the static build)."""
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    with CrashServer() as server:
+        w = subprocess.Popen([str(MUSL_CLI), "watch", str(spool), "--upload", server.url + "/submit", "--rescan", "1"],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                             env=NO_DEBUGINFOD)
+        try:
+            shutil.copy2(dumps["c"], spool / "svc.tmp")
+            os.rename(spool / "svc.tmp", spool / "svc.dmp")  # complete when it appears, as the library's dumps
+            deadline = time.monotonic() + 30
+            while not server.requests and time.monotonic() < deadline and w.poll() is None:
+                time.sleep(0.05)
+            w.send_signal(signal.SIGTERM)
+            rc = w.wait(timeout=30)
+        finally:
+            if w.poll() is None:
+                w.kill()
+                w.wait()
+        out = w.stdout.read().decode()
+    assert rc == 0, out
+    (req,) = server.requests
+    assert req["files"]["upload_file_minidump"][2] == dumps["c"].read_bytes()
+    assert "svc.dmp: uploaded (HTTP 200" in out and not (spool / "svc.dmp").exists(), out
 
 
 def make_certs(d):
