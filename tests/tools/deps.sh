@@ -35,9 +35,10 @@ if [ "$mode" = test ] || { [ "$mode" = build ] && [ "${ARCH:-}" = arm64 ]; }; th
   pkgs+=(qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
 fi
 [ "$mode" = test ] && pkgs+=(qemu-system-arm cpio)  # an arm64 machine with a real kernel (test_arm64_kernel)
-# make LIBC=musl's static tool: its libraries built from source with musl-gcc (patch applies Debian's fixes)
+# make LIBC=musl's static tool: its libraries built from source with musl-gcc (patch applies Debian's fixes;
+# the tarballs are .tar.xz and .tar.bz2)
 musl_tool() { [ "$mode" = test ] || { [ "$mode" = build ] && [ "${LIBC:-}" = musl ]; }; }
-musl_tool && pkgs+=(musl-tools patch)
+musl_tool && pkgs+=(musl-tools patch xz-utils bzip2)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
