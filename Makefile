@@ -1,7 +1,8 @@
 # lastgasp — one plain GNU Makefile.
 #   make        build/liblastgasp.so, build/liblastgasp.a, build/lastgasp (the tool needs minizip and zlib:
 #               `bash tests/tools/deps.sh build` installs them; demo, test, bench and fuzz do it first)
-#   make LIBC=musl  build/musl/liblastgasp.so and .a for musl (Alpine) with Debian's musl-gcc (package musl-tools)
+#   make LIBC=musl  build/musl/liblastgasp.so and .a for musl (Alpine) with Debian's musl-gcc (package musl-tools),
+#               and build/musl/lastgasp, a static tool (its libraries: `LIBC=musl bash tests/tools/deps.sh build`)
 #   make ARCH=arm64 build/arm64/liblastgasp.so, .a and the tool for linux/arm64 with Debian's aarch64-linux-gnu-gcc
 #   make install [PREFIX=/usr/local] [DESTDIR=]   and make uninstall (README.md, "Install"); CC=clang works
 #   make demo   crash a sample program with the library loaded and render the dump
@@ -15,12 +16,19 @@
 CC ?= gcc
 B := build
 # make LIBC=musl: the library (liblastgasp.so, liblastgasp.a) built with Debian's musl-gcc into build/musl/, for
-# Alpine (musl) images; the tool is not built there (minizip, libcurl and libdw exist only for glibc here), and
-# the glibc tool reads the dumps. Plain make is unchanged.
+# Alpine (musl) images, and the tool as one static binary that runs in any image whatever its libc. Its minizip,
+# zlib and libcurl (on mbedTLS) are built from Debian's sources with musl-gcc into a tree of their own
+# (tests/tools/musl_deps.sh, made by `LIBC=musl deps.sh build`); it has no libdw, which needs Alpine's patches on
+# musl: formats/debuginfo/none/ stands in for formats/debuginfo/. Plain make is unchanged.
 LIBC ?= glibc
 ifeq ($(LIBC),musl)
 CC := musl-gcc
 B := build/musl
+LASTGASP_TOOLS ?= $(HOME)/.cache/lastgasp-tools
+MUSL_DEPS ?= $(LASTGASP_TOOLS)/musl-deps
+TOOL_SYSROOT := -I$(MUSL_DEPS)/include
+TOOL_SYSROOT_READY := $(MUSL_DEPS)/.ready
+TOOL_CFLAGS := -DLASTGASP_NO_DWARF
 endif
 # make ARCH=arm64: the library (liblastgasp.so, liblastgasp.a) and the tool cross-built with Debian's
 # aarch64-linux-gnu-gcc (packages gcc-aarch64-linux-gnu, libc6-dev-arm64-cross) into build/arm64/. The tool links
@@ -100,6 +108,13 @@ CURL_LIBS := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
 # file:line and inlined frames from DWARF (`show`, `json`, `html`): the command-line tool only, on elfutils.
 DEBUGINFO_SRC := $(sort $(wildcard formats/debuginfo/*.c))
 DW_LIBS := -ldw -ldebuginfod -lelf
+ifeq ($(LIBC),musl)
+DEBUGINFO_SRC := formats/debuginfo/none/debuginfo.c
+DW_LIBS :=
+MINIZIP_LIBS := -lminizip -lz
+CURL_LIBS := -lcurl -lmbedtls -lmbedx509 -lmbedcrypto
+TOOL_LDFLAGS := -static -L$(MUSL_DEPS)/lib $(LIB_LDFLAGS)
+endif
 # `lastgasp pprof`: the goroutines as a pprof profile (its own protobuf encoder; gzip by zlib, linked above).
 PPROF_SRC := $(sort $(wildcard formats/pprof/*.c))
 CLI_SRC := $(sort $(wildcard formats/cli/*.c))
@@ -127,11 +142,7 @@ DEBUGINFO_OBJ := $(DEBUGINFO_SRC:%.c=$(B)/host/%.o)
 PPROF_OBJ := $(PPROF_SRC:%.c=$(B)/host/%.o)
 HEADERS := $(wildcard sigsafe/*.h sigsafe/*/*.h formats/*/*.h reporter/*.h reporter/*/*.h)
 
-ifeq ($(LIBC),musl)
-all: $(B)/liblastgasp.so $(B)/liblastgasp.a
-else
 all: $(B)/liblastgasp.so $(B)/liblastgasp.a $(B)/lastgasp $(B)/lastgasp.1
-endif
 
 $(B)/kinc/.done:
 	@mkdir -p $(B)/kinc
@@ -152,9 +163,9 @@ $(INSTALL_OBJ) $(PRELOAD_OBJ) $(FLOOR_OBJ): $(B)/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_LIB) -c $< -o $@
 
-$(B)/host/%.o: %.c $(HEADERS) $(TOOL_SYSROOT_READY)
+$(B)/host/%.o: %.c $(HEADERS) $(TOOL_SYSROOT_READY) $(MUSL_KINC)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) $(TOOL_SYSROOT) -c $< -o $@
+	$(CC) $(CFLAGS_BASE) $(TOOL_CFLAGS) $(TOOL_SYSROOT) -c $< -o $@
 
 # -z now: every symbol is bound at load time, so the handler never enters the lazy binder.
 # The shared library is built under its full version's name with its SONAME, the major version's, beside the two
@@ -176,19 +187,24 @@ $(TOOL_SYSROOT_READY):
 	@echo "make ARCH=arm64: the tool links Debian's arm64 libraries, which are not in $(ARM64_SYSROOT):" \
 	    "run ARCH=arm64 bash tests/tools/deps.sh build" >&2; exit 1
 endif
+ifeq ($(LIBC),musl)
+$(TOOL_SYSROOT_READY):
+	@echo "make LIBC=musl: the tool links minizip, zlib and libcurl built for musl, which are not in $(MUSL_DEPS):" \
+	    "run LIBC=musl bash tests/tools/deps.sh build" >&2; exit 1
+endif
 
 $(B)/liblastgasp.a: $(SAFE_OBJ) $(INSTALL_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
 $(B)/lastgasp: $(READER_OBJ) $(BUNDLE_OBJ) $(SHIP_OBJ) $(DEBUGINFO_OBJ) $(PPROF_OBJ) $(CLI_SRC:%.c=$(B)/host/%.o)
-	$(CC) $(CFLAGS) $(LDFLAGS) $(TOOL_SYSROOT) -o $@ $^ $(MINIZIP_LIBS) $(CURL_LIBS) $(DW_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) $(TOOL_SYSROOT) $(TOOL_LDFLAGS) -o $@ $^ $(MINIZIP_LIBS) $(CURL_LIBS) $(DW_LIBS)
 
 # ---- make install, make uninstall ----
 # GNU conventions: PREFIX, each directory overridable on its own (LIBDIR=/usr/lib/x86_64-linux-gnu), DESTDIR for
 # a staging tree. The library under its versioned name with the SONAME link and the development link, the static
-# library, the header, lastgasp.pc (its version the header's), the tool and its man page; LIBC=musl installs the
-# musl library, the header and lastgasp.pc. uninstall removes these files, and leaves the directories, which other
+# library, the header, lastgasp.pc (its version the header's), the tool and its man page; LIBC=musl the same of
+# the musl build (the static tool). uninstall removes these files, and leaves the directories, which other
 # packages may share.
 PREFIX = /usr/local
 BINDIR = $(PREFIX)/bin
@@ -210,12 +226,10 @@ install: all
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
 	    -e 's|@VERSION@|$(LIB_VERSION)|' reporter/lastgasp.pc.in >$(B)/lastgasp.pc
 	$(INSTALL) -m 644 $(B)/lastgasp.pc "$(DESTDIR)$(PKGCONFIGDIR)"
-ifneq ($(LIBC),musl)
 	$(INSTALL) -d "$(DESTDIR)$(BINDIR)"
 	$(INSTALL) -m 755 $(B)/lastgasp "$(DESTDIR)$(BINDIR)"
 	$(INSTALL) -d "$(DESTDIR)$(MANDIR)/man1"
 	$(INSTALL) -m 644 $(B)/lastgasp.1 "$(DESTDIR)$(MANDIR)/man1"
-endif
 
 uninstall:
 	rm -f "$(DESTDIR)$(LIBDIR)/liblastgasp.so.$(LIB_VERSION)" "$(DESTDIR)$(LIBDIR)/$(LIB_SONAME)" \
@@ -227,7 +241,7 @@ uninstall:
 # runs here: built for this machine when the rest is cross-built.
 $(B)/host/mkman: formats/cli/man/mkman.c formats/cli/help.c $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(HOST_CC) $(filter-out -mno-outline-atomics,$(CFLAGS_BASE)) -o $@ formats/cli/man/mkman.c formats/cli/help.c
+	$(HOST_CC) $(filter-out -mno-outline-atomics,$(CFLAGS_BASE)) $(TOOL_CFLAGS) -o $@ formats/cli/man/mkman.c formats/cli/help.c
 
 $(B)/lastgasp.1: $(B)/host/mkman
 	$< > $@.tmp && mv $@.tmp $@

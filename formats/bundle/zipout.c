@@ -20,7 +20,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+/* renameat2() is glibc 2.28's; Debian 12's musl (1.2.3), which builds the static tool, has none:
+ * the system call itself, with the flag's value from the kernel's uapi linux/fs.h. */
+#ifndef RENAME_NOREPLACE
+#define RENAME_NOREPLACE (1 << 0)
+#endif
 
 #define CHUNK (1u << 20)
 /* Entries this large are opened as zip64 (sizes in the zip64 extra field). Below 4 GiB by a margin, since
@@ -316,7 +323,7 @@ static int add_zip64_end(int fd, uint64_t entries)
 /* rename without replacing; link+unlink where the file system has no RENAME_NOREPLACE. */
 static int put_in_place(const char *tmp, const char *output)
 {
-    if (renameat2(AT_FDCWD, tmp, AT_FDCWD, output, RENAME_NOREPLACE) == 0)
+    if (syscall(SYS_renameat2, AT_FDCWD, tmp, AT_FDCWD, output, RENAME_NOREPLACE) == 0)
         return 0;
     if (errno != EINVAL && errno != ENOSYS)
         return -1;

@@ -23,16 +23,28 @@ static const struct cli_option top_options[] = {
     "FILE is a dump, a bundle made by lastgasp collect, BUNDLE.zip:NAME.dmp (one dump of a bundle), or - for a " \
     "dump on standard input; a pipe or process substitution, <(zcat x.dmp.gz), works as a path."
 
+/* The static musl tool (make LIBC=musl, which defines LASTGASP_NO_DWARF) links formats/debuginfo/none/debuginfo.c:
+ * its help and man page say what it does instead. */
+#ifndef LASTGASP_NO_DWARF
 #define DEBUGINFO_TEXT                                                                                           \
     "C frames get file:line and inlined frames from DWARF found by the module's build-id: in the module's file, " \
     "in /usr/lib/debug/.build-id/, or from the debuginfod servers of DEBUGINFOD_URLS. LASTGASP_DEBUGINFOD=off "  \
     "keeps it off the network, LASTGASP_DEBUGINFOD_TIMEOUT (seconds, default 20) bounds all its queries, "       \
     "LASTGASP_DEBUGINFO=off shows the dump exactly as written."
+#define SHOW_EXIT_NO_DWARF ""
+#else
+#define DEBUGINFO_TEXT                                                                                           \
+    "This build (the static musl tool) reads no DWARF: C frames have no file:line or inlined frames from debug " \
+    "info, and every module says \"not in this build\" where the glibc tool says where its lines came from. "     \
+    "LASTGASP_DEBUGINFO=off shows the dump exactly as written (as the glibc tool does); LASTGASP_DEBUGINFO=on "    \
+    "is refused."
+#define SHOW_EXIT_NO_DWARF " 1 also when LASTGASP_DEBUGINFO=on asks for DWARF, which this build lacks."
+#endif
 
 #define SHOW_EXIT                                                                                                \
     "0 the dump was rendered (even with warnings, which go to stderr); 1 a file could not be read or is not a "  \
     "minidump, a bundle was refused or one of its dumps could not be read, or the output could not be written; " \
-    "2 a usage error."
+    "2 a usage error." SHOW_EXIT_NO_DWARF
 
 static const struct cli_option collect_options[] = {
     {"-o, --output=BUNDLE.zip", "the bundle to write (required); an existing file is never replaced"},

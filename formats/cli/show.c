@@ -83,6 +83,11 @@ int cli_show(int argc, char **argv)
         return c == CLI_HELP ? 0 : CLI_USAGE; /* -h is the only option */
     if (cli_operands(name, argc - optind, 1, 1, "FILE", argv + optind))
         return CLI_USAGE;
+    const char *why;
+    if (dbg_check_env(&why) != 0) { /* asked for what this build lacks: a build without DWARF (musl) */
+        fprintf(stderr, "lastgasp %s: %s\n", name, why);
+        return 1;
+    }
     switch (cli_open_input(argv[optind], &md, &label, err, sizeof err)) {
     case CLI_INPUT_BUNDLE:
         return render_bundle(how, argv[optind]);

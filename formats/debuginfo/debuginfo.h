@@ -13,6 +13,10 @@
  *      what it fetched (and what it did not find) in its cache ($DEBUGINFOD_CACHE_PATH, else
  *      ~/.cache/debuginfod_client), so a second run does not ask the server again.
  * LASTGASP_DEBUGINFO=off turns the whole pass off. A frame without debug info stays as the dump has it.
+ *
+ * The static musl tool (make LIBC=musl) has no elfutils, which does not build on musl without Alpine's patches:
+ * the Makefile links none/debuginfo.c in place of debuginfo.c, which looks nothing up and says so in every
+ * module ("not in this build").
  */
 #ifndef LASTGASP_DEBUGINFO_H
 #define LASTGASP_DEBUGINFO_H
@@ -23,5 +27,9 @@
  * for each inlined function, marked inlined; record in each module looked up where its lines came from
  * (debug_from, debug_path, debug_url, debug_note). 0, or -1 when memory ran out (md is then unchanged). */
 int dbg_apply(struct mdr_dump *md);
+
+/* Whether this build can do what the environment asks: 0, or -1 with a one-line reason in *why when the
+ * environment explicitly asks for DWARF (LASTGASP_DEBUGINFO=on) from a build without it (none/debuginfo.c). */
+int dbg_check_env(const char **why);
 
 #endif

@@ -15,6 +15,8 @@
 #                   (make ARCH=arm64 and its tests under qemu)
 #   ARCH=arm64 deps.sh build   also the arm64 cross toolchain and Debian's arm64 libraries for the tool
 #                   (tests/tools/arm64_sysroot.sh; `test` makes them too)
+#   LIBC=musl deps.sh build    also musl-gcc and the static musl tool's libraries, built from Debian's sources
+#                   (tests/tools/musl_deps.sh; `test` makes them too)
 # Downloaded tools go to $LASTGASP_TOOLS (default ~/.cache/lastgasp-tools), outside the tree.
 set -euo pipefail
 mode=${1:-test}
@@ -33,6 +35,10 @@ if [ "$mode" = test ] || { [ "$mode" = build ] && [ "${ARCH:-}" = arm64 ]; }; th
   pkgs+=(qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
 fi
 [ "$mode" = test ] && pkgs+=(qemu-system-arm cpio)  # an arm64 machine with a real kernel (test_arm64_kernel)
+# make LIBC=musl's static tool: its libraries built from source with musl-gcc (patch applies Debian's fixes;
+# the tarballs are .tar.xz and .tar.bz2)
+musl_tool() { [ "$mode" = test ] || { [ "$mode" = build ] && [ "${LIBC:-}" = musl ]; }; }
+musl_tool && pkgs+=(musl-tools patch xz-utils bzip2)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -53,6 +59,10 @@ if [ "$mode" = test ] || { [ "$mode" = build ] && [ "${ARCH:-}" = arm64 ]; }; th
   if [ ! -e "$TOOLS/arm64-sysroot/.ready" ]; then echo "deps: Debian's arm64 libraries into $TOOLS/arm64-sysroot"; fi
   bash "$(dirname "$0")/arm64_sysroot.sh" "$TOOLS/arm64-sysroot"
 fi
+if musl_tool && [ ! -e "$TOOLS/musl-deps/.ready" ]; then
+  echo "deps: zlib, minizip, mbedTLS and libcurl for musl into $TOOLS/musl-deps (built from Debian's sources)"
+fi
+musl_tool && bash "$(dirname "$0")/musl_deps.sh" "$TOOLS/musl-deps"
 [ "$mode" = build ] && exit 0
 
 command -v go >/dev/null || { echo "deps: the tests build a cgo program and need Go (golang.org toolchain)" >&2; exit 1; }
