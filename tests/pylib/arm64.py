@@ -20,7 +20,8 @@ QEMU = "qemu-aarch64"
 BUILD = R.BUILD / "arm64"
 TESTS = BUILD / "tests"
 LIB = BUILD / "liblastgasp.so"
-CLI = BUILD / "lastgasp"
+# LASTGASP_TEST_ARM64_CLI: another arm64 tool in its place (a build broken on purpose, to see the tests fail).
+CLI = Path(os.environ.get("LASTGASP_TEST_ARM64_CLI") or BUILD / "lastgasp")
 CROSS_SYSROOT = Path("/usr/aarch64-linux-gnu")
 SYSROOT = R.TOOLS / "arm64-sysroot"
 
