@@ -3,8 +3,9 @@ qemu-user: tests/pylib/arm64.py), as tests/crash/test_arm64_tool.py checks its o
 
   - against our own collector (crashserver.py): each upload the arm64 tool makes arrives intact (the dump's bytes,
     the fields, the endpoint, the encoding) and is the request the amd64 tool makes for the same command, but for
-    what differs between any two uploads (the multipart boundary, and with it the lengths; Sentry's event id); the
-    same words and exit status on stdout and stderr, for a dead server too;
+    what differs between any two uploads (the multipart boundary, and with it the lengths; an event's id, and the
+    envelope's sent_at, the time of the upload to the second); the same words and exit status on stdout and
+    stderr, for a refusing or a dead server too;
   - against a real server (Bugsink on loopback): an arm64 dump sent by the arm64 tool becomes an event with the
     crash reason and the pc that lastgasp recorded;
   - watch runs under qemu-user (inotify, timers, SIGTERM are qemu's to emulate, and do): dumps dropped into its
@@ -56,7 +57,7 @@ def wire(rec):
            "fields": rec["fields"], "files": rec["files"]}
     if "envelope" in rec:
         env = rec["envelope"]
-        out["envelope"] = ({k: v for k, v in env["headers"].items() if k != "event_id"},
+        out["envelope"] = ({k: v for k, v in env["headers"].items() if k not in ("event_id", "sent_at")},
                            [(h, json.loads(body) if h.get("type") == "event" else body) for h, body in env["items"]])
         for _, body in out["envelope"][1]:
             if isinstance(body, dict):
