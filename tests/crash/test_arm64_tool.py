@@ -11,7 +11,8 @@ message that names it), a bundle's creation time and what it changes (collect's 
 size), and a multipart boundary and what it changes (upload, tests/ship/test_arm64_ship.py).
 
 Inputs: dumps of the C crash matrix's scenarios on arm64 (under qemu, as tests/crash/test_arm64.py makes them)
-and on amd64, of the cgo program (tests/crash/cgo) on both, and Breakpad's own dump (tests/pylib/foreign.py, as
+and on amd64, of two Go programs on both (a fault in C under cgo, tests/crash/cgo; a panic in Go with goroutines
+parked, tests/bench/gocrash), and Breakpad's own dump (tests/pylib/foreign.py, as
 test_foreign.py reads it); broken inputs and outputs; the command line itself. Upload and watch: tests/ship/
 test_arm64_ship.py. Installing the arm64 tool: tests/install/test_install.py.
 """
@@ -36,8 +37,10 @@ from pylib import scenarios as S
 # threads500 is left out for its cost under qemu only.
 SCENARIOS = ["null_write", "thread_null", "abort", "illegal", "trap", "sigbus", "overflow_main", "smashed_frames",
              "annotations", "user_handler"]
-DUMPS = ([f"arm64-{s}" for s in SCENARIOS] + ["arm64-go"] + [f"amd64-{s}" for s in SCENARIOS] + ["amd64-go"] +
-         ["breakpad"])
+# Go: the cgo program's fault in C (tests/crash/cgo, "go"), and a panic in Go code with 50 goroutines parked
+# (tests/bench/gocrash, "gopanic").
+GO = ["go", "gopanic"]
+DUMPS = [f"{arch}-{s}" for arch in ("arm64", "amd64") for s in SCENARIOS + GO] + ["breakpad"]
 COMMANDS = ["show", "json", "html", "pprof"]
 # Both tools read DWARF from the modules' files (file:line is compared too), never from the network.
 ENV = {"LASTGASP_DEBUGINFOD": "off"}
@@ -45,11 +48,28 @@ ENV = {"LASTGASP_DEBUGINFOD": "off"}
 
 @pytest.fixture(scope="module")
 def built():
-    """Both tools, the programs, and the cgo program cross-built for arm64 beside the arm64 crasher."""
-    for args in (["all", "test-bins"], ["ARCH=arm64", "all", "arm64-test-bins"]):
+    """Both tools, the programs, and the Go programs cross-built for arm64 beside the arm64 crasher."""
+    for args in (["all", "test-bins", "build/tests/gocrash"], ["ARCH=arm64", "all", "arm64-test-bins"]):
         p = subprocess.run(["make", "-s", *args], cwd=R.ROOT, capture_output=True, text=True, timeout=1800)
         assert p.returncode == 0, p.stdout + p.stderr
     A.go_build(R.ROOT / "tests/crash/cgo", A.TESTS / "cgocrash")
+    A.go_build(R.ROOT / "tests/bench/gocrash", A.TESTS / "gocrash")
+
+
+def go_panic(arch, work):
+    """gocrash with lastgasp preloaded: 50 goroutines parked, then a nil dereference in main, which the runtime
+    reports as a panic (exit 2, as without lastgasp); the dump it leaves."""
+    tests = A.TESTS if arch == "arm64" else R.TESTS
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LASTGASP_", "LD_PRELOAD", "GOTRACEBACK"))}
+    env.update(LASTGASP_DIR=str(work), LD_PRELOAD=str(A.LIB if arch == "arm64" else R.LIB))
+    argv = [str(tests / "gocrash"), "50", "0", "1"]  # fd 1: where it writes the time of the fault
+    if arch == "arm64":
+        argv, env = A.wrap(argv, env)
+    p = subprocess.run(argv, cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, text=True, timeout=180)
+    found = sorted(work.glob("*.dmp"))
+    assert p.returncode == 2 and len(found) == 1, (arch, p.returncode, p.stderr[-2000:])
+    return found[0]
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +90,8 @@ def dumps(built, tmp_path_factory):
                 out[f"{arch}-{scenario}"] = Path(shutil.copy2(run.dumps[0], d / f"{arch}-{scenario}.dmp"))
             finally:
                 R.cleanup(run)
+        work = tmp_path_factory.mktemp(f"{arch}-gopanic")
+        out[f"{arch}-gopanic"] = Path(shutil.copy2(go_panic(arch, work), d / f"{arch}-gopanic.dmp"))
     foreign = tmp_path_factory.mktemp("arm64-tool-foreign")
     out["breakpad"] = Path(shutil.copy2(F.breakpad_dump(foreign), d / "breakpad.dmp"))
     assert sorted(out) == sorted(DUMPS)
@@ -131,7 +153,7 @@ def test_the_tool_is_arm64_code_linking_debians_arm64_libraries(built):
 def test_same_output(dumps, name, command):
     """show, json, html and pprof of one dump: the same bytes, the same messages, the same exit status."""
     a = both(command, dumps[name])
-    go = name.endswith("-go")
+    go = name.split("-")[-1] in GO
     if command == "pprof" and not go:
         # A dump without goroutines has no profile: both refuse it alike.
         assert a.returncode == 1 and b"no goroutines" in a.stderr, a.stderr
@@ -141,8 +163,10 @@ def test_same_output(dumps, name, command):
         # The comparison covers DWARF too: arm64 frames with the crasher's file:line.
         assert "crasher.c:" in a.stdout.decode(), a.stdout.decode()[:3000]
     if command == "json":
-        arch = json.loads(a.stdout)["system"]["arch"]
-        assert arch == ("arm64" if name.startswith("arm64-") else "amd64"), arch
+        j = json.loads(a.stdout)
+        assert j["system"]["arch"] == ("arm64" if name.startswith("arm64-") else "amd64"), j["system"]
+        if name.endswith("-gopanic"):  # the goroutines are compared too: main and the 50 parked ones at least
+            assert len(j["go"]["goroutines"]) >= 51 and j["go"]["reason"].startswith("panic: "), j["go"]["reason"]
 
 
 def test_same_output_from_standard_input(dumps):
