@@ -15,7 +15,12 @@ and on amd64, of two Go programs on both (a fault in C under cgo, tests/crash/cg
 parked, tests/bench/gocrash), and Breakpad's own dump (tests/pylib/foreign.py, as
 test_foreign.py reads it); broken inputs and outputs; the command line itself. Upload and watch: tests/ship/
 test_arm64_ship.py. Installing the arm64 tool: tests/install/test_install.py.
+
+The same tool on a real arm64 kernel (Debian's, in a machine emulated by qemu-system-aarch64, one boot): show,
+json, html and pprof of arm64, amd64, Go and Breakpad dumps, --version, a missing file and collect, against the
+amd64 tool here (test_on_an_arm64_kernel_*).
 """
+import base64
 import hashlib
 import json
 import os
@@ -329,3 +334,69 @@ def test_help_and_version(args, tmp_path):
         assert a.returncode == 0 and a.stdout.startswith(b"lastgasp ") and a.stderr == b"", a
     else:
         assert a.returncode == 0 and a.stdout.startswith(b"usage: lastgasp ") and a.stderr == b"", a
+
+
+# ---- on a real arm64 kernel ----
+# qemu-user runs the arm64 tool on this machine's kernel, translating its system calls. The same tool also runs
+# on Debian's arm64 kernel in an emulated machine (tests/pylib/armvm.py, one boot): there it must print what the
+# amd64 tool prints here. The modules a dump names are not in that machine, so both run with
+# LASTGASP_DEBUGINFO=off (the dump as written: no file:line), and both read the dump on standard input, so that
+# no path differs. No network there: upload and watch are tested under qemu-user only.
+VM_DUMPS = ["arm64-null_write", "arm64-gopanic", "amd64-abort", "amd64-go", "breakpad"]
+VM_CASES = ([(name, command) for name in VM_DUMPS for command in ("show", "json", "html")] +
+            [("arm64-gopanic", "pprof"), ("amd64-go", "pprof"), (None, "--version"),
+             (None, "show /lastgasp-vm/none.dmp")])
+VM_ENV = {"LASTGASP_DEBUGINFO": "off", "LASTGASP_DEBUGINFOD": "off"}
+MARK = "--- stdout\n"
+
+
+def vm_command(name, command):
+    """The tool's command line in the machine: stdout, base64'd after a mark, follows what it said on stderr."""
+    run = f"/lastgasp {command}" + (f" - </d/{name}.dmp" if name else "")
+    return f"{run} >/tmp/out; s=$?; printf '{MARK[:-1]}\\n' >&2; base64 /tmp/out >&2; exit $s"
+
+
+@pytest.fixture(scope="module")
+def vm(dumps, tmp_path_factory):
+    """{case: (status, stdout, stderr)} of VM_CASES, and the bundle collect wrote there, from one boot."""
+    from pylib import armvm
+
+    runs = [(f"c{i}", ["/bin/sh", "-c", vm_command(*case)], VM_ENV) for i, case in enumerate(VM_CASES)]
+    runs.append(("collect", ["/bin/sh", "-c", f"/lastgasp collect -o /tmp/b.zip /d >&2; s=$?; "
+                                              f"printf '{MARK[:-1]}\\n' >&2; base64 /tmp/b.zip >&2; exit $s"], VM_ENV))
+    files = {"/lastgasp": A.CLI, **{f"/d/{n}.dmp": dumps[n] for n in VM_DUMPS}}
+    kernel, results = armvm.boot(runs, files, tmp_path_factory.mktemp("arm64-tool-vm"), timeout=900)
+    assert kernel and "aarch64" in kernel, kernel
+    out = {}
+    for (name, _, _), case in zip(runs, VM_CASES + [(None, "collect")]):
+        r = results[name]
+        err, mark, b64 = r.stderr.partition(MARK)
+        assert mark, f"{case}: the machine's run did not finish:\n{r.stderr[-2000:]}"
+        out[case] = (r.status, base64.b64decode(b64), err.encode())
+    return out
+
+
+@pytest.mark.parametrize("case", VM_CASES, ids=lambda c: f"{c[0]}-{c[1].split()[0]}" if c[0] else c[1].split()[0])
+def test_on_an_arm64_kernel_same_output(dumps, vm, case):
+    name, command = case
+    status, stdout, stderr = vm[case]
+    a = subprocess.run([str(R.CLI), *command.split(), *(["-"] if name else [])],
+                       input=dumps[name].read_bytes() if name else None, capture_output=True,
+                       env=dict(os.environ, **VM_ENV), timeout=120)
+    assert (status, stderr) == (a.returncode, a.stderr), (status, stderr, a.returncode, a.stderr)
+    assert stdout == a.stdout, first_difference(a.stdout, stdout)
+    assert a.returncode == (1 if "none.dmp" in command else 0) and (a.stdout or a.stderr), a
+
+
+def test_on_an_arm64_kernel_collect(dumps, vm, tmp_path):
+    """collect in the machine: a bundle with every dump intact, which the amd64 tool reads here."""
+    status, bundle, said = vm[(None, "collect")]
+    assert status == 0 and f"collected {len(VM_DUMPS)} dumps into /tmp/b.zip".encode() in said, said
+    (tmp_path / "b.zip").write_bytes(bundle)
+    with zipfile.ZipFile(tmp_path / "b.zip") as z:
+        assert z.testzip() is None
+        assert {n: z.read(n) for n in z.namelist() if n.endswith(".dmp")} == \
+            {f"{n}.dmp": dumps[n].read_bytes() for n in VM_DUMPS}
+    for name in VM_DUMPS:
+        p = amd64("show", f"{tmp_path / 'b.zip'}:{name}.dmp")
+        assert p.returncode == 0 and p.stdout == amd64("show", dumps[name]).stdout, name
