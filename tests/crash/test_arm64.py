@@ -19,14 +19,15 @@ from pathlib import Path
 
 import pytest
 
+from pylib import arm64 as A
 from pylib import readers as R
 from pylib import scenarios as S
 
-ARM = R.ROOT / "build/arm64"
-AT = ARM / "tests"
-ALIB = ARM / "liblastgasp.so"
-SYSROOT = "/usr/aarch64-linux-gnu"
-QEMU = "qemu-aarch64"
+ARM = A.BUILD
+AT = A.TESTS
+ALIB = A.LIB
+SYSROOT = str(A.CROSS_SYSROOT)
+QEMU = A.QEMU
 
 # scenario: (death without and with lastgasp, why). Each is asserted, with lastgasp as without, and no dump.
 LIMITS = {
@@ -51,19 +52,9 @@ def arm64_build():
         assert p.returncode == 0, p.stdout + p.stderr
 
 
-def qemu(argv, env):
-    """Run argv under qemu-aarch64 with the arm64 sysroot. LD_PRELOAD goes to the guest only (-E): in qemu's own
-    environment the host's loader would try to preload the arm64 library into qemu and complain."""
-    env = dict(env)
-    guest = []
-    if "LD_PRELOAD" in env:
-        guest += ["-E", "LD_PRELOAD=" + env.pop("LD_PRELOAD")]
-    return [QEMU, "-L", SYSROOT, *guest, *argv], env
-
-
 def run(scenario, lastgasp=True, binary="crasher", tripwire=True):
     return R.run_crasher(scenario, lastgasp=lastgasp, binary=binary, tripwire=tripwire, tests=AT, lib=ALIB,
-                         wrap=qemu, timeout=120)
+                         wrap=A.wrap, timeout=120)
 
 
 def qemu_cores(r):

@@ -11,17 +11,16 @@ minidump_stackwalk on the same dump:
     main), although the tool reads no CFI, because the program keeps frame pointers.
 """
 import os
-import signal
 import subprocess
 import tempfile
 from pathlib import Path
 
 import pytest
 
+from pylib import foreign as F
 from pylib import readers as R
 
-PROG = R.TESTS / "foreign_breakpad"
-BREAKPAD_OUT = R.BUILD / "bench/breakpad"
+PROG = F.PROG
 STACKWALK = R.BREAKPAD / "minidump_stackwalk"
 
 # Breakpad's "Found by" words and the trust the tool gives the same frame. Where Breakpad scans because the
@@ -37,18 +36,8 @@ TRUST = {
 
 @pytest.fixture(scope="module")
 def foreign_dump(tmp_path_factory):
-    """The Breakpad dump of foreign.c's crash, and the program's path."""
-    subprocess.run(["bash", str(R.ROOT / "tests/bench/breakpad_client.sh")], check=True, cwd=R.ROOT,
-                   stdout=subprocess.DEVNULL)
-    subprocess.run(["gcc", "-O1", "-g", "-fno-omit-frame-pointer", "-o", str(PROG),
-                    str(R.ROOT / "tests/crash/foreign.c"), str(BREAKPAD_OUT / "breakpad_on.o"),
-                    str(BREAKPAD_OUT / "libbreakpad_client.a"), "-lstdc++", "-lpthread"], check=True)
-    d = tmp_path_factory.mktemp("foreign")
-    p = subprocess.run([str(PROG), str(d)], cwd=d, capture_output=True, text=True, timeout=60)
-    assert p.returncode == -signal.SIGSEGV, f"foreign: {p.returncode} {p.stderr}"
-    dumps = sorted(d.glob("*.dmp"))
-    assert len(dumps) == 1, f"Breakpad wrote {dumps}"
-    return dumps[0]
+    """The Breakpad dump of foreign.c's crash."""
+    return F.breakpad_dump(tmp_path_factory.mktemp("foreign"))
 
 
 def ours(dump):

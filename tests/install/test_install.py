@@ -8,7 +8,9 @@ user then builds against the result. Nothing here writes outside DESTDIR and the
 - the README's C example, compiled with `pkg-config --cflags --libs lastgasp` against the staging tree (as
   written, then with its dump directory swapped for a temporary one to run it): it dies of the same signal
   as without lastgasp, leaves a dump, and the installed tool reads it; the installed shared library, preloaded
-  by its SONAME, does the same for an unmodified program. For the gcc build and the clang one (make CC=clang);
+  by its SONAME, does the same for an unmodified program. For the gcc build, the clang one (make CC=clang) and
+  the arm64 one (make ARCH=arm64: its library, tool and man page; the programs cross-built with
+  aarch64-linux-gnu-gcc and, with the installed tool, run under qemu-user as tests/pylib/arm64.py runs them);
 - a packager's CPPFLAGS, CFLAGS and LDFLAGS reach the library and the tool, and cannot undo the flags the signal
   handler's code needs: the symbol check and the glibc floor's check pass on a build whose flags try to (stack
   protector, builtins, LTO, lazy binding);
@@ -24,10 +26,31 @@ from pathlib import Path
 
 import pytest
 
+from pylib import arm64 as A
+
 ROOT = Path(__file__).resolve().parents[2]
 PREFIX = "/usr/local"
-# The builds the end-to-end tests install: the default one and the clang one make test also builds.
-BUILDS = {"gcc": [], "clang": ["CC=clang", "B=build/clang"]}
+# The builds the end-to-end tests install: the default one, and the clang and arm64 ones make test also builds.
+BUILDS = {"gcc": [], "clang": ["CC=clang", "B=build/clang"], "arm64": ["ARCH=arm64"]}
+
+
+def arm64(args):
+    return "ARCH=arm64" in args
+
+
+def cc_of(args):
+    """The compiler of programs built against a build's installed files."""
+    return "aarch64-linux-gnu-gcc" if arm64(args) else "cc"
+
+
+def runnable(args, argv, env=None):
+    """(argv, env) that run a program built for the build's architecture (under qemu-user for arm64)."""
+    return A.wrap(argv, env or {}) if arm64(args) else (argv, env or {})
+
+
+def tool_argv(args, tool, *tool_args):
+    """The installed tool's command line (the arm64 tool with the arm64 libraries it links)."""
+    return A.tool_argv(*tool_args, cli=tool) if arm64(args) else [str(tool), *map(str, tool_args)]
 
 
 def make(*args, env=None, timeout=1800):
@@ -93,19 +116,22 @@ def needed(binary):
     return re.findall(r"\(NEEDED\).*\[(.*)\]", dyn), dyn
 
 
-def run_dies(cmd, env=None):
-    """Run cmd to its death, without lastgasp's variables of the environment; returns (returncode, pid, stderr)."""
+def run_dies(cmd, env=None, args=()):
+    """Run cmd (built for the build of make arguments args) to its death, without lastgasp's variables of the
+    environment; returns (returncode, pid, stderr)."""
     base = {k: v for k, v in os.environ.items() if not k.startswith("LASTGASP_") and k != "LD_PRELOAD"}
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                         env={**base, **(env or {})})
+    cmd, env = runnable(args, cmd, {**base, **(env or {})})
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
     _, err = p.communicate(timeout=120)
+    if arm64(args):  # qemu-user's own line about the guest's death, which a native run has not
+        err = "".join(x for x in err.splitlines(True) if not x.startswith("qemu: uncaught target signal"))
     return p.returncode, p.pid, err
 
 
-def read_dump(tool, dump):
-    show = subprocess.run([str(tool), "show", str(dump)], capture_output=True, text=True, timeout=120)
+def read_dump(tool, dump, args=()):
+    show = subprocess.run(tool_argv(args, tool, "show", dump), capture_output=True, text=True, timeout=120)
     assert show.returncode == 0, show.stderr
-    js = subprocess.run([str(tool), "json", str(dump)], capture_output=True, text=True, timeout=120)
+    js = subprocess.run(tool_argv(args, tool, "json", dump), capture_output=True, text=True, timeout=120)
     assert js.returncode == 0, js.stderr
     return show.stdout, json.loads(js.stdout)
 
@@ -116,12 +142,12 @@ def installed(request, tmp_path_factory):
     args = BUILDS[request.param]
     destdir = tmp_path_factory.mktemp(f"destdir-{request.param}")
     make(*args, "install", f"PREFIX={PREFIX}", f"DESTDIR={destdir}")
-    build = ROOT / next((a[2:] for a in args if a.startswith("B=")), "build")
+    build = ROOT / next((a[2:] for a in args if a.startswith("B=")), "build/arm64" if arm64(args) else "build")
     return destdir, args, build
 
 
 def test_install_writes_the_library_header_pc_tool_and_man_page(installed):
-    destdir, _, build = installed
+    destdir, args, build = installed
     version = header_version()
     major = version.split(".")[0]
     p = PREFIX.lstrip("/")
@@ -147,16 +173,22 @@ def test_install_writes_the_library_header_pc_tool_and_man_page(installed):
     assert (destdir / p / "include" / "lastgasp.h").read_bytes() == (ROOT / "reporter" / "lastgasp.h").read_bytes()
     assert (destdir / p / "bin" / "lastgasp").read_bytes() == (build / "lastgasp").read_bytes()
     assert (destdir / p / "share/man/man1/lastgasp.1").read_bytes() == (build / "lastgasp.1").read_bytes()
+    # The build's architecture, and one man page for all: it is made from the help table on this machine.
+    machine = "AArch64" if arm64(args) else "X86-64"
+    for f in (lib / f"liblastgasp.so.{version}", destdir / p / "bin" / "lastgasp"):
+        head = subprocess.run(["readelf", "-h", str(f)], capture_output=True, text=True, check=True).stdout
+        assert re.search(rf"Machine:\s+.*{machine}", head), (f, head)
+    assert (destdir / p / "share/man/man1/lastgasp.1").read_bytes() == (ROOT / "build/lastgasp.1").read_bytes()
 
 
 def test_versions_agree(installed, tmp_path):
     """pkg-config's version, the header's macros, lastgasp_version() of the installed library, the installed tool's
     --version and its man page, the file name and the SONAME: one version, the header's."""
-    destdir, _, _ = installed
+    destdir, args, _ = installed
     version = header_version()
     assert pkg_config(destdir, "--modversion") == version
-    tool = subprocess.run([str(destdir / PREFIX.lstrip("/") / "bin" / "lastgasp"), "--version"], capture_output=True,
-                          text=True, timeout=30)
+    tool = subprocess.run(tool_argv(args, destdir / PREFIX.lstrip("/") / "bin" / "lastgasp", "--version"),
+                          capture_output=True, text=True, timeout=30)
     assert tool.returncode == 0 and tool.stdout == f"lastgasp {version}\n", (tool.returncode, tool.stdout)
     man = (destdir / PREFIX.lstrip("/") / "share/man/man1/lastgasp.1").read_text()
     assert re.search(rf'^\.TH LASTGASP 1 .*"lastgasp {re.escape(version)}"', man, re.M), man[:300]
@@ -164,8 +196,9 @@ def test_versions_agree(installed, tmp_path):
     src.write_text('#include <lastgasp.h>\n#include <stdio.h>\n'
                    'int main(void) { printf("%s %d.%d.%d %s\\n", LASTGASP_VERSION, LASTGASP_VERSION_MAJOR, '
                    'LASTGASP_VERSION_MINOR, LASTGASP_VERSION_PATCH, lastgasp_version()); return 0; }\n')
-    exe = cc_against(destdir, src, tmp_path / "version")
-    out = subprocess.run([str(exe)], capture_output=True, text=True, timeout=30, check=True).stdout.split()
+    exe = cc_against(destdir, src, tmp_path / "version", cc_of(args))
+    argv, env = runnable(args, [str(exe)], dict(os.environ))
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=True, env=env).stdout.split()
     assert out == [version] * 3
 
 
@@ -180,12 +213,12 @@ def test_pkg_config_links_the_static_library(installed):
 
 
 def test_readme_example_crashes_into_a_dump_the_installed_tool_reads(installed, tmp_path):
-    destdir, _, _ = installed
+    destdir, args, _ = installed
     example = readme_c_example()
     assert example.count('"/var/crash"') == 1, "the example's dump directory is expected once, as a string"
     # As written: it compiles and links against the installed header and library, and nothing else.
     (tmp_path / "as_written.c").write_text(example)
-    exe = cc_against(destdir, tmp_path / "as_written.c", tmp_path / "as_written")
+    exe = cc_against(destdir, tmp_path / "as_written.c", tmp_path / "as_written", cc_of(args))
     libs, _ = needed(exe)
     assert not [n for n in libs if "lastgasp" in n], libs
 
@@ -195,19 +228,20 @@ def test_readme_example_crashes_into_a_dump_the_installed_tool_reads(installed, 
     dumps.mkdir()
     (tmp_path / "crash.c").write_text(example.replace('"/var/crash"', f'"{dumps}"'))
     (tmp_path / "off.c").write_text(example.replace('"/var/crash"', f'"{tmp_path}/missing"'))
-    crash = cc_against(destdir, tmp_path / "crash.c", tmp_path / "crash")
-    off = cc_against(destdir, tmp_path / "off.c", tmp_path / "off")
+    crash = cc_against(destdir, tmp_path / "crash.c", tmp_path / "crash", cc_of(args))
+    off = cc_against(destdir, tmp_path / "off.c", tmp_path / "off", cc_of(args))
 
-    rc_off, _, err_off = run_dies([str(off)])
+    rc_off, _, err_off = run_dies([str(off)], args=args)
     assert err_off.startswith("lastgasp: ") and err_off.count("\n") == 1 and not list(dumps.iterdir())
-    rc, pid, err = run_dies([str(crash)])
+    rc, pid, err = run_dies([str(crash)], args=args)
     assert rc_off == rc == -signal.SIGABRT, (rc_off, err_off, rc, err)
     [dump] = list(dumps.iterdir())
-    assert dump.name.startswith(f"crash-{pid}-") and dump.name.endswith(".dmp")
+    comm = A.QEMU if arm64(args) else "crash"  # the process's name: under qemu-user, qemu's
+    assert dump.name.startswith(f"{comm}-{pid}-") and dump.name.endswith(".dmp")
     assert f"dump: {dump}" in err  # the one line at crash time, which names the file
 
     tool = destdir / PREFIX.lstrip("/") / "bin" / "lastgasp"
-    text, js = read_dump(tool, dump)
+    text, js = read_dump(tool, dump, args)
     assert js["pid"] == pid and js["signal"]["name"] == "SIGABRT"
     [crashed] = [t for t in js["threads"] if t.get("crashed")]
     functions = [f.get("function") for f in crashed["frames"]]
@@ -217,19 +251,19 @@ def test_readme_example_crashes_into_a_dump_the_installed_tool_reads(installed, 
 
 
 def test_installed_shared_library_preloads_by_its_soname(installed, tmp_path):
-    destdir, _, _ = installed
+    destdir, args, _ = installed
     src = tmp_path / "plain.c"
     src.write_text("#include <stdlib.h>\nint main(void) { abort(); }\n")
     plain = tmp_path / "plain"
-    subprocess.run(["cc", "-o", str(plain), str(src)], check=True, timeout=120)
+    subprocess.run([cc_of(args), "-o", str(plain), str(src)], check=True, timeout=120)
     lib = destdir / PREFIX.lstrip("/") / "lib" / f"liblastgasp.so.{header_version().split('.')[0]}"
     dumps = tmp_path / "dumps"
     dumps.mkdir()
-    rc_without, _, _ = run_dies([str(plain)])
-    rc, pid, err = run_dies([str(plain)], env={"LD_PRELOAD": str(lib), "LASTGASP_DIR": str(dumps)})
+    rc_without, _, _ = run_dies([str(plain)], args=args)
+    rc, pid, err = run_dies([str(plain)], env={"LD_PRELOAD": str(lib), "LASTGASP_DIR": str(dumps)}, args=args)
     assert rc_without == rc == -signal.SIGABRT, err
     [dump] = list(dumps.iterdir())
-    _, js = read_dump(destdir / PREFIX.lstrip("/") / "bin" / "lastgasp", dump)
+    _, js = read_dump(destdir / PREFIX.lstrip("/") / "bin" / "lastgasp", dump, args)
     assert js["pid"] == pid and js["signal"]["name"] == "SIGABRT"
 
 

@@ -7,6 +7,8 @@
     go_traceback  the Go runtime's crash output, parsed (a command too: see its docstring)
     go_fidelity   a dump's goroutines against that traceback
     browser       headless Chromium for the html pages
+    arm64         what make ARCH=arm64 builds, run under qemu-user: the crash programs and the arm64 tool
+    foreign       a dump written by another writer (Breakpad's client)
 
 Helpers of one suite alone stay beside it (tests/ship/bugsink.py, crashserver.py).
 """

@@ -43,15 +43,17 @@ def _needed(path):
 
 
 def _libraries(binaries):
-    """The C library files the binaries need, transitively, from the sysroot (the loader among them)."""
+    """The library files the binaries need, transitively, from the sysroot (the loader among them): the C library's
+    in lib/, the others' (the tool's minizip, libcurl, libdw) in usr/lib/."""
     libdir = SYSROOT / "lib/aarch64-linux-gnu"
+    libdirs = (libdir, SYSROOT / "usr/lib/aarch64-linux-gnu")
     todo, found = [n for b in binaries for n in _needed(b)], {"ld-linux-aarch64.so.1": libdir / "ld-linux-aarch64.so.1"}
     while todo:
         name = todo.pop()
         if name in found:
             continue
-        path = libdir / name
-        assert path.exists(), f"{name}: not in {libdir}"
+        path = next((d / name for d in libdirs if (d / name).exists()), libdir / name)
+        assert path.exists(), f"{name}: not in {' or '.join(map(str, libdirs))}"
         found[name] = path
         todo += _needed(path.resolve())
     return found
@@ -89,7 +91,8 @@ def boot(runs, files, work, timeout=1800):
         dst = root / guest.lstrip("/")
         dst.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(Path(host).resolve(), dst)
-    for name, path in _libraries(list(files.values())).items():
+    elves = [h for h in files.values() if Path(h).read_bytes()[:4] == b"\x7fELF"]  # not the data files (dumps)
+    for name, path in _libraries(elves).items():
         shutil.copy(path.resolve(), root / "lib/aarch64-linux-gnu" / name)
     (root / "lib/ld-linux-aarch64.so.1").symlink_to("aarch64-linux-gnu/ld-linux-aarch64.so.1")
     (root / "init").write_text(_script(runs))

@@ -9,7 +9,7 @@ from pylib import readers as R
 from bugsink import Bugsink
 
 # One project per test that counts events, so that counts are exact.
-PROJECTS = ("raw", "symbols", "bundle", "watch", "goevents", "gocost")
+PROJECTS = ("raw", "symbols", "bundle", "watch", "goevents", "gocost", "arm64")
 
 
 @pytest.fixture(scope="session")
