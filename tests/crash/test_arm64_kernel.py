@@ -18,7 +18,6 @@ The arm64 unit tests run there too (ss_clone_run with the helper's flags among t
 lastgasp as without, and every goroutine of the runtime's traceback in the dump.
 """
 import importlib.util
-import os
 import signal
 import subprocess
 import tempfile
@@ -26,6 +25,7 @@ from pathlib import Path
 
 import pytest
 
+from pylib import arm64
 from pylib import armvm
 from pylib import go_fidelity as fidelity
 from pylib import go_traceback as gotb
@@ -65,13 +65,6 @@ def _load(name, path):
 matrix = _load("capture_matrix_arm64_kernel", ROOT / "tests/go/test_capture_matrix.py")
 
 
-def _go_build(folder, out, tags=()):
-    env = dict(os.environ, CGO_ENABLED="1", GOARCH="arm64", CC="aarch64-linux-gnu-gcc")
-    p = subprocess.run(["go", "build", *tags, "-o", str(out), "."], cwd=folder, env=env, capture_output=True,
-                       text=True, timeout=900)
-    assert p.returncode == 0, p.stderr[-3000:]
-
-
 def _crasher_env(binary, lastgasp, tripwire):
     env = {"PATH": "/bin", R.SECRET_NAME: R.SECRET}
     if lastgasp:
@@ -104,11 +97,11 @@ def vm():
         runs.append((f"unit-{unit.replace('/', '-')}", ["/bin/sh", "-c", f"exec /lg/unit/{unit} 1>&2"],
                      {"PATH": "/bin"}))
     for prog, (folder, args, way) in GO_PROGRAMS.items():
-        _go_build(folder, work / prog)
+        arm64.go_build(folder, work / prog)
         files[f"/lg/{prog}"] = work / prog
         runs.append((f"{prog}-without", [f"/lg/{prog}", *args], {"PATH": "/bin"}))
         if way == "goshim":
-            _go_build(folder, work / f"{prog}-goshim", ["-tags", "goshim"])
+            arm64.go_build(folder, work / f"{prog}-goshim", "-tags", "goshim")
             files[f"/lg/{prog}-goshim"] = work / f"{prog}-goshim"
             argv, env = [f"/lg/{prog}-goshim", *args], {"PATH": "/bin", "LASTGASP_DIR": "dumps"}
         else:
