@@ -48,6 +48,21 @@ ARM64_SYSROOT ?= $(LASTGASP_TOOLS)/arm64-sysroot
 TOOL_SYSROOT := --sysroot=$(ARM64_SYSROOT)
 TOOL_SYSROOT_READY := $(ARM64_SYSROOT)/.ready
 endif
+# The kernel's uapi headers the musl builds reach through build/<musl dir>/kinc: the machine's, or the cross
+# toolchain's for arm64 (package linux-libc-dev-arm64-cross).
+KINC_DIR := /usr/include
+KINC_ASM := /usr/include/x86_64-linux-gnu/asm
+# make ARCH=arm64 LIBC=musl: the arm64 musl library (Alpine on arm64) into build/arm64-musl/, with
+# aarch64-linux-gnu-gcc driven by a specs file of its own: Debian's arm64 musl-gcc.specs (musl-dev:arm64, in the
+# arm64 tree of tests/tools/arm64_sysroot.sh) with its paths moved into that tree. The loader named in what it
+# links stays /lib/ld-musl-aarch64.so.1, Alpine's; under qemu-user, -L <tree> finds it.
+ifeq ($(ARCH)-$(LIBC),arm64-musl)
+B := build/arm64-musl
+MUSL_SPECS := $(CURDIR)/$(B)/musl-gcc.specs
+CC := aarch64-linux-gnu-gcc -specs=$(MUSL_SPECS)
+KINC_DIR := /usr/aarch64-linux-gnu/include
+KINC_ASM := /usr/aarch64-linux-gnu/include/asm
+endif
 # A packager's CC, CPPFLAGS, CFLAGS and LDFLAGS are honoured (GNU conventions), in this order on every compile:
 #   -I. and the project's defaults (-O2 -g and the warnings): a packager's flags, which come after, override them
 #   $(CPPFLAGS) $(CFLAGS)
@@ -55,7 +70,7 @@ endif
 #   last, so that no packager's flag (-fstack-protector-strong, -fbuiltin, -flto, -fomit-frame-pointer) undoes them
 # and $(CFLAGS) $(LDFLAGS) before the required link flags (-z now) on every link. The tests build with them too.
 # Flags only GCC has are given when the compiler takes them (cc_flag), so that `make CC=clang` builds everything.
-cc_flag = $(shell $(CC) -Werror $(1) -x c -c /dev/null -o /dev/null >/dev/null 2>&1 && echo $(1))
+cc_flag = $(shell $(filter-out -specs=%,$(CC)) -Werror $(1) -x c -c /dev/null -o /dev/null >/dev/null 2>&1 && echo $(1))
 CFLAGS_BASE := -I. -O2 -g -Wall -Wextra -Werror $(CPPFLAGS) $(CFLAGS) -std=c11 -D_GNU_SOURCE \
                -fno-omit-frame-pointer -fPIC
 ifeq ($(ARCH),arm64)
@@ -146,10 +161,27 @@ all: $(B)/liblastgasp.so $(B)/liblastgasp.a $(B)/lastgasp $(B)/lastgasp.1
 
 $(B)/kinc/.done:
 	@mkdir -p $(B)/kinc
-	ln -sfn /usr/include/linux $(B)/kinc/linux
-	ln -sfn /usr/include/asm-generic $(B)/kinc/asm-generic
-	ln -sfn /usr/include/x86_64-linux-gnu/asm $(B)/kinc/asm
+	ln -sfn $(KINC_DIR)/linux $(B)/kinc/linux
+	ln -sfn $(KINC_DIR)/asm-generic $(B)/kinc/asm-generic
+	ln -sfn $(KINC_ASM) $(B)/kinc/asm
 	touch $@
+
+ifdef MUSL_SPECS
+# The package's specs name /usr/include/aarch64-linux-musl and /usr/lib/aarch64-linux-musl; the tree keeps libc.so
+# (the loader itself) apart, under lib/aarch64-linux-musl, searched first: ld takes the first folder holding either
+# libc.so or libc.a, and libc.a would be copied into liblastgasp.so. Every compile and link needs the specs.
+# cc1 gets -mno-outline-atomics for every program built with it (the tests', cgo's): the cross compiler's libgcc.a
+# is glibc's, its atomics helpers call glibc's __getauxval, which musl does not have.
+$(MUSL_SPECS): $(TOOL_SYSROOT_READY)
+	@mkdir -p $(dir $@)
+	sed -e 's|/usr/include/aarch64-linux-musl|$(ARM64_SYSROOT)&|g' \
+	    -e 's|-L/usr/lib/aarch64-linux-musl|-L$(ARM64_SYSROOT)/lib/aarch64-linux-musl -L$(ARM64_SYSROOT)/usr/lib/aarch64-linux-musl|' \
+	    -e 's| /usr/lib/aarch64-linux-musl/| $(ARM64_SYSROOT)/usr/lib/aarch64-linux-musl/|g' \
+	    -e '/^%(cc1_cpu)/s|$$| -mno-outline-atomics|' \
+	    $(ARM64_SYSROOT)/usr/lib/aarch64-linux-musl/musl-gcc.specs >$@.tmp
+	mv $@.tmp $@
+$(B)/kinc/.done $(SAFE_OBJ) $(INSTALL_OBJ) $(PRELOAD_OBJ): $(MUSL_SPECS)
+endif
 
 $(B)/obj/%.o: %.c $(HEADERS) $(MUSL_KINC)
 	@mkdir -p $(dir $@)
@@ -352,6 +384,21 @@ musl-test-bins: $(T)/crasher $(T)/crasher_linked $(T)/tripwire.so $(T)/cgocrash 
 $(T)/gopanic: tests/crash/gopanic/main.go tests/crash/gopanic/go.mod
 	@mkdir -p $(T)
 	cd tests/crash/gopanic && CGO_ENABLED=1 go build -o ../../../$@ .
+ifdef MUSL_SPECS
+# arm64 musl: the Go programs for GOARCH=arm64, and goshim's way in too: tests/go/matrix without and with
+# -tags goshim, both linked by the musl compiler (-linkmode=external: Go would link the plain one itself, for glibc).
+# goshim's C reaches the kernel's headers as the library's does (kinc; on Alpine, the linux-headers package).
+export GOARCH := arm64
+export CGO_CFLAGS := $(CGO_CFLAGS) -isystem $(CURDIR)/$(B)/kinc
+musl-test-bins: $(T)/matrix $(T)/matrix_goshim
+$(T)/matrix: $(wildcard tests/go/matrix/*.go tests/go/matrix/*.c) tests/go/matrix/go.mod
+	@mkdir -p $(T)
+	cd tests/go/matrix && CGO_ENABLED=1 go build -ldflags=-linkmode=external -o ../../../$@ .
+$(T)/matrix_goshim: $(wildcard tests/go/matrix/*.go tests/go/matrix/*.c) tests/go/matrix/go.mod \
+                    $(wildcard goshim/*.go goshim/*/*.go) $(SAFE_SRC) $(INSTALL_SRC) $(HEADERS) $(MUSL_KINC)
+	@mkdir -p $(T)
+	cd tests/go/matrix && CGO_ENABLED=1 go build -tags goshim -ldflags=-linkmode=external -o ../../../$@ .
+endif
 else
 musl-test-bins:
 	$(MAKE) LIBC=musl all musl-test-bins
