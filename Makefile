@@ -386,18 +386,18 @@ $(T)/gopanic: tests/crash/gopanic/main.go tests/crash/gopanic/go.mod
 	cd tests/crash/gopanic && CGO_ENABLED=1 go build -o ../../../$@ .
 ifdef MUSL_SPECS
 # arm64 musl: the Go programs for GOARCH=arm64, and goshim's way in too: tests/go/matrix without and with
-# -tags goshim, both linked by the musl compiler (-linkmode=external: Go would link the plain one itself, for glibc).
+# -tags goshim, both linked by the musl compiler (the program's own C makes cgo link externally, with CC).
 # goshim's C reaches the kernel's headers as the library's does (kinc; on Alpine, the linux-headers package).
 export GOARCH := arm64
 export CGO_CFLAGS := $(CGO_CFLAGS) -isystem $(CURDIR)/$(B)/kinc
 musl-test-bins: $(T)/matrix $(T)/matrix_goshim
 $(T)/matrix: $(wildcard tests/go/matrix/*.go tests/go/matrix/*.c) tests/go/matrix/go.mod
 	@mkdir -p $(T)
-	cd tests/go/matrix && CGO_ENABLED=1 go build -ldflags=-linkmode=external -o ../../../$@ .
+	cd tests/go/matrix && CGO_ENABLED=1 go build -o ../../../$@ .
 $(T)/matrix_goshim: $(wildcard tests/go/matrix/*.go tests/go/matrix/*.c) tests/go/matrix/go.mod \
                     $(wildcard goshim/*.go goshim/*/*.go) $(SAFE_SRC) $(INSTALL_SRC) $(HEADERS) $(MUSL_KINC)
 	@mkdir -p $(T)
-	cd tests/go/matrix && CGO_ENABLED=1 go build -tags goshim -ldflags=-linkmode=external -o ../../../$@ .
+	cd tests/go/matrix && CGO_ENABLED=1 go build -tags goshim -o ../../../$@ .
 endif
 else
 musl-test-bins:

@@ -145,6 +145,22 @@ def test_arm64_musl_glibc_only_scenario_says_so():
         R.cleanup(run_)
 
 
+def test_arm64_musl_dump_under_qemu_says_what_qemu_took():
+    """What qemu-user changes in a dump (test_arm64.py's list), on musl too, so that it is known rather than taken
+    for the arm64 musl library's doing: qemu's thread names, no helper task (qemu refuses the clone; the report
+    runs on the crashing thread and the notes say so); the watchdog's real-time signal is there."""
+    r = run("thread_null")
+    try:
+        assert r.death == ("signal", signal.SIGSEGV) and len(r.dumps) == 1, r.stderr
+        j = R.read_lastgasp(r.dumps[0])["json"]
+        assert {t["name"] for t in j["threads"]} == {"qemu-aarch64"}, [t["name"] for t in j["threads"]]
+        notes = j["notes"] or ""
+        assert "no helper task for the report (clone failed)" in notes, notes
+        assert "no watchdog timer" not in notes, notes
+    finally:
+        R.cleanup(r)
+
+
 def test_arm64_musl_handler_symbols():
     """tests/check_symbols.sh on the arm64 musl objects: the allow-list, the exports, BIND_NOW."""
     p = subprocess.run(["bash", "tests/check_symbols.sh"], cwd=R.ROOT, capture_output=True, text=True, timeout=600,
