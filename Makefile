@@ -175,7 +175,7 @@ ifdef MUSL_SPECS
 $(MUSL_SPECS): $(TOOL_SYSROOT_READY)
 	@mkdir -p $(dir $@)
 	sed -e 's|/usr/include/aarch64-linux-musl|$(ARM64_SYSROOT)&|g' \
-	    -e 's|-L/usr/lib/aarch64-linux-musl|-L$(ARM64_SYSROOT)/lib/aarch64-linux-musl -L$(ARM64_SYSROOT)/usr/lib/aarch64-linux-musl|' \
+	    -e 's|-L\(/usr/lib/aarch64-linux-musl\)|-L$(ARM64_SYSROOT)/lib/aarch64-linux-musl -L$(ARM64_SYSROOT)\1|' \
 	    -e 's| /usr/lib/aarch64-linux-musl/| $(ARM64_SYSROOT)/usr/lib/aarch64-linux-musl/|g' \
 	    -e '/^%(cc1_cpu)/s|$$| -mno-outline-atomics|' \
 	    $(ARM64_SYSROOT)/usr/lib/aarch64-linux-musl/musl-gcc.specs >$@.tmp
@@ -216,8 +216,8 @@ $(B)/liblastgasp.so: $(B)/$(LIB_SONAME)
 
 ifeq ($(ARCH),arm64)
 $(TOOL_SYSROOT_READY):
-	@echo "make ARCH=arm64: the tool links Debian's arm64 libraries, which are not in $(ARM64_SYSROOT):" \
-	    "run ARCH=arm64 bash tests/tools/deps.sh build" >&2; exit 1
+	@echo "make ARCH=arm64: the tool (LIBC=musl: the library) links Debian's arm64 libraries, which are not in" \
+	    "$(ARM64_SYSROOT): run ARCH=arm64 bash tests/tools/deps.sh build" >&2; exit 1
 endif
 ifeq ($(LIBC),musl)
 $(TOOL_SYSROOT_READY):
