@@ -4,20 +4,22 @@ tree of tests/tools/arm64_sysroot.sh), loaded into programs built the same way, 
 and with lastgasp (`qemu-aarch64 -L <that tree>`, where /lib/ld-musl-aarch64.so.1 is musl's loader):
 
   - the C crash matrix (tests/crash/crasher.c, preloaded and linked with the arm64 musl liblastgasp.a): the same
-    death and core presence as without lastgasp, no malloc or lock after the crash (the tripwire), one dump that
-    Breakpad, rust-minidump, LLDB and the amd64 `lastgasp json` read with the announced signal, address, thread
-    and first crasher frame (pylib's check_readers, as test_arm64.py), arm64 registers, musl's loader among the
-    modules;
+    death, core presence and stderr (lastgasp's line aside) as without lastgasp, no malloc or lock after the crash
+    (the tripwire), one dump that Breakpad, rust-minidump, LLDB and the amd64 `lastgasp json` read with the
+    announced signal, address, thread and first crasher frame (pylib's check_readers, as test_arm64.py), arm64
+    registers, musl's loader among the modules. The aborts inside musl's libc are held to that too: on arm64 all
+    four readers name the crashing function there (test_musl.py's amd64 exception, IN_MUSL_LIBC, is not needed);
   - Go for GOARCH=arm64 with the same compiler (cgo, so dynamically linked against musl): a fault in C and a panic
     with the library preloaded (test_musl.py's cases), and goshim's way in (tests/go/matrix -tags goshim), each
     ending as without lastgasp, goshim's dump against the runtime's own traceback.
 
-What qemu-user cannot reproduce, or arm64 does not do, is test_arm64.py's LIMITS, asserted here too, on musl; the
-glibc-only scenario is test_musl.py's. The musl libc of the arm64 tree has no unwind tables and no frame pointers
-in raise/abort, as on amd64: the scenarios that fault inside it are held as test_musl.py holds them (IN_MUSL_LIBC).
+What qemu-user cannot reproduce, or arm64 does not do, is test_arm64.py's: its LIMITS (seccomp, a division by zero)
+asserted here too, on musl, and what qemu changes in a dump (no helper task, qemu's thread names); the glibc-only
+scenario is test_musl.py's.
 """
 import importlib.util
 import os
+import re
 import signal
 import shutil
 import subprocess
@@ -48,10 +50,12 @@ def _load(name, path):
     return mod
 
 
-# pylib's qemu runner, on the tree that holds musl's loader; the arm64 suite's death check and limits, and the musl
-# suite's lists and Go helpers (modules loaded by path under their own names: their tests are not collected twice).
+# pylib's qemu runner, on the tree that holds musl's loader; the arm64 suite's death check and limits, the musl
+# suite's lists and Go helpers, the C matrix's annotations (modules loaded by path under their own names: their
+# tests are not collected twice).
 arm = _load("arm64_for_musl", HERE / "test_arm64.py")
 musl = _load("musl_for_arm64", HERE / "test_musl.py")
+crash_matrix = _load("crash_matrix_for_arm64_musl", HERE / "test_crash_matrix.py")
 matrix = _load("capture_matrix_arm64_musl", HERE.parent / "go/test_capture_matrix.py")
 qemu = partial(A.wrap, sysroot=TREE)
 
@@ -69,6 +73,16 @@ def arm64_musl_build():
 def run(scenario, lastgasp=True, binary="crasher", tripwire=True):
     return R.run_crasher(scenario, lastgasp=lastgasp, binary=binary, tripwire=tripwire, tests=AMT, lib=AMLIB,
                          wrap=qemu, timeout=120)
+
+
+def same_stderr(without, with_lg):
+    """stderr with lastgasp is stderr without it plus lastgasp's own lines: numbers (tids, addresses) aside, the
+    crasher's and qemu's lines are the same, in the same order. The one line that depends on lastgasp being there,
+    the annotations scenario's verdict on the API (without lastgasp there is no API to answer), is left out."""
+    def norm(text):
+        return [re.sub(r"0x[0-9a-f]+|\d+", "N", l) for l in text.splitlines()
+                if not l.startswith(("lastgasp: ", "crasher: annotation errors "))]
+    assert norm(with_lg.stderr) == norm(without.stderr), (without.stderr, with_lg.stderr)
 
 
 def test_arm64_musl_artifacts_are_arm64_musl():
@@ -95,6 +109,7 @@ def test_arm64_musl_scenario(scenario):
     with_lg = run(scenario, binary=binary, tripwire=extra.get("tripwire", True))
     try:
         arm.check_same_death(without, with_lg)
+        same_stderr(without, with_lg)
         assert with_lg.death == ("signal", sig), with_lg.stderr
         assert len(with_lg.dumps) == 1, f"{len(with_lg.dumps)} dumps; stderr:\n{with_lg.stderr}"
         ann = with_lg.announced()
@@ -111,6 +126,10 @@ def test_arm64_musl_scenario(scenario):
         assert set(crashed["registers"]) >= {"pc", "sp", "fp", "lr", "x0", "x28", "cpsr"}
         if scenario == "user_handler":
             assert "user handler ran" in with_lg.stderr and "user handler ran" in without.stderr
+        if scenario == "annotations":
+            assert "crasher: annotation errors OK" in with_lg.stderr, with_lg.stderr
+            assert j["annotations"] == crash_matrix.ANNOTATIONS, j["annotations"]
+            assert R.read_rust_annotations(with_lg.dumps[0]) == crash_matrix.ANNOTATIONS
         if scenario == "threads500":
             assert views["rust-minidump"]["thread_count"] >= 501 and len(j["threads"]) >= 501
             # qemu's own thread (a host thread in /proc/self/task) is the one that may not answer (test_arm64.py).
@@ -131,6 +150,7 @@ def test_arm64_musl_limit(scenario):
     try:
         assert without.death == death, f"{scenario}: {why}; but it died {without.death}\n{without.stderr}"
         arm.check_same_death(without, with_lg)
+        same_stderr(without, with_lg)
         assert not with_lg.dumps, with_lg.stderr
     finally:
         R.cleanup(without)
