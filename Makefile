@@ -4,6 +4,7 @@
 #   make LIBC=musl  build/musl/liblastgasp.so and .a for musl (Alpine) with Debian's musl-gcc (package musl-tools),
 #               and build/musl/lastgasp, a static tool (its libraries: `LIBC=musl bash tests/tools/deps.sh build`)
 #   make ARCH=arm64 build/arm64/liblastgasp.so, .a and the tool for linux/arm64 with Debian's aarch64-linux-gnu-gcc
+#   make ARCH=arm64 LIBC=musl  build/arm64-musl/liblastgasp.so and .a (no tool) for musl on arm64 (Alpine)
 #   make install [PREFIX=/usr/local] [DESTDIR=]   and make uninstall (README.md, "Install"); CC=clang works
 #   make demo   crash a sample program with the library loaded and render the dump
 #   make test   every test (installs what it needs first: see tests/tools/deps.sh)
@@ -157,7 +158,12 @@ DEBUGINFO_OBJ := $(DEBUGINFO_SRC:%.c=$(B)/host/%.o)
 PPROF_OBJ := $(PPROF_SRC:%.c=$(B)/host/%.o)
 HEADERS := $(wildcard sigsafe/*.h sigsafe/*/*.h formats/*/*.h reporter/*.h reporter/*/*.h)
 
+ifdef MUSL_SPECS
+# arm64 musl: the library only; the glibc or the static musl tool reads its dumps.
+all: $(B)/liblastgasp.so $(B)/liblastgasp.a
+else
 all: $(B)/liblastgasp.so $(B)/liblastgasp.a $(B)/lastgasp $(B)/lastgasp.1
+endif
 
 $(B)/kinc/.done:
 	@mkdir -p $(B)/kinc
@@ -219,7 +225,7 @@ $(TOOL_SYSROOT_READY):
 	@echo "make ARCH=arm64: the tool (LIBC=musl: the library) links Debian's arm64 libraries, which are not in" \
 	    "$(ARM64_SYSROOT): run ARCH=arm64 bash tests/tools/deps.sh build" >&2; exit 1
 endif
-ifeq ($(LIBC),musl)
+ifeq ($(LIBC)-$(ARCH),musl-amd64)
 $(TOOL_SYSROOT_READY):
 	@echo "make LIBC=musl: the tool links minizip, zlib and libcurl built for musl, which are not in $(MUSL_DEPS):" \
 	    "run LIBC=musl bash tests/tools/deps.sh build" >&2; exit 1
@@ -258,10 +264,12 @@ install: all
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
 	    -e 's|@VERSION@|$(LIB_VERSION)|' reporter/lastgasp.pc.in >$(B)/lastgasp.pc
 	$(INSTALL) -m 644 $(B)/lastgasp.pc "$(DESTDIR)$(PKGCONFIGDIR)"
+ifndef MUSL_SPECS
 	$(INSTALL) -d "$(DESTDIR)$(BINDIR)"
 	$(INSTALL) -m 755 $(B)/lastgasp "$(DESTDIR)$(BINDIR)"
 	$(INSTALL) -d "$(DESTDIR)$(MANDIR)/man1"
 	$(INSTALL) -m 644 $(B)/lastgasp.1 "$(DESTDIR)$(MANDIR)/man1"
+endif
 
 uninstall:
 	rm -f "$(DESTDIR)$(LIBDIR)/liblastgasp.so.$(LIB_VERSION)" "$(DESTDIR)$(LIBDIR)/$(LIB_SONAME)" \

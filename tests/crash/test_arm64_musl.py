@@ -18,6 +18,7 @@ asserted here too, on musl, and what qemu changes in a dump (no helper task, qem
 scenario is test_musl.py's.
 """
 import importlib.util
+import json
 import os
 import re
 import signal
@@ -177,6 +178,32 @@ def test_arm64_musl_dump_under_qemu_says_what_qemu_took():
         notes = j["notes"] or ""
         assert "no helper task for the report (clone failed)" in notes, notes
         assert "no watchdog timer" not in notes, notes
+    finally:
+        R.cleanup(r)
+
+
+def test_arm64_musl_dump_read_by_the_static_musl_tool():
+    """No arm64 musl tool is built: the amd64 ones read the dumps. The static musl tool (build/musl/lastgasp, the
+    one that runs in any image) prints what the glibc tool prints with LASTGASP_DEBUGINFO=off, byte for byte, for
+    show, json and html (test_musl_tool.py's comparison, on an arm64 musl dump)."""
+    p = subprocess.run(["make", "-s", "LIBC=musl", "build/musl/lastgasp"], cwd=R.ROOT, capture_output=True,
+                       text=True, timeout=1800)
+    assert p.returncode == 0, p.stdout + p.stderr
+    r = run("thread_null")
+    try:
+        assert len(r.dumps) == 1, r.stderr
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("LASTGASP_", "DEBUGINFOD"))}
+        env["LASTGASP_DEBUGINFO"] = "off"
+        said = {}
+        for cmd in ("show", "json", "html"):
+            out = [subprocess.run([str(cli), cmd, str(r.dumps[0])], capture_output=True, env=env, timeout=60)
+                   for cli in (R.ROOT / "build/musl/lastgasp", R.CLI)]
+            assert out[0].returncode == out[1].returncode == 0, (out[0].stderr, out[1].stderr)
+            assert (out[0].stdout, out[0].stderr) == (out[1].stdout, out[1].stderr), cmd
+            said[cmd] = out[0].stdout.decode()
+        j = json.loads(said["json"])
+        assert j["system"]["arch"] == "arm64" and j["signal"]["name"] == "SIGSEGV", j["system"]
+        assert r.announced()["function"] in said["show"], said["show"]
     finally:
         R.cleanup(r)
 
