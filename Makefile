@@ -4,6 +4,7 @@
 #   make LIBC=musl  build/musl/liblastgasp.so and .a for musl (Alpine) with Debian's musl-gcc (package musl-tools),
 #               and build/musl/lastgasp, a static tool (its libraries: `LIBC=musl bash tests/tools/deps.sh build`)
 #   make ARCH=arm64 build/arm64/liblastgasp.so, .a and the tool for linux/arm64 with Debian's aarch64-linux-gnu-gcc
+#   make ARCH=arm64 LIBC=musl  build/arm64-musl/liblastgasp.so and .a (no tool) for musl on arm64 (Alpine)
 #   make install [PREFIX=/usr/local] [DESTDIR=]   and make uninstall (README.md, "Install"); CC=clang works
 #   make demo   crash a sample program with the library loaded and render the dump
 #   make test   every test (installs what it needs first: see tests/tools/deps.sh)
@@ -48,6 +49,21 @@ ARM64_SYSROOT ?= $(LASTGASP_TOOLS)/arm64-sysroot
 TOOL_SYSROOT := --sysroot=$(ARM64_SYSROOT)
 TOOL_SYSROOT_READY := $(ARM64_SYSROOT)/.ready
 endif
+# The kernel's uapi headers the musl builds reach through build/<musl dir>/kinc: the machine's, or the cross
+# toolchain's for arm64 (package linux-libc-dev-arm64-cross).
+KINC_DIR := /usr/include
+KINC_ASM := /usr/include/x86_64-linux-gnu/asm
+# make ARCH=arm64 LIBC=musl: the arm64 musl library (Alpine on arm64) into build/arm64-musl/, with
+# aarch64-linux-gnu-gcc driven by a specs file of its own: Debian's arm64 musl-gcc.specs (musl-dev:arm64, in the
+# arm64 tree of tests/tools/arm64_sysroot.sh) with its paths moved into that tree. The loader named in what it
+# links stays /lib/ld-musl-aarch64.so.1, Alpine's; under qemu-user, -L <tree> finds it.
+ifeq ($(ARCH)-$(LIBC),arm64-musl)
+B := build/arm64-musl
+MUSL_SPECS := $(CURDIR)/$(B)/musl-gcc.specs
+CC := aarch64-linux-gnu-gcc -specs=$(MUSL_SPECS)
+KINC_DIR := /usr/aarch64-linux-gnu/include
+KINC_ASM := /usr/aarch64-linux-gnu/include/asm
+endif
 # A packager's CC, CPPFLAGS, CFLAGS and LDFLAGS are honoured (GNU conventions), in this order on every compile:
 #   -I. and the project's defaults (-O2 -g and the warnings): a packager's flags, which come after, override them
 #   $(CPPFLAGS) $(CFLAGS)
@@ -55,7 +71,7 @@ endif
 #   last, so that no packager's flag (-fstack-protector-strong, -fbuiltin, -flto, -fomit-frame-pointer) undoes them
 # and $(CFLAGS) $(LDFLAGS) before the required link flags (-z now) on every link. The tests build with them too.
 # Flags only GCC has are given when the compiler takes them (cc_flag), so that `make CC=clang` builds everything.
-cc_flag = $(shell $(CC) -Werror $(1) -x c -c /dev/null -o /dev/null >/dev/null 2>&1 && echo $(1))
+cc_flag = $(shell $(filter-out -specs=%,$(CC)) -Werror $(1) -x c -c /dev/null -o /dev/null >/dev/null 2>&1 && echo $(1))
 CFLAGS_BASE := -I. -O2 -g -Wall -Wextra -Werror $(CPPFLAGS) $(CFLAGS) -std=c11 -D_GNU_SOURCE \
                -fno-omit-frame-pointer -fPIC
 ifeq ($(ARCH),arm64)
@@ -142,14 +158,36 @@ DEBUGINFO_OBJ := $(DEBUGINFO_SRC:%.c=$(B)/host/%.o)
 PPROF_OBJ := $(PPROF_SRC:%.c=$(B)/host/%.o)
 HEADERS := $(wildcard sigsafe/*.h sigsafe/*/*.h formats/*/*.h reporter/*.h reporter/*/*.h)
 
+ifdef MUSL_SPECS
+# arm64 musl: the library only; the glibc or the static musl tool reads its dumps.
+all: $(B)/liblastgasp.so $(B)/liblastgasp.a
+else
 all: $(B)/liblastgasp.so $(B)/liblastgasp.a $(B)/lastgasp $(B)/lastgasp.1
+endif
 
 $(B)/kinc/.done:
 	@mkdir -p $(B)/kinc
-	ln -sfn /usr/include/linux $(B)/kinc/linux
-	ln -sfn /usr/include/asm-generic $(B)/kinc/asm-generic
-	ln -sfn /usr/include/x86_64-linux-gnu/asm $(B)/kinc/asm
+	ln -sfn $(KINC_DIR)/linux $(B)/kinc/linux
+	ln -sfn $(KINC_DIR)/asm-generic $(B)/kinc/asm-generic
+	ln -sfn $(KINC_ASM) $(B)/kinc/asm
 	touch $@
+
+ifdef MUSL_SPECS
+# The package's specs name /usr/include/aarch64-linux-musl and /usr/lib/aarch64-linux-musl; the tree keeps libc.so
+# (the loader itself) apart, under lib/aarch64-linux-musl, searched first: ld takes the first folder holding either
+# libc.so or libc.a, and libc.a would be copied into liblastgasp.so. Every compile and link needs the specs.
+# cc1 gets -mno-outline-atomics for every program built with it (the tests', cgo's): the cross compiler's libgcc.a
+# is glibc's, its atomics helpers call glibc's __getauxval, which musl does not have.
+$(MUSL_SPECS): $(TOOL_SYSROOT_READY)
+	@mkdir -p $(dir $@)
+	sed -e 's|/usr/include/aarch64-linux-musl|$(ARM64_SYSROOT)&|g' \
+	    -e 's|-L\(/usr/lib/aarch64-linux-musl\)|-L$(ARM64_SYSROOT)/lib/aarch64-linux-musl -L$(ARM64_SYSROOT)\1|' \
+	    -e 's| /usr/lib/aarch64-linux-musl/| $(ARM64_SYSROOT)/usr/lib/aarch64-linux-musl/|g' \
+	    -e '/^%(cc1_cpu)/s|$$| -mno-outline-atomics|' \
+	    $(ARM64_SYSROOT)/usr/lib/aarch64-linux-musl/musl-gcc.specs >$@.tmp
+	mv $@.tmp $@
+$(B)/kinc/.done $(SAFE_OBJ) $(INSTALL_OBJ) $(PRELOAD_OBJ): $(MUSL_SPECS)
+endif
 
 $(B)/obj/%.o: %.c $(HEADERS) $(MUSL_KINC)
 	@mkdir -p $(dir $@)
@@ -184,10 +222,10 @@ $(B)/liblastgasp.so: $(B)/$(LIB_SONAME)
 
 ifeq ($(ARCH),arm64)
 $(TOOL_SYSROOT_READY):
-	@echo "make ARCH=arm64: the tool links Debian's arm64 libraries, which are not in $(ARM64_SYSROOT):" \
-	    "run ARCH=arm64 bash tests/tools/deps.sh build" >&2; exit 1
+	@echo "make ARCH=arm64: the tool (LIBC=musl: the library) links Debian's arm64 libraries, which are not in" \
+	    "$(ARM64_SYSROOT): run ARCH=arm64 bash tests/tools/deps.sh build" >&2; exit 1
 endif
-ifeq ($(LIBC),musl)
+ifeq ($(LIBC)-$(ARCH),musl-amd64)
 $(TOOL_SYSROOT_READY):
 	@echo "make LIBC=musl: the tool links minizip, zlib and libcurl built for musl, which are not in $(MUSL_DEPS):" \
 	    "run LIBC=musl bash tests/tools/deps.sh build" >&2; exit 1
@@ -226,10 +264,12 @@ install: all
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
 	    -e 's|@VERSION@|$(LIB_VERSION)|' reporter/lastgasp.pc.in >$(B)/lastgasp.pc
 	$(INSTALL) -m 644 $(B)/lastgasp.pc "$(DESTDIR)$(PKGCONFIGDIR)"
+ifndef MUSL_SPECS
 	$(INSTALL) -d "$(DESTDIR)$(BINDIR)"
 	$(INSTALL) -m 755 $(B)/lastgasp "$(DESTDIR)$(BINDIR)"
 	$(INSTALL) -d "$(DESTDIR)$(MANDIR)/man1"
 	$(INSTALL) -m 644 $(B)/lastgasp.1 "$(DESTDIR)$(MANDIR)/man1"
+endif
 
 uninstall:
 	rm -f "$(DESTDIR)$(LIBDIR)/liblastgasp.so.$(LIB_VERSION)" "$(DESTDIR)$(LIBDIR)/$(LIB_SONAME)" \
@@ -352,6 +392,21 @@ musl-test-bins: $(T)/crasher $(T)/crasher_linked $(T)/tripwire.so $(T)/cgocrash 
 $(T)/gopanic: tests/crash/gopanic/main.go tests/crash/gopanic/go.mod
 	@mkdir -p $(T)
 	cd tests/crash/gopanic && CGO_ENABLED=1 go build -o ../../../$@ .
+ifdef MUSL_SPECS
+# arm64 musl: the Go programs for GOARCH=arm64, and goshim's way in too: tests/go/matrix without and with
+# -tags goshim, both linked by the musl compiler (the program's own C makes cgo link externally, with CC).
+# goshim's C reaches the kernel's headers as the library's does (kinc; on Alpine, the linux-headers package).
+export GOARCH := arm64
+export CGO_CFLAGS := $(CGO_CFLAGS) -isystem $(CURDIR)/$(B)/kinc
+musl-test-bins: $(T)/matrix $(T)/matrix_goshim
+$(T)/matrix: $(wildcard tests/go/matrix/*.go tests/go/matrix/*.c) tests/go/matrix/go.mod
+	@mkdir -p $(T)
+	cd tests/go/matrix && CGO_ENABLED=1 go build -o ../../../$@ .
+$(T)/matrix_goshim: $(wildcard tests/go/matrix/*.go tests/go/matrix/*.c) tests/go/matrix/go.mod \
+                    $(wildcard goshim/*.go goshim/*/*.go) $(SAFE_SRC) $(INSTALL_SRC) $(HEADERS) $(MUSL_KINC)
+	@mkdir -p $(T)
+	cd tests/go/matrix && CGO_ENABLED=1 go build -tags goshim -o ../../../$@ .
+endif
 else
 musl-test-bins:
 	$(MAKE) LIBC=musl all musl-test-bins

@@ -14,6 +14,7 @@
 #        LIBC=musl tests/check_symbols.sh   (a) to (c) for the musl build in build/musl/ (make LIBC=musl)
 #        ARCH=arm64 tests/check_symbols.sh  (a) to (d) for the arm64 build in build/arm64/ (make ARCH=arm64),
 #                                           read with aarch64-linux-gnu-nm, against the same allow-list ((d): goshim's arm64 units)
+#        ARCH=arm64 LIBC=musl tests/check_symbols.sh   (a) to (c) for build/arm64-musl/ (make ARCH=arm64 LIBC=musl)
 #        B=build/clang tests/check_symbols.sh   (a) to (c) for another build dir (make CC=clang B=build/clang)
 #        tests/check_symbols.sh --selftest  show that each check can fail, on small objects built in a temp dir
 # Exit status 0 when every check passes; otherwise 1, with every offending object and symbol named.
@@ -28,6 +29,7 @@ NM=nm
 if [[ $ARCH == arm64 ]]; then
     B=build/arm64
     NM=aarch64-linux-gnu-nm
+    [[ $LIBC == musl ]] && B=build/arm64-musl
 fi
 nm() { command "$NM" "$@"; }
 ALLOWLIST=tests/handler_allowlist.txt

@@ -22,6 +22,8 @@ LIBC=musl bash tests/check_symbols.sh
 echo "== arm64 (make ARCH=arm64): its promise checks; its crash matrix and unit tests run under qemu-user (test_arm64)"
 make -s arm64-test-bins
 ARCH=arm64 bash tests/check_symbols.sh
+make -s ARCH=arm64 LIBC=musl all musl-test-bins  # musl on arm64 (build/arm64-musl/, test_arm64_musl)
+ARCH=arm64 LIBC=musl bash tests/check_symbols.sh
 
 echo "== clang: the library, the tool and the unit tests built with clang into build/clang/ (make CC=clang), the"
 echo "   unit tests run, the symbol and glibc floor checks on its objects (its library and tool: tests/install)"
@@ -58,6 +60,7 @@ echo "   the glibc library on glibc 2.31 in a Debian 11 tree (test_glibc_floor);
 echo "   the C matrix on arm64 under qemu-user, with the arm64 unit tests (test_arm64), and again with two Go"
 echo "   programs on a real arm64 kernel booted in qemu-system (test_arm64_kernel); the arm64 tool against"
 echo "   the amd64 one, byte for byte, under qemu-user (test_arm64_tool, test_arm64_ship);"
+echo "   the C matrix, cgo programs and goshim on arm64 musl under qemu-user (test_arm64_musl);"
 echo "   make install into a staging tree, the gcc and clang builds, and the README's example built against it"
 python3 -m pytest -q -p no:cacheprovider tests/crash tests/ship tests/hardening tests/go tests/html tests/deploy \
     tests/install
