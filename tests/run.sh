@@ -12,6 +12,9 @@ bash tests/check.sh
 echo "== the unwinder against libunwind: the same frames on a generated chain, 4 build variants (tests/unwind)"
 make -s unwind-bins
 bash tests/unwind/run.sh
+echo "   and on arm64 (make ARCH=arm64 unwind-bins), under qemu-user with Debian's arm64 libunwind"
+make -s ARCH=arm64 unwind-bins
+ARCH=arm64 bash tests/unwind/run.sh
 
 echo "== the glibc floor (no symbol version above GLIBC_2.17); the musl build (make LIBC=musl) and its promise checks"
 bash tests/check_glibc_floor.sh
