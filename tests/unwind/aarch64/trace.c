@@ -24,7 +24,7 @@ const int unwdiff_trace_sig = SIGPROF;
  * that every part of a run is as likely to be stopped (UNWDIFF_SPREAD_NS overrides it). */
 #define SPREAD_NS 300000
 /* Samples taken per program (UNWDIFF_SAMPLES overrides it), and the runs of the chain that may take them. */
-#define SAMPLES 100
+#define SAMPLES 200
 #define MAX_RUNS 200000
 
 static timer_t g_timer;
