@@ -10,7 +10,7 @@ run=()
 dir=${UNWDIFF_DIR:-build/tests/unwind}
 if [ "${ARCH:-amd64}" = arm64 ]; then
   dir=${UNWDIFF_DIR:-build/arm64/tests/unwind}
-  sysroot=${ARM64_SYSROOT:-$HOME/.cache/lastgasp-tools/arm64-sysroot}
+  sysroot=${ARM64_SYSROOT:-${LASTGASP_TOOLS:-$HOME/.cache/lastgasp-tools}/arm64-sysroot}
   # qemu 7.2 calls it -singlestep; later versions -one-insn-per-tb.
   one=-singlestep
   qemu-aarch64 -h | grep -q -- -one-insn-per-tb && one=-one-insn-per-tb

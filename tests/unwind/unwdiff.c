@@ -750,8 +750,13 @@ int main(int argc, char **argv)
     }
     if (!traced) /* a scenario that did not run is not a pass */
         fail("%s: trace not run: %s cannot trace instructions from user space", variant, "this architecture");
-    printf("unwdiff %s: traced %lu instructions (%lu in libc, %lu in the dynamic loader, %lu PLT jumps), %lu distinct "
-           "pcs in the chain's functions\n", variant, g_traced, g_seen_libc, g_seen_ldso, g_seen_plt, g_nchain_pcs);
+#if defined(__aarch64__)
+    const char *how = "sampled";
+#else
+    const char *how = "traced";
+#endif
+    printf("unwdiff %s: %s %lu instructions (%lu in libc, %lu in the dynamic loader, %lu PLT jumps), %lu distinct "
+           "pcs in the chain's functions\n", variant, how, g_traced, g_seen_libc, g_seen_ldso, g_seen_plt, g_nchain_pcs);
     where_trampoline(variant);
     printf("unwdiff %s: allowed differences: %lu frames named by libunwind only (a symbol that does not contain the "
            "pc), %lu walks out of pc 0 where libunwind skips a frame, %lu walks out of PLT0 where libunwind's sp is 16 short, %lu walks through the lazy binder's short CFA\n",
