@@ -24,7 +24,7 @@ const int unwdiff_trace_sig = SIGPROF;
  * that every part of a run is as likely to be stopped (UNWDIFF_SPREAD_NS overrides it). */
 #define SPREAD_NS 300000
 /* Samples taken per program (UNWDIFF_SAMPLES overrides it), and the runs of the chain that may take them. */
-#define SAMPLES 200
+#define SAMPLES 300
 #define MAX_RUNS 200000
 
 static timer_t g_timer;
@@ -74,4 +74,40 @@ void unwdiff_trace_next(void)
         arm();
 }
 
-int unwdiff_trace_again(unsigned long runs) { return g_taken < g_samples && runs < MAX_RUNS; }
+/* The lazy binder runs in every run, not in the first only, so that the samples reach it as often as the rest:
+ * before each run the library's GOT slot for getppid gets back the value it had before its first call (PLT0's
+ * address, which sends the call to the loader's _dl_runtime_resolve), and unwdiff_plt_bind_late is set again.
+ * The slot is found from the code: the first bl in unwdiff_plt_call enters getppid's PLT stub, whose adrp x16 and
+ * ldr x17, [x16, #off] name it. The library is bound lazily and not linked -z now, so the slot is writable. */
+static uint64_t *g_slot, g_unbound;
+
+static uint32_t insn(uint64_t at) { return *(const uint32_t *)(uintptr_t)at; }
+
+static uint64_t *getppid_slot(void)
+{
+    uint64_t f = (uint64_t)(uintptr_t)&unwdiff_plt_call;
+    for (uint64_t at = f; at < f + 4 * 64; at += 4) {
+        uint32_t bl = insn(at);
+        if ((bl & 0xfc000000u) != 0x94000000u)
+            continue;
+        uint64_t stub = at + (uint64_t)((int64_t)((uint64_t)(bl & 0x03ffffffu) << 38) >> 36);
+        uint32_t adrp = insn(stub), ldr = insn(stub + 4);
+        if ((adrp & 0x9f00001fu) != 0x90000010u || (ldr & 0xffc003ffu) != 0xf9400211u)
+            return 0;
+        uint64_t imm = (uint64_t)((adrp >> 5) & 0x7ffffu) << 2 | ((adrp >> 29) & 3u);
+        uint64_t page = (stub & ~0xfffull) + (uint64_t)((int64_t)(imm << 43) >> 31);
+        return (uint64_t *)(uintptr_t)(page + ((ldr >> 10) & 0xfffu) * 8);
+    }
+    return 0;
+}
+
+int unwdiff_trace_again(unsigned long runs)
+{
+    if (runs == 0 && (g_slot = getppid_slot()) != 0)
+        g_unbound = *g_slot;
+    if (runs > 0 && g_slot) {
+        *g_slot = g_unbound;
+        unwdiff_plt_bind_late = 1;
+    }
+    return g_taken < g_samples && runs < MAX_RUNS;
+}
