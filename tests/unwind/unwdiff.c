@@ -141,8 +141,6 @@ static void unw_name(unw_cursor_t *c, struct frame *f, int exact)
     f->start = g_unw_names[slot].start;
 }
 
-/* libunwind: unw_init_local2 from uc (told that it is a signal frame when it is: its pc is then exact, not a
- * return address), one frame per unw_step until it returns 0 (the end) or less (an error). */
 /* pc is a signal trampoline (the test's own reading, as libunwind's is_signal_frame reads it): on aarch64
  * mov x8, #139; svc #0, on x86_64 mov $15, %rax; syscall. ss_memread: the pc may be anything. */
 static int at_sigreturn(uint64_t pc)
@@ -159,6 +157,8 @@ static int at_sigreturn(uint64_t pc)
 static sigjmp_buf g_lu_jb;
 static volatile int g_lu_active;
 
+/* libunwind: unw_init_local2 from uc (told that it is a signal frame when it is: its pc is then exact, not a
+ * return address), one frame per unw_step until it returns 0 (the end) or less (an error). */
 static void walk_libunwind(ucontext_t *uc, int signal_frame, struct walk *w)
 {
     unw_cursor_t c;
@@ -174,8 +174,10 @@ static void walk_libunwind(ucontext_t *uc, int signal_frame, struct walk *w)
     }
     g_lu_active = 1;
     /* aarch64's unw_context_t is a ucontext_t with a shorter __reserved area: its registers are the same. */
-    if (unw_init_local2(&c, (unw_context_t *)uc, signal_frame ? UNW_INIT_SIGNAL_FRAME : 0) < 0)
+    if (unw_init_local2(&c, (unw_context_t *)uc, signal_frame ? UNW_INIT_SIGNAL_FRAME : 0) < 0) {
+        g_lu_active = 0;
         return;
+    }
     int exact = signal_frame;
     while (w->n < MAX_FRAMES) {
         struct frame *f = &w->f[w->n++];
