@@ -12,9 +12,6 @@ bash tests/check.sh
 echo "== the unwinder against libunwind: the same frames on a generated chain, 4 build variants (tests/unwind)"
 make -s unwind-bins
 bash tests/unwind/run.sh
-echo "   and on arm64 (make ARCH=arm64 unwind-bins), under qemu-user with Debian's arm64 libunwind"
-make -s ARCH=arm64 unwind-bins
-ARCH=arm64 bash tests/unwind/run.sh
 
 echo "== the glibc floor (no symbol version above GLIBC_2.17); the musl build (make LIBC=musl) and its promise checks"
 bash tests/check_glibc_floor.sh
@@ -64,6 +61,7 @@ echo "   the C matrix on arm64 under qemu-user, with the arm64 unit tests (test_
 echo "   programs on a real arm64 kernel booted in qemu-system (test_arm64_kernel); the arm64 tool against"
 echo "   the amd64 one, byte for byte, under qemu-user (test_arm64_tool, test_arm64_ship);"
 echo "   the C matrix, cgo programs and goshim on arm64 musl under qemu-user (test_arm64_musl);"
+echo "   the unwinder against libunwind on the real arm64 kernel (test_arm64_kernel_unwind);"
 echo "   make install into a staging tree, the gcc and clang builds, and the README's example built against it"
 python3 -m pytest -q -p no:cacheprovider tests/crash tests/ship tests/hardening tests/go tests/html tests/deploy \
     tests/install
