@@ -20,8 +20,10 @@
 
 const int unwdiff_trace_sig = SIGPROF;
 
-/* The delays, drawn uniformly from (0, UNWDIFF_SPREAD_NS]: about one run of the chain under qemu -singlestep, so
- * that every part of a run is as likely to be stopped (UNWDIFF_SPREAD_NS overrides it). */
+/* The delays, drawn uniformly from (0, UNWDIFF_SPREAD_NS] (it overrides the default): mostly longer than the rest
+ * of the handler and its sigreturn, so that the chain moves on between samples; a delay that ends sooner gives
+ * a sample at the same pc again, harmless. How far apart the samples fall depends on the machine's speed, not
+ * where: they fall anywhere in a run. */
 #define SPREAD_NS 300000
 /* Samples taken per program (UNWDIFF_SAMPLES overrides it), and the runs of the chain that may take them. */
 #define SAMPLES 300
