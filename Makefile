@@ -543,16 +543,16 @@ unwind-bins: $(UNWDIFF_VARIANTS:%=$(UW)/unwdiff-%) $(UNWDIFF_VARIANTS:%=$(UW)/li
 $(UW)/stacks.c: tests/unwind/gen_stacks.py
 	@mkdir -p $(UW)
 	python3 $< > $@
-$(UW)/libunwdiff_plt-%.so: tests/unwind/plt_lib.c tests/unwind/unwdiff.h
+$(UW)/libunwdiff_plt-%.so: tests/unwind/plt_lib.c tests/unwind/unwdiff.h $(TOOL_SYSROOT_READY)
 	@mkdir -p $(UW)
-	$(CC) $(CRASHER_CFLAGS) $(call unwdiff_flags,$*) -shared -fPIC -Wl,-soname,$(notdir $@) -o $@ $<
+	$(CC) $(CRASHER_CFLAGS) $(TOOL_SYSROOT) $(call unwdiff_flags,$*) -shared -fPIC -Wl,-soname,$(notdir $@) -o $@ $<
 $(UW)/unwdiff-%: tests/unwind/unwdiff.c tests/unwind/$(ARCH_DIR)/trace.c $(UW)/stacks.c \
                  $(UW)/libunwdiff_plt-%.so $(UNWIND_OBJ) $(SIGSAFE_OBJ) $(HEADERS) tests/unwind/unwdiff.h
-	$(CC) $(CRASHER_CFLAGS) -Itests/unwind $(call unwdiff_flags,$*) -Wl,-z,now -Wl,-rpath,'$$ORIGIN' -o $@ \
+	$(CC) $(CRASHER_CFLAGS) $(TOOL_SYSROOT) -Itests/unwind $(call unwdiff_flags,$*) -Wl,-z,now -Wl,-rpath,'$$ORIGIN' -o $@ \
 	    tests/unwind/unwdiff.c tests/unwind/$(ARCH_DIR)/trace.c $(UW)/stacks.c $(UW)/libunwdiff_plt-$*.so \
 	    $(UNWIND_OBJ) $(SIGSAFE_OBJ) -lunwind -lpthread
 unwind-test: unwind-bins
-	bash tests/unwind/run.sh
+	ARCH=$(ARCH) bash tests/unwind/run.sh
 
 # The profile builder of `lastgasp pprof` and the crash-server event run on every input with a Go stream.
 FUZZ_PPROF_SRC := $(filter-out %/gzip.c %/write.c,$(PPROF_SRC))

@@ -189,6 +189,7 @@ int rep_cfi_step_sigreturn(struct rep_regs *r); /* r's frame is the trampoline's
 uint64_t rep_cfi_return_address(uint64_t ra); /* ra as a code address (aarch64: PAC bits off) */
 /* <arch>/unwind.c: the fallbacks' instruction decoding */
 int rep_bad_call_step(struct rep_regs *r);      /* pc outside any code after a call through a bad pointer */
+int rep_plt_step(struct rep_regs *r);           /* pc in a PLT stub that has no unwind table (aarch64), or 0 */
 uint64_t rep_call_target(uint64_t ret);         /* the function a direct call returning to ret enters, or 0 */
 
 /* symbols.c */

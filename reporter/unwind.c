@@ -121,6 +121,8 @@ uint32_t rep_unwind(const ucontext_t *uc, uint64_t stack_lo, uint64_t stack_hi, 
         trust = LG_TRUST_CFI;
         if (s == 0 && was_exact && rep_module_index(mods, nmods, r.v[REP_DW_PC]) < 0) {
             s = rep_bad_call_step(&r); /* the top frame's pc, or one a signal frame holds */
+        } else if (s == 0 && was_exact && rep_plt_step(&r)) {
+            s = 1; /* stopped in a PLT stub without unwind table (aarch64's): its caller is exact */
         } else if (s == 0) {
             /* No unwind tables for the pc. Go code keeps frame pointers; in other code of a module (musl's
              * libc) rbp is whatever the caller left there, so the checked scan goes first. */

@@ -61,6 +61,7 @@ echo "   the C matrix on arm64 under qemu-user, with the arm64 unit tests (test_
 echo "   programs on a real arm64 kernel booted in qemu-system (test_arm64_kernel); the arm64 tool against"
 echo "   the amd64 one, byte for byte, under qemu-user (test_arm64_tool, test_arm64_ship);"
 echo "   the C matrix, cgo programs and goshim on arm64 musl under qemu-user (test_arm64_musl);"
+echo "   the unwinder against libunwind on the real arm64 kernel (test_arm64_kernel_unwind);"
 echo "   make install into a staging tree, the gcc and clang builds, and the README's example built against it"
 python3 -m pytest -q -p no:cacheprovider tests/crash tests/ship tests/hardening tests/go tests/html tests/deploy \
     tests/install

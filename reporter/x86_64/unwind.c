@@ -19,6 +19,13 @@ int rep_bad_call_step(struct rep_regs *r)
     return 1;
 }
 
+/* GNU ld writes unwind tables for x86_64's PLT stubs (.eh_frame covers .plt): nothing to recognise here. */
+int rep_plt_step(struct rep_regs *r)
+{
+    (void)r;
+    return 0;
+}
+
 /* The function a direct call (e8 rel32) that returns to ret enters, followed through one PLT stub
  * (ff 25: jmp through the GOT, possibly after endbr64 and a bnd prefix) to the function itself; 0 when the
  * bytes before ret are not such a call. */

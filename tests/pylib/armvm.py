@@ -42,15 +42,16 @@ def _needed(path):
     return [l.split("[")[1].rstrip("]") for l in out.splitlines() if "(NEEDED)" in l]
 
 
-def _libraries(binaries):
+def _libraries(binaries, provided=()):
     """The library files the binaries need, transitively, from the sysroot (the loader among them): the C library's
-    in lib/, the others' (the tool's minizip, libcurl, libdw) in usr/lib/."""
+    in lib/, the others' (the tool's minizip, libcurl, libdw, libunwind) in usr/lib/; names in provided come with
+    the programs."""
     libdir = SYSROOT / "lib/aarch64-linux-gnu"
     libdirs = (libdir, SYSROOT / "usr/lib/aarch64-linux-gnu")
     todo, found = [n for b in binaries for n in _needed(b)], {"ld-linux-aarch64.so.1": libdir / "ld-linux-aarch64.so.1"}
     while todo:
         name = todo.pop()
-        if name in found:
+        if name in found or name in provided:
             continue
         path = next((d / name for d in libdirs if (d / name).exists()), libdir / name)
         assert path.exists(), f"{name}: not in {' or '.join(map(str, libdirs))}"
@@ -92,7 +93,7 @@ def boot(runs, files, work, timeout=1800):
         dst.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(Path(host).resolve(), dst)
     elves = [h for h in files.values() if Path(h).read_bytes()[:4] == b"\x7fELF"]  # not the data files (dumps)
-    for name, path in _libraries(elves).items():
+    for name, path in _libraries(elves, {Path(g).name for g in files}).items():
         shutil.copy(path.resolve(), root / "lib/aarch64-linux-gnu" / name)
     (root / "lib/ld-linux-aarch64.so.1").symlink_to("aarch64-linux-gnu/ld-linux-aarch64.so.1")
     (root / "init").write_text(_script(runs))

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <ucontext.h>
+#include <unistd.h>
 
 #include "../../reporter/rep.h"
 #include "check.h"
@@ -362,6 +363,60 @@ static void test_walk_scan_out_of_code_without_tables(void)
     CHECK(index_of(g_scan_names, g_scan_n, "main") > leaf + 1);
 }
 
+#if defined(__aarch64__)
+/* A thread stopped in a PLT stub. GNU ld writes no unwind table for aarch64's .plt, and the stubs leave sp and x30
+ * alone: the caller is x30's at the same sp, or 16 bytes higher in the header stub (PLT0) after its stp x16, x30,
+ * [sp, #-16]!. plt_caller's call of getppid goes through its stub, found from the bl in plt_caller's code. The
+ * stack holds nothing but zeros, so nothing else (the scan, the frame pointer) could find plt_caller. */
+__attribute__((noinline)) int plt_caller(void) { return (int)getppid() + g_sink; }
+
+static uint32_t code_at(uint64_t at) { return *(const volatile uint32_t *)(uintptr_t)at; }
+
+static int is_plt_stub(uint64_t at)
+{
+    return (code_at(at) & 0x9f00001fu) == 0x90000010u && code_at(at + 12) == 0xd61f0220u; /* adrp x16 .. br x17 */
+}
+
+static void walk_from_plt(uint64_t pc, uint64_t sp, uint64_t lr, const char *what, uint64_t want_sp)
+{
+    ucontext_t uc;
+    const char *names[8];
+    struct lg_frame_record fr[8];
+    getcontext(&uc);
+    UC_PC(uc) = pc;
+    UC_SP(uc) = sp;
+    UC_LR(uc) = lr;
+    UC_FP(uc) = 0;
+    int n = walk(&uc, names, 8, fr);
+    CHECK_MSG(n >= 2 && fr[1].pc == lr && strcmp(names[1], "plt_caller") == 0, "%s: %d frames", what, n);
+    CHECK_MSG(n >= 2 && fr[1].sp == want_sp, "%s: caller's sp %#lx, not %#lx", what, n >= 2 ? (unsigned long)fr[1].sp : 0ul,
+              (unsigned long)want_sp);
+}
+
+static void test_walk_out_of_plt_stub(void)
+{
+    static uint64_t zeros[64];
+    uint64_t f = (uint64_t)(uintptr_t)&plt_caller, bl = 0;
+    for (uint64_t at = f; at < f + 128 && !bl; at += 4)
+        if ((code_at(at) & 0xfc000000u) == 0x94000000u)
+            bl = at;
+    CHECK_MSG(bl != 0, "%s", "no bl in plt_caller");
+    if (!bl)
+        return;
+    uint64_t stub = bl + (uint64_t)((int64_t)((uint64_t)(code_at(bl) & 0x03ffffffu) << 38) >> 36), plt0 = 0;
+    CHECK_MSG(is_plt_stub(stub), "plt_caller's bl at %#lx does not enter a PLT stub", (unsigned long)bl);
+    for (uint64_t at = stub; at >= stub - 64 * 16 && !plt0; at -= 16) /* the stubs follow PLT0's 32 bytes */
+        if (code_at(at) == 0xa9bf7bf0u && is_plt_stub(at + 4))
+            plt0 = at;
+    CHECK_MSG(plt0 != 0, "%s", "no PLT0 before the stub");
+    uint64_t sp = (uint64_t)(uintptr_t)&zeros[16];
+    for (int i = 0; i < 4; i++) /* each instruction of the stub */
+        walk_from_plt(stub + 4 * (uint64_t)i, sp, bl + 4, "in the stub", sp);
+    walk_from_plt(plt0, sp, bl + 4, "at PLT0's stp", sp);
+    walk_from_plt(plt0 + 8, sp, bl + 4, "in PLT0 after its stp", sp + 16);
+}
+#endif
+
 int main(void)
 {
     ss_memread_init(0);
@@ -370,6 +425,7 @@ int main(void)
     test_walk_through_signal_frame();
 #if defined(__aarch64__)
     test_walk_through_signed_return_address();
+    test_walk_out_of_plt_stub();
 #endif
     test_walk_garbage_stack();
     test_walk_thread_ends();

@@ -36,8 +36,8 @@ def link(i, shape, rnd, out):
     names = [f]
     if shape == "plain":
         size = rnd.choice([8, 24, 72, 200])
-        w("__attribute__((noinline)) int %s(int x)\n{\n    volatile char pad[%d];\n    pad[x %% %d] = (char)x;\n"
-          "    int r = %s(x + 1);\n    return r + pad[(x + 1) %% %d];\n}\n" % (f, size, size, nxt, size))
+        w("__attribute__((noinline)) int %s(int x)\n{\n    volatile char pad[%d];\n    pad[(unsigned)x %% %d] = (char)x;\n"
+          "    int r = %s(x + 1);\n    return r + pad[(unsigned)(x + 1) %% %d];\n}\n" % (f, size, size, nxt, size))
     elif shape == "bigframe":
         size = rnd.choice([5000, 20000])
         w("__attribute__((noinline)) int %s(int x)\n{\n    volatile char big[%d];\n    big[0] = (char)x;\n"

@@ -11,12 +11,12 @@ volatile int unwdiff_plt_bind_late;
 __attribute__((noinline)) int unwdiff_plt_call(int (*cb)(int), int x)
 {
     volatile char buf[48];
-    buf[x % 48] = (char)x;
+    buf[(unsigned)x % 48] = (char)x; /* x may be negative: buf[-k] would hit the frame record on aarch64 */
     if (unwdiff_plt_bind_late) {
         /* The library's first call of getppid: its PLT slot goes through the dynamic loader's lazy binder. */
         unwdiff_plt_bind_late = 0;
         buf[0] = (char)(getppid() == 0);
     }
     int r = cb(x + 1);
-    return r + buf[(x + 1) % 48];
+    return r + buf[(unsigned)(x + 1) % 48];
 }

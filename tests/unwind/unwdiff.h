@@ -26,5 +26,11 @@ extern volatile int unwdiff_plt_bind_late;
  * cannot trace from user space (the trace scenario is then reported as not run, never as passed). */
 int unwdiff_trace(int on);
 extern const int unwdiff_trace_sig;
+/* Where the architecture cannot trace each instruction, it samples instead (aarch64/trace.c: a timer): the chain
+ * then runs again while unwdiff_trace_again(runs done) says so (once where every instruction is traced), and the
+ * handler of unwdiff_trace_sig calls unwdiff_trace_next() when its walks are done (the sampler arms its next
+ * sample there). */
+int unwdiff_trace_again(unsigned long runs);
+void unwdiff_trace_next(void);
 
 #endif
