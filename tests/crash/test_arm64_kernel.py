@@ -17,7 +17,6 @@ The arm64 unit tests run there too (ss_clone_run with the helper's flags among t
 (preloaded: a panic, a fault in C through cgo; goshim: a fault in C): exit 2 and the runtime's own report with
 lastgasp as without, and every goroutine of the runtime's traceback in the dump.
 """
-import importlib.util
 import signal
 import subprocess
 import tempfile
@@ -31,6 +30,7 @@ from pylib import go_fidelity as fidelity
 from pylib import go_traceback as gotb
 from pylib import readers as R
 from pylib import scenarios as S
+from pylib import suites
 
 ROOT = R.ROOT
 ARM = ROOT / "build/arm64"
@@ -55,14 +55,7 @@ SCENARIOS = {k: v for k, v in S.SCENARIOS.items() if k not in LIMITS and k not i
 UNITS = sorted("sigsafe/" + p.stem for p in (ROOT / "tests/unit/sigsafe").glob("test_*.c")) + ["test_unwind"]
 
 
-def _load(name, path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-matrix = _load("capture_matrix_arm64_kernel", ROOT / "tests/go/test_capture_matrix.py")
+matrix = suites.load("capture_matrix_arm64_kernel", ROOT / "tests/go/test_capture_matrix.py")
 
 
 def _crasher_env(binary, lastgasp, tripwire):

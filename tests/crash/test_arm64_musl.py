@@ -17,7 +17,6 @@ What qemu-user cannot reproduce, or arm64 does not do, is test_arm64.py's: its L
 asserted here too, on musl, and what qemu changes in a dump (no helper task, qemu's thread names); the glibc-only
 scenario is test_musl.py's.
 """
-import importlib.util
 import json
 import os
 import re
@@ -35,6 +34,7 @@ from pylib import go_fidelity as fidelity
 from pylib import go_traceback as gotb
 from pylib import readers as R
 from pylib import scenarios as S
+from pylib import suites
 
 HERE = Path(__file__).resolve().parent
 AM = R.ROOT / "build/arm64-musl"
@@ -44,20 +44,13 @@ TREE = A.SYSROOT
 LOADER = "/lib/ld-musl-aarch64.so.1"
 
 
-def _load(name, path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 # pylib's qemu runner, on the tree that holds musl's loader; the arm64 suite's death check and limits, the musl
 # suite's lists and Go helpers, the C matrix's annotations (modules loaded by path under their own names: their
 # tests are not collected twice).
-arm = _load("arm64_for_musl", HERE / "test_arm64.py")
-musl = _load("musl_for_arm64", HERE / "test_musl.py")
-crash_matrix = _load("crash_matrix_for_arm64_musl", HERE / "test_crash_matrix.py")
-matrix = _load("capture_matrix_arm64_musl", HERE.parent / "go/test_capture_matrix.py")
+arm = suites.load("arm64_for_musl", HERE / "test_arm64.py")
+musl = suites.load("musl_for_arm64", HERE / "test_musl.py")
+crash_matrix = suites.load("crash_matrix_for_arm64_musl", HERE / "test_crash_matrix.py")
+matrix = suites.load("capture_matrix_arm64_musl", HERE.parent / "go/test_capture_matrix.py")
 qemu = partial(A.wrap, sysroot=TREE)
 
 SCENARIOS = {k: v for k, v in S.SCENARIOS.items() if k not in arm.LIMITS and k not in musl.GLIBC_ONLY}

@@ -16,7 +16,6 @@ the arm64 library preloaded (build/arm64/liblastgasp.so, `make ARCH=arm64`).
 qemu-user changes the dump as tests/crash/test_arm64.py asserts (no helper task, qemu's thread names, qemu's
 own thread not answering the capture signal); nothing here depends on those, and no scenario is skipped.
 """
-import importlib.util
 import json
 import os
 import shutil
@@ -30,6 +29,7 @@ import pytest
 from pylib import go_fidelity as fidelity
 from pylib import go_traceback as gotb
 from pylib import readers as R
+from pylib import suites
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -38,15 +38,8 @@ CLI = ROOT / "build/lastgasp"
 SYSROOT = "/usr/aarch64-linux-gnu"
 
 
-def _load(name, path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 # The capture matrix's normalization of the runtime's report (a test module, loaded by path).
-matrix = _load("capture_matrix_arm64", HERE / "test_capture_matrix.py")
+matrix = suites.load("capture_matrix_arm64", HERE / "test_capture_matrix.py")
 
 # program: (the signal lastgasp reports, the first frame of the crashing thread inside the program, or None
 # when that is the runtime's raise, which only a Go-aware reader names).

@@ -9,6 +9,8 @@
     browser       headless Chromium for the html pages
     arm64         what make ARCH=arm64 builds, run under qemu-user: the crash programs and the arm64 tool
     foreign       a dump written by another writer (Breakpad's client)
+    armvm         an arm64 machine with a real kernel (qemu-system), running programs in one boot
+    suites        another suite's test module, loaded by path for what it defines
 
 Helpers of one suite alone stay beside it (tests/ship/bugsink.py, crashserver.py).
 """
