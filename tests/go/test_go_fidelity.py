@@ -273,3 +273,23 @@ def test_unsupported_go_version_gives_a_native_dump_that_says_why(tmp_path):
     assert j["go"] is None
     assert "go1.21.13 is not supported" in j["notes"], j["notes"]
     assert any(t["crashed"] and t["frames"] for t in j["threads"])
+
+
+def _goroutine(frames, status="waiting", reason="GC worker (active)"):
+    return {"id": 22, "status": status, "wait_reason": reason,
+            "frames": [{"function": f, "file": "x.go", "line": 1} for f in frames]}
+
+
+def test_compare_leaves_vdso_frames_to_timing():
+    """fidelity.compare's one allowance (VDSO_CALLERS): a goroutine the runtime printed from its M's vDSO call on
+    the system stack may have other frames in the dump; any other difference of a parked goroutine is reported."""
+    dump = {"goroutines": [_goroutine(["runtime.systemstack_switch", "runtime.gcBgMarkWorker", "runtime.goexit"])]}
+    vdso = _goroutine(["runtime.nanotime", "runtime.suspendG", "runtime.markroot", "runtime.systemstack"])
+    assert fidelity.compare([vdso], dump, 1) == []
+    for frames in (["runtime.suspendG", "runtime.markroot", "runtime.systemstack"],  # not in a vDSO call
+                   ["runtime.nanotime", "runtime.suspendG", "runtime.gcBgMarkWorker"]):  # not the system stack
+        problems = fidelity.compare([_goroutine(frames)], dump, 1)
+        assert len(problems) == 1 and "frames differ" in problems[0], problems
+    other = _goroutine(["runtime.nanotime", "runtime.systemstack"], reason="GC worker (idle)")
+    assert fidelity.compare([other], dump, 1) == ["goroutine 22: status 'GC worker (active)', the runtime says "
+                                                  "'GC worker (idle)'"]
