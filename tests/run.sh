@@ -57,11 +57,10 @@ echo "   (screenshots in build/test-artifacts/); upload and watch against Bugsin
 echo "   the hardening suite (hostile environments, each with and without lastgasp); the C matrix and Go"
 echo "   programs on musl (test_musl); the static musl tool against the glibc tool (test_musl_tool);"
 echo "   the glibc library on glibc 2.31 in a Debian 11 tree (test_glibc_floor);"
-echo "   the C matrix on arm64 under qemu-user, with the arm64 unit tests (test_arm64), and again with two Go"
-echo "   programs on a real arm64 kernel booted in qemu-system (test_arm64_kernel); the arm64 tool against"
-echo "   the amd64 one, byte for byte, under qemu-user (test_arm64_tool, test_arm64_ship);"
-echo "   the C matrix, cgo programs and goshim on arm64 musl under qemu-user (test_arm64_musl);"
-echo "   the unwinder against libunwind on the real arm64 kernel (test_arm64_kernel_unwind);"
+echo "   the C matrix on arm64 under qemu-user, with the arm64 unit tests (test_arm64), and again on a real"
+echo "   arm64 kernel booted in qemu-system, with the unit tests, the unwinder against libunwind and Go programs"
+echo "   both ways in (test_arm64_kernel); the arm64 tool against the amd64 one, byte for byte, under qemu-user"
+echo "   (test_arm64_tool, test_arm64_ship); the C matrix, cgo programs and goshim on arm64 musl (test_arm64_musl);"
 echo "   make install into a staging tree, the gcc and clang builds, and the README's example built against it"
 python3 -m pytest -q -p no:cacheprovider tests/crash tests/ship tests/hardening tests/go tests/html tests/deploy \
     tests/install

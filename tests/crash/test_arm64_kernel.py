@@ -13,7 +13,8 @@ linked), and must:
     helper task (its notes say nothing of a failed clone), with the program's own thread names, and every
     thread's registers (the capture signal answered).
 
-The arm64 unit tests run there too (ss_clone_run with the helper's flags among them), and Go programs both ways in
+The arm64 unit tests run there too (ss_clone_run with the helper's flags among them), the unwinder against
+libunwind (through the vDSO's signal trampoline), and Go programs both ways in
 (preloaded: a panic, a fault in C through cgo; goshim: a fault in C): exit 2 and the runtime's own report with
 lastgasp as without, and every goroutine of the runtime's traceback in the dump.
 """
@@ -51,6 +52,14 @@ SLOW = {"threads500"}
 SCENARIOS = {k: v for k, v in S.SCENARIOS.items() if k not in LIMITS and k not in SLOW}
 
 
+# The unwinder against libunwind (tests/unwind/README.md), whose run.sh samples 300 instructions per variant under
+# qemu-user -singlestep: here the signal handlers return to the vDSO's __kernel_rt_sigreturn, not to qemu-user's
+# own trampoline page, and the sampler's timer is the kernel's. The emulated machine takes an interrupt only
+# between translation blocks, so its samples reach fewer distinct pcs: fewer of them, for the trampoline's sake.
+UW = ARM / "tests/unwind"
+UNWDIFF_VARIANTS = ("O0-fp", "O0-nofp", "O2-fp", "O2-nofp")
+UNWDIFF_SAMPLES = 100
+
 # test_arm64.py's unit tests of the architecture's code, here without qemu-user's limits (the helper task's clone).
 UNITS = sorted("sigsafe/" + p.stem for p in (ROOT / "tests/unit/sigsafe").glob("test_*.c")) + ["test_unwind"]
 
@@ -74,7 +83,7 @@ def _crasher_env(binary, lastgasp, tripwire):
 @pytest.fixture(scope="module")
 def vm():
     """One boot that runs everything; its console is kept in the work folder."""
-    for args in (["ARCH=arm64", "all", "arm64-test-bins"], ["all"]):
+    for args in (["ARCH=arm64", "all", "arm64-test-bins", "unwind-bins"], ["all"]):
         p = subprocess.run(["make", "-s", *args], cwd=ROOT, capture_output=True, text=True, timeout=900)
         assert p.returncode == 0, p.stdout + p.stderr
     work = Path(tempfile.mkdtemp(prefix="lastgasp-arm64-kernel-"))
@@ -89,6 +98,11 @@ def vm():
         files[f"/lg/unit/{unit}"] = AT / "unit" / unit
         runs.append((f"unit-{unit.replace('/', '-')}", ["/bin/sh", "-c", f"exec /lg/unit/{unit} 1>&2"],
                      {"PATH": "/bin"}))
+    for v in UNWDIFF_VARIANTS:
+        prog, lib = f"unwdiff-{v}", f"libunwdiff_plt-{v}.so"
+        files.update({f"/lg/{prog}": UW / prog, f"/lg/{lib}": UW / lib})
+        runs.append((prog, ["/bin/sh", "-c", f"exec /lg/{prog} {v} 1>&2"],
+                     {"PATH": "/bin", "UNWDIFF_SAMPLES": str(UNWDIFF_SAMPLES)}))
     for prog, (folder, args, way) in GO_PROGRAMS.items():
         arm64.go_build(folder, work / prog)
         files[f"/lg/{prog}"] = work / prog
@@ -173,6 +187,18 @@ def test_arm64_kernel_unit(vm, unit):
     _, results, _ = vm
     r = results[f"unit-{unit.replace('/', '-')}"]
     assert r.death == ("exit", 0) and " 0 failed" in r.stderr, r.stderr[-3000:]
+
+
+@pytest.mark.parametrize("variant", UNWDIFF_VARIANTS)
+def test_arm64_kernel_unwdiff(vm, variant):
+    _, results, _ = vm
+    out = results[f"unwdiff-{variant}"].stderr
+    # The program's own verdict: every stack the same but for the allowed differences, every check held.
+    assert results[f"unwdiff-{variant}"].status == 0, out[-6000:]
+    assert f"unwdiff {variant}: sampled {UNWDIFF_SAMPLES} instructions" in out, out[-3000:]
+    # The handlers return to the vDSO (lastgasp's module name for it: linux-gate.so), and both walks climb through
+    # it (the program compared them).
+    assert "in linux-gate.so; both walks climb through it" in out, out[-3000:]
 
 
 @pytest.mark.parametrize("prog", sorted(GO_PROGRAMS))
