@@ -62,5 +62,5 @@ echo "   arm64 kernel booted in qemu-system, with the unit tests, the unwinder a
 echo "   both ways in (test_arm64_kernel); the arm64 tool against the amd64 one, byte for byte, under qemu-user"
 echo "   (test_arm64_tool, test_arm64_ship); the C matrix, cgo programs and goshim on arm64 musl (test_arm64_musl);"
 echo "   make install into a staging tree, the gcc and clang builds, and the README's example built against it"
-python3 -m pytest -q -p no:cacheprovider tests/crash tests/ship tests/hardening tests/go tests/html tests/deploy \
+python3 -m pytest -q -p no:cacheprovider --durations=15 tests/crash tests/ship tests/hardening tests/go tests/html tests/deploy \
     tests/install
