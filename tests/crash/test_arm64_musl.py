@@ -304,12 +304,7 @@ def test_arm64_musl_goshim(scenario):
         assert "main.main" in [f["function"] for f in crashed["frames"]], crashed["frames"]
         assert full.death == ("exit", 2) and len(full.dumps) == 1, full.stderr[-3000:]
         fgo = R.read_lastgasp(full.dumps[0])["json"]["go"]
-        # The runtime's own background goroutines (created by runtime.*: cleanups, finalizers, GC workers) are
-        # left out, as test_capture_matrix's normalization leaves them out: on a fault in C the dump comes first
-        # and the runtime prints later, and under qemu one of them was seen parking in between (1 run in 25:
-        # runnable in runtime.runCleanups in the dump, 'cleanup wait' in the runtime's traceback).
-        tb = [g for g in gotb.parse_goroutines(full.stderr) if g["id"] == fgo["crashing_goroutine"]
-              or not (g["created_by"] or {}).get("function", "").startswith("runtime.")]
+        tb = fidelity.without_runtime_background(gotb.parse_goroutines(full.stderr), fgo["crashing_goroutine"])
         assert any(g["id"] == fgo["crashing_goroutine"] and g["frames"] for g in tb), full.stderr[-3000:]
         problems = fidelity.compare(tb, fgo, fgo["crashing_goroutine"])
         assert not problems, "\n".join(problems[:10])
