@@ -17,9 +17,9 @@
  * A frame's caller is at sp + pcsp(pc): on amd64 +8 more, the return address the call pushed just
  * below it; on arm64 the return address is the lr the frame's prologue saved at 0(sp), or still in
  * the lr register for the innermost frame before its prologue (pcsp 0), as unwinder.resolveInternal
- * reads it (usesLR). Return addresses are looked up at pc-1 except above a call the runtime injects at a pc (runtime.sigpanic,
- * runtime.asyncPreempt, runtime.debugCallV2: unwinder.next's injectedCall), whose caller's pc is
- * the interrupted instruction itself.
+ * reads it (usesLR). Return addresses are looked up at pc-1 except above a call the runtime injects
+ * at a pc (runtime.sigpanic, runtime.asyncPreempt, runtime.debugCallV2: unwinder.next's injectedCall),
+ * whose caller's pc is the interrupted instruction itself.
  */
 #include "go_capture.h"
 
@@ -38,7 +38,8 @@
 struct pc_entry;
 
 struct gview {
-    uint64_t addr, stack_lo, stack_hi, m, sched_sp, sched_pc, sched_lr, syscallsp, syscallpc, goid, parent, gopc, lockedm;
+    uint64_t addr, stack_lo, stack_hi, m, sched_sp, sched_pc, sched_lr, syscallsp, syscallpc, goid, parent, gopc;
+    uint64_t lockedm;
     uint64_t waitsince;
     uint32_t status;
     uint8_t waitreason;

@@ -137,6 +137,7 @@ def test_arm64_kernel_scenario(vm, scenario):
     assert with_lg.death == without.death, f"death changed: {without.death} -> {with_lg.death}\n{with_lg.stderr}"
     assert bool(with_lg.cores) == bool(without.cores), (without.cores, with_lg.cores)
     assert "TRIPWIRE:" not in with_lg.stderr, with_lg.stderr
+    S.same_stderr(without, with_lg)
     ours = [l for l in with_lg.stderr.splitlines() if l.startswith("lastgasp:")]
     assert len(ours) == 1 and ours[0].startswith(f"lastgasp: {sig.name}"), with_lg.stderr
     assert len(with_lg.dumps) == 1, with_lg.stderr

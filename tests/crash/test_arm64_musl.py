@@ -19,7 +19,6 @@ scenario is test_musl.py's.
 """
 import json
 import os
-import re
 import signal
 import shutil
 import subprocess
@@ -69,16 +68,6 @@ def run(scenario, lastgasp=True, binary="crasher", tripwire=True):
                          wrap=qemu, timeout=120)
 
 
-def same_stderr(without, with_lg):
-    """stderr with lastgasp is stderr without it plus lastgasp's own lines: numbers (tids, addresses) aside, the
-    crasher's and qemu's lines are the same, in the same order. The one line that depends on lastgasp being there,
-    the annotations scenario's verdict on the API (without lastgasp there is no API to answer), is left out."""
-    def norm(text):
-        return [re.sub(r"0x[0-9a-f]+|\d+", "N", l) for l in text.splitlines()
-                if not l.startswith(("lastgasp: ", "crasher: annotation errors "))]
-    assert norm(with_lg.stderr) == norm(without.stderr), (without.stderr, with_lg.stderr)
-
-
 def test_arm64_musl_artifacts_are_arm64_musl():
     """The library is aarch64 code that needs musl's libc.so and no glibc symbol version, the archive holds the
     arm64 objects, and every test program runs on musl's arm64 loader (the Go ones too, so LD_PRELOAD reaches
@@ -103,7 +92,7 @@ def test_arm64_musl_scenario(scenario):
     with_lg = run(scenario, binary=binary, tripwire=extra.get("tripwire", True))
     try:
         arm.check_same_death(without, with_lg)
-        same_stderr(without, with_lg)
+        S.same_stderr(without, with_lg)
         assert with_lg.death == ("signal", sig), with_lg.stderr
         assert len(with_lg.dumps) == 1, f"{len(with_lg.dumps)} dumps; stderr:\n{with_lg.stderr}"
         ann = with_lg.announced()
@@ -144,7 +133,7 @@ def test_arm64_musl_limit(scenario):
     try:
         assert without.death == death, f"{scenario}: {why}; but it died {without.death}\n{without.stderr}"
         arm.check_same_death(without, with_lg)
-        same_stderr(without, with_lg)
+        S.same_stderr(without, with_lg)
         assert not with_lg.dumps, with_lg.stderr
     finally:
         R.cleanup(without)

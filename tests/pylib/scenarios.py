@@ -1,6 +1,7 @@
 """The C crasher's scenarios (tests/crash/crasher.c) and how the crash matrix judges a death: shared by the
 matrix (tests/crash/test_crash_matrix.py) and the suites that rerun its scenarios elsewhere (test_musl.py on
 musl, tests/hardening/test_sanitizers.py under sanitizers)."""
+import re
 import signal
 
 from pylib import readers as R
@@ -37,3 +38,14 @@ def check_same_death(without, with_lg):
     if R.cores_observable():
         assert bool(with_lg.cores) == bool(without.cores), "core file presence changed"
     assert "TRIPWIRE:" not in with_lg.stderr, with_lg.stderr
+
+
+def same_stderr(without, with_lg):
+    """stderr with lastgasp is stderr without it plus lastgasp's own lines: numbers (tids, addresses) aside, the
+    crasher's (and qemu's or the shell's) lines are the same, in the same order. The one line that depends on
+    lastgasp being there, the annotations scenario's verdict on the API (without lastgasp there is no API to
+    answer), is left out."""
+    def norm(text):
+        return [re.sub(r"0x[0-9a-f]+|\d+", "N", l) for l in text.splitlines()
+                if not l.startswith(("lastgasp: ", "crasher: annotation errors "))]
+    assert norm(with_lg.stderr) == norm(without.stderr), (without.stderr, with_lg.stderr)
